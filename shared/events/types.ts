@@ -1,0 +1,152 @@
+/**
+ * The CloudEvent types that flow over the bus, with their payloads and guards.
+ * Every event is a CloudEvents 1.0 event whose `type` is one of EVENT_TYPES and whose
+ * `data` is the payload named for it in EventPayloads. Ids (build, release, pipeline)
+ * are decimal strings of INT8 values (JSON numbers cannot hold 64 bits).
+ */
+import type { JobStatus } from '../status/status.ts';
+
+export const EVENT_PREFIX = 'ci.estafette.' as const;
+
+/** Every event type, without the `ci.estafette.` prefix. */
+export const EVENT_NAMES = [
+  'git.push',
+  'build.requested',
+  'build.started',
+  'build.finished',
+  'build.cancel',
+  'release.requested',
+  'release.started',
+  'release.finished',
+  'release.cancel',
+  'pipeline.renamed',
+  'pipeline.archived',
+  'cron.tick',
+] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+export type EventType = `${typeof EVENT_PREFIX}${EventName}`;
+export const EVENT_TYPES = EVENT_NAMES.map((n) => `${EVENT_PREFIX}${n}` as EventType);
+export const isEventType = (v: unknown): v is EventType => EVENT_TYPES.includes(v as EventType);
+/** `eventType('git.push')` → `'ci.estafette.git.push'`. */
+export const eventType = <N extends EventName>(name: N): `${typeof EVENT_PREFIX}${N}` => `${EVENT_PREFIX}${name}`;
+
+/** The forges a webhook can come from. */
+export const FORGES = ['github', 'bitbucket', 'gitlab', 'gitea', 'generic'] as const;
+export type Forge = (typeof FORGES)[number];
+
+/** A repository as Estafette names it: source (host, e.g. github.com), owner, name. */
+export interface RepoRef {
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+}
+
+export interface Commit {
+  id: string;
+  message: string;
+  author: { name: string; email: string; username?: string };
+}
+
+/** Why a build or release started; becomes ESTAFETTE_TRIGGER_<EVENT>_<FIELD> variables. */
+export interface TriggerInfo {
+  /** git | pipeline | release | cron | manual | ... */
+  event: string;
+  /** The trigger's name in the manifest, when a named manifest trigger fired. */
+  name?: string;
+  /** Flat string fields of the firing event (e.g. BUILD_VERSION, REPO_NAME, BRANCH). */
+  fields: Record<string, string>;
+}
+
+export interface GitPushData extends RepoRef {
+  forge: Forge;
+  cloneUrl: string;
+  branch: string;
+  /** Set when the push is a tag; then `branch` is empty. */
+  tag?: string;
+  revision: string;
+  commits: Commit[];
+  pusher: { name: string; email?: string };
+  deliveryId: string;
+}
+
+export interface BuildRequestedData extends RepoRef {
+  branch: string;
+  /** Revision to build; when absent, the branch head known from the last build. */
+  revision?: string;
+  /** Set for a rebuild of an existing version. */
+  version?: string;
+  trigger: TriggerInfo;
+  requestedBy?: string;
+  /** How many trigger hops led here; dispatch refuses beyond a bound. */
+  chainDepth: number;
+}
+
+export interface BuildStartedData extends RepoRef {
+  buildId: string;
+  branch: string;
+  revision: string;
+  version: string;
+  chainDepth: number;
+}
+
+export interface BuildFinishedData extends BuildStartedData {
+  status: JobStatus;
+}
+
+export interface CancelData {
+  /** Build id for build.cancel, release id for release.cancel. */
+  id: string;
+  requestedBy?: string;
+}
+
+export interface ReleaseRequestedData extends RepoRef {
+  /** Release target name. */
+  name: string;
+  action?: string;
+  version: string;
+  trigger: TriggerInfo;
+  requestedBy?: string;
+  chainDepth: number;
+}
+
+export interface ReleaseStartedData extends RepoRef {
+  releaseId: string;
+  name: string;
+  action?: string;
+  version: string;
+  chainDepth: number;
+}
+
+export interface ReleaseFinishedData extends ReleaseStartedData {
+  status: JobStatus;
+}
+
+export interface PipelineRenamedData extends RepoRef {
+  newRepoOwner: string;
+  newRepoName: string;
+}
+
+export interface PipelineArchivedData extends RepoRef {
+  archived: boolean;
+}
+
+export interface CronTickData {
+  /** ISO-8601 time of the tick. */
+  time: string;
+}
+
+/** Payload type for each event name. */
+export interface EventPayloads {
+  'git.push': GitPushData;
+  'build.requested': BuildRequestedData;
+  'build.started': BuildStartedData;
+  'build.finished': BuildFinishedData;
+  'build.cancel': CancelData;
+  'release.requested': ReleaseRequestedData;
+  'release.started': ReleaseStartedData;
+  'release.finished': ReleaseFinishedData;
+  'release.cancel': CancelData;
+  'pipeline.renamed': PipelineRenamedData;
+  'pipeline.archived': PipelineArchivedData;
+  'cron.tick': CronTickData;
+}

@@ -1,0 +1,61 @@
+/**
+ * The wire contract between the builder and log-ingest (JSON over HTTP, bearer job token).
+ *
+ *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/logs    body: LogBatch
+ *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/status  body: StatusReport
+ *
+ * Answers: 202 accepted (idempotent: resending a batch is harmless), 400 malformed,
+ * 401 bad token / token for another job, 404 unknown job, 409 illegal status transition,
+ * 413 batch too large. Live viewers receive each accepted batch on core NATS `logs.<id>`.
+ */
+import type { JobStatus, StageStatus } from '../status/status.ts';
+
+export const LOG_STREAMS = ['stdout', 'stderr'] as const;
+export type LogStream = (typeof LOG_STREAMS)[number];
+
+/** Max lines in one batch and max bytes of one request body. */
+export const MAX_BATCH_LINES = 5000;
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** One line of output. (stage, run, seq) is unique within a job and orders the lines of a stage run. */
+export interface LogLine {
+  /** Stage path: `build`, `parent/child` for parallel stages, `stage/service-name` for services. */
+  stage: string;
+  /** Attempt number, 1-based (retries add runs). */
+  run: number;
+  /** 0-based, gap-free within (stage, run). */
+  seq: number;
+  /** ISO-8601 time the line was read. */
+  time: string;
+  stream: LogStream;
+  text: string;
+}
+
+export interface LogBatch {
+  lines: LogLine[];
+}
+
+/** Status of one stage run. */
+export interface StageReport {
+  stage: string;
+  run: number;
+  /** Parent stage path for parallel children and services. */
+  parent?: string;
+  kind: 'stage' | 'parallel' | 'service' | 'builtin';
+  status: StageStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** Short reason shown next to the status (e.g. "timed out after 30s", "exit code 2"). */
+  message?: string;
+}
+
+export interface StatusReport {
+  /** New status of the job as a whole, if it changes. */
+  status?: JobStatus;
+  stages?: StageReport[];
+}
+
+/** Path of a job's ingest endpoint. */
+export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: 'logs' | 'status'): string =>
+  `/api/ingest/${kind}s/${encodeURIComponent(id)}/${what}`;
