@@ -6,7 +6,9 @@
  *
  * Answers: 202 accepted (idempotent: resending a batch is harmless), 400 malformed,
  * 401 bad token / token for another job, 404 unknown job, 409 illegal status transition,
- * 413 batch too large. Live viewers receive each accepted batch on core NATS `logs.<id>`.
+ * 413 batch too large. Live viewers receive each accepted batch on core NATS `logs.<id>` as a
+ * LiveMessage. Lines written by the system itself (e.g. a `validate-manifest` step) take the
+ * next seq after the stored maximum; they are only written while no builder runs for the job.
  */
 import type { JobStatus, StageStatus } from '../status/status.ts';
 
@@ -17,13 +19,17 @@ export type LogStream = (typeof LOG_STREAMS)[number];
 export const MAX_BATCH_LINES = 5000;
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** One line of output. (stage, run, seq) is unique within a job and orders the lines of a stage run. */
+/**
+ * One line of output. `seq` is assigned by the builder from ONE counter per job (across all
+ * stages, runs and parallel branches), 0-based and gap-free: (job, seq) is the line's identity,
+ * so a resent batch is idempotent, lines order by seq, and a live viewer resumes after a seq.
+ */
 export interface LogLine {
   /** Stage path: `build`, `parent/child` for parallel stages, `stage/service-name` for services. */
   stage: string;
   /** Attempt number, 1-based (retries add runs). */
   run: number;
-  /** 0-based, gap-free within (stage, run). */
+  /** 0-based, gap-free within the job (one counter for the whole job). */
   seq: number;
   /** ISO-8601 time the line was read. */
   time: string;
@@ -59,3 +65,9 @@ export interface StatusReport {
 /** Path of a job's ingest endpoint. */
 export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: 'logs' | 'status'): string =>
   `/api/ingest/${kind}s/${encodeURIComponent(id)}/${what}`;
+
+/** What log-ingest publishes on core NATS `logs.<id>` for live viewers. */
+export interface LiveMessage {
+  lines?: LogLine[];
+  status?: StatusReport;
+}
