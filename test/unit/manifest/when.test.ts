@@ -1,0 +1,87 @@
+import { expect } from 'chai';
+import { checkWhen, evaluateWhen, parseWhen, WhenError } from '../../../shared/manifest/when.ts';
+
+const params = { status: 'succeeded', branch: 'main', action: 'deploy', trigger: 'git', server: 'estafette' };
+
+describe('when language', () => {
+  const truthTable: Array<[string, boolean, Record<string, string>?]> = [
+    ["status == 'succeeded'", true],
+    ["status == 'failed'", false],
+    ["status != 'failed'", true],
+    [`status == "succeeded"`, true],
+    ["status == 'succeeded' && branch == 'main'", true],
+    ["status == 'succeeded' && branch == 'dev'", false],
+    ["status == 'failed' || branch == 'main'", true],
+    ["status == 'failed' || branch == 'dev'", false],
+    ["status == 'failed' || status == 'succeeded' && branch == 'dev'", false],
+    ["(status == 'failed' || status == 'succeeded') && branch == 'main'", true],
+    ["!(status == 'failed')", true],
+    ['!true', false],
+    ['true', true],
+    ['false || true', true],
+    ["branch =~ 'ma'", true],
+    ["branch =~ '^ma$'", false],
+    ["branch !~ '^release/'", true],
+    ["branch =~ '^feature/'", true, { ...params, branch: 'feature/x' }],
+    ["\n  status == 'succeeded' ||\n  status == 'failed'\n", true],
+    ["server == 'estafette'", true],
+    ["action == 'deploy' && trigger == 'git'", true],
+    ["branch == 'it\\'s'", true, { ...params, branch: "it's" }],
+    ["custom == 'x'", true, { ...params, custom: 'x' }],
+  ];
+  truthTable.forEach(([expr, want, p]) =>
+    it(`${JSON.stringify(expr)} → ${want}`, () => {
+      expect(checkWhen(expr, Object.keys(p ?? params))).to.equal(undefined);
+      expect(evaluateWhen(expr, p ?? params)).to.equal(want);
+    }),
+  );
+
+  it('expands ${ESTAFETTE_*} from env before evaluating, and only those', () => {
+    expect(evaluateWhen("branch == '${ESTAFETTE_GIT_BRANCH}'", params, { ESTAFETTE_GIT_BRANCH: 'main' })).to.equal(true);
+    expect(evaluateWhen("branch == '${ESTAFETTE_GIT_BRANCH}'", params, { ESTAFETTE_GIT_BRANCH: 'dev' })).to.equal(false);
+    expect(evaluateWhen("branch == '${HOME}'", { ...params, branch: '${HOME}' }, { HOME: 'main' })).to.equal(true);
+  });
+
+  const rejected: Array<[string, RegExp]> = [
+    ['', /empty/],
+    ["status == ", /end of expression/],
+    ["status = 'x'", /unexpected character '='/],
+    ["status == 'x", /unterminated string/],
+    ["(status == 'x'", /expected '\)'/],
+    ["status == 'x')", /unexpected '\)'/],
+    ["exec('rm -rf /')", /function calls are not supported/],
+    ["status == 'x'; process.exit(1)", /unexpected character ';'/],
+    ["'succeeded'", /not evaluate to a boolean/],
+    ['status', /not evaluate to a boolean/],
+    ["unknown == 'x'", /unknown parameter 'unknown'/],
+    ["!status", /'!' needs a boolean/],
+    ["status && true", /needs boolean operands/],
+    ["status == true", /compares a string with a boolean/],
+    ["branch =~ '('", /invalid regular expression/],
+    ["status == 1", /numbers are not supported/],
+    ["status == 'a' == 'b'", /chained comparison/],
+    ['x'.repeat(5000), /longer than/],
+    ['('.repeat(200) + 'true' + ')'.repeat(200), /nested too deeply/],
+  ];
+  rejected.forEach(([expr, msg]) =>
+    it(`rejects ${JSON.stringify(expr.slice(0, 40))}`, () => {
+      expect(checkWhen(expr)).to.match(msg);
+      expect(() => evaluateWhen(expr, params)).to.throw(WhenError, msg);
+    }),
+  );
+
+  it('reports the position of a syntax error', () => {
+    try {
+      parseWhen("status == 'x' &&& true");
+      expect.fail('should throw');
+    } catch (err) {
+      expect(err).to.be.instanceOf(WhenError);
+      expect((err as WhenError).position).to.equal(16);
+      expect((err as Error).message).to.match(/position 16/);
+    }
+  });
+
+  it('binds ! tighter than comparison, as govaluate does', () => {
+    expect(checkWhen("!status == 'x'")).to.match(/'!' needs a boolean/);
+  });
+});
