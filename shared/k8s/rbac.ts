@@ -1,0 +1,16 @@
+/**
+ * The Kubernetes API rights the kubernetes JobRunner needs, exactly: the Role in knative/ must
+ * equal this, and the runner's contract test checks that the requests it makes are exactly these.
+ * (No `watch`: job states are read on demand by housekeeping; no secret deletion: the Secret is
+ * owned by its Job and garbage-collected with it.)
+ */
+export interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+export const REQUIRED_RBAC: RbacRule[] = [
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+];
