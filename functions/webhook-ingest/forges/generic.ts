@@ -1,0 +1,90 @@
+/**
+ * The generic webhook, for any git server and for local repositories:
+ * `Authorization: Bearer <ESTAFETTE_WEBHOOK_TOKEN>`, JSON
+ * `{"repository": "<git URL or file:// path>", "branch": "…", "revision": "<sha>"}` and an
+ * optional `X-Delivery-Id` header used for dedupe (without it every delivery is new).
+ */
+import { randomUUID } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+import { ValidationError } from '../../../shared/errors/http-error.ts';
+import type { RepoRef } from '../../../shared/events/types.ts';
+import { safeEqual, type ForgeAdapter, type ParseResult } from './forge.ts';
+import { optStr, str } from './payload.ts';
+
+const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Source/owner/name of a repository URL: `https://host/owner/name(.git)` → host, owner, name
+ * (nested GitLab groups keep their path as owner); `file:///x/owner/name` or `/x/owner/name` →
+ * source `local`, the parent folder as owner.
+ */
+export function repoFromUrl(raw: string): RepoRef {
+  const bad = () => new ValidationError(`'repository' is not a git URL or local path: '${raw.slice(0, 200)}'`);
+  let source: string;
+  let path: string;
+  if (raw.startsWith('/') || raw.startsWith('file://')) {
+    source = 'local';
+    path = raw.startsWith('file://') ? decodeURIComponent(new URL(raw).pathname) : raw;
+    const name = basename(path).replace(/\.git$/, '');
+    const owner = basename(dirname(path)) || 'local';
+    if (!NAME.test(name)) throw bad();
+    return { repoSource: source, repoOwner: NAME.test(owner) ? owner : 'local', repoName: name };
+  }
+  const scp = /^[\w.-]+@([\w.-]+):(.+)$/.exec(raw); // git@host:owner/name.git
+  if (scp) [source, path] = [scp[1], scp[2]];
+  else {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw bad();
+    }
+    if (!['http:', 'https:', 'ssh:', 'git:'].includes(u.protocol)) throw bad();
+    [source, path] = [u.host, u.pathname];
+  }
+  const parts = path.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').split('/');
+  if (parts.length < 2 || !parts.every((p) => NAME.test(p))) throw bad();
+  return { repoSource: source, repoOwner: parts.slice(0, -1).join('/'), repoName: parts[parts.length - 1] };
+}
+
+/** A branch name git would accept (a conservative subset of git-check-ref-format). */
+export function isBranchName(b: string): boolean {
+  return b.length > 0 && b.length <= 255 && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|^-/.test(b);
+}
+
+export const generic: ForgeAdapter = {
+  forge: 'generic',
+  secretVariable: 'ESTAFETTE_WEBHOOK_TOKEN',
+  authenticate(req, token) {
+    const auth = req.headers.authorization ?? '';
+    return safeEqual(auth, `Bearer ${token}`);
+  },
+  parse(req, body): ParseResult {
+    const deliveryId = req.headers['x-delivery-id'] || randomUUID();
+    const repository = str(body, 'repository');
+    const branch = str(body, 'branch');
+    const revision = str(body, 'revision');
+    if (!isBranchName(branch)) throw new ValidationError(`'branch' is not a valid branch name: '${branch.slice(0, 100)}'`);
+    if (!/^[0-9a-f]{7,64}$/i.test(revision)) throw new ValidationError(`'revision' must be a commit sha (7–64 hex characters)`);
+    const repo = repoFromUrl(repository);
+    return {
+      kind: 'events',
+      deliveryId,
+      events: [
+        {
+          name: 'git.push',
+          data: {
+            forge: 'generic',
+            ...repo,
+            cloneUrl: repository,
+            branch,
+            revision: revision.toLowerCase(),
+            commits: optStr(body, 'message') ? [{ id: revision, message: optStr(body, 'message'), author: { name: optStr(body, 'author'), email: '' } }] : [],
+            pusher: { name: optStr(body, 'pusher') || 'generic-webhook' },
+            deliveryId,
+          },
+        },
+      ],
+    };
+  },
+};

@@ -1,0 +1,130 @@
+/**
+ * Configuration of the functions, read once from the environment by a pure parser.
+ * Every setting has a default where one makes sense; a bad value raises a ConfigError naming the
+ * variable, which entry points print as one line before exiting 1.
+ */
+import { ConfigError } from '../errors/http-error.ts';
+import { isExecutorName, type ExecutorName } from '../plan/builder-config.ts';
+
+export interface ForgeSecrets {
+  /** HMAC secret of GitHub webhooks (X-Hub-Signature-256). */
+  github?: string;
+  /** HMAC secret of Bitbucket Cloud webhooks (X-Hub-Signature). */
+  bitbucket?: string;
+  /** Shared token of GitLab webhooks (X-Gitlab-Token). */
+  gitlab?: string;
+  /** HMAC secret of Gitea webhooks (X-Gitea-Signature). */
+  gitea?: string;
+  /** Bearer token of the generic webhook. */
+  generic?: string;
+}
+
+export interface ScmSettings {
+  githubApiUrl: string;
+  githubToken?: string;
+  gitlabApiUrl: string;
+  gitlabToken?: string;
+  bitbucketApiUrl: string;
+  bitbucketToken?: string;
+  giteaApiUrl?: string;
+  giteaToken?: string;
+}
+
+export interface Config {
+  port: number;
+  databaseUrl?: string;
+  natsUrl?: string;
+  /** Knative Broker ingress (set by a SinkBinding). */
+  kSink?: string;
+  forgeSecrets: ForgeSecrets;
+  /** Base64 32-byte key for estafette.secret(...) values. */
+  secretKey?: string;
+  /** HS256 key signing job tokens (and sessions). */
+  jwtKey?: string;
+  /** Public base URL of the system (links, ESTAFETTE_CI_SERVER_BASE_URL). */
+  baseUrl: string;
+  /** Where builders send logs and status. */
+  logIngestUrl: string;
+  jobRunner: 'kubernetes' | 'local';
+  jobNamespace: string;
+  builderImageRepository: string;
+  builderServiceAccount: string;
+  executor: ExecutorName;
+  /** Webhook body limit in bytes. */
+  maxWebhookBytes: number;
+  /** Longest trigger chain (A triggers B triggers …) before dispatch refuses. */
+  maxChainDepth: number;
+  scm: ScmSettings;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got '${raw}'`);
+  return n;
+}
+
+function url(env: NodeJS.ProcessEnv, name: string, schemes: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a URL: '${raw.replace(/\/\/[^@/]*@/, '//***@')}'`);
+  }
+  if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw new ConfigError(name, `expected a ${schemes.join('/')} URL`);
+  return raw;
+}
+
+function key32(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  if (Buffer.from(raw, 'base64').length !== 32) throw new ConfigError(name, 'expected 32 bytes, base64-encoded (estafette secret keygen makes one)');
+  return raw;
+}
+
+/** Parses the configuration; throws ConfigError on the first bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const baseUrl = url(env, 'ESTAFETTE_BASE_URL', ['http', 'https']) ?? `http://localhost:${port}`;
+  const jobRunner = env.JOB_RUNNER ?? 'kubernetes';
+  if (jobRunner !== 'kubernetes' && jobRunner !== 'local') throw new ConfigError('JOB_RUNNER', `expected kubernetes or local, got '${jobRunner}'`);
+  const executor = env.ESTAFETTE_EXECUTOR ?? (jobRunner === 'local' ? 'host' : 'docker');
+  if (!isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
+  return {
+    port,
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
+    natsUrl: url(env, 'NATS_URL', ['nats', 'tls', 'ws', 'wss']),
+    kSink: url(env, 'K_SINK', ['http', 'https']),
+    forgeSecrets: {
+      github: env.GITHUB_WEBHOOK_SECRET || undefined,
+      bitbucket: env.BITBUCKET_WEBHOOK_SECRET || undefined,
+      gitlab: env.GITLAB_WEBHOOK_TOKEN || undefined,
+      gitea: env.GITEA_WEBHOOK_SECRET || undefined,
+      generic: env.ESTAFETTE_WEBHOOK_TOKEN || undefined,
+    },
+    secretKey: key32(env, 'ESTAFETTE_SECRET_KEY'),
+    jwtKey: env.ESTAFETTE_JWT_KEY || undefined,
+    baseUrl,
+    logIngestUrl: url(env, 'ESTAFETTE_LOG_INGEST_URL', ['http', 'https']) ?? baseUrl,
+    jobRunner,
+    jobNamespace: env.JOB_NAMESPACE || 'estafette-jobs',
+    builderImageRepository: env.BUILDER_IMAGE || 'ghcr.io/estafette-knative/builder',
+    builderServiceAccount: env.BUILDER_SERVICE_ACCOUNT || 'estafette-builder',
+    executor,
+    maxWebhookBytes: int(env, 'MAX_WEBHOOK_BYTES', 25 * 1024 * 1024, 1024),
+    maxChainDepth: int(env, 'MAX_TRIGGER_CHAIN_DEPTH', 10, 1, 1000),
+    scm: {
+      githubApiUrl: url(env, 'GITHUB_API_URL', ['http', 'https']) ?? 'https://api.github.com',
+      githubToken: env.GITHUB_TOKEN || undefined,
+      gitlabApiUrl: url(env, 'GITLAB_API_URL', ['http', 'https']) ?? 'https://gitlab.com/api/v4',
+      gitlabToken: env.GITLAB_TOKEN || undefined,
+      bitbucketApiUrl: url(env, 'BITBUCKET_API_URL', ['http', 'https']) ?? 'https://api.bitbucket.org/2.0',
+      bitbucketToken: env.BITBUCKET_TOKEN || undefined,
+      giteaApiUrl: url(env, 'GITEA_API_URL', ['http', 'https']),
+      giteaToken: env.GITEA_TOKEN || undefined,
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Runs an HttpHandler on node:http request/response objects — those of a plain node server or
+ * of functions-framework's express (which has already read the body into `req.rawBody`). This is
+ * the one place where thrown errors become HTTP answers: HttpError → its status and message;
+ * anything else → 500 "internal error", logged once without the request body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, toHttpResponse } from '../errors/http-error.ts';
+import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
+
+export interface AdapterOptions {
+  /** Bodies larger than this are refused with 413 before the handler runs. */
+  maxBodyBytes: number;
+  /** Where one line per error goes. */
+  log: (line: string) => void;
+}
+
+const DEFAULTS: AdapterOptions = { maxBodyBytes: 25 * 1024 * 1024, log: (l) => console.error(l) };
+
+async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const pre = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
+  if (Buffer.isBuffer(pre)) {
+    if (pre.length > max) throw new HttpError(413, `body larger than ${max} bytes`);
+    return pre;
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) throw new HttpError(413, `body larger than ${max} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new HttpError(413, `body larger than ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headersOf(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Writes a handler's response. */
+export async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal): Promise<void> {
+  if ('stream' in r) {
+    res.writeHead(r.status, r.headers ?? {});
+    await r.stream(res, signal);
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const headers = { ...(r.headers ?? {}) };
+  let payload: string | Buffer | undefined;
+  if (r.body === undefined || r.body === null) payload = undefined;
+  else if (typeof r.body === 'string' || Buffer.isBuffer(r.body)) payload = r.body;
+  else {
+    payload = JSON.stringify(r.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  res.writeHead(r.status, headers);
+  res.end(payload);
+}
+
+/** Turns a handler into a node request listener. */
+export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOptions> = {}) {
+  const o = { ...DEFAULTS, ...options };
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let response: HttpResponse;
+    try {
+      const request: HttpRequest = {
+        method: (req.method ?? 'GET').toUpperCase(),
+        path: (req as IncomingMessage & { originalUrl?: string }).originalUrl ? new URL((req as any).originalUrl, 'http://localhost').pathname : url.pathname,
+        query: url.searchParams,
+        headers: headersOf(req),
+        rawBody: await readBody(req, o.maxBodyBytes),
+        signal: abort.signal,
+      };
+      response = await handler(request);
+    } catch (err) {
+      const { status, body } = toHttpResponse(err);
+      o.log(`${req.method} ${url.pathname} → ${status} ${status >= 500 ? describe(err) : body.message}`);
+      response = { status, body };
+    }
+    try {
+      await respond(res, response, abort.signal);
+    } catch (err) {
+      o.log(`${req.method} ${url.pathname}: response failed: ${describe(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    }
+  };
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
