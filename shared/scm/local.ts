@@ -1,0 +1,31 @@
+/** Reads the manifest of a local repository (file:// URL or path) with `git show`. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { MANIFEST_FILE, ScmError, type RepoLocation, type ScmProvider } from './provider.ts';
+
+const run = promisify(execFile);
+const stderrOf = (err: unknown): string => String((err as { stderr?: string }).stderr ?? err).trim();
+
+export const localScm: ScmProvider = {
+  name: 'local',
+  async getManifest(repo: RepoLocation, revision: string): Promise<string | undefined> {
+    const dir = repo.cloneUrl.startsWith('file://') ? decodeURIComponent(new URL(repo.cloneUrl).pathname) : repo.cloneUrl;
+    if (!/^[0-9a-f]{4,64}$/i.test(revision)) throw new ScmError('local', 400, `not a commit sha: ${revision}`);
+    // `git show` says "does not exist" for an unknown revision too, so check the commit first.
+    try {
+      await run('git', ['-C', dir, 'cat-file', '-e', `${revision}^{commit}`]);
+    } catch (err) {
+      const msg = stderrOf(err);
+      if (/not a git repository|cannot change to|No such file/i.test(msg)) throw new ScmError('local', 404, `no git repository at ${dir}`);
+      throw new ScmError('local', 404, `revision ${revision} not found in ${dir}`);
+    }
+    try {
+      const { stdout } = await run('git', ['-C', dir, 'show', `${revision}:${MANIFEST_FILE}`], { maxBuffer: 2 * 1024 * 1024 });
+      return stdout;
+    } catch (err) {
+      const msg = stderrOf(err);
+      if (/does not exist in|exists on disk, but not in/.test(msg)) return undefined;
+      throw new ScmError('local', 500, msg.split('\n')[0]);
+    }
+  },
+};

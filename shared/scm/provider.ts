@@ -1,0 +1,33 @@
+/**
+ * ScmProvider: reads a repository's `.estafette.yaml` at a revision. One implementation per
+ * forge API (GitHub incl. Enterprise, GitLab, Bitbucket Cloud, Gitea) plus `local` for file://
+ * URLs and paths (`git show <rev>:.estafette.yaml`). `scmFor` picks one for a repository.
+ */
+import type { Forge } from '../events/types.ts';
+
+export const MANIFEST_FILE = '.estafette.yaml';
+
+export interface RepoLocation {
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  cloneUrl: string;
+  forge?: Forge;
+}
+
+export interface ScmProvider {
+  readonly name: string;
+  /** The manifest text at `revision`, or undefined when the repository has no manifest there. */
+  getManifest(repo: RepoLocation, revision: string): Promise<string | undefined>;
+}
+
+/** A forge API answered with an unexpected status (retryable when 5xx/429). */
+export class ScmError extends Error {
+  constructor(readonly provider: string, readonly status: number, message: string) {
+    super(`${provider}: ${message}`);
+    this.name = 'ScmError';
+  }
+}
+
+/** True when a clone URL points at this machine's file system. */
+export const isLocalRepo = (cloneUrl: string): boolean => cloneUrl.startsWith('file://') || cloneUrl.startsWith('/');
