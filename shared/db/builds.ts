@@ -1,0 +1,348 @@
+/**
+ * Queries of the `builds` and `build_counters` tables. A build takes its number from the
+ * pipeline's counter in the same transaction as its insert (gap-free, distinct under
+ * concurrency); its status moves only along shared/status/status.ts JOB_TRANSITIONS, enforced
+ * in SQL; and every change keeps the pipeline row's last-build summary in step.
+ */
+import type pg from 'pg';
+import type { Commit, RepoRef, TriggerInfo } from '../events/types.ts';
+import type { Plan } from '../plan/types.ts';
+import { FINAL_JOB_STATUSES, JOB_TRANSITIONS, type JobStatus } from '../status/status.ts';
+import { IllegalTransitionError, NotFoundError } from './errors.ts';
+import { newId } from './ids.ts';
+import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import type { ReleaseTargetDef } from './pipelines.ts';
+import { sqlState, withTransaction, type Db } from './pool.ts';
+
+/** The API's Build object (docs/API.md). `duration` is in seconds. */
+export interface Build extends RepoRef {
+  id: string;
+  pipelineId: string;
+  repoBranch: string;
+  repoRevision: string;
+  buildVersion: string;
+  buildStatus: JobStatus;
+  buildNumber: number;
+  labels: Record<string, string>;
+  releaseTargets: ReleaseTargetDef[];
+  /** Only from getBuild(…, { withManifest: true }). */
+  manifest?: string;
+  commits: Commit[];
+  trigger: TriggerInfo | null;
+  chainDepth: number;
+  eventId: string | null;
+  insertedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  duration: number | null;
+}
+
+interface BuildRow {
+  id: string;
+  pipeline_id: string;
+  repo_source: string;
+  repo_owner: string;
+  repo_name: string;
+  number: string;
+  branch: string;
+  revision: string;
+  version: string;
+  status: JobStatus;
+  labels: Record<string, string>;
+  release_targets: ReleaseTargetDef[];
+  manifest?: string;
+  trigger: TriggerInfo | null;
+  commits: Commit[];
+  chain_depth: number;
+  event_id: string | null;
+  inserted_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+  duration_ms: string | null;
+}
+
+const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status, labels,
+  release_targets, trigger, commits, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
+
+function toBuild(r: BuildRow): Build {
+  const b: Build = {
+    id: r.id,
+    pipelineId: r.pipeline_id,
+    repoSource: r.repo_source,
+    repoOwner: r.repo_owner,
+    repoName: r.repo_name,
+    repoBranch: r.branch,
+    repoRevision: r.revision,
+    buildVersion: r.version,
+    buildStatus: r.status,
+    buildNumber: Number(r.number),
+    labels: r.labels,
+    releaseTargets: r.release_targets,
+    commits: r.commits,
+    trigger: r.trigger,
+    chainDepth: r.chain_depth,
+    eventId: r.event_id,
+    insertedAt: r.inserted_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    updatedAt: r.updated_at.toISOString(),
+    duration: r.duration_ms === null ? null : Number(r.duration_ms) / 1000,
+  };
+  if (r.manifest !== undefined) b.manifest = r.manifest;
+  return b;
+}
+
+/** What createBuild inserts. */
+export interface BuildInput extends RepoRef {
+  pipelineId: string;
+  branch: string;
+  revision?: string;
+  /** The version, or a function of the build number taken (for `{{auto}}` patch templates). */
+  version: string | ((buildNumber: number) => string);
+  /** Initial status (default pending; `failed` for a build whose manifest is invalid). */
+  status?: 'pending' | 'failed';
+  labels?: Record<string, string>;
+  releaseTargets?: ReleaseTargetDef[];
+  manifest?: string;
+  plan?: Plan | null;
+  trigger?: TriggerInfo | null;
+  commits?: Commit[];
+  chainDepth?: number;
+  /** Id of the event that requested the build: a second createBuild with it returns the first build. */
+  eventId?: string;
+}
+
+const updateSummary = (column: 'number' | 'id') => `UPDATE pipelines SET
+    last_build_id = $2, last_build_number = $3, last_build_status = $4, last_build_version = $5,
+    last_build_branch = $6, last_build_revision = $7, last_build_inserted_at = $8, last_build_duration_ms = $9, updated_at = now()
+  WHERE id = $1 AND ${column === 'number' ? '(last_build_number IS NULL OR last_build_number <= $3)' : 'last_build_id = $2'}`;
+
+async function syncSummary(db: Db, b: Build, when: 'newer' | 'same'): Promise<void> {
+  await db.query(updateSummary(when === 'newer' ? 'number' : 'id'), [
+    b.pipelineId,
+    b.id,
+    b.buildNumber,
+    b.buildStatus,
+    b.buildVersion,
+    b.repoBranch,
+    b.repoRevision,
+    b.insertedAt,
+    b.duration === null ? null : Math.round(b.duration * 1000),
+  ]);
+}
+
+/** The build created by event `eventId`, or null. */
+export async function getBuildByEvent(db: Db, eventId: string): Promise<Build | null> {
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE event_id = $1`, [eventId]);
+  return r.rows[0] ? toBuild(r.rows[0]) : null;
+}
+
+/**
+ * Inserts a build with the pipeline's next number (taken in the same transaction, so numbers are
+ * distinct and gap-free under concurrency) and returns it. Idempotent per `eventId`: a repeat
+ * returns the build created the first time (check `created`).
+ */
+export async function createBuild(pool: pg.Pool, input: BuildInput): Promise<{ build: Build; created: boolean }> {
+  try {
+    return await withTransaction(pool, async (tx) => {
+      if (input.eventId) {
+        const existing = await getBuildByEvent(tx, input.eventId);
+        if (existing) return { build: existing, created: false };
+      }
+      const c = await tx.query<{ counter: string }>(
+        `INSERT INTO build_counters (pipeline_id, counter) VALUES ($1, 1)
+         ON CONFLICT (pipeline_id) DO UPDATE SET counter = build_counters.counter + 1 RETURNING counter`,
+        [input.pipelineId],
+      );
+      const number = Number(c.rows[0]!.counter);
+      const version = typeof input.version === 'function' ? input.version(number) : input.version;
+      const status = input.status ?? 'pending';
+      const r = await tx.query<BuildRow>(
+        `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
+           labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+           CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE 0 END)
+         RETURNING ${COLUMNS}`,
+        [
+          newId(),
+          input.pipelineId,
+          input.repoSource,
+          input.repoOwner,
+          input.repoName,
+          number,
+          input.branch,
+          input.revision ?? '',
+          version,
+          status,
+          JSON.stringify(input.labels ?? {}),
+          JSON.stringify(input.releaseTargets ?? []),
+          input.manifest ?? '',
+          input.plan == null ? null : JSON.stringify(input.plan),
+          input.trigger == null ? null : JSON.stringify(input.trigger),
+          JSON.stringify(input.commits ?? []),
+          input.chainDepth ?? 0,
+          input.eventId ?? null,
+        ],
+      );
+      const build = toBuild(r.rows[0]!);
+      await syncSummary(tx, build, 'newer');
+      return { build, created: true };
+    });
+  } catch (err) {
+    // Two deliveries of one event raced past the lookup: the loser returns the winner's build.
+    if (input.eventId && sqlState(err) === '23505') {
+      const existing = await getBuildByEvent(pool, input.eventId);
+      if (existing) return { build: existing, created: false };
+    }
+    throw err;
+  }
+}
+
+/** The build with this id, or null. `withManifest` adds the manifest text. */
+export async function getBuild(db: Db, id: string, opts: { withManifest?: boolean } = {}): Promise<Build | null> {
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS}${opts.withManifest ? ', manifest' : ''} FROM builds WHERE id = $1`, [id]);
+  return r.rows[0] ? toBuild(r.rows[0]) : null;
+}
+
+/** The plan stored with a build (for the dispatcher and builder config), or null. */
+export async function getBuildPlan(db: Db, id: string): Promise<Plan | null> {
+  const r = await db.query<{ plan: Plan | null }>('SELECT plan FROM builds WHERE id = $1', [id]);
+  return r.rows[0]?.plan ?? null;
+}
+
+/** Stores the compiled plan of a build (written after insert, once the number and version are known). */
+export async function setBuildPlan(db: Db, id: string, plan: Plan): Promise<void> {
+  const r = await db.query('UPDATE builds SET plan = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(plan)]);
+  if (r.rowCount === 0) throw new NotFoundError(`build ${id}`);
+}
+
+/** Filters of build lists, already parsed. */
+export interface BuildFilter extends PageRequest {
+  pipelineId?: string;
+  branch?: string;
+  statuses?: JobStatus[];
+  /** Only builds inserted at or after this time. */
+  since?: Date;
+}
+
+/**
+ * One page of builds, newest first. With a pipeline it reads the (pipeline_id, number) or
+ * (pipeline_id, branch, number) index, so a pipeline with millions of builds is still an index seek.
+ */
+export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page<Build>> {
+  const { page, size, offset } = pageWindow(filter);
+  const w = new Where();
+  if (filter.pipelineId) w.add('pipeline_id = $?', filter.pipelineId);
+  if (filter.branch !== undefined) w.add('branch = $?', filter.branch);
+  if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
+  if (filter.since) w.add('inserted_at >= $?', filter.since);
+  const order = filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC';
+  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, w.params);
+  const rows = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
+    w.params,
+  );
+  return toPage(rows.rows.map(toBuild), page, size, Number(count.rows[0]!.n));
+}
+
+/**
+ * The newest build of each branch among the pipeline's latest `window` builds (default 500),
+ * newest first. Bounded so it stays an index range read however many builds the pipeline has.
+ */
+export async function latestBuildPerBranch(db: Db, pipelineId: string, window = 500): Promise<Build[]> {
+  const r = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM (
+       SELECT *, row_number() OVER (PARTITION BY branch ORDER BY number DESC) AS rn
+       FROM (SELECT * FROM builds WHERE pipeline_id = $1 ORDER BY number DESC LIMIT $2) AS recent
+     ) AS ranked WHERE rn = 1 ORDER BY number DESC`,
+    [pipelineId, window],
+  );
+  return r.rows.map(toBuild);
+}
+
+/** Every build of a pipeline with this version, newest first. */
+export async function findBuildsByVersion(db: Db, pipelineId: string, version: string): Promise<Build[]> {
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND version = $2 ORDER BY number DESC`, [
+    pipelineId,
+    version,
+  ]);
+  return r.rows.map(toBuild);
+}
+
+/** The newest build of a pipeline at this revision, or null (the API's `builds/:revision`). */
+export async function findBuildByRevision(db: Db, pipelineId: string, revision: string): Promise<Build | null> {
+  const r = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND revision = $2 ORDER BY number DESC LIMIT 1`,
+    [pipelineId, revision],
+  );
+  return r.rows[0] ? toBuild(r.rows[0]) : null;
+}
+
+/** Builds in `statuses` not updated since `updatedBefore`, oldest first (for the reconciler). */
+export async function listStaleBuilds(
+  db: Db,
+  statuses: readonly JobStatus[],
+  updatedBefore: Date,
+  limit = 100,
+): Promise<Build[]> {
+  const r = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM builds WHERE status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+    [statuses, updatedBefore, limit],
+  );
+  return r.rows.map(toBuild);
+}
+
+/** Optional values recorded with a transition. */
+export interface TransitionExtra {
+  /** When it happened (default: the database's now()). */
+  at?: Date;
+}
+
+const FINAL = FINAL_JOB_STATUSES as readonly string[];
+
+/**
+ * The SQL of a status transition on `table`: sets status, started_at (on running), finished_at
+ * and duration_ms (on final statuses), only WHERE the current status may move to $2.
+ */
+export const transitionSql = (table: 'builds' | 'releases', columns: string): string => `
+  UPDATE ${table} SET
+    status = $2::TEXT,
+    updated_at = COALESCE($4::TIMESTAMPTZ, now()),
+    started_at = CASE WHEN $2::TEXT = 'running' THEN COALESCE(started_at, $4::TIMESTAMPTZ, now()) ELSE started_at END,
+    finished_at = CASE WHEN $2::TEXT = ANY($5::TEXT[]) THEN COALESCE($4::TIMESTAMPTZ, now()) ELSE finished_at END,
+    duration_ms = CASE WHEN $2::TEXT = ANY($5::TEXT[])
+      THEN CAST(EXTRACT(EPOCH FROM (COALESCE($4::TIMESTAMPTZ, now()) - COALESCE(started_at, inserted_at))) * 1000 AS INT8)
+      ELSE duration_ms END
+  WHERE id = $1 AND status = ANY($3::TEXT[])
+  RETURNING ${columns}`;
+
+/** Parameters of transitionSql. */
+export const transitionParams = (id: string, to: JobStatus, extra: TransitionExtra): unknown[] => [
+  id,
+  to,
+  JOB_TRANSITIONS[to],
+  extra.at ?? null,
+  FINAL,
+];
+
+/**
+ * Moves a build to status `to` if JOB_TRANSITIONS allows it from its current status, and keeps
+ * the pipeline's last-build summary in step. Asking for the status it already has is a no-op
+ * (reports may be resent). Throws IllegalTransitionError (nothing changed) or NotFoundError.
+ */
+export async function transitionBuildStatus(pool: pg.Pool, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Build> {
+  return withTransaction(pool, async (tx) => {
+    const r = await tx.query<BuildRow>(transitionSql('builds', COLUMNS), transitionParams(id, to, extra));
+    if (r.rows[0]) {
+      const build = toBuild(r.rows[0]);
+      await syncSummary(tx, build, 'same');
+      return build;
+    }
+    const current = await getBuild(tx, id);
+    if (!current) throw new NotFoundError(`build ${id}`);
+    if (current.buildStatus === to) return current;
+    throw new IllegalTransitionError(`build ${id}`, current.buildStatus, to);
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Queries of the `log_lines` table. A line's identity is (job, seq) with one gap-free seq
+ * counter per job (shared/logs/protocol.ts), so appending a resent batch is a no-op and
+ * lines read back in seq order.
+ */
+import type { LogLine } from '../logs/protocol.ts';
+import type { Db } from './pool.ts';
+import type { JobKind } from './stages.ts';
+
+// 6 parameters per line: a 5000-line batch (MAX_BATCH_LINES) stays far below PostgreSQL's 65535.
+const LINES_PER_STATEMENT = 5000;
+
+/**
+ * Stores a batch of lines with one multi-row INSERT … ON CONFLICT DO NOTHING per 5000 lines;
+ * lines already stored are skipped. Resolves to the number of lines newly stored.
+ */
+export async function appendLogLines(db: Db, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
+  let inserted = 0;
+  for (let start = 0; start < lines.length; start += LINES_PER_STATEMENT) {
+    const chunk = lines.slice(start, start + LINES_PER_STATEMENT);
+    const params: unknown[] = [kind, jobId];
+    const values = chunk.map((l) => {
+      const at = params.length;
+      params.push(l.seq, l.stage, l.run, l.time, l.stream, l.text);
+      return `($1, $2::INT8, $${at + 1}::INT8, $${at + 2}, $${at + 3}::INT4, $${at + 4}::TIMESTAMPTZ, $${at + 5}, $${at + 6})`;
+    });
+    const r = await db.query(
+      `INSERT INTO log_lines (job_kind, job_id, seq, stage, run, time, stream, text) VALUES ${values.join(', ')}
+       ON CONFLICT (job_kind, job_id, seq) DO NOTHING`,
+      params,
+    );
+    inserted += r.rowCount ?? 0;
+  }
+  return inserted;
+}
+
+/** Where to read from. */
+export interface ReadLogOptions {
+  /** Only lines with a greater seq (default: from the start). */
+  afterSeq?: number;
+  /** At most this many lines (default 5000, max 50000). */
+  limit?: number;
+  /** Only this stage path. */
+  stage?: string;
+}
+
+/** Stored lines of a job in seq order. */
+export async function readLogLines(db: Db, kind: JobKind, jobId: string, opts: ReadLogOptions = {}): Promise<LogLine[]> {
+  const limit = Math.min(50_000, Math.max(1, opts.limit ?? 5000));
+  const r = await db.query<{ seq: string; stage: string; run: number; time: Date; stream: LogLine['stream']; text: string }>(
+    `SELECT seq, stage, run, time, stream, text FROM log_lines
+     WHERE job_kind = $1 AND job_id = $2 AND seq > $3 AND ($4::TEXT IS NULL OR stage = $4::TEXT)
+     ORDER BY seq LIMIT $5`,
+    [kind, jobId, opts.afterSeq ?? -1, opts.stage ?? null, limit],
+  );
+  return r.rows.map((l) => ({ seq: Number(l.seq), stage: l.stage, run: l.run, time: l.time.toISOString(), stream: l.stream, text: l.text }));
+}
+
+/** The seq for a line written by the system itself: one past the stored maximum (0 for none). */
+export async function nextSystemLogSeq(db: Db, kind: JobKind, jobId: string): Promise<number> {
+  const r = await db.query<{ next: string }>(
+    'SELECT COALESCE(max(seq) + 1, 0) AS next FROM log_lines WHERE job_kind = $1 AND job_id = $2',
+    [kind, jobId],
+  );
+  return Number(r.rows[0]!.next);
+}

@@ -1,0 +1,235 @@
+/**
+ * Queries of the `releases` table: a release deploys a built version of a pipeline to a named
+ * target (optionally with an action). Its status moves along the same JOB_TRANSITIONS as builds.
+ */
+import type pg from 'pg';
+import type { RepoRef, TriggerInfo } from '../events/types.ts';
+import type { Plan } from '../plan/types.ts';
+import type { JobStatus } from '../status/status.ts';
+import { transitionParams, transitionSql, type TransitionExtra } from './builds.ts';
+import { IllegalTransitionError, NotFoundError } from './errors.ts';
+import { newId } from './ids.ts';
+import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { sqlState, withTransaction, type Db } from './pool.ts';
+
+/** The API's Release object (docs/API.md). `duration` is in seconds. */
+export interface Release extends RepoRef {
+  id: string;
+  pipelineId: string;
+  /** Release target. */
+  name: string;
+  /** Release action, '' when the target has none. */
+  action: string;
+  releaseVersion: string;
+  releaseStatus: JobStatus;
+  /** `manual`, a user, or `trigger`. */
+  triggeredBy: string;
+  trigger: TriggerInfo | null;
+  /** The build of the released version. */
+  buildId: string | null;
+  chainDepth: number;
+  eventId: string | null;
+  insertedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  duration: number | null;
+}
+
+interface ReleaseRow {
+  id: string;
+  pipeline_id: string;
+  repo_source: string;
+  repo_owner: string;
+  repo_name: string;
+  name: string;
+  action: string;
+  version: string;
+  status: JobStatus;
+  triggered_by: string;
+  trigger: TriggerInfo | null;
+  build_id: string | null;
+  chain_depth: number;
+  event_id: string | null;
+  inserted_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+  duration_ms: string | null;
+}
+
+const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by, trigger,
+  build_id, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
+
+function toRelease(r: ReleaseRow): Release {
+  return {
+    id: r.id,
+    pipelineId: r.pipeline_id,
+    repoSource: r.repo_source,
+    repoOwner: r.repo_owner,
+    repoName: r.repo_name,
+    name: r.name,
+    action: r.action,
+    releaseVersion: r.version,
+    releaseStatus: r.status,
+    triggeredBy: r.triggered_by,
+    trigger: r.trigger,
+    buildId: r.build_id,
+    chainDepth: r.chain_depth,
+    eventId: r.event_id,
+    insertedAt: r.inserted_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    updatedAt: r.updated_at.toISOString(),
+    duration: r.duration_ms === null ? null : Number(r.duration_ms) / 1000,
+  };
+}
+
+/** What createRelease inserts. */
+export interface ReleaseInput extends RepoRef {
+  pipelineId: string;
+  name: string;
+  action?: string;
+  version: string;
+  /** Initial status (default pending; `failed` when the request is refused after validation). */
+  status?: 'pending' | 'failed';
+  triggeredBy?: string;
+  trigger?: TriggerInfo | null;
+  buildId?: string | null;
+  plan?: Plan | null;
+  chainDepth?: number;
+  /** Id of the requesting event: a repeat returns the release created the first time. */
+  eventId?: string;
+}
+
+/** The release created by event `eventId`, or null. */
+export async function getReleaseByEvent(db: Db, eventId: string): Promise<Release | null> {
+  const r = await db.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases WHERE event_id = $1`, [eventId]);
+  return r.rows[0] ? toRelease(r.rows[0]) : null;
+}
+
+/** Inserts a release and returns it; idempotent per `eventId` (check `created`). */
+export async function createRelease(pool: pg.Pool, input: ReleaseInput): Promise<{ release: Release; created: boolean }> {
+  try {
+    return await withTransaction(pool, async (tx) => {
+      if (input.eventId) {
+        const existing = await getReleaseByEvent(tx, input.eventId);
+        if (existing) return { release: existing, created: false };
+      }
+      const r = await tx.query<ReleaseRow>(
+        `INSERT INTO releases (id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by,
+           trigger, build_id, plan, chain_depth, event_id, finished_at, duration_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::TEXT, $10, $11, $12, $13, $14, $15,
+           CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE 0 END)
+         RETURNING ${COLUMNS}`,
+        [
+          newId(),
+          input.pipelineId,
+          input.repoSource,
+          input.repoOwner,
+          input.repoName,
+          input.name,
+          input.action ?? '',
+          input.version,
+          input.status ?? 'pending',
+          input.triggeredBy ?? '',
+          input.trigger == null ? null : JSON.stringify(input.trigger),
+          input.buildId ?? null,
+          input.plan == null ? null : JSON.stringify(input.plan),
+          input.chainDepth ?? 0,
+          input.eventId ?? null,
+        ],
+      );
+      return { release: toRelease(r.rows[0]!), created: true };
+    });
+  } catch (err) {
+    if (input.eventId && sqlState(err) === '23505') {
+      const existing = await getReleaseByEvent(pool, input.eventId);
+      if (existing) return { release: existing, created: false };
+    }
+    throw err;
+  }
+}
+
+/** The release with this id, or null. */
+export async function getRelease(db: Db, id: string): Promise<Release | null> {
+  const r = await db.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases WHERE id = $1`, [id]);
+  return r.rows[0] ? toRelease(r.rows[0]) : null;
+}
+
+/** The plan stored with a release, or null. */
+export async function getReleasePlan(db: Db, id: string): Promise<Plan | null> {
+  const r = await db.query<{ plan: Plan | null }>('SELECT plan FROM releases WHERE id = $1', [id]);
+  return r.rows[0]?.plan ?? null;
+}
+
+/** Stores the compiled plan of a release. */
+export async function setReleasePlan(db: Db, id: string, plan: Plan): Promise<void> {
+  const r = await db.query('UPDATE releases SET plan = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(plan)]);
+  if (r.rowCount === 0) throw new NotFoundError(`release ${id}`);
+}
+
+/** Filters of release lists, already parsed. */
+export interface ReleaseFilter extends PageRequest {
+  pipelineId?: string;
+  /** Release target name. */
+  target?: string;
+  statuses?: JobStatus[];
+  since?: Date;
+}
+
+/** One page of releases, newest first. */
+export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<Page<Release>> {
+  const { page, size, offset } = pageWindow(filter);
+  const w = new Where();
+  if (filter.pipelineId) w.add('pipeline_id = $?', filter.pipelineId);
+  if (filter.target !== undefined) w.add('name = $?', filter.target);
+  if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
+  if (filter.since) w.add('inserted_at >= $?', filter.since);
+  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, w.params);
+  const rows = await db.query<ReleaseRow>(
+    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY inserted_at DESC, id DESC LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
+    w.params,
+  );
+  return toPage(rows.rows.map(toRelease), page, size, Number(count.rows[0]!.n));
+}
+
+/**
+ * The newest release of every (target, action) of the given pipelines — the "active release"
+ * tiles. Ordered by pipeline, target, action.
+ */
+export async function latestReleasesPerTarget(db: Db, pipelineIds: string[]): Promise<Release[]> {
+  if (pipelineIds.length === 0) return [];
+  const r = await db.query<ReleaseRow>(
+    `SELECT ${COLUMNS} FROM (
+       SELECT *, row_number() OVER (PARTITION BY pipeline_id, name, action ORDER BY inserted_at DESC, id DESC) AS rn
+       FROM releases WHERE pipeline_id = ANY($1::INT8[])
+     ) AS ranked WHERE rn = 1 ORDER BY pipeline_id, name, action`,
+    [pipelineIds],
+  );
+  return r.rows.map(toRelease);
+}
+
+/** Releases in `statuses` not updated since `updatedBefore`, oldest first (for the reconciler). */
+export async function listStaleReleases(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Release[]> {
+  const r = await db.query<ReleaseRow>(
+    `SELECT ${COLUMNS} FROM releases WHERE status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+    [statuses, updatedBefore, limit],
+  );
+  return r.rows.map(toRelease);
+}
+
+/**
+ * Moves a release to `to` if JOB_TRANSITIONS allows it; a repeat of the current status is a
+ * no-op. Throws IllegalTransitionError (nothing changed) or NotFoundError.
+ */
+export async function transitionReleaseStatus(pool: pg.Pool, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Release> {
+  return withTransaction(pool, async (tx) => {
+    const r = await tx.query<ReleaseRow>(transitionSql('releases', COLUMNS), transitionParams(id, to, extra));
+    if (r.rows[0]) return toRelease(r.rows[0]);
+    const current = await getRelease(tx, id);
+    if (!current) throw new NotFoundError(`release ${id}`);
+    if (current.releaseStatus === to) return current;
+    throw new IllegalTransitionError(`release ${id}`, current.releaseStatus, to);
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Queries of the `stage_runs` table: one row per (job, stage path, run) as reported by the
+ * builder (shared/logs/protocol.ts StageReport). Upserts are idempotent and never move a stage
+ * out of a final status, so a late or resent report cannot undo a result.
+ */
+import type { StageReport } from '../logs/protocol.ts';
+import type { StageStatus } from '../status/status.ts';
+import type { Db } from './pool.ts';
+
+/** Whose stages: a build, a release or a bot run. */
+export type JobKind = 'build' | 'release' | 'bot';
+
+/** The API's Stage object (docs/API.md). */
+export interface StageRun {
+  stage: string;
+  parent: string | null;
+  kind: StageReport['kind'];
+  run: number;
+  status: StageStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  message: string | null;
+}
+
+interface StageRow {
+  stage: string;
+  parent: string | null;
+  kind: StageReport['kind'];
+  run: number;
+  status: StageStatus;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: string | null;
+  message: string | null;
+}
+
+const FINAL_STAGE = `('succeeded', 'failed', 'skipped', 'canceled')`;
+
+/**
+ * Inserts or updates the reported stage runs of a job in one statement. Timestamps, duration
+ * and message keep their stored value when a report omits them; a final status is never
+ * replaced by a non-final one.
+ */
+export async function upsertStageRuns(db: Db, kind: JobKind, jobId: string, reports: StageReport[]): Promise<void> {
+  if (reports.length === 0) return;
+  // Within one statement a row may be upserted only once: keep the last report per (stage, run).
+  const last = new Map(reports.map((r, i) => [`${r.stage}\u0000${r.run}`, { r, i }]));
+  const params: unknown[] = [kind, jobId];
+  const rows = [...last.values()].map(({ r, i }) => {
+    const at = params.length;
+    params.push(r.stage, r.run, r.parent ?? null, r.kind, r.status, r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.message ?? null, i);
+    const p = (n: number) => `$${at + n}`;
+    return `($1, $2::INT8, ${p(1)}, ${p(2)}::INT4, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}::TIMESTAMPTZ, ${p(7)}::TIMESTAMPTZ, ${p(8)}::INT8, ${p(9)}, ${p(10)}::INT4)`;
+  });
+  await db.query(
+    `INSERT INTO stage_runs (job_kind, job_id, stage, run, parent, kind, status, started_at, finished_at, duration_ms, message, position)
+     VALUES ${rows.join(', ')}
+     ON CONFLICT (job_kind, job_id, stage, run) DO UPDATE SET
+       status = CASE WHEN stage_runs.status IN ${FINAL_STAGE} AND excluded.status NOT IN ${FINAL_STAGE}
+                     THEN stage_runs.status ELSE excluded.status END,
+       parent = COALESCE(excluded.parent, stage_runs.parent),
+       kind = excluded.kind,
+       started_at = COALESCE(excluded.started_at, stage_runs.started_at),
+       finished_at = COALESCE(excluded.finished_at, stage_runs.finished_at),
+       duration_ms = COALESCE(excluded.duration_ms, stage_runs.duration_ms),
+       message = COALESCE(excluded.message, stage_runs.message)`,
+    params,
+  );
+}
+
+/** The stage runs of a job, in the order they were first reported. */
+export async function listStageRuns(db: Db, kind: JobKind, jobId: string): Promise<StageRun[]> {
+  const r = await db.query<StageRow>(
+    `SELECT stage, parent, kind, run, status, started_at, finished_at, duration_ms, message FROM stage_runs
+     WHERE job_kind = $1 AND job_id = $2 ORDER BY COALESCE(started_at, finished_at), position, stage, run`,
+    [kind, jobId],
+  );
+  return r.rows.map((s) => ({
+    stage: s.stage,
+    parent: s.parent,
+    kind: s.kind,
+    run: s.run,
+    status: s.status,
+    startedAt: s.started_at?.toISOString() ?? null,
+    finishedAt: s.finished_at?.toISOString() ?? null,
+    durationMs: s.duration_ms === null ? null : Number(s.duration_ms),
+    message: s.message,
+  }));
+}
