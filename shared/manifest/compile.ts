@@ -1,0 +1,311 @@
+/**
+ * Step three of manifest handling: a linted Manifest plus the facts of one run (RunInfo) → the
+ * Plan the dispatcher stores and the builder executes. This is where Estafette's defaults live
+ * (shell, work dir, `when`, builder, readiness), where the `git-clone` stage is injected, where a
+ * release template is applied, and where every stage's environment is resolved with Estafette's
+ * precedence: ESTAFETTE_* < global env < stage env < extension vars. Secrets stay encrypted.
+ */
+import { dump } from 'js-yaml';
+import { ValidationError } from '../errors/http-error.ts';
+import type { TriggerInfo } from '../events/types.ts';
+import type { Plan, PlanKind, PlanService, PlanStage, Readiness } from '../plan/types.ts';
+import { parseDurationSeconds } from './duration.ts';
+import type { Manifest, ManifestBuilder, ManifestService, ManifestStage } from './types.ts';
+import type { RenderedVersion } from './version.ts';
+
+/** The default `when` of stages and services. */
+export const DEFAULT_WHEN = "status == 'succeeded'";
+/** Image shown for the injected clone stage (the builder clones itself; see PlanStage.builtin). */
+export const GIT_CLONE_IMAGE = 'extensions/git-clone:stable';
+
+const BUILDER_DEFAULTS: Plan['builder'] = { track: 'stable', os: 'linux', medium: '', type: 'docker' };
+
+/** The facts of one run that the manifest cannot know. */
+export interface RunInfo {
+  kind: PlanKind;
+  /** Release target or bot name (required for release and bot runs). */
+  name?: string;
+  /** Release action, when the release has actions. */
+  action?: string;
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  branch: string;
+  revision: string;
+  /** From renderVersion (for a release: the version being released). */
+  version: RenderedVersion;
+  buildId?: string;
+  releaseId?: string;
+  botId?: string;
+  counters?: { current: number; max: number; maxCurrentBranch: number };
+  /** RFC 3339 UTC time of the run; default now. */
+  datetime?: string;
+  ciServerBaseUrl?: string;
+  /** Why the run started; becomes ESTAFETTE_TRIGGER_<EVENT>_<FIELD>. */
+  trigger?: TriggerInfo;
+  /** Who or what started a release (ESTAFETTE_RELEASE_TRIGGERED_BY). */
+  triggeredBy?: string;
+  /** Fields of the manifest's named triggers, by trigger name (ESTAFETTE_TRIGGER_<NAME>_<FIELD>). */
+  namedTriggers?: Record<string, Record<string, string>>;
+}
+
+/** `app-group` → `APP_GROUP`, `versionTagSuffix` → `VERSION_TAG_SUFFIX`, `no-cache` → `NO_CACHE`. */
+export function toUpperSnake(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .toUpperCase();
+}
+
+/** A branch name usable in DNS labels and image tags (ESTAFETTE_GIT_BRANCH_DNS_SAFE). */
+export function dnsSafe(branch: string): string {
+  return branch
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+}
+
+/** The ESTAFETTE_* variables of a run (without the per-stage STAGE_NAME / EXTENSION_*). */
+export function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, string> {
+  const env: Record<string, string> = {
+    ESTAFETTE_GIT_SOURCE: run.repoSource,
+    ESTAFETTE_GIT_OWNER: run.repoOwner,
+    ESTAFETTE_GIT_NAME: run.repoName,
+    ESTAFETTE_GIT_FULLNAME: `${run.repoOwner}/${run.repoName}`,
+    ESTAFETTE_GIT_BRANCH: run.branch,
+    ESTAFETTE_GIT_BRANCH_DNS_SAFE: dnsSafe(run.branch),
+    ESTAFETTE_GIT_REVISION: run.revision,
+    ESTAFETTE_BUILD_VERSION: run.version.version,
+    ESTAFETTE_BUILD_VERSION_MAJOR: run.version.major,
+    ESTAFETTE_BUILD_VERSION_MINOR: run.version.minor,
+    ESTAFETTE_BUILD_VERSION_PATCH: run.version.patch,
+    ESTAFETTE_BUILD_VERSION_LABEL: run.version.label,
+    ESTAFETTE_BUILD_DATETIME: run.datetime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    // The builder flips this to 'failed' after a failing stage, as `status` in `when`.
+    ESTAFETTE_BUILD_STATUS: 'succeeded',
+    ESTAFETTE_CI_SERVER_BASE_URL: run.ciServerBaseUrl ?? '',
+  };
+  if (run.counters) {
+    env.ESTAFETTE_BUILD_CURRENT_COUNTER = String(run.counters.current);
+    env.ESTAFETTE_BUILD_MAX_COUNTER = String(run.counters.max);
+    env.ESTAFETTE_BUILD_MAX_COUNTER_CURRENT_BRANCH = String(run.counters.maxCurrentBranch);
+  }
+  if (run.buildId !== undefined) env.ESTAFETTE_BUILD_ID = run.buildId;
+  if (run.kind === 'release') {
+    env.ESTAFETTE_RELEASE_NAME = run.name ?? '';
+    env.ESTAFETTE_RELEASE_ACTION = run.action ?? '';
+    env.ESTAFETTE_RELEASE_ID = run.releaseId ?? '';
+    env.ESTAFETTE_RELEASE_TRIGGERED_BY = run.triggeredBy ?? '';
+  }
+  if (run.kind === 'bot') {
+    env.ESTAFETTE_BOT_NAME = run.name ?? '';
+    env.ESTAFETTE_BOT_ID = run.botId ?? '';
+  }
+  for (const [k, v] of Object.entries(manifest.labels)) env[`ESTAFETTE_LABEL_${toUpperSnake(k)}`] = v;
+  if (run.trigger) {
+    const event = toUpperSnake(run.trigger.event);
+    for (const [k, v] of Object.entries(run.trigger.fields)) env[`ESTAFETTE_TRIGGER_${event}_${toUpperSnake(k)}`] = v;
+  }
+  for (const [name, fields] of Object.entries(run.namedTriggers ?? {})) {
+    for (const [k, v] of Object.entries(fields)) env[`ESTAFETTE_TRIGGER_${toUpperSnake(name)}_${toUpperSnake(k)}`] = v;
+  }
+  return env;
+}
+
+/**
+ * ESTAFETTE_EXTENSION_* for a stage's custom properties: scalars by name, string lists
+ * comma-joined, and the whole set as JSON and YAML for extensions with nested settings.
+ */
+export function extensionEnv(customProperties: Record<string, unknown>): Record<string, string> {
+  const env: Record<string, string> = {};
+  const keys = Object.keys(customProperties);
+  if (keys.length === 0) return env;
+  for (const k of keys) {
+    const v = customProperties[k];
+    const name = `ESTAFETTE_EXTENSION_${toUpperSnake(k)}`;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') env[name] = String(v);
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) env[name] = v.join(',');
+  }
+  env.ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES = JSON.stringify(customProperties);
+  env.ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES_YAML = dump(customProperties);
+  return env;
+}
+
+function mergeBuilder(...layers: Array<ManifestBuilder | undefined>): Plan['builder'] {
+  const b = { ...BUILDER_DEFAULTS };
+  for (const l of layers) {
+    if (!l) continue;
+    if (l.track) b.track = l.track;
+    if (l.os === 'linux' || l.os === 'windows') b.os = l.os;
+    if (l.medium === '' || l.medium === 'memory') b.medium = l.medium;
+    if (l.type === 'docker' || l.type === 'kubernetes') b.type = l.type;
+  }
+  return b;
+}
+
+interface StageContext {
+  estafette: Record<string, string>;
+  globalEnv: Record<string, string>;
+  shell: string;
+  workDir: string;
+}
+
+function readiness(svc: ManifestService): Readiness | undefined {
+  const p = svc.readinessProbe;
+  if (p?.exec?.command?.length) return { kind: 'exec', command: p.exec.command, timeoutSeconds: p.timeoutSeconds ?? 60 };
+  if (p?.httpGet) {
+    const h = p.httpGet;
+    return {
+      kind: 'http',
+      scheme: h.scheme === 'https' ? 'https' : 'http',
+      host: h.host || svc.name,
+      port: h.port ?? 80,
+      path: h.path || '/',
+      timeoutSeconds: p.timeoutSeconds ?? 60,
+    };
+  }
+  const r = svc.readiness;
+  if (r) {
+    return {
+      kind: 'http',
+      scheme: r.protocol === 'https' ? 'https' : 'http',
+      host: r.hostname || svc.name,
+      port: r.port ?? 80,
+      path: r.path || '/',
+      timeoutSeconds: r.timeoutSeconds ?? 60,
+    };
+  }
+  return undefined;
+}
+
+function compileService(svc: ManifestService, parent: ManifestStage, ctx: StageContext): PlanService {
+  const out: PlanService = {
+    name: svc.name,
+    image: svc.image ?? '',
+    shell: svc.shell ?? ctx.shell,
+    commands: svc.commands ?? [],
+    runCommandsInForeground: svc.runCommandsInForeground ?? false,
+    env: {
+      ...ctx.estafette,
+      ESTAFETTE_SERVICE_NAME: svc.name,
+      ...ctx.globalEnv,
+      ...svc.env,
+      ...extensionEnv(svc.customProperties),
+    },
+    when: svc.when ?? DEFAULT_WHEN,
+    // A services-only stage exists to start services for the stages after it.
+    multiStage: svc.multiStage ?? !parent.image,
+    customProperties: svc.customProperties,
+  };
+  const r = readiness(svc);
+  if (r) out.readiness = r;
+  return out;
+}
+
+function compileStage(s: ManifestStage, ctx: StageContext): PlanStage {
+  const stage: PlanStage = {
+    name: s.name,
+    image: s.image ?? '',
+    shell: s.shell ?? ctx.shell,
+    workDir: s.workDir ?? ctx.workDir,
+    commands: s.commands ?? [],
+    runCommandsInForeground: s.runCommandsInForeground ?? false,
+    when: s.when ?? DEFAULT_WHEN,
+    env: {
+      ...ctx.estafette,
+      ESTAFETTE_STAGE_NAME: s.name,
+      ...ctx.globalEnv,
+      ...s.env,
+      ...extensionEnv(s.customProperties),
+    },
+    retries: s.retries ?? 0,
+    parallelStages: (s.parallelStages ?? []).map((p) => compileStage(p, ctx)),
+    services: (s.services ?? []).map((svc) => compileService(svc, s, ctx)),
+    customProperties: s.customProperties,
+  };
+  const timeout = s.timeout === undefined ? undefined : parseDurationSeconds(s.timeout);
+  if (timeout !== undefined) stage.timeoutSeconds = Math.ceil(timeout);
+  return stage;
+}
+
+function gitCloneStage(ctx: StageContext): PlanStage {
+  return {
+    name: 'git-clone',
+    builtin: 'git-clone',
+    injected: true,
+    image: GIT_CLONE_IMAGE,
+    shell: ctx.shell,
+    workDir: ctx.workDir,
+    commands: [],
+    runCommandsInForeground: false,
+    when: DEFAULT_WHEN,
+    env: { ...ctx.estafette, ESTAFETTE_STAGE_NAME: 'git-clone', ...ctx.globalEnv },
+    retries: 0,
+    parallelStages: [],
+    services: [],
+    customProperties: {},
+  };
+}
+
+/** What a run executes: its stages, builder override and whether it clones. */
+function selectRun(manifest: Manifest, run: RunInfo): { stages: ManifestStage[]; builder?: ManifestBuilder; clone: boolean } {
+  if (run.kind === 'build') return { stages: manifest.stages, clone: true };
+  if (!run.name) throw new ValidationError(`a ${run.kind} run needs a name`);
+  if (run.kind === 'bot') {
+    const bot = manifest.bots.find((b) => b.name === run.name);
+    if (!bot) throw new ValidationError(`bot '${run.name}' is not defined in the manifest`);
+    return { stages: bot.stages ?? [], builder: bot.builder, clone: bot.clone ?? false };
+  }
+  const release = manifest.releases.find((r) => r.name === run.name);
+  if (!release) throw new ValidationError(`release target '${run.name}' is not defined in the manifest`);
+  const template = release.template === undefined ? undefined : manifest.releaseTemplates.find((t) => t.name === release.template);
+  if (release.template !== undefined && !template) throw new ValidationError(`release template '${release.template}' is not defined in the manifest`);
+  const actions = release.actions ?? template?.actions ?? [];
+  if (run.action && !actions.some((a) => a.name === run.action)) {
+    throw new ValidationError(`release target '${run.name}' has no action '${run.action}'`);
+  }
+  return {
+    stages: release.stages ?? template?.stages ?? [],
+    builder: { ...template?.builder, ...release.builder },
+    clone: release.clone ?? template?.clone ?? false,
+  };
+}
+
+/**
+ * Compiles the plan of one build, release or bot run. The manifest must have linted without
+ * errors; throws ValidationError when the run names a release, action or bot the manifest lacks.
+ */
+export function compilePlan(manifest: Manifest, run: RunInfo): Plan {
+  const selected = selectRun(manifest, run);
+  const builder = mergeBuilder(manifest.builder, selected.builder);
+  const windows = builder.os === 'windows';
+  const estafette = estafetteEnv(manifest, run);
+  const ctx: StageContext = {
+    estafette,
+    globalEnv: manifest.env,
+    shell: windows ? 'powershell' : '/bin/sh',
+    workDir: windows ? 'C:/estafette-work' : '/estafette-work',
+  };
+  const stages = selected.stages.map((s) => compileStage(s, ctx));
+  if (selected.clone && !stages.some((s) => s.name === 'git-clone')) stages.unshift(gitCloneStage(ctx));
+  const plan: Plan = {
+    kind: run.kind,
+    repoSource: run.repoSource,
+    repoOwner: run.repoOwner,
+    repoName: run.repoName,
+    branch: run.branch,
+    revision: run.revision,
+    version: run.version.version,
+    builder,
+    labels: { ...manifest.labels },
+    estafetteEnv: estafette,
+    stages,
+  };
+  if (run.name !== undefined && run.kind !== 'build') plan.name = run.name;
+  if (run.action) plan.action = run.action;
+  return plan;
+}

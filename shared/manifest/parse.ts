@@ -1,0 +1,582 @@
+/**
+ * Step one of manifest handling: YAML text → the YAML-facing `Manifest` (types.ts). Refuses
+ * hostile input before doing real work (size, binary content, alias bombs, deep nesting), reports
+ * YAML syntax errors with line and column, duplicate keys with their field path, unknown top-level
+ * keys, and values of the wrong type. Semantic rules (required image, cron syntax, `when`…) are
+ * lint's job. Never throws.
+ */
+import { CORE_SCHEMA, load, mergeTag, parseEvents, getScalarValue, EVENT_ID, type Event } from 'js-yaml';
+import {
+  MANIFEST_KEYS,
+  STAGE_KEYS,
+  TRIGGER_ACTIONS,
+  TRIGGER_FILTERS,
+  type Manifest,
+  type ManifestBot,
+  type ManifestBuilder,
+  type ManifestRelease,
+  type ManifestReleaseAction,
+  type ManifestReleaseTemplate,
+  type ManifestService,
+  type ManifestStage,
+  type ManifestTrigger,
+  type ManifestVersion,
+  type Problem,
+} from './types.ts';
+
+/** Largest manifest accepted, in bytes; real ones are a few kilobytes. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+/** Most `*alias` nodes accepted in one manifest. */
+export const MAX_ALIASES = 200;
+/** Most nodes the document may expand to once aliases are followed (stops alias bombs). */
+export const MAX_EXPANDED_NODES = 200_000;
+/** Deepest nesting of collections accepted. */
+export const MAX_DEPTH = 40;
+
+const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Joins a field path: `join('stages', 'build')` → `stages.build`; a leading empty path is dropped. */
+export function joinField(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let last = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      last = i;
+    }
+  }
+  return { line, column: offset - last };
+}
+
+/**
+ * Walks the YAML event stream once to find what `load` would either reject without a field path
+ * (duplicate keys) or accept although it is dangerous (many aliases). Returns problems.
+ */
+function scanEvents(text: string, events: Event[]): Problem[] {
+  const problems: Problem[] = [];
+  type Frame = { kind: 'map' | 'seq' | 'doc' | 'key'; path: string; keys: Set<string>; expectKey: boolean; key: string; index: number };
+  const stack: Frame[] = [];
+  let aliases = 0;
+  const childPath = (f: Frame): string => (f.kind === 'map' ? joinField(f.path, f.key) : f.kind === 'seq' ? `${f.path}[${f.index}]` : f.path);
+  // Called when a complete node (scalar, alias or closed collection) has been seen in frame f.
+  const nodeDone = (f: Frame | undefined): void => {
+    if (!f) return;
+    if (f.kind === 'map') f.expectKey = !f.expectKey;
+    else if (f.kind === 'seq') f.index++;
+  };
+  for (const ev of events) {
+    const top = stack[stack.length - 1];
+    switch (ev.type) {
+      case EVENT_ID.DOCUMENT:
+        stack.push({ kind: 'doc', path: '', keys: new Set(), expectKey: false, key: '', index: 0 });
+        break;
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        const kind = ev.type === EVENT_ID.MAPPING ? 'map' : 'seq';
+        if (top?.kind === 'map' && top.expectKey) {
+          // A collection used as a key: keep scanning inside it, it cannot be a duplicate name.
+          stack.push({ kind: 'key', path: top.path, keys: new Set(), expectKey: false, key: '', index: 0 });
+          top.key = '?';
+          stack.push({ kind, path: top.path, keys: new Set(), expectKey: true, key: '', index: 0 });
+        } else {
+          stack.push({ kind, path: top ? childPath(top) : '', keys: new Set(), expectKey: true, key: '', index: 0 });
+        }
+        break;
+      }
+      case EVENT_ID.POP: {
+        stack.pop();
+        let parent = stack[stack.length - 1];
+        if (parent?.kind === 'key') {
+          stack.pop();
+          parent = stack[stack.length - 1];
+        }
+        nodeDone(parent);
+        break;
+      }
+      case EVENT_ID.SCALAR:
+        if (top?.kind === 'map' && top.expectKey) {
+          const key = getScalarValue(text, ev);
+          if (top.keys.has(key) && key !== '<<') {
+            const { line, column } = lineCol(text, ev.valueStart);
+            problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}' (line ${line}, column ${column}); names must be unique`, severity: 'error' });
+          }
+          top.keys.add(key);
+          top.key = key;
+        }
+        nodeDone(top);
+        break;
+      case EVENT_ID.ALIAS:
+        aliases++;
+        if (top?.kind === 'map' && top.expectKey) top.key = '?';
+        nodeDone(top);
+        break;
+    }
+  }
+  if (aliases > MAX_ALIASES) {
+    problems.push({ field: '', message: `the manifest uses ${aliases} YAML aliases; at most ${MAX_ALIASES} are allowed`, severity: 'error' });
+  }
+  return problems;
+}
+
+/** Counts nodes as if aliases were copied, stopping at the budget; true when within it. */
+function withinExpansionBudget(doc: unknown): boolean {
+  let budget = MAX_EXPANDED_NODES;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (--budget < 0) return false;
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else if (isObj(v)) for (const x of Object.values(v)) stack.push(x);
+  }
+  return true;
+}
+
+/** Reads typed values out of loaded YAML, recording a problem per wrong type. */
+class Reader {
+  readonly problems: Problem[] = [];
+
+  error(field: string, message: string): void {
+    this.problems.push({ field, message, severity: 'error' });
+  }
+
+  warn(field: string, message: string): void {
+    this.problems.push({ field, message, severity: 'warning' });
+  }
+
+  /** A mapping (null → empty, as YAML `key:` with nothing after it). */
+  obj(v: unknown, field: string): Obj | undefined {
+    if (v === undefined || v === null) return {};
+    if (isObj(v)) return v;
+    this.error(field, `must be a mapping, not ${describe(v)}`);
+    return undefined;
+  }
+
+  str(v: unknown, field: string): string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return v;
+    // YAML turns `patch: 0` or `releaseBranch: 1.5` into numbers; the user meant the text.
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    this.error(field, `must be a string, not ${describe(v)}`);
+    return undefined;
+  }
+
+  bool(v: unknown, field: string): boolean | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (v === 'true' || v === 'false') return v === 'true';
+    this.error(field, `must be true or false, not ${describe(v)}`);
+    return undefined;
+  }
+
+  int(v: unknown, field: string): number | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+    if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
+    this.error(field, `must be an integer, not ${describe(v)}`);
+    return undefined;
+  }
+
+  /** A list of strings; a single string is accepted as a list of one (as Estafette's StringOrStringArray). */
+  strList(v: unknown, field: string, allowSingle = false): string[] | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (allowSingle && (typeof v === 'string' || typeof v === 'number')) return [String(v)];
+    if (!Array.isArray(v)) {
+      this.error(field, `must be a list of strings, not ${describe(v)}`);
+      return undefined;
+    }
+    const out: string[] = [];
+    v.forEach((x, i) => {
+      const s = this.str(x, `${field}[${i}]`);
+      if (s !== undefined) out.push(s);
+    });
+    return out;
+  }
+
+  /** A map of scalar values as strings (env, labels). */
+  strMap(v: unknown, field: string): Record<string, string> | undefined {
+    if (v === undefined || v === null) return undefined;
+    const o = this.obj(v, field);
+    if (!o) return undefined;
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (x === null || x === undefined) out[k] = '';
+      else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
+      else this.error(joinField(field, k), `must be a string, not ${describe(x)}`);
+    }
+    return out;
+  }
+
+  /** Entries of a map whose keys are names, in order; null values are empty entries. */
+  named(v: unknown, field: string): Array<[string, Obj, string]> {
+    const o = this.obj(v, field);
+    if (!o) return [];
+    const out: Array<[string, Obj, string]> = [];
+    for (const [name, x] of Object.entries(o)) {
+      const f = joinField(field, name);
+      const entry = this.obj(x, f);
+      if (entry) out.push([name, entry, f]);
+    }
+    return out;
+  }
+
+  unknownKeys(o: Obj, known: readonly string[], field: string, what: string): void {
+    for (const k of Object.keys(o)) {
+      if (!known.includes(k)) this.warn(joinField(field, k), `unknown ${what} key '${k}' is ignored`);
+    }
+  }
+
+  builder(v: unknown, field: string): ManifestBuilder | undefined {
+    if (v === undefined || v === null) return undefined;
+    const o = this.obj(v, field);
+    if (!o) return undefined;
+    this.unknownKeys(o, ['track', 'os', 'medium', 'type'], field, 'builder');
+    return compact({
+      track: this.str(o.track, `${field}.track`),
+      os: this.str(o.os, `${field}.os`),
+      medium: this.str(o.medium, `${field}.medium`),
+      type: this.str(o.type, `${field}.type`),
+    });
+  }
+
+  version(v: unknown, field: string): ManifestVersion {
+    const o = this.obj(v, field);
+    if (!o) return {};
+    this.unknownKeys(o, ['semver', 'custom'], field, 'version');
+    const out: ManifestVersion = {};
+    if (o.semver !== undefined) {
+      const s = this.obj(o.semver, `${field}.semver`);
+      if (s) {
+        this.unknownKeys(s, ['major', 'minor', 'patch', 'labelTemplate', 'releaseBranch'], `${field}.semver`, 'semver');
+        out.semver = compact({
+          major: this.int(s.major, `${field}.semver.major`),
+          minor: this.int(s.minor, `${field}.semver.minor`),
+          patch: this.str(s.patch, `${field}.semver.patch`),
+          labelTemplate: this.str(s.labelTemplate, `${field}.semver.labelTemplate`),
+          releaseBranch: this.strList(s.releaseBranch, `${field}.semver.releaseBranch`, true),
+        });
+      }
+    }
+    if (o.custom !== undefined) {
+      const c = this.obj(o.custom, `${field}.custom`);
+      if (c) {
+        this.unknownKeys(c, ['labelTemplate'], `${field}.custom`, 'custom version');
+        out.custom = compact({ labelTemplate: this.str(c.labelTemplate, `${field}.custom.labelTemplate`) });
+      }
+    }
+    return out;
+  }
+
+  stages(v: unknown, field: string): ManifestStage[] {
+    return this.named(v, field).map(([name, o, f]) => this.stage(name, o, f));
+  }
+
+  stage(name: string, o: Obj, f: string): ManifestStage {
+    const customProperties: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) if (!(STAGE_KEYS as readonly string[]).includes(k)) customProperties[k] = x;
+    const stage: ManifestStage = compact({
+      name,
+      image: this.str(o.image, `${f}.image`),
+      shell: this.str(o.shell, `${f}.shell`),
+      workDir: this.str(o.workDir, `${f}.workDir`),
+      commands: this.strList(o.commands, `${f}.commands`),
+      runCommandsInForeground: this.bool(o.runCommandsInForeground, `${f}.runCommandsInForeground`),
+      when: this.str(o.when, `${f}.when`),
+      env: this.strMap(o.env, `${f}.env`),
+      parallelStages: o.parallelStages === undefined ? undefined : this.stages(o.parallelStages, `${f}.parallelStages`),
+      services: o.services === undefined ? undefined : this.services(o.services, `${f}.services`),
+      retries: this.int(o.retries, `${f}.retries`),
+      timeout: this.str(o.timeout, `${f}.timeout`),
+      customProperties,
+    });
+    return stage;
+  }
+
+  /** Services are a list of entries with `name` in Estafette; a map keyed by name is accepted too. */
+  services(v: unknown, field: string): ManifestService[] {
+    if (v === null) return [];
+    if (Array.isArray(v)) {
+      const out: ManifestService[] = [];
+      v.forEach((x, i) => {
+        const f = `${field}[${i}]`;
+        const o = this.obj(x, f);
+        if (o) out.push(this.service(this.str(o.name, `${f}.name`) ?? '', o, f));
+      });
+      return out;
+    }
+    return this.named(v, field).map(([name, o, f]) => this.service(this.str(o.name, `${f}.name`) ?? name, o, f));
+  }
+
+  service(name: string, o: Obj, f: string): ManifestService {
+    const known = ['name', 'image', 'shell', 'commands', 'runCommandsInForeground', 'env', 'when', 'multiStage', 'readiness', 'readinessProbe'];
+    const customProperties: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(o)) if (!known.includes(k)) customProperties[k] = x;
+    let readiness: ManifestService['readiness'];
+    if (o.readiness !== undefined && o.readiness !== null) {
+      const r = this.obj(o.readiness, `${f}.readiness`);
+      if (r) {
+        this.unknownKeys(r, ['path', 'port', 'protocol', 'hostname', 'timeoutSeconds'], `${f}.readiness`, 'readiness');
+        readiness = compact({
+          path: this.str(r.path, `${f}.readiness.path`),
+          port: this.int(r.port, `${f}.readiness.port`),
+          protocol: this.str(r.protocol, `${f}.readiness.protocol`),
+          hostname: this.str(r.hostname, `${f}.readiness.hostname`),
+          timeoutSeconds: this.int(r.timeoutSeconds, `${f}.readiness.timeoutSeconds`),
+        });
+      }
+    }
+    let readinessProbe: ManifestService['readinessProbe'];
+    if (o.readinessProbe !== undefined && o.readinessProbe !== null) {
+      const p = this.obj(o.readinessProbe, `${f}.readinessProbe`);
+      if (p) {
+        this.unknownKeys(p, ['httpGet', 'exec', 'timeoutSeconds'], `${f}.readinessProbe`, 'readinessProbe');
+        const h = p.httpGet === undefined ? undefined : this.obj(p.httpGet, `${f}.readinessProbe.httpGet`);
+        const e = p.exec === undefined ? undefined : this.obj(p.exec, `${f}.readinessProbe.exec`);
+        readinessProbe = compact({
+          httpGet: h
+            ? compact({
+                path: this.str(h.path, `${f}.readinessProbe.httpGet.path`),
+                port: this.int(h.port, `${f}.readinessProbe.httpGet.port`),
+                host: this.str(h.host, `${f}.readinessProbe.httpGet.host`),
+                scheme: this.str(h.scheme, `${f}.readinessProbe.httpGet.scheme`),
+              })
+            : undefined,
+          exec: e ? compact({ command: this.strList(e.command, `${f}.readinessProbe.exec.command`) }) : undefined,
+          timeoutSeconds: this.int(p.timeoutSeconds, `${f}.readinessProbe.timeoutSeconds`),
+        });
+      }
+    }
+    return compact({
+      name,
+      image: this.str(o.image, `${f}.image`),
+      shell: this.str(o.shell, `${f}.shell`),
+      commands: this.strList(o.commands, `${f}.commands`),
+      runCommandsInForeground: this.bool(o.runCommandsInForeground, `${f}.runCommandsInForeground`),
+      env: this.strMap(o.env, `${f}.env`),
+      when: this.str(o.when, `${f}.when`),
+      multiStage: this.bool(o.multiStage, `${f}.multiStage`),
+      readiness,
+      readinessProbe,
+      customProperties,
+    });
+  }
+
+  triggers(v: unknown, field: string): ManifestTrigger[] {
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.error(field, `must be a list of triggers, not ${describe(v)}`);
+      return [];
+    }
+    const out: ManifestTrigger[] = [];
+    v.forEach((x, i) => {
+      const f = `${field}[${i}]`;
+      const o = this.obj(x, f);
+      if (o) out.push(this.trigger(o, f));
+    });
+    return out;
+  }
+
+  trigger(o: Obj, f: string): ManifestTrigger {
+    this.unknownKeys(o, ['name', ...TRIGGER_FILTERS, ...TRIGGER_ACTIONS], f, 'trigger');
+    const t: ManifestTrigger = {};
+    const name = this.str(o.name, `${f}.name`);
+    if (name !== undefined) t.name = name;
+    const part = (key: string, fields: string[], lists: string[] = []): Record<string, string | string[]> | undefined => {
+      if (!(key in o)) return undefined;
+      const p = this.obj(o[key], `${f}.${key}`);
+      if (!p) return undefined;
+      this.unknownKeys(p, [...fields, ...lists], `${f}.${key}`, `${key} trigger`);
+      const out: Record<string, string | string[]> = {};
+      for (const k of fields) {
+        const s = this.str(p[k], `${f}.${key}.${k}`);
+        if (s !== undefined) out[k] = s;
+      }
+      for (const k of lists) {
+        const l = this.strList(p[k], `${f}.${key}.${k}`, true);
+        if (l !== undefined) out[k] = l;
+      }
+      return out;
+    };
+    const assign = <K extends keyof ManifestTrigger>(k: K, v: unknown): void => {
+      if (v !== undefined) t[k] = v as ManifestTrigger[K];
+    };
+    assign('pipeline', part('pipeline', ['event', 'status', 'name', 'branch']));
+    assign('release', part('release', ['event', 'status', 'name', 'target']));
+    assign('git', part('git', ['event', 'repository', 'branch']));
+    assign('cron', part('cron', ['schedule']));
+    assign('pubsub', part('pubsub', ['project', 'topic']));
+    assign('github', part('github', ['repository'], ['events']));
+    assign('bitbucket', part('bitbucket', ['repository'], ['events']));
+    assign('docker', part('docker', ['event', 'image', 'tag']));
+    assign('builds', part('builds', ['branch']));
+    assign('releases', part('releases', ['target', 'action', 'version']));
+    assign('runs', part('runs', ['bot', 'branch']));
+    return t;
+  }
+
+  actions(v: unknown, field: string): ManifestReleaseAction[] | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) {
+      this.error(field, `must be a list of actions, not ${describe(v)}`);
+      return undefined;
+    }
+    const out: ManifestReleaseAction[] = [];
+    v.forEach((x, i) => {
+      const f = `${field}[${i}]`;
+      const o = this.obj(x, f);
+      if (!o) return;
+      this.unknownKeys(o, ['name', 'hideBadge'], f, 'action');
+      out.push(compact({ name: this.str(o.name, `${f}.name`) ?? '', hideBadge: this.bool(o.hideBadge, `${f}.hideBadge`) }));
+    });
+    return out;
+  }
+
+  release(name: string, o: Obj, f: string): ManifestRelease {
+    this.unknownKeys(o, ['builder', 'clone', 'actions', 'triggers', 'stages', 'template'], f, 'release');
+    return compact({
+      name,
+      builder: this.builder(o.builder, `${f}.builder`),
+      clone: this.bool(o.clone, `${f}.clone`),
+      actions: this.actions(o.actions, `${f}.actions`),
+      triggers: o.triggers === undefined ? undefined : this.triggers(o.triggers, `${f}.triggers`),
+      stages: o.stages === undefined ? undefined : this.stages(o.stages, `${f}.stages`),
+      template: this.str(o.template, `${f}.template`),
+    });
+  }
+
+  template(name: string, o: Obj, f: string): ManifestReleaseTemplate {
+    this.unknownKeys(o, ['builder', 'clone', 'actions', 'triggers', 'stages'], f, 'release template');
+    return compact({
+      name,
+      builder: this.builder(o.builder, `${f}.builder`),
+      clone: this.bool(o.clone, `${f}.clone`),
+      actions: this.actions(o.actions, `${f}.actions`),
+      triggers: o.triggers === undefined ? undefined : this.triggers(o.triggers, `${f}.triggers`),
+      stages: o.stages === undefined ? undefined : this.stages(o.stages, `${f}.stages`),
+    });
+  }
+
+  bot(name: string, o: Obj, f: string): ManifestBot {
+    this.unknownKeys(o, ['builder', 'clone', 'triggers', 'stages'], f, 'bot');
+    return compact({
+      name,
+      builder: this.builder(o.builder, `${f}.builder`),
+      clone: this.bool(o.clone, `${f}.clone`),
+      triggers: o.triggers === undefined ? undefined : this.triggers(o.triggers, `${f}.triggers`),
+      stages: o.stages === undefined ? undefined : this.stages(o.stages, `${f}.stages`),
+    });
+  }
+
+  manifest(doc: Obj): Manifest {
+    for (const k of Object.keys(doc)) {
+      if (!(MANIFEST_KEYS as readonly string[]).includes(k)) {
+        this.error(k, `unknown top-level key '${k}' (allowed: ${MANIFEST_KEYS.filter((x) => x !== 'pipelines').join(', ')})`);
+      }
+    }
+    if (doc.stages !== undefined && doc.pipelines !== undefined) {
+      this.error('pipelines', "'pipelines' is the legacy name of 'stages'; use only one of them");
+    }
+    const stagesKey = doc.stages !== undefined ? 'stages' : 'pipelines';
+    return {
+      archived: this.bool(doc.archived, 'archived') ?? false,
+      builder: this.builder(doc.builder, 'builder') ?? {},
+      labels: this.strMap(doc.labels, 'labels') ?? {},
+      version: this.version(doc.version, 'version'),
+      env: this.strMap(doc.env, 'env') ?? {},
+      triggers: this.triggers(doc.triggers, 'triggers'),
+      stages: this.stages(doc[stagesKey], stagesKey),
+      releases: this.named(doc.releases, 'releases').map(([n, o, f]) => this.release(n, o, f)),
+      releaseTemplates: this.named(doc.releaseTemplates, 'releaseTemplates').map(([n, o, f]) => this.template(n, o, f)),
+      bots: this.named(doc.bots, 'bots').map(([n, o, f]) => this.bot(n, o, f)),
+    };
+  }
+}
+
+/** Drops undefined fields so objects compare and serialise cleanly. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  return `${typeof v} ${String(v)}`;
+}
+
+const emptyManifest = (): Manifest => ({
+  archived: false,
+  builder: {},
+  labels: {},
+  version: {},
+  env: {},
+  triggers: [],
+  stages: [],
+  releases: [],
+  releaseTemplates: [],
+  bots: [],
+});
+
+/**
+ * Parses `.estafette.yaml` text. `manifest` is absent only when the text cannot be read as YAML
+ * at all (too large, binary, syntax error, alias bomb); otherwise it is returned together with the
+ * problems found while reading it (wrong types, duplicate or unknown keys). Never throws.
+ */
+export function parseManifest(text: string): { manifest?: Manifest; problems: Problem[] } {
+  const fail = (message: string): { problems: Problem[] } => ({ problems: [{ field: '', message, severity: 'error' }] });
+  if (typeof text !== 'string') return fail('manifest must be text');
+  // Checked on the string length first so a huge input is refused without scanning it.
+  if (text.length > MAX_MANIFEST_BYTES || Buffer.byteLength(text, 'utf8') > MAX_MANIFEST_BYTES) {
+    return fail(`manifest is larger than ${MAX_MANIFEST_BYTES / 1024} KiB; refusing to parse it`);
+  }
+  if (text.includes('\u0000')) return fail('manifest is not a text file (it contains NUL bytes)');
+  try {
+    let events: Event[];
+    try {
+      events = parseEvents(text, { maxDepth: MAX_DEPTH });
+    } catch (err) {
+      return fail(yamlMessage(err));
+    }
+    const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
+    if (documents === 0) return { manifest: emptyManifest(), problems: [] };
+    if (documents > 1) return fail('manifest must be a single YAML document (found a second one after ---)');
+    const scanned = scanEvents(text, events);
+    if (scanned.some((p) => p.field === '' && p.severity === 'error')) return { problems: scanned };
+    let doc: unknown;
+    try {
+      // json: duplicate keys were reported above with their path; let the last one win here.
+      doc = load(text, { schema: SCHEMA, json: true, maxAliases: MAX_ALIASES, maxDepth: MAX_DEPTH, maxTotalMergeKeys: 1000 });
+    } catch (err) {
+      return fail(yamlMessage(err));
+    }
+    if (!withinExpansionBudget(doc)) {
+      return fail(`manifest expands to more than ${MAX_EXPANDED_NODES} values through YAML aliases (an alias bomb?); refusing it`);
+    }
+    if (doc === null || doc === undefined) return { manifest: emptyManifest(), problems: scanned };
+    if (!isObj(doc)) return fail(`manifest must be a mapping at the top level, not ${describe(doc)}`);
+    const reader = new Reader();
+    const manifest = reader.manifest(doc);
+    return { manifest, problems: [...scanned, ...reader.problems] };
+  } catch (err) {
+    // A bug here must still come back as a problem, never as an exception to the caller.
+    return fail(`manifest could not be parsed: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+function yamlMessage(err: unknown): string {
+  const e = err as { name?: string; reason?: string; mark?: { line: number; column: number }; message?: string };
+  if (e?.name === 'YAMLException') {
+    const where = e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
+    return `YAML syntax error${where}: ${e.reason ?? e.message}`;
+  }
+  return `YAML could not be read: ${e?.message ?? String(err)}`;
+}
