@@ -1,0 +1,301 @@
+/**
+ * The one test suite every Executor implementation passes (STYLE.md: one interface, one shared
+ * suite). It drives the real orchestration (runBuild) with hand-built Plans and checks what users
+ * see: order, `when`, failure propagation, parallel overlap, services with readiness, retries,
+ * timeouts, secret masking and cancel. Executor specifics (how to serve HTTP, whether images are
+ * real) come from the fixture.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runBuild, type BuildOutcome } from '../../builder/run-build.ts';
+import type { Executor } from '../../builder/executors/executor.ts';
+import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
+import type { PlanService, PlanStage } from '../../shared/plan/types.ts';
+import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
+import { configOf, planOf, service, stage } from '../fixtures/builder/plans.ts';
+import { collectingReporter, type CollectingReporter } from './collecting-reporter.ts';
+
+export interface ExecutorFixture {
+  create(): Executor;
+  /** Image stages run in. */
+  image: string;
+  /** An image that is absent and cannot be pulled; undefined when the executor ignores images. */
+  missingImage?: string;
+  /** Service commands answering HTTP 200 `pong` on `port` only after `delaySeconds`. */
+  httpService(port: number, delaySeconds: number): Pick<PlanService, 'image' | 'shell' | 'commands'>;
+  /** The host name a stage uses to reach a service. */
+  serviceHost(name: string): string;
+  /** A stage command printing the body of GET url. */
+  httpGet(url: string): string;
+  /** True when pids written by stages are host pids (checked with process.kill(pid, 0)). */
+  hostPids: boolean;
+  /** What the executor left behind for a job (containers, networks); must be empty after a build. */
+  leftovers(jobId: string): Promise<string[]>;
+}
+
+/** A free TCP port on this machine. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** True while pid is a live process; a zombie waiting for an init that reaps slowly counts as gone. */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+interface Ran {
+  outcome: BuildOutcome;
+  reporter: CollectingReporter;
+  workDir: string;
+  config: BuilderConfig;
+  /** stage#run → final status */
+  status: Record<string, string>;
+}
+
+/** Registers the shared suite for one executor. `factory` returns a fixture or why it cannot run. */
+export function describeExecutor(name: string, factory: () => Promise<ExecutorFixture | string>): void {
+  describe(`executor contract: ${name}`, function () {
+    this.timeout(60_000);
+    let fx: ExecutorFixture;
+    const dirs: string[] = [];
+
+    before(async function () {
+      const r = await factory();
+      if (typeof r === 'string') {
+        if (process.env.REQUIRE_SERVICES === '1') throw new Error(`REQUIRE_SERVICES=1 but the ${name} executor cannot run: ${r}`);
+        console.warn(`\n  ⚠ SKIPPED executor suite '${name}': ${r}\n`);
+        this.skip();
+      }
+      fx = r as ExecutorFixture;
+    });
+
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+    const img = (s: PlanStage): PlanStage => ({ ...s, image: s.image === 'estafette-test/busybox:1' ? fx.image : s.image, parallelStages: s.parallelStages.map(img) });
+
+    const run = async (stages: PlanStage[], over: Partial<BuilderConfig> = {}, setup?: (r: CollectingReporter, cancel: AbortController) => void): Promise<Ran> => {
+      const workDir = mkdtempSync(join(tmpdir(), 'estafette-exec-'));
+      dirs.push(workDir);
+      const config = configOf(planOf(stages.map(img)), workDir, over);
+      const reporter = collectingReporter();
+      const cancel = new AbortController();
+      setup?.(reporter, cancel);
+      const outcome = await runBuild(config, { executor: fx.create(), reporter, cancel: cancel.signal });
+      const status = Object.fromEntries(reporter.finals().map((s) => [`${s.stage}#${s.run}`, s.status]));
+      expect(await fx.leftovers(config.job.id), 'resources left behind').to.deep.equal([]);
+      return { outcome, reporter, workDir, config, status };
+    };
+
+    it('runs stages in order in one shared work dir and reports the build', async () => {
+      const r = await run([stage('one', ['echo one > order']), stage('two', ['echo two >> order']), stage('three', ['cat order'])]);
+      expect(r.outcome.status).to.equal('succeeded');
+      expect(r.reporter.finals().map((s) => `${s.stage}:${s.status}`)).to.deep.equal(['one:succeeded', 'two:succeeded', 'three:succeeded']);
+      expect(r.reporter.textOf('three')).to.deep.equal(['> cat order', 'one', 'two']);
+      expect(r.reporter.jobStatuses()).to.deep.equal(['running', 'succeeded']);
+      for (const s of r.reporter.finals()) expect(s.durationMs).to.be.a('number');
+    });
+
+    it('keeps stdout and stderr apart, echoes each command and stops at the first failing one (set -e)', async () => {
+      const r = await run([stage('s', ['echo out', 'echo err >&2', 'false', 'echo never'])]);
+      // Order holds per stream; how stdout and stderr interleave is up to the pipes.
+      const of = (stream: string): string[] => r.reporter.lines.filter((l) => l.stage === 's' && l.stream === stream).map((l) => l.text);
+      expect(of('stdout')).to.deep.equal(['> echo out', 'out', '> echo err >&2', '> false']);
+      expect(of('stderr')).to.deep.equal(['err']);
+      expect(r.outcome.status).to.equal('failed');
+      expect(r.reporter.finals()[0]).to.include({ status: 'failed', message: 'exit code 1' });
+    });
+
+    it('passes the resolved env, sets ESTAFETTE_BUILD_STATUS and expands ${ESTAFETTE_*} in commands', async () => {
+      const r = await run([stage('env', ['echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"'], { env: { GREETING: 'hi', ESTAFETTE_STAGE_NAME: 'env' } })]);
+      expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING main $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
+    });
+
+    const whenCases: Array<{ name: string; when: string; expected: string }> = [
+      { name: 'default condition on a succeeded build', when: "status == 'succeeded'", expected: 'succeeded' },
+      { name: 'branch mismatch', when: "branch == 'release'", expected: 'skipped' },
+      { name: 'regex on branch', when: "branch =~ 'ma.*'", expected: 'succeeded' },
+      { name: 'status failed on a succeeded build', when: "status == 'failed'", expected: 'skipped' },
+      { name: 'server parameter', when: "server == 'estafette'", expected: 'succeeded' },
+      { name: 'expanded ESTAFETTE variable', when: "'${ESTAFETTE_GIT_NAME}' == 'demo'", expected: 'succeeded' },
+    ];
+    whenCases.forEach((c) =>
+      it(`when: ${c.name} → ${c.expected}`, async () => {
+        const r = await run([stage('w', ['echo ran'], { when: c.when })]);
+        expect(r.status['w#1']).to.equal(c.expected);
+        expect(r.reporter.textOf('w').includes('ran')).to.equal(c.expected === 'succeeded');
+      }),
+    );
+
+    it('an invalid when fails the build', async () => {
+      const r = await run([stage('bad', ['echo ran'], { when: "status ==" }), stage('after', ['echo after'])]);
+      expect(r.outcome.status).to.equal('failed');
+      expect(r.reporter.finals()[0]).to.include({ stage: 'bad', status: 'failed' });
+      expect(r.reporter.finals()[0]!.message).to.match(/invalid when/);
+      expect(r.status['after#1']).to.equal('skipped');
+    });
+
+    it('after a failure skips default stages and runs status == failed stages with status failed', async () => {
+      const r = await run([
+        stage('fails', ['exit 3']),
+        stage('skipped', ['echo nope']),
+        stage('on-failure', ['echo "status=$ESTAFETTE_BUILD_STATUS"'], { when: "status == 'failed'" }),
+        stage('always', ['echo always'], { when: "status == 'succeeded' || status == 'failed'" }),
+      ]);
+      expect(r.outcome.status).to.equal('failed');
+      expect(r.status).to.deep.equal({ 'fails#1': 'failed', 'skipped#1': 'skipped', 'on-failure#1': 'succeeded', 'always#1': 'succeeded' });
+      expect(r.reporter.finals()[0]!.message).to.equal('exit code 3');
+      expect(r.reporter.textOf('on-failure')).to.include('status=failed');
+      expect(r.reporter.jobStatuses()).to.deep.equal(['running', 'failed']);
+    });
+
+    it('runs parallel stages really concurrently (each waits for a file the other creates)', async () => {
+      const waitFor = (mine: string, other: string): string[] => [
+        `touch ${mine}`,
+        `i=0; while [ ! -f ${other} ]; do i=$((i+1)); if [ $i -gt 200 ]; then echo "no ${other}"; exit 1; fi; sleep 0.1; done`,
+        `echo saw ${other}`,
+      ];
+      const parent = stage('par', [], { image: '', parallelStages: [stage('a', waitFor('a.ready', 'b.ready')), stage('b', waitFor('b.ready', 'a.ready')), stage('c', ['echo c'], { when: "branch == 'x'" })] });
+      const r = await run([parent, stage('after', ['echo after'])]);
+      expect(r.status).to.deep.equal({ 'par/a#1': 'succeeded', 'par/b#1': 'succeeded', 'par/c#1': 'skipped', 'par#1': 'succeeded', 'after#1': 'succeeded' });
+      expect(r.reporter.textOf('par/a')).to.include('saw b.ready');
+      expect(r.reporter.textOf('par/b')).to.include('saw a.ready');
+      expect(r.reporter.finals().find((s) => s.stage === 'par/a')).to.include({ parent: 'par', kind: 'stage' });
+    });
+
+    it('a failing parallel child fails its parent and the build', async () => {
+      const parent = stage('par', [], { image: '', parallelStages: [stage('ok', ['true']), stage('bad', ['exit 4'])] });
+      const r = await run([parent, stage('after', ['echo after'])]);
+      expect(r.status).to.include({ 'par/ok#1': 'succeeded', 'par/bad#1': 'failed', 'par#1': 'failed', 'after#1': 'skipped' });
+      expect(r.outcome.status).to.equal('failed');
+    });
+
+    it('starts a service, waits for its HTTP readiness, then runs the stage and stops the service', async () => {
+      const port = await freePort();
+      const svc = service('web', [], { ...fx.httpService(port, 1), readiness: { kind: 'http', scheme: 'http', host: 'web', port, path: '/', timeoutSeconds: 30 } });
+      const r = await run([stage('uses-web', [fx.httpGet(`http://${fx.serviceHost('web')}:${port}/`)], { services: [svc] })]);
+      expect(r.status).to.deep.equal({ 'uses-web#1': 'succeeded', 'uses-web/web#1': 'succeeded' });
+      expect(r.reporter.textOf('uses-web')).to.include('pong');
+      const order = r.reporter.reports.flatMap((x) => x.stages ?? []).map((s) => `${s.stage}:${s.status}`);
+      expect(order.indexOf('uses-web/web:running')).to.be.lessThan(order.indexOf('uses-web:running'));
+      expect(order.indexOf('uses-web:succeeded')).to.be.lessThan(order.indexOf('uses-web/web:succeeded'));
+    });
+
+    it('fails the stage when a service is not ready within its timeout', async () => {
+      const port = await freePort();
+      const svc = service('slow', [], { ...fx.httpService(port, 30), readiness: { kind: 'http', scheme: 'http', host: 'slow', port, path: '/', timeoutSeconds: 1 } });
+      const r = await run([stage('needs-slow', ['echo ran'], { services: [svc] })]);
+      expect(r.outcome.status).to.equal('failed');
+      expect(r.reporter.finals().find((s) => s.stage === 'needs-slow')).to.include({ status: 'failed', message: 'service slow not ready after 1s' });
+      expect(r.reporter.textOf('needs-slow')).to.not.include('ran');
+    });
+
+    it('keeps a multiStage service until the last stage', async () => {
+      const port = await freePort();
+      const svc = service('db', [], { ...fx.httpService(port, 0), multiStage: true, readiness: { kind: 'http', scheme: 'http', host: 'db', port, path: '/', timeoutSeconds: 30 } });
+      const r = await run([stage('first', ['true'], { services: [svc] }), stage('second', [fx.httpGet(`http://${fx.serviceHost('db')}:${port}/`)])]);
+      expect(r.reporter.textOf('second')).to.include('pong');
+      const order = r.reporter.finals().map((s) => s.stage);
+      expect(order).to.deep.equal(['first', 'second', 'first/db']);
+    });
+
+    it('retries a failing stage, each attempt its own run', async () => {
+      const r = await run([stage('flaky', ['n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo "attempt $n"; [ $n -ge 3 ]'], { retries: 3 })]);
+      expect(r.status).to.deep.equal({ 'flaky#1': 'failed', 'flaky#2': 'failed', 'flaky#3': 'succeeded' });
+      expect(r.reporter.textOf('flaky', 2)).to.include('attempt 2');
+      expect(r.reporter.textOf('flaky', 3)).to.include('attempt 3');
+      expect(r.outcome.status).to.equal('succeeded');
+    });
+
+    it('gives up after the retries are used', async () => {
+      const r = await run([stage('broken', ['exit 2'], { retries: 1 })]);
+      expect(r.status).to.deep.equal({ 'broken#1': 'failed', 'broken#2': 'failed' });
+      expect(r.outcome.status).to.equal('failed');
+    });
+
+    it('kills and fails a stage that runs past its timeout', async () => {
+      const t0 = Date.now();
+      const r = await run([stage('slow', ['echo started', 'sleep 30'], { timeoutSeconds: 1 }), stage('next', ['true'])]);
+      expect(r.reporter.finals()[0]).to.include({ stage: 'slow', status: 'failed', message: 'timed out after 1s' });
+      expect(r.status['next#1']).to.equal('skipped');
+      expect(Date.now() - t0).to.be.lessThan(15_000);
+    });
+
+    it('masks secrets (plain, base64, each line of a multi-line value) in every line', async () => {
+      const key = generateSecretKey();
+      const plain = 'hunter2-password';
+      const multi = 'first-line-secret\nsecond-line-secret';
+      const env = { PLAIN: encryptSecret(plain, key), MULTI: encryptSecret(multi, key), SHORT: encryptSecret('abc', key), ESTAFETTE_STAGE_NAME: 's' };
+      const r = await run(
+        [stage('s', ['echo "plain=$PLAIN"', 'printf %s "$PLAIN" | base64', 'echo "$MULTI"', 'echo "short=$SHORT"', 'echo "$PLAIN" >&2'], { env, customProperties: { token: encryptSecret('property-secret', key) } })],
+        { secretKey: key },
+      );
+      const text = r.reporter.lines.map((l) => l.text).join('\n');
+      expect(r.outcome.status).to.equal('succeeded');
+      for (const leak of [plain, Buffer.from(plain).toString('base64'), 'first-line-secret', 'second-line-secret']) expect(text).to.not.include(leak);
+      expect(r.reporter.textOf('s')).to.include.members(['plain=***', '***', 'short=abc']);
+      expect(r.reporter.lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).to.include('***');
+    });
+
+    it('fails the build with a validate-secrets step when a secret is restricted to other pipelines', async () => {
+      const key = generateSecretKey();
+      const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], { secretKey: key });
+      expect(r.outcome.status).to.equal('failed');
+      expect(r.reporter.finals()[0]).to.include({ stage: 'validate-secrets', status: 'failed' });
+      expect(r.status['s#1']).to.equal('skipped');
+      expect(r.reporter.lines.map((l) => l.text)).to.not.include('ran');
+    });
+
+    it('cancel stops the running stage and its children, marks the rest canceled', async () => {
+      let pidFile = '';
+      const r = await run(
+        [stage('long', ['sleep 300 & echo $! > bg.pid', 'echo ready', 'wait']), stage('later', ['echo later'])],
+        { cancelGraceSeconds: 2 },
+        (rep, cancel) => {
+          rep.onLine = (s, text) => {
+            if (s === 'long' && text === 'ready') cancel.abort();
+          };
+        },
+      );
+      pidFile = join(r.workDir, 'bg.pid');
+      expect(r.outcome.status).to.equal('canceled');
+      expect(r.status).to.deep.equal({ 'long#1': 'canceled', 'later#1': 'canceled' });
+      expect(r.reporter.jobStatuses()).to.deep.equal(['running', 'canceled']);
+      if (fx.hostPids) {
+        expect(existsSync(pidFile)).to.equal(true);
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        expect(alive(pid), `background process ${pid} still alive`).to.equal(false);
+      }
+    });
+
+    it('a stage without commands or with a missing image fails with a message naming the image', async function () {
+      if (!fx.missingImage) {
+        const r = await run([stage('ext', [], { image: 'extensions/gke:1' })]);
+        expect(r.reporter.finals()[0]!.status).to.equal('failed');
+        expect(r.reporter.finals()[0]!.message).to.include('extensions/gke:1');
+        return;
+      }
+      const r = await run([stage('ext', ['true'], { image: fx.missingImage })]);
+      expect(r.reporter.finals()[0]!.status).to.equal('failed');
+      expect(r.reporter.finals()[0]!.message).to.include(fx.missingImage);
+    });
+  });
+}
