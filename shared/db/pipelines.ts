@@ -33,6 +33,9 @@ export interface Pipeline extends RepoRef {
   id: string;
   labels: Record<string, string>;
   releaseTargets: (ReleaseTargetDef & { activeReleases?: Release[] })[];
+  /** Clone URL of the repository and the forge it lives on ('' until a push told us). */
+  cloneUrl: string;
+  forge: string;
   archived: boolean;
   /** Manifest text of the latest build; only from getPipeline(…, { withManifest: true }). */
   manifest?: string;
@@ -48,6 +51,8 @@ export interface PipelineRow {
   repo_name: string;
   labels: Record<string, string>;
   release_targets: ReleaseTargetDef[];
+  clone_url: string;
+  forge: string;
   manifest?: string;
   archived: boolean;
   last_build_id: string | null;
@@ -62,7 +67,7 @@ export interface PipelineRow {
   updated_at: Date;
 }
 
-const COLUMNS = `id, repo_source, repo_owner, repo_name, labels, release_targets, archived, last_build_id, last_build_number,
+const COLUMNS = `id, repo_source, repo_owner, repo_name, labels, release_targets, clone_url, forge, archived, last_build_id, last_build_number,
   last_build_status, last_build_version, last_build_branch, last_build_revision, last_build_inserted_at,
   last_build_duration_ms, inserted_at, updated_at`;
 
@@ -75,6 +80,8 @@ export function toPipeline(r: PipelineRow): Pipeline {
     repoName: r.repo_name,
     labels: r.labels,
     releaseTargets: r.release_targets,
+    cloneUrl: r.clone_url,
+    forge: r.forge,
     archived: r.archived,
     lastBuild:
       r.last_build_id === null
@@ -101,19 +108,24 @@ export interface PipelineInput extends RepoRef {
   labels?: Record<string, string>;
   releaseTargets?: ReleaseTargetDef[];
   manifest?: string;
+  cloneUrl?: string;
+  forge?: string;
   archived?: boolean;
 }
 
 /** Inserts the pipeline of a repository or updates the given fields; returns it. */
 export async function upsertPipeline(db: Db, input: PipelineInput): Promise<Pipeline> {
   const r = await db.query<PipelineRow>(
-    `INSERT INTO pipelines (id, repo_source, repo_owner, repo_name, labels, release_targets, manifest, archived)
-     VALUES ($1, $2, $3, $4, COALESCE($5::JSONB, '{}'), COALESCE($6::JSONB, '[]'), COALESCE($7::TEXT, ''), COALESCE($8::BOOL, false))
+    `INSERT INTO pipelines (id, repo_source, repo_owner, repo_name, labels, release_targets, manifest, archived, clone_url, forge)
+     VALUES ($1, $2, $3, $4, COALESCE($5::JSONB, '{}'), COALESCE($6::JSONB, '[]'), COALESCE($7::TEXT, ''), COALESCE($8::BOOL, false),
+       COALESCE($9::TEXT, ''), COALESCE($10::TEXT, ''))
      ON CONFLICT (repo_source, repo_owner, repo_name) DO UPDATE SET
        labels = COALESCE($5::JSONB, pipelines.labels),
        release_targets = COALESCE($6::JSONB, pipelines.release_targets),
        manifest = COALESCE($7::TEXT, pipelines.manifest),
        archived = COALESCE($8::BOOL, pipelines.archived),
+       clone_url = COALESCE($9::TEXT, pipelines.clone_url),
+       forge = COALESCE($10::TEXT, pipelines.forge),
        updated_at = now()
      RETURNING ${COLUMNS}`,
     [
@@ -125,6 +137,8 @@ export async function upsertPipeline(db: Db, input: PipelineInput): Promise<Pipe
       input.releaseTargets === undefined ? null : JSON.stringify(input.releaseTargets),
       input.manifest ?? null,
       input.archived ?? null,
+      input.cloneUrl ?? null,
+      input.forge ?? null,
     ],
   );
   return toPipeline(r.rows[0]!);
@@ -185,7 +199,7 @@ export async function listPipelines(db: Db, filter: PipelineFilter = {}): Promis
     w.add('(repo_name ILIKE $? OR repo_owner ILIKE $?)', pattern, pattern);
   }
   const order = filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : '(last_build_inserted_at IS NULL), last_build_inserted_at DESC, id DESC';
-  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pipelines ${w}`, w.params);
+  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pipelines ${w}`, [...w.params]);
   const rows = await db.query<PipelineRow>(
     `SELECT ${COLUMNS} FROM pipelines ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
