@@ -239,7 +239,7 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   const order = filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC';
-  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, w.params);
+  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, [...w.params]);
   const rows = await db.query<BuildRow>(
     `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,

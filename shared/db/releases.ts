@@ -186,7 +186,7 @@ export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<
   if (filter.target !== undefined) w.add('name = $?', filter.target);
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
-  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, w.params);
+  const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, [...w.params]);
   const rows = await db.query<ReleaseRow>(
     `SELECT ${COLUMNS} FROM releases ${w} ORDER BY inserted_at DESC, id DESC LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
