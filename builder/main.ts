@@ -6,6 +6,7 @@
  * SIGTERM (cancel) stops the running stage within the grace period and reports `canceled`.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
 import { ingestOf, parseBuilderConfig } from './config.ts';
 import type { Executor } from './executors/executor.ts';
@@ -73,6 +74,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number
   return (await reporter.close()) ? 0 : fail('could not report the build result to log-ingest');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.exit(await main());
 }

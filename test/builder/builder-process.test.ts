@@ -1,0 +1,152 @@
+/**
+ * The builder as the Job runs it: `node --import tsx builder/main.ts` with BUILDER_CONFIG_PATH,
+ * talking HTTP to an in-test log-ingest. Shows: a million lines arrive exactly once and in order
+ * although the ingest fails some requests with 503 (also after storing), with the builder's RSS
+ * bounded; SIGTERM cancels mid-stage and leaves no process behind; a config that does not
+ * validate ends the build with a failed `init` step.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
+import type { PlanStage } from '../../shared/plan/types.ts';
+import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
+import { alive } from './executor-suite.ts';
+import { startIngest, type IngestServer } from './ingest-server.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(ROOT, 'builder/main.ts');
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+  maxRssKb: number;
+}
+
+/** Starts the builder on a config file; samples its RSS from /proc while it runs. */
+function startBuilder(config: unknown, dir: string): { pid: number; done: Promise<Exit> } {
+  const file = join(dir, 'builder-config.json');
+  writeFileSync(file, JSON.stringify(config));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, BUILDER_CONFIG_PATH: file }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let maxRssKb = 0;
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const sampler = setInterval(() => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (m) maxRssKb = Math.max(maxRssKb, Number(m[1]));
+    } catch {
+      // The process has just ended.
+    }
+  }, 50);
+  const done = new Promise<Exit>((resolve) =>
+    child.once('exit', (code) => {
+      clearInterval(sampler);
+      resolve({ code, stderr, maxRssKb });
+    }),
+  );
+  return { pid: child.pid!, done };
+}
+
+describe('builder process', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let ingest: IngestServer | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'estafette-builder-'));
+  });
+  afterEach(async () => {
+    await ingest?.close();
+    ingest = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const configFor = (stages: PlanStage[], over: Partial<BuilderConfig> = {}): BuilderConfig => {
+    const work = join(dir, 'work');
+    return configOf(planOf(stages), work, { ingest: { url: ingest!.url, token: 'test-token' }, ...over });
+  };
+
+  it('ships 1,000,000 lines exactly once and in order through 503s with bounded memory', async () => {
+    ingest = await startIngest({ failEvery: 23, lostAckEvery: 31, delayMs: 2 });
+    const N = 1_000_000;
+    const { done } = startBuilder(configFor([stage('big', [`seq 1 ${N}`]), stage('after', ['echo done'])]), dir);
+    const exit = await done;
+    expect(exit.code, exit.stderr).to.equal(0);
+
+    const lines = ingest.lines;
+    expect(lines.length).to.equal(N + 3);
+    expect(lines[0]).to.deep.include({ stage: 'big', text: `> seq 1 ${N}` });
+    let bad = -1;
+    for (let i = 1; i <= N; i++) {
+      const l = lines[i];
+      if (!l || l.stage !== 'big' || l.text !== String(i)) {
+        bad = i;
+        break;
+      }
+    }
+    expect(bad, `first wrong line at seq ${bad}`).to.equal(-1);
+    expect(lines.slice(N + 1).map((l) => l?.text)).to.deep.equal(['> echo done', 'done']);
+    expect(ingest.failed, 'the ingest failed some requests').to.be.greaterThan(10);
+    expect(ingest.resentLines, 'lost acks made the builder resend stored lines').to.be.greaterThan(0);
+    expect(ingest.conflicts, 'a resent seq carried other content').to.equal(0);
+
+    const job = ingest.statuses.flatMap((s) => (s.status ? [s.status] : []));
+    expect(job[0]).to.equal('running');
+    expect(job[job.length - 1]).to.equal('succeeded');
+    const rssMb = exit.maxRssKb / 1024;
+    console.log(`      builder max RSS ${rssMb.toFixed(0)} MB for ${N} lines, ${ingest.requests} requests, ${ingest.failed} answered 503`);
+    expect(rssMb).to.be.greaterThan(10).and.lessThan(250);
+  });
+
+  it('SIGTERM cancels mid-stage: no process left, remaining stages canceled, status canceled, exit 0', async () => {
+    ingest = await startIngest();
+    const config = configFor([stage('long', ['echo $$ > sh.pid', 'sleep 300 & echo $! > bg.pid', 'echo ready', 'wait']), stage('later', ['echo later'])], { cancelGraceSeconds: 3 });
+    const builder = startBuilder(config, dir);
+    await new Promise<void>((resolve) => {
+      ingest!.onLine = (l) => {
+        if (l.text === 'ready') resolve();
+      };
+    });
+    const pids = ['sh.pid', 'bg.pid'].map((f) => Number(readFileSync(join(config.workDir, f), 'utf8').trim()));
+    expect(pids.every(alive), 'stage processes run before the cancel').to.equal(true);
+    const t0 = Date.now();
+    process.kill(builder.pid, 'SIGTERM');
+    const exit = await builder.done;
+    expect(exit.code, exit.stderr).to.equal(0);
+    expect(Date.now() - t0).to.be.lessThan(10_000);
+    for (const pid of pids) expect(alive(pid), `process ${pid} survived the cancel`).to.equal(false);
+    const stages = ingest.statuses.flatMap((s) => s.stages ?? []).filter((s) => s.status !== 'running');
+    expect(stages.map((s) => `${s.stage}:${s.status}`)).to.deep.equal(['long:canceled', 'later:canceled']);
+    expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('canceled');
+  });
+
+  const invalid: Array<{ name: string; mutate: (c: Record<string, any>) => void; problem: RegExp }> = [
+    { name: 'stages not a list', mutate: (c) => (c.plan.stages = 'build'), problem: /plan\.stages must be a list/ },
+    { name: 'unknown executor', mutate: (c) => (c.executor = 'podman'), problem: /executor must be/ },
+    { name: 'stage without commands list', mutate: (c) => delete c.plan.stages[0].commands, problem: /plan\.stages\[0\]\.commands must be a list of strings/ },
+  ];
+  invalid.forEach((c) =>
+    it(`a config that does not validate (${c.name}) fails the build with an init step`, async () => {
+      ingest = await startIngest();
+      const config = configFor([stage('s', ['true'])]) as unknown as Record<string, any>;
+      c.mutate(config);
+      const exit = await startBuilder(config, dir).done;
+      expect(exit.code, exit.stderr).to.equal(0);
+      const init = ingest.statuses.flatMap((s) => s.stages ?? [])[0]!;
+      expect(init).to.include({ stage: 'init', status: 'failed' });
+      expect(init.message).to.match(c.problem);
+      expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('failed');
+    }),
+  );
+
+  it('exits non-zero with one clear line when the config cannot be reported at all', async () => {
+    const exit = await startBuilder({ plan: {} }, dir).done;
+    expect(exit.code).to.equal(1);
+    expect(exit.stderr).to.match(/^builder: invalid builder config: .*no usable ingest/);
+    expect(exit.stderr).to.not.match(/\n\s+at /);
+  });
+});
