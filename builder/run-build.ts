@@ -299,7 +299,17 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
       return { status, stages: finals };
     }
     try {
-      await executor.setup({ kind: config.job.kind, jobId: config.job.id, pipeline: pipelineFullName(plan), workDir: config.workDir });
+      try {
+        await executor.setup({ kind: config.job.kind, jobId: config.job.id, pipeline: pipelineFullName(plan), workDir: config.workDir });
+      } catch (err) {
+        // No stage can run without the executor (e.g. no Docker engine): one failed step says why.
+        const message = `the ${executor.name} executor cannot start: ${(err as Error).message}`;
+        note('executor', 1, message);
+        single('executor', 'builtin', 'failed', message);
+        for (const s of plan.stages) markAll(s, 'skipped');
+        status = 'failed';
+        return { status, stages: finals };
+      }
       for (const s of plan.stages) await runTop(s);
     } finally {
       for (const rs of multiStage.reverse()) await stopService(rs);

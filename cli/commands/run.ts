@@ -1,0 +1,156 @@
+/**
+ * `estafette run [DIR] [--branch B] [--executor host|docker] [--stage NAME]`: runs the pipeline of
+ * DIR/.estafette.yaml on this machine with the builder's own code (runBuild), against the working
+ * tree (no clone), printing each stage's output under a header and a summary table at the end.
+ * Exit code: 0 when the build succeeded, 1 when it failed or was canceled, 2 on a usage or
+ * manifest error.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { createExecutor } from '../../builder/main.ts';
+import { runBuild } from '../../builder/run-build.ts';
+import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
+import { compilePlan } from '../../shared/manifest/compile.ts';
+import { loadManifest } from '../../shared/manifest/load.ts';
+import { renderVersion } from '../../shared/manifest/version.ts';
+import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
+import type { Plan } from '../../shared/plan/types.ts';
+
+export const summary = 'run the pipeline of a local .estafette.yaml on this machine';
+export const usage = 'estafette run [DIR] [--branch B] [--executor host|docker] [--stage NAME]';
+
+interface RunArgs {
+  dir: string;
+  branch?: string;
+  executor: ExecutorName;
+  stage?: string;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(args: string[]): RunArgs {
+  const out: RunArgs = { dir: '.', executor: 'host' };
+  let dirSeen = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? args[++i];
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--branch') out.branch = value();
+    else if (flag === '--stage') out.stage = value();
+    else if (flag === '--executor') {
+      const v = value();
+      if (!isExecutorName(v)) throw new UsageError(`--executor must be host or docker, not '${v}'`);
+      out.executor = v;
+    } else if (flag === '-h' || flag === '--help') throw new UsageError('');
+    else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
+    else if (dirSeen) throw new UsageError(`unexpected argument ${a}`);
+    else {
+      out.dir = a;
+      dirSeen = true;
+    }
+  }
+  return out;
+}
+
+/** Output of a git command in dir, or undefined when it fails (not a repository, no commits). */
+function git(dir: string, args: string[]): string | undefined {
+  try {
+    return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** source/owner/name from the origin remote (github.com/o/r), else local/local/<dir name>. */
+function repoOf(dir: string): { repoSource: string; repoOwner: string; repoName: string } {
+  const origin = git(dir, ['remote', 'get-url', 'origin']);
+  const m = origin && /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)[:/]([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(origin);
+  if (m) return { repoSource: m[1]!, repoOwner: m[2]!, repoName: m[3]! };
+  return { repoSource: 'local', repoOwner: 'local', repoName: basename(dir) };
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function run(args: string[]): Promise<number> {
+  let opts: RunArgs;
+  try {
+    opts = parseArgs(args);
+  } catch (err) {
+    const msg = (err as Error).message;
+    process.stderr.write(`${msg ? `estafette run: ${msg}\n` : ''}usage: ${usage}\n`);
+    return 2;
+  }
+  const dir = resolve(opts.dir);
+  const file = join(dir, '.estafette.yaml');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    process.stderr.write(`estafette run: ${opts.dir} is not a directory\n`);
+    return 2;
+  }
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    process.stderr.write(`estafette run: no .estafette.yaml in ${dir}\n`);
+    return 2;
+  }
+  const loaded = loadManifest(readFileSync(file, 'utf8'));
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${w.field}: ${w.message}\n`);
+  if (loaded.errors.length > 0 || !loaded.manifest) {
+    for (const e of loaded.errors) process.stderr.write(`error: ${e.field}: ${e.message}\n`);
+    process.stderr.write(`estafette run: ${file} is not a valid manifest\n`);
+    return 2;
+  }
+
+  const branch = opts.branch ?? git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) ?? 'main';
+  const revision = git(dir, ['rev-parse', 'HEAD']) ?? '0'.repeat(40);
+  const version = renderVersion(loaded.manifest.version, { branch, revision, counter: 0 });
+  let plan: Plan = compilePlan(loaded.manifest, {
+    kind: 'build',
+    ...repoOf(dir),
+    branch,
+    revision,
+    version,
+    buildId: 'local',
+    counters: { current: 0, max: 0, maxCurrentBranch: 0 },
+    ciServerBaseUrl: '',
+  });
+  // The working tree is already here: the injected clone step would only say "skipped".
+  plan = { ...plan, stages: plan.stages.filter((s) => !(s.injected && s.builtin)) };
+  if (opts.stage) {
+    const only = plan.stages.filter((s) => s.name === opts.stage);
+    if (only.length === 0) {
+      process.stderr.write(`estafette run: no stage '${opts.stage}' (stages: ${plan.stages.map((s) => s.name).join(', ')})\n`);
+      return 2;
+    }
+    plan = { ...plan, stages: only };
+  }
+
+  const config: BuilderConfig = {
+    job: { kind: 'build', id: `local-${Date.now().toString(36)}` },
+    plan,
+    git: { cloneUrl: dir, branch, revision, clone: false },
+    ingest: { url: '', token: '' },
+    executor: opts.executor,
+    workDir: dir,
+    cancelGraceSeconds: 10,
+    ...(process.env.ESTAFETTE_SECRET_KEY ? { secretKey: process.env.ESTAFETTE_SECRET_KEY } : {}),
+  };
+  const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const reporter = createTerminalReporter({ out: process.stdout, colour });
+  process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${version.version} on ${branch} (${opts.executor} executor)\n`);
+
+  const cancel = new AbortController();
+  const onSignal = (): void => cancel.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const executor = await createExecutor(opts.executor);
+    const outcome = await runBuild(config, { executor, reporter, cancel: cancel.signal });
+    await reporter.close();
+    return outcome.status === 'succeeded' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
