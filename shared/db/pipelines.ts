@@ -7,7 +7,8 @@ import type { JobStatus } from '../status/status.ts';
 import type { RepoRef } from '../events/types.ts';
 import { newId } from './ids.ts';
 import { likeEscape, pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
-import type { Db } from './pool.ts';
+import type pg from 'pg';
+import { withTransaction, type Db } from './pool.ts';
 import { latestReleasesPerTarget, type Release } from './releases.ts';
 
 /** A release target as the manifest declares it. */
@@ -168,6 +169,26 @@ export async function setPipelineArchived(db: Db, ref: RepoRef, archived: boolea
     [ref.repoSource, ref.repoOwner, ref.repoName, archived],
   );
   return r.rows[0] ? toPipeline(r.rows[0]) : null;
+}
+
+/**
+ * Renames a pipeline (the repository was renamed or moved) together with the denormalised repo
+ * columns of its builds and releases, in one transaction. Returns null when it does not exist.
+ */
+export async function renamePipeline(pool: pg.Pool, from: RepoRef, to: { repoOwner: string; repoName: string }): Promise<Pipeline | null> {
+  return withTransaction(pool, async (tx) => {
+    const r = await tx.query<PipelineRow>(
+      `UPDATE pipelines SET repo_owner = $4, repo_name = $5, updated_at = now()
+       WHERE repo_source = $1 AND repo_owner = $2 AND repo_name = $3 RETURNING ${COLUMNS}`,
+      [from.repoSource, from.repoOwner, from.repoName, to.repoOwner, to.repoName],
+    );
+    const p = r.rows[0];
+    if (!p) return null;
+    for (const table of ['builds', 'releases']) {
+      await tx.query(`UPDATE ${table} SET repo_owner = $2, repo_name = $3 WHERE pipeline_id = $1`, [p.id, to.repoOwner, to.repoName]);
+    }
+    return toPipeline(p);
+  });
 }
 
 /** Filters of the pipelines list (docs/API.md `/api/pipelines`), already parsed. */

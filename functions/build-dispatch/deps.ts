@@ -1,0 +1,35 @@
+/**
+ * What build-dispatch needs from the outside world, as one object so the handler is tested with
+ * real PostgreSQL and NATS but a recording job runner, and wired once in index.ts / local mode.
+ */
+import type pg from 'pg';
+import type { EventName, EventPayloads } from '../../shared/events/types.ts';
+import type { JobRunner } from '../../shared/jobs/runner.ts';
+import type { ScmProvider } from '../../shared/scm/provider.ts';
+import type { ExecutorName } from '../../shared/plan/builder-config.ts';
+
+export interface DispatchSettings {
+  /** HS256 key for job tokens. */
+  jwtKey: string;
+  /** Base64 key the builder decrypts secrets with (absent: secrets stay encrypted). */
+  secretKey?: string;
+  /** Where builders send logs and status. */
+  logIngestUrl: string;
+  /** Public URL (ESTAFETTE_CI_SERVER_BASE_URL). */
+  baseUrl: string;
+  executor: ExecutorName;
+  /** Trigger chains longer than this are refused. */
+  maxChainDepth: number;
+}
+
+export interface DispatchDeps {
+  pool: pg.Pool;
+  scm: ScmProvider;
+  runner: JobRunner;
+  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<void>;
+  settings: DispatchSettings;
+  log(line: string): void;
+}
+
+/** A validated event as the handler receives it. */
+export type DispatchEvent = { [N in EventName]: { name: N; id: string; data: EventPayloads[N] } }[EventName];

@@ -1,0 +1,33 @@
+/**
+ * What the dispatcher stores about a manifest next to its pipeline: release targets with their
+ * actions (templates applied) and the normalised triggers in the shape the triggers table keeps.
+ */
+import type { Manifest } from '../../shared/manifest/types.ts';
+import { allTriggers } from '../../shared/manifest/triggers.ts';
+import type { ReleaseTargetDef } from '../../shared/db/pipelines.ts';
+import type { TriggerInput } from '../../shared/db/triggers.ts';
+
+/** Release targets in manifest order, actions from the release or its template. */
+export function releaseTargets(m: Manifest): ReleaseTargetDef[] {
+  const templates = new Map(m.releaseTemplates.map((t) => [t.name, t]));
+  return m.releases.map((r) => ({
+    name: r.name,
+    actions: (r.actions ?? (r.template ? templates.get(r.template)?.actions : undefined) ?? []).map((a) => ({ name: a.name })),
+  }));
+}
+
+/** The manifest's triggers as rows for replaceTriggers. */
+export function triggerRows(m: Manifest): TriggerInput[] {
+  return allTriggers(m).map(({ scope, trigger }) => {
+    const { kind, ...filter } = trigger.filter;
+    const { kind: actionKind, ...action } = trigger.action;
+    return {
+      jobKind: scope.kind,
+      jobName: scope.kind === 'release' ? scope.release : scope.kind === 'bot' ? scope.bot : '',
+      kind,
+      name: trigger.name,
+      filter,
+      action: { [actionKind]: action },
+    };
+  });
+}

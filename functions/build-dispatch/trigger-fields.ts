@@ -1,0 +1,39 @@
+/**
+ * The flat fields of trigger events, as they become ESTAFETTE_TRIGGER_<EVENT|NAME>_<FIELD>
+ * variables in the triggered run (Estafette's names: REPO_SOURCE, REPO_OWNER, REPO_NAME,
+ * BRANCH, BUILD_VERSION, STATUS, EVENT, …).
+ */
+import type { Build } from '../../shared/db/builds.ts';
+import type { Release } from '../../shared/db/releases.ts';
+
+/** Fields of a pipeline (build) event. */
+export function pipelineFields(b: Pick<Build, 'repoSource' | 'repoOwner' | 'repoName' | 'repoBranch' | 'repoRevision' | 'buildVersion' | 'buildStatus' | 'id'>, event: 'started' | 'finished'): Record<string, string> {
+  return {
+    EVENT: event,
+    STATUS: b.buildStatus,
+    NAME: `${b.repoSource}/${b.repoOwner}/${b.repoName}`,
+    REPO_SOURCE: b.repoSource,
+    REPO_OWNER: b.repoOwner,
+    REPO_NAME: b.repoName,
+    BRANCH: b.repoBranch,
+    REVISION: b.repoRevision,
+    BUILD_VERSION: b.buildVersion,
+    BUILD_ID: b.id,
+  };
+}
+
+/** Fields of a release event. */
+export function releaseFields(r: Pick<Release, 'repoSource' | 'repoOwner' | 'repoName' | 'name' | 'action' | 'releaseVersion' | 'releaseStatus' | 'id'>, event: 'started' | 'finished'): Record<string, string> {
+  return {
+    EVENT: event,
+    STATUS: r.releaseStatus,
+    NAME: `${r.repoSource}/${r.repoOwner}/${r.repoName}`,
+    REPO_SOURCE: r.repoSource,
+    REPO_OWNER: r.repoOwner,
+    REPO_NAME: r.repoName,
+    TARGET: r.name,
+    ACTION: r.action ?? '',
+    RELEASE_VERSION: r.releaseVersion,
+    RELEASE_ID: r.id,
+  };
+}
