@@ -7,12 +7,11 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load } from 'js-yaml';
-import AjvModule from 'ajv';
+import { Ajv } from 'ajv';
 import { compilePlan } from '../../../shared/manifest/compile.ts';
 import { loadManifest } from '../../../shared/manifest/load.ts';
 import { renderVersion } from '../../../shared/manifest/version.ts';
 
-const Ajv = (AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule;
 const fixturesDir = fileURLToPath(new URL('../../../../shared/fixtures/estafette/', import.meta.url));
 const schema = JSON.parse(readFileSync(new URL('../../../shared/manifest/schema.json', import.meta.url), 'utf8'));
 const validateSchema = new Ajv({ allErrors: true, strict: false }).compile(schema);
