@@ -1,0 +1,130 @@
+/**
+ * Validation of incoming CloudEvents at the edge of every consumer: `parseEvent(ce)` checks the
+ * CloudEvents attributes, that the type is one of ours and that the data matches its payload
+ * schema (JSON Schema, ajv), and returns a typed `ParsedEvent` — or throws a ValidationError
+ * (400) naming every problem. Unknown extra data fields are accepted (a newer producer may add
+ * some); missing or mistyped ones are not.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ValidationError } from '../errors/http-error.ts';
+import { JOB_STATUSES } from '../status/status.ts';
+import { EVENT_NAMES, EVENT_PREFIX, FORGES, type EventName, type EventPayloads, type EventType } from './types.ts';
+
+/** A validated event: its name, attributes and typed data. */
+export type ParsedEvent = {
+  [N in EventName]: {
+    name: N;
+    type: `${typeof EVENT_PREFIX}${N}`;
+    id: string;
+    source: string;
+    subject?: string;
+    time?: string;
+    data: EventPayloads[N];
+  };
+}[EventName];
+
+type Schema = Record<string, unknown>;
+const str: Schema = { type: 'string' };
+const nonEmpty: Schema = { type: 'string', minLength: 1 };
+const count: Schema = { type: 'integer', minimum: 0 };
+const id: Schema = { type: 'string', pattern: '^[1-9][0-9]{0,18}$' };
+const obj = (required: Record<string, Schema>, optional: Record<string, Schema> = {}): Schema => ({
+  type: 'object',
+  required: Object.keys(required),
+  properties: { ...required, ...optional },
+});
+const repo = { repoSource: nonEmpty, repoOwner: nonEmpty, repoName: nonEmpty };
+const trigger = obj({ event: nonEmpty, fields: { type: 'object', additionalProperties: str } }, { name: { type: ['string', 'null'] } });
+const commit = obj({ id: str, message: str, author: obj({ name: str, email: str }, { username: str }) });
+const status = { enum: [...JOB_STATUSES] };
+const buildStarted = { ...repo, buildId: id, branch: str, revision: str, version: nonEmpty, chainDepth: count };
+const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmpty, chainDepth: count };
+
+/** JSON Schema of each payload. */
+export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
+  'git.push': obj(
+    { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
+    { tag: str },
+  ),
+  'build.requested': obj({ ...repo, branch: str, trigger, chainDepth: count }, { revision: str, version: str, requestedBy: str }),
+  'build.started': obj(buildStarted),
+  'build.finished': obj({ ...buildStarted, status }),
+  'build.cancel': obj({ id }, { requestedBy: str }),
+  'release.requested': obj({ ...repo, name: nonEmpty, version: nonEmpty, trigger, chainDepth: count }, { action: str, requestedBy: str }),
+  'release.started': obj(releaseStarted, { action: str }),
+  'release.finished': obj({ ...releaseStarted, status }, { action: str }),
+  'release.cancel': obj({ id }, { requestedBy: str }),
+  'pipeline.renamed': obj({ ...repo, newRepoOwner: nonEmpty, newRepoName: nonEmpty }),
+  'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),
+  'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),
+};
+
+const ajv = new Ajv({ allErrors: true });
+const validators = new Map<EventName, ValidateFunction>(EVENT_NAMES.map((n) => [n, ajv.compile(PAYLOAD_SCHEMAS[n])]));
+
+/** One problem found in an event. */
+export interface EventProblem {
+  field: string;
+  message: string;
+}
+
+const problem = (e: ErrorObject): EventProblem => {
+  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const field = e.keyword === 'required' ? [path, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.') : path;
+  return { field: field ? `data.${field}` : 'data', message: e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid') };
+};
+
+// Binary-mode deliveries without a JSON content type leave data as text or bytes.
+function decodeData(data: unknown): unknown {
+  const text = typeof data === 'string' ? data : data instanceof Uint8Array ? new TextDecoder().decode(data) : undefined;
+  if (text === undefined) return data;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return data;
+  }
+}
+
+/** The event name of a type (`ci.estafette.git.push` → `git.push`), or undefined for foreign types. */
+export const eventNameOf = (type: unknown): EventName | undefined => {
+  if (typeof type !== 'string' || !type.startsWith(EVENT_PREFIX)) return undefined;
+  const name = type.slice(EVENT_PREFIX.length);
+  return (EVENT_NAMES as readonly string[]).includes(name) ? (name as EventName) : undefined;
+};
+
+/**
+ * Validates a received CloudEvent (any object with CloudEvents attributes) and returns it typed.
+ * Throws ValidationError listing `{field, message}` problems in `details`.
+ */
+export function parseEvent(ce: unknown): ParsedEvent {
+  if (ce === null || typeof ce !== 'object') throw new ValidationError('not a CloudEvent', [{ field: '', message: 'expected an object' }]);
+  const e = ce as Record<string, unknown>;
+  const problems: EventProblem[] = [];
+  if (e.specversion !== '1.0') problems.push({ field: 'specversion', message: 'must be 1.0' });
+  for (const attr of ['id', 'source'] as const) {
+    if (typeof e[attr] !== 'string' || e[attr] === '') problems.push({ field: attr, message: 'is required' });
+  }
+  const name = eventNameOf(e.type);
+  if (!name) problems.push({ field: 'type', message: `must be one of ${EVENT_PREFIX}{${EVENT_NAMES.join(',')}}` });
+  for (const attr of ['subject', 'time'] as const) {
+    if (e[attr] !== undefined && typeof e[attr] !== 'string') problems.push({ field: attr, message: 'must be a string' });
+  }
+  const data = decodeData(e.data);
+  if (name) {
+    const validate = validators.get(name)!;
+    if (!validate(data)) problems.push(...(validate.errors ?? []).map(problem));
+  }
+  if (problems.length) {
+    const summary = problems.map((p) => `${p.field} ${p.message}`).join('; ');
+    throw new ValidationError(`invalid ${typeof e.type === 'string' ? e.type : 'event'}: ${summary}`, problems);
+  }
+  return {
+    name,
+    type: e.type as EventType,
+    id: e.id as string,
+    source: e.source as string,
+    ...(e.subject === undefined ? {} : { subject: e.subject as string }),
+    ...(e.time === undefined ? {} : { time: e.time as string }),
+    data,
+  } as ParsedEvent;
+}
