@@ -57,3 +57,15 @@ describe('real Estafette manifests (../shared/fixtures/estafette)', () => {
     }),
   );
 });
+
+describe('manifest JSON Schema', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['the repository test fixture', readFileSync(new URL('../../fixtures/manifests/valid.estafette.yaml', import.meta.url), 'utf8'), true],
+    ['an unknown top-level key', 'stagez:\n  a:\n    image: x\n', false],
+    ['a bad builder os', 'builder:\n  os: macos\nstages: {}\n', false],
+    ['negative retries', 'stages:\n  a:\n    image: x:1\n    retries: -1\n', false],
+    ['a trigger with an unknown filter', 'triggers:\n- gitlab: {}\nstages: {}\n', false],
+    ['custom stage properties', 'stages:\n  a:\n    image: x:1\n    anything: [1, 2]\n', true],
+  ];
+  cases.forEach(([name, text, valid]) => it(`${valid ? 'accepts' : 'rejects'} ${name}`, () => expect(validateSchema(load(text))).to.equal(valid)));
+});
