@@ -16,6 +16,10 @@ export interface IngestServer {
   /** Resent lines whose content differed from what was stored under the seq (must stay 0). */
   conflicts: number;
   statuses: StatusReport[];
+  /** How many distinct lines were stored when each status report arrived (ordering checks). */
+  linesAtStatus: number[];
+  /** Lines per accepted logs request, in arrival order. */
+  batchSizes: number[];
   requests: number;
   failed: number;
   /** Called for each accepted line (for tests that react to output). */
@@ -41,6 +45,8 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
     resentLines: 0,
     conflicts: 0,
     statuses: [],
+    linesAtStatus: [],
+    batchSizes: [],
     requests: 0,
     failed: 0,
     close: async () => undefined,
@@ -63,6 +69,7 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
         }
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogBatch & StatusReport;
         if (req.url?.endsWith('/logs')) {
+          state.batchSizes.push(body.lines.length);
           for (const l of body.lines) {
             const prev = state.lines[l.seq];
             if (prev) {
@@ -75,6 +82,7 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
           }
         } else if (req.url?.endsWith('/status')) {
           state.statuses.push(body);
+          state.linesAtStatus.push(state.lines.filter(Boolean).length);
         } else {
           res.writeHead(404).end();
           return;

@@ -1,0 +1,79 @@
+/**
+ * The builtin git-clone stage: a shallow fetch of exactly the build's revision into the work
+ * dir, from a local path and a file:// URL (the same commands serve https and ssh).
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createHostExecutor } from '../../builder/executors/host.ts';
+import { runBuild } from '../../builder/run-build.ts';
+import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
+import { collectingReporter } from './collecting-reporter.ts';
+
+describe('builder git-clone stage', function () {
+  this.timeout(30_000);
+  let origin: string;
+  let first: string;
+  const dirs: string[] = [];
+  const tmp = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'estafette-clone-'));
+    dirs.push(d);
+    return d;
+  };
+
+  before(() => {
+    origin = tmp();
+    const git = (...args: string[]): string => execFileSync('git', ['-C', origin, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(origin, 'file.txt'), 'first\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    first = git('rev-parse', 'HEAD');
+    writeFileSync(join(origin, 'file.txt'), 'second\n');
+    git('commit', '-q', '-am', 'second');
+  });
+  after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  const clone = stage('git-clone', [], { builtin: 'git-clone', injected: true, image: 'extensions/git-clone:stable' });
+  const inspect = stage('inspect', ['cat file.txt', 'git rev-parse HEAD', 'git rev-parse --abbrev-ref HEAD', 'git rev-list --count HEAD']);
+
+  const sources: Array<{ name: string; url: () => string }> = [
+    { name: 'a local path', url: () => origin },
+    { name: 'a file:// URL', url: () => pathToFileURL(origin).href },
+  ];
+  sources.forEach((c) =>
+    it(`fetches exactly the revision, shallow, from ${c.name}`, async () => {
+      const reporter = collectingReporter();
+      const plan = planOf([clone, inspect], { revision: first });
+      const config = configOf(plan, tmp(), { git: { cloneUrl: c.url(), branch: 'main', revision: first, clone: true } });
+      const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+      expect(outcome.status, reporter.lines.map((l) => l.text).join('\n')).to.equal('succeeded');
+      expect(reporter.finals()[0]).to.include({ stage: 'git-clone', kind: 'builtin', status: 'succeeded' });
+      expect(reporter.textOf('inspect').filter((l) => !l.startsWith('> '))).to.deep.equal(['first', first, 'main', '1']);
+    }),
+  );
+
+  it('fails the build when the revision cannot be fetched, and skips the rest', async () => {
+    const reporter = collectingReporter();
+    const missing = 'f'.repeat(40);
+    const config = configOf(planOf([clone, inspect]), tmp(), { git: { cloneUrl: origin, branch: 'main', revision: missing, clone: true } });
+    const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+    expect(outcome.status).to.equal('failed');
+    expect(reporter.finals().map((s) => `${s.stage}:${s.status}`)).to.deep.equal(['git-clone:failed', 'inspect:skipped']);
+    expect(reporter.finals()[0]!.message).to.include(`cannot fetch ${missing}`);
+  });
+
+  it('skips the clone when the config says the tree is already there', async () => {
+    const reporter = collectingReporter();
+    const work = tmp();
+    writeFileSync(join(work, 'file.txt'), 'in place\n');
+    const config = configOf(planOf([clone, stage('inspect', ['cat file.txt'])]), work);
+    const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+    expect(outcome.status).to.equal('succeeded');
+    expect(reporter.finals()[0]).to.include({ stage: 'git-clone', status: 'skipped' });
+    expect(reporter.textOf('inspect')).to.include('in place');
+  });
+});
