@@ -44,16 +44,23 @@ export function joinField(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
+/** Maps offsets to 1-based line and column; line starts are computed once per text. */
+function lineColumnOf(text: string): (offset: number) => { line: number; column: number } {
+  let starts: number[] | undefined;
+  return (offset) => {
+    if (!starts) {
+      starts = [0];
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
     }
-  }
-  return { line, column: offset - last };
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  };
 }
 
 /**
@@ -64,6 +71,7 @@ function scanEvents(text: string, events: Event[]): Problem[] {
   const problems: Problem[] = [];
   type Frame = { kind: 'map' | 'seq' | 'doc' | 'key'; path: string; keys: Set<string>; expectKey: boolean; key: string; index: number };
   const stack: Frame[] = [];
+  const lineCol = lineColumnOf(text);
   let aliases = 0;
   const childPath = (f: Frame): string => (f.kind === 'map' ? joinField(f.path, f.key) : f.kind === 'seq' ? `${f.path}[${f.index}]` : f.path);
   // Called when a complete node (scalar, alias or closed collection) has been seen in frame f.
@@ -105,7 +113,7 @@ function scanEvents(text: string, events: Event[]): Problem[] {
         if (top?.kind === 'map' && top.expectKey) {
           const key = getScalarValue(text, ev);
           if (top.keys.has(key) && key !== '<<') {
-            const { line, column } = lineCol(text, ev.valueStart);
+            const { line, column } = lineCol(ev.valueStart);
             problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}' (line ${line}, column ${column}); names must be unique`, severity: 'error' });
           }
           top.keys.add(key);

@@ -7,6 +7,7 @@
  * names compare case-insensitively; `self` stands for the manifest's own `source/owner/repo`.
  */
 import { CronExpressionParser } from 'cron-parser';
+import { compileUserRegex } from './regex.ts';
 import { TRIGGER_ACTIONS, TRIGGER_FILTERS, type Manifest, type ManifestTrigger, type TriggerActionKind } from './types.ts';
 
 /** The default branch pattern of pipeline and git triggers and of `version.semver.releaseBranch`. */
@@ -119,7 +120,7 @@ export function compilePattern(pattern: string, caseInsensitive = false): { rege
   const trimmed = pattern.trim();
   const negate = trimmed.startsWith('!~');
   const body = negate ? trimmed.slice(2).trim() : trimmed;
-  return { regex: new RegExp(`^(?:${body})$`, caseInsensitive ? 'i' : ''), negate };
+  return { regex: compileUserRegex(`^(?:${body})$`, caseInsensitive ? 'i' : ''), negate };
 }
 
 /**

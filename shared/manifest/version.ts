@@ -4,6 +4,7 @@
  * counter), `{{branch}}` and `{{revision}}`; the label is made DNS- and semver-safe and omitted on
  * release branches. custom: the rendered `labelTemplate` is the whole version.
  */
+import { compileUserRegex } from './regex.ts';
 import type { ManifestVersion } from './types.ts';
 
 /** Defaults Estafette applies to `version.semver`. */
@@ -55,7 +56,7 @@ export function isReleaseBranch(releaseBranch: readonly string[], branch: string
   return releaseBranch.some((pattern) => {
     if (pattern === branch) return true;
     try {
-      return new RegExp(`^(?:${pattern})$`).test(branch);
+      return compileUserRegex(`^(?:${pattern})$`).test(branch);
     } catch {
       return false;
     }

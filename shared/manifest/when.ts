@@ -8,6 +8,8 @@
  * `checkWhen` before any build runs.
  */
 
+import { compileUserRegex } from './regex.ts';
+
 /** The parameters every stage's `when` can use. */
 export const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'server'] as const;
 
@@ -244,7 +246,7 @@ function typeOf(ast: WhenAst, known: ReadonlySet<string>): WhenType {
 
 function compileRegex(pattern: string, position: number): RegExp {
   try {
-    return new RegExp(pattern);
+    return compileUserRegex(pattern);
   } catch (err) {
     throw new WhenError(`invalid regular expression '${pattern}': ${(err as Error).message}`, position);
   }
