@@ -107,6 +107,8 @@ export function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, s
   }
   for (const [k, v] of Object.entries(manifest.labels)) env[`ESTAFETTE_LABEL_${toUpperSnake(k)}`] = v;
   if (run.trigger) {
+    // Also the value of the `trigger` parameter in `when` expressions.
+    env.ESTAFETTE_TRIGGER_EVENT = run.trigger.event;
     const event = toUpperSnake(run.trigger.event);
     for (const [k, v] of Object.entries(run.trigger.fields)) env[`ESTAFETTE_TRIGGER_${event}_${toUpperSnake(k)}`] = v;
   }

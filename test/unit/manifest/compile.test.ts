@@ -225,6 +225,7 @@ describe('compilePlan', () => {
       namedTriggers: { 'upstream-lib': { BUILD_VERSION: '2.0.1' }, nightly: { SCHEDULE: '0 1 * * *' } },
     }));
     expect(p.estafetteEnv).to.include({
+      ESTAFETTE_TRIGGER_EVENT: 'pipeline',
       ESTAFETTE_TRIGGER_PIPELINE_BUILD_VERSION: '2.0.1',
       ESTAFETTE_TRIGGER_PIPELINE_REPO_NAME: 'lib',
       ESTAFETTE_TRIGGER_UPSTREAM_LIB_BUILD_VERSION: '2.0.1',
