@@ -5,6 +5,12 @@
 import type { Forge } from '../events/types.ts';
 import type { Db } from './pool.ts';
 
+/** True when the delivery was recorded before (webhook-ingest checks this before publishing). */
+export async function deliverySeen(db: Db, forge: Forge, deliveryId: string): Promise<boolean> {
+  const r = await db.query('SELECT 1 FROM webhook_deliveries WHERE forge = $1 AND delivery_id = $2', [forge, deliveryId]);
+  return (r.rowCount ?? 0) > 0;
+}
+
 /** Records a delivery; true the first time, false when it was seen before. */
 export async function recordDelivery(db: Db, forge: Forge, deliveryId: string): Promise<boolean> {
   const r = await db.query(
