@@ -47,11 +47,26 @@ function b64urlDecode(s: string, what: string): Buffer {
   return Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
 
-/** Decodes a base64 (standard or url) 32-byte key; throws SecretError naming the problem. */
+/**
+ * Decodes the 32-byte key: base64 (standard or url). A 32-character text that is not base64 of
+ * 32 bytes is taken as the raw key, which is how upstream Estafette keys are written, so secrets
+ * made there still open. Throws SecretError naming the problem (never the key).
+ */
 export function parseSecretKey(key: string | Buffer): Buffer {
-  const buf = typeof key === 'string' ? b64urlDecode(key.trim().replace(/\+/g, '-').replace(/\//g, '_'), 'key') : key;
-  if (buf.length !== KEY_BYTES) throw new SecretError(`secret key must be ${KEY_BYTES} bytes encoded as base64 (got ${buf.length} bytes)`);
-  return buf;
+  if (typeof key !== 'string') {
+    if (key.length !== KEY_BYTES) throw new SecretError(`secret key must be ${KEY_BYTES} bytes (got ${key.length})`);
+    return key;
+  }
+  const text = key.trim();
+  let decoded: Buffer | undefined;
+  try {
+    decoded = b64urlDecode(text.replace(/\+/g, '-').replace(/\//g, '_'), 'key');
+  } catch {
+    decoded = undefined;
+  }
+  if (decoded?.length === KEY_BYTES) return decoded;
+  if (Buffer.byteLength(text, 'utf8') === KEY_BYTES) return Buffer.from(text, 'utf8');
+  throw new SecretError(`secret key must be ${KEY_BYTES} bytes encoded as base64 (got ${decoded?.length ?? 0} bytes)`);
 }
 
 /** A fresh random key, base64 encoded, suitable for ESTAFETTE_SECRET_KEY. */

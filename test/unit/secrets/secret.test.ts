@@ -58,6 +58,13 @@ describe('secrets', () => {
     }),
   );
 
+  it('accepts a raw 32-character key as upstream Estafette writes them', () => {
+    const raw = '8c6E5e7R8ameE2L6qxEcN5Yc3Q7P4Yd4';
+    const env = encryptSecret('v', raw);
+    expect(decryptSecret(env, Buffer.from(raw, 'utf8')).value).to.equal('v');
+    expect(() => decryptSecret(env, key)).to.throw(SecretError);
+  });
+
   it('refuses another key, a bad key and malformed envelopes', () => {
     const env = encryptSecret('value', key);
     expect(() => decryptSecret(env, generateSecretKey())).to.throw(SecretError, /wrong key or tampered/);
