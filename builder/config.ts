@@ -64,7 +64,7 @@ function checkStage(c: Checker, v: unknown, path: string, depth: number): void {
   c.num(s, 'timeoutSeconds', path, true);
   const children = c.list(s, 'parallelStages', path);
   if (depth > 0 && children.length > 0) c.problems.push(`${path}.parallelStages: only one level of parallel stages is allowed`);
-  children.forEach((x, i) => checkStage(c, x, `${path}.parallelStages[${i}]`, depth + 1));
+  else children.forEach((x, i) => checkStage(c, x, `${path}.parallelStages[${i}]`, depth + 1));
   c.list(s, 'services', path).forEach((x, i) => {
     const p = `${path}.services[${i}]`;
     const svc = c.obj(x, p);

@@ -5,6 +5,7 @@
  * with the per-job key from the builder config; a secret whose allow-list excludes the pipeline
  * throws SecretNotAllowedError (the build then fails with a `validate-secrets` step).
  */
+import { dump, load } from 'js-yaml';
 import { decryptAllSecrets, findSecrets } from '../shared/secrets/secret.ts';
 import type { Plan, PlanService, PlanStage } from '../shared/plan/types.ts';
 
@@ -28,7 +29,18 @@ export function decryptPlanSecrets(plan: Plan, key: string | undefined): { plan:
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
     return v;
   };
-  const env = (e: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, text(v)]));
+  /**
+   * The custom properties also reach extensions as one JSON and one YAML variable; replacing an
+   * envelope inside those texts with a value holding quotes or newlines would break them, so they
+   * are decoded, decrypted as data and encoded again.
+   */
+  const structured = (k: string, v: string): string => {
+    if (findSecrets(v).length === 0) return v;
+    if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES') return JSON.stringify(deep(JSON.parse(v)));
+    if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES_YAML') return dump(deep(load(v)));
+    return text(v);
+  };
+  const env = (e: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, structured(k, v)]));
   const service = (s: PlanService): PlanService => ({ ...s, env: env(s.env), customProperties: deep(s.customProperties) as Record<string, unknown> });
   const stage = (s: PlanStage): PlanStage => ({
     ...s,

@@ -151,7 +151,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
         result =
           s.builtin === 'git-clone'
             ? await cloneRepository(config.git, config.workDir, sink(path, run), attempt.signal)
-            : await executor.runStage(specFor(s, path), { onLine: sink(path, run), signal: attempt.signal, graceMs: timedOut ? 0 : graceMs });
+            : await executor.runStage(specFor(s, path), { onLine: sink(path, run), signal: attempt.signal, graceMs });
       } catch (err) {
         result = { exitCode: 1, aborted: false, message: `executor error: ${(err as Error).message}` };
       } finally {
@@ -236,6 +236,34 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
 
   const multiStage: RunningService[] = [];
 
+  /** Starts the stage's services, runs `body`, then stops the services that end with the stage. */
+  const withServices = async (s: PlanStage, path: string, parent: string | undefined, body: () => Promise<StageStatus>): Promise<StageStatus> => {
+    const local: RunningService[] = [];
+    try {
+      if (s.services.length > 0) {
+        const problem = await startServices(s, path, { local, multi: multiStage });
+        if (problem) {
+          const st: StageStatus = cancel.aborted ? 'canceled' : 'failed';
+          markAll(s, st, st === 'failed' ? problem : undefined, parent);
+          return st;
+        }
+      }
+      return await body();
+    } finally {
+      for (const rs of local.reverse()) await stopService(rs);
+    }
+  };
+
+  /** One parallel child: its own `when` (with the status the parent started with) and services. */
+  const runChild = async (c: PlanStage, parent: string): Promise<StageStatus> => {
+    const path = `${parent}/${c.name}`;
+    if (cancel.aborted) return markAll(c, 'canceled', undefined, parent), 'canceled';
+    const d = decide(c.when, c.env);
+    if (typeof d === 'string') return single(path, kindOf(c), 'failed', d, parent), 'failed';
+    if (!d) return single(path, kindOf(c), 'skipped', undefined, parent), 'skipped';
+    return withServices(c, path, parent, () => attempts(c, path, kindOf(c), parent));
+  };
+
   const runTop = async (s: PlanStage): Promise<void> => {
     const kind = kindOf(s);
     if (cancel.aborted) return markAll(s, 'canceled');
@@ -249,39 +277,15 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
     if (!d) return markAll(s, 'skipped');
     if (s.builtin === 'git-clone' && !config.git.clone) return markAll(s, 'skipped', 'no clone for this run');
 
-    const local: RunningService[] = [];
-    try {
-      if (s.services.length > 0) {
-        const problem = await startServices(s, s.name, { local, multi: multiStage });
-        if (problem) {
-          if (cancel.aborted) return markAll(s, 'canceled');
-          markAll(s, 'failed', problem);
-          status = 'failed';
-          return;
-        }
-      }
-      let result: StageStatus;
-      if (kind === 'parallel') {
-        const st = started(s.name, 'parallel');
-        const results = await Promise.all(
-          s.parallelStages.map(async (c) => {
-            const path = `${s.name}/${c.name}`;
-            if (cancel.aborted) return markAll(c, 'canceled', undefined, s.name), 'canceled' as const;
-            const cd = decide(c.when, c.env);
-            if (typeof cd === 'string') return single(path, kindOf(c), 'failed', cd, s.name), 'failed' as const;
-            if (!cd) return single(path, kindOf(c), 'skipped', undefined, s.name), 'skipped' as const;
-            return attempts(c, path, kindOf(c), s.name);
-          }),
-        );
-        result = results.includes('failed') ? 'failed' : results.includes('canceled') || cancel.aborted ? 'canceled' : 'succeeded';
-        finished(st, result);
-      } else {
-        result = await attempts(s, s.name, kind);
-      }
-      if (result === 'failed') status = 'failed';
-    } finally {
-      for (const rs of local.reverse()) await stopService(rs);
-    }
+    const result = await withServices(s, s.name, undefined, async () => {
+      if (kind !== 'parallel') return attempts(s, s.name, kind);
+      const st = started(s.name, 'parallel');
+      const results = await Promise.all(s.parallelStages.map((c) => runChild(c, s.name)));
+      const r: StageStatus = results.includes('failed') ? 'failed' : results.includes('canceled') || cancel.aborted ? 'canceled' : 'succeeded';
+      finished(st, r);
+      return r;
+    });
+    if (result === 'failed') status = 'failed';
   };
 
   reporter.status({ status: 'running' });

@@ -199,6 +199,15 @@ export function describeExecutor(name: string, factory: () => Promise<ExecutorFi
       expect(order.indexOf('uses-web:succeeded')).to.be.lessThan(order.indexOf('uses-web/web:succeeded'));
     });
 
+    it('starts the services of a parallel child for that child', async () => {
+      const port = await freePort();
+      const svc = service('api', [], { ...fx.httpService(port, 0), readiness: { kind: 'http', scheme: 'http', host: 'api', port, path: '/', timeoutSeconds: 30 } });
+      const parent = stage('par', [], { image: '', parallelStages: [stage('client', [fx.httpGet(`http://${fx.serviceHost('api')}:${port}/`)], { services: [svc] }), stage('other', ['true'])] });
+      const r = await run([parent]);
+      expect(r.status).to.deep.equal({ 'par/other#1': 'succeeded', 'par/client#1': 'succeeded', 'par/client/api#1': 'succeeded', 'par#1': 'succeeded' });
+      expect(r.reporter.textOf('par/client')).to.include('pong');
+    });
+
     it('fails the stage when a service is not ready within its timeout', async () => {
       const port = await freePort();
       const svc = service('slow', [], { ...fx.httpService(port, 30), readiness: { kind: 'http', scheme: 'http', host: 'slow', port, path: '/', timeoutSeconds: 1 } });
