@@ -1,0 +1,154 @@
+/**
+ * The JSON shapes of the REST API as documented in docs/API.md — the UI's only contract with the
+ * server. Kept as plain types (no runtime validation): the API is ours and versioned with the UI.
+ */
+
+/** Status of a build or release (shared/status/status.ts JOB_STATUSES). */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceling' | 'canceled';
+/** Status of a stage (shared/status/status.ts STAGE_STATUSES). */
+export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'canceled';
+
+/** Every status the UI may have to draw. */
+export type AnyStatus = JobStatus | StageStatus;
+
+/** A release target as declared in the manifest, with the latest release per action. */
+export interface ReleaseTarget {
+  name: string;
+  actions?: Array<{ name: string }>;
+  activeReleases?: Release[];
+}
+
+export interface Commit {
+  id: string;
+  message: string;
+  author?: { name?: string; email?: string };
+}
+
+export interface Trigger {
+  event: string;
+  name?: string | null;
+  fields?: Record<string, unknown>;
+}
+
+export interface Build {
+  id: string;
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  repoBranch: string;
+  repoRevision: string;
+  buildVersion: string;
+  buildStatus: JobStatus;
+  buildNumber?: number;
+  labels?: Record<string, string>;
+  releaseTargets?: ReleaseTarget[];
+  manifest?: string;
+  commits?: Commit[];
+  trigger?: Trigger | null;
+  insertedAt: string;
+  startedAt?: string | null;
+  updatedAt?: string | null;
+  duration?: number | null;
+}
+
+export interface Release {
+  id: string;
+  name: string;
+  action?: string | null;
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  releaseVersion: string;
+  releaseStatus: JobStatus;
+  triggeredBy?: string | null;
+  insertedAt: string;
+  startedAt?: string | null;
+  updatedAt?: string | null;
+  duration?: number | null;
+}
+
+export interface Pipeline {
+  id: string;
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  labels?: Record<string, string>;
+  archived?: boolean;
+  releaseTargets?: ReleaseTarget[];
+  triggers?: Array<Record<string, unknown>>;
+  lastBuild?: Build | null;
+  insertedAt?: string;
+  updatedAt?: string;
+}
+
+export interface Stage {
+  stage: string;
+  parent: string | null;
+  kind: 'stage' | 'parallel' | 'service' | 'builtin';
+  run: number;
+  status: StageStatus;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  durationMs?: number | null;
+  message?: string | null;
+}
+
+export interface LogLine {
+  seq: number;
+  stage: string;
+  run: number;
+  time: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface Pagination {
+  page: number;
+  size: number;
+  totalPages: number;
+  totalItems: number;
+}
+
+/** The list envelope of every paged route. */
+export interface List<T> {
+  items: T[];
+  pagination?: Pagination;
+}
+
+export type Role = 'viewer' | 'operator' | 'administrator';
+
+export interface Me {
+  authenticated: boolean;
+  user?: { email?: string; name?: string } | null;
+  role: Role;
+  authEnabled: boolean;
+}
+
+export interface ValidationResult {
+  status: 'succeeded' | 'failed';
+  errors: Array<{ field: string; message: string }>;
+  warnings?: Array<{ field?: string; message: string } | string>;
+}
+
+export interface DurationPoint {
+  id: string;
+  buildVersion: string;
+  buildStatus: JobStatus;
+  insertedAt: string;
+  duration: number | null;
+}
+
+export interface SuccessRate {
+  total: number;
+  succeeded: number;
+  failed: number;
+  rate: number;
+}
+
+export interface ReleaseStat {
+  name: string;
+  action?: string | null;
+  count: number;
+  lastReleasedAt?: string | null;
+  medianLeadTimeSeconds?: number | null;
+}

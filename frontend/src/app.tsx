@@ -1,0 +1,125 @@
+/**
+ * The app shell: header with navigation and the current user, the auth gate (sign-in page when
+ * auth is on and nobody is signed in), and the route table.
+ */
+import { useEffect } from 'preact/hooks';
+import { useResource } from './api/use-resource.ts';
+import type { Me } from './api/types.ts';
+import { match, useLocation } from './router.ts';
+import { SessionContext } from './session.ts';
+import { ErrorBox, Loading } from './components/feedback.tsx';
+import { PipelinesPage } from './pages/pipelines.tsx';
+import { PipelinePage } from './pages/pipeline.tsx';
+import { RunPage } from './pages/run.tsx';
+import { InsightsPage } from './pages/insights.tsx';
+import { ToolsPage } from './pages/tools.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
+
+type Route = { pattern: string; render: (p: Record<string, string>) => preact.ComponentChild; title: string };
+
+const PIPE = '/pipelines/:source/:owner/:repo';
+const ROUTES: Route[] = [
+  { pattern: '/', title: 'Pipelines', render: () => <PipelinesPage /> },
+  { pattern: '/pipelines', title: 'Pipelines', render: () => <PipelinesPage /> },
+  { pattern: PIPE, title: 'Pipeline', render: (p) => <PipelinePage {...pipe(p)} tab="builds" /> },
+  { pattern: `${PIPE}/:tab`, title: 'Pipeline', render: (p) => <PipelinePage {...pipe(p)} tab={p.tab!} /> },
+  { pattern: `${PIPE}/builds/:id`, title: 'Build', render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab="logs" /> },
+  { pattern: `${PIPE}/builds/:id/:tab`, title: 'Build', render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab={p.tab!} /> },
+  { pattern: `${PIPE}/releases/:id`, title: 'Release', render: (p) => <RunPage {...pipe(p)} kind="release" id={p.id!} tab="logs" /> },
+  { pattern: '/insights', title: 'Insights', render: () => <InsightsPage /> },
+  { pattern: '/tools', title: 'Tools', render: () => <ToolsPage /> },
+  { pattern: '/signin', title: 'Sign in', render: () => <SignInPage /> },
+];
+
+function pipe(p: Record<string, string>) {
+  return { repoSource: p.source!, repoOwner: p.owner!, repoName: p.repo! };
+}
+
+/** The whole UI. */
+export function App() {
+  const loc = useLocation();
+  const me = useResource<Me>('/api/me');
+
+  let found: { route: Route; params: Record<string, string> } | undefined;
+  for (const route of ROUTES) {
+    const params = match(route.pattern, loc.path);
+    if (params) {
+      found = { route, params };
+      break;
+    }
+  }
+  useEffect(() => {
+    document.title = `${found?.route.title ?? 'Not found'} · Estafette CI`;
+  }, [found?.route.title]);
+
+  const session = me.data;
+  const mustSignIn = session?.authEnabled && !session.authenticated;
+
+  return (
+    <SessionContext.Provider value={session}>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Header me={session} path={loc.path} />
+      {session && !session.authEnabled ? (
+        <p class="auth-off" role="note">
+          Auth is off: everyone is administrator (local mode).
+        </p>
+      ) : null}
+      <main id="main" tabIndex={-1}>
+        {me.error && !session ? <ErrorBox error={me.error} retry={me.reload} context="Could not load your session" /> : null}
+        {me.loading && !session ? <Loading what="session" /> : null}
+        {session ? (mustSignIn ? <SignInPage /> : found ? found.route.render(found.params) : <NotFound />) : null}
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+function Header({ me, path }: { me: Me | undefined; path: string }) {
+  const nav = [
+    { href: '/', label: 'Pipelines', active: path === '/' || path.startsWith('/pipelines') },
+    { href: '/insights', label: 'Insights', active: path === '/insights' },
+    { href: '/tools', label: 'Tools', active: path === '/tools' },
+  ];
+  return (
+    <header class="top">
+      <a class="brand" href="/">
+        <span class="brand-mark" aria-hidden="true">◆</span> Estafette
+      </a>
+      <nav aria-label="Main">
+        {nav.map((n) => (
+          <a key={n.href} href={n.href} class={n.active ? 'active' : undefined} aria-current={n.active ? 'page' : undefined}>
+            {n.label}
+          </a>
+        ))}
+      </nav>
+      <div class="user" aria-label="Current user">
+        {me ? (
+          me.authEnabled && me.authenticated ? (
+            <>
+              <span class="user-name">{me.user?.name || me.user?.email}</span> <span class="role">{me.role}</span>{' '}
+              <a href="/api/auth/logout">Sign out</a>
+            </>
+          ) : me.authEnabled ? (
+            <a href="/signin">Sign in</a>
+          ) : (
+            <>
+              <span class="user-name">local</span> <span class="role">{me.role || 'administrator'}</span>
+            </>
+          )
+        ) : null}
+      </div>
+    </header>
+  );
+}
+
+function NotFound() {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        There is nothing at this address. <a href="/">Go to the pipelines</a>.
+      </p>
+    </section>
+  );
+}
