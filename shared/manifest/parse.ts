@@ -67,8 +67,10 @@ function lineColumnOf(text: string): (offset: number) => { line: number; column:
  * Walks the YAML event stream once to find what `load` would either reject without a field path
  * (duplicate keys) or accept although it is dangerous (many aliases). Returns problems.
  */
-function scanEvents(text: string, events: Event[]): Problem[] {
+function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOrder: Map<string, string[]> } {
   const problems: Problem[] = [];
+  // Key order per mapping path: JS objects list integer-like keys first, YAML order is the truth.
+  const keyOrder = new Map<string, string[]>();
   type Frame = { kind: 'map' | 'seq' | 'doc' | 'key'; path: string; keys: Set<string>; expectKey: boolean; key: string; index: number };
   const stack: Frame[] = [];
   const lineCol = lineColumnOf(text);
@@ -118,6 +120,9 @@ function scanEvents(text: string, events: Event[]): Problem[] {
           }
           top.keys.add(key);
           top.key = key;
+          const order = keyOrder.get(top.path);
+          if (order) order.push(key);
+          else keyOrder.set(top.path, [key]);
         }
         nodeDone(top);
         break;
@@ -131,7 +136,7 @@ function scanEvents(text: string, events: Event[]): Problem[] {
   if (aliases > MAX_ALIASES) {
     problems.push({ field: '', message: `the manifest uses ${aliases} YAML aliases; at most ${MAX_ALIASES} are allowed`, severity: 'error' });
   }
-  return problems;
+  return { problems, keyOrder };
 }
 
 /** Counts nodes as if aliases were copied, stopping at the budget; true when within it. */
@@ -150,6 +155,8 @@ function withinExpansionBudget(doc: unknown): boolean {
 /** Reads typed values out of loaded YAML, recording a problem per wrong type. */
 class Reader {
   readonly problems: Problem[] = [];
+
+  constructor(private readonly keyOrder: Map<string, string[]> = new Map()) {}
 
   error(field: string, message: string): void {
     this.problems.push({ field, message, severity: 'error' });
@@ -179,7 +186,9 @@ class Reader {
   bool(v: unknown, field: string): boolean | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'boolean') return v;
-    if (v === 'true' || v === 'false') return v === 'true';
+    // YAML 1.1 spellings, which Estafette's Go parser accepted.
+    if (typeof v === 'string' && /^(true|yes|on|y)$/i.test(v)) return true;
+    if (typeof v === 'string' && /^(false|no|off|n)$/i.test(v)) return false;
     this.error(field, `must be true or false, not ${describe(v)}`);
     return undefined;
   }
@@ -227,7 +236,13 @@ class Reader {
     const o = this.obj(v, field);
     if (!o) return [];
     const out: Array<[string, Obj, string]> = [];
-    for (const [name, x] of Object.entries(o)) {
+    const order = this.keyOrder.get(field) ?? [];
+    const rank = (k: string): number => {
+      const i = order.indexOf(k);
+      return i === -1 ? order.length : i;
+    };
+    const entries = Object.entries(o).sort(([a], [b]) => rank(a) - rank(b));
+    for (const [name, x] of entries) {
       const f = joinField(field, name);
       const entry = this.obj(x, f);
       if (entry) out.push([name, entry, f]);
@@ -557,7 +572,7 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Pr
     const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
     if (documents === 0) return { manifest: emptyManifest(), problems: [] };
     if (documents > 1) return fail('manifest must be a single YAML document (found a second one after ---)');
-    const scanned = scanEvents(text, events);
+    const { problems: scanned, keyOrder } = scanEvents(text, events);
     if (scanned.some((p) => p.field === '' && p.severity === 'error')) return { problems: scanned };
     let doc: unknown;
     try {
@@ -571,7 +586,7 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Pr
     }
     if (doc === null || doc === undefined) return { manifest: emptyManifest(), problems: scanned };
     if (!isObj(doc)) return fail(`manifest must be a mapping at the top level, not ${describe(doc)}`);
-    const reader = new Reader();
+    const reader = new Reader(keyOrder);
     const manifest = reader.manifest(doc);
     return { manifest, problems: [...scanned, ...reader.problems] };
   } catch (err) {

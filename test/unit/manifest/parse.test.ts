@@ -124,3 +124,19 @@ describe('parseManifest', () => {
     }
   });
 });
+
+describe('parseManifest ordering and YAML 1.1 compatibility', () => {
+  it('keeps YAML order even for integer-like names', () => {
+    const { manifest } = parseManifest("stages:\n  build:\n    image: a:1\n  '2':\n    image: a:1\n  '1':\n    image: a:1\nreleases:\n  z: {}\n  '10': {}\n  a: {}\n");
+    expect(manifest!.stages.map((s) => s.name)).to.deep.equal(['build', '2', '1']);
+    expect(manifest!.releases.map((r) => r.name)).to.deep.equal(['z', '10', 'a']);
+  });
+
+  it('accepts yes/no/on/off for booleans as Estafette did', () => {
+    const { manifest, problems } = parseManifest('archived: yes\nstages:\n  s:\n    image: a:1\n    runCommandsInForeground: on\nreleases:\n  r:\n    clone: no\n');
+    expect(problems).to.deep.equal([]);
+    expect(manifest!.archived).to.equal(true);
+    expect(manifest!.stages[0]!.runCommandsInForeground).to.equal(true);
+    expect(manifest!.releases[0]!.clone).to.equal(false);
+  });
+});
