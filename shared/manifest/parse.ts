@@ -33,6 +33,9 @@ export const MAX_EXPANDED_NODES = 200_000;
 /** Deepest nesting of collections accepted. */
 export const MAX_DEPTH = 40;
 
+// Beyond this, more duplicate-key findings only flood the output.
+const MAX_REPORTED_DUPLICATES = 50;
+
 const SCHEMA = CORE_SCHEMA.withTags(mergeTag);
 
 type Obj = Record<string, unknown>;
@@ -67,7 +70,7 @@ function lineColumnOf(text: string): (offset: number) => { line: number; column:
  * Walks the YAML event stream once to find what `load` would either reject without a field path
  * (duplicate keys) or accept although it is dangerous (many aliases). Returns problems.
  */
-function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOrder: Map<string, string[]> } {
+function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOrder: Map<string, string[]>; tooManyAliases: boolean } {
   const problems: Problem[] = [];
   // Key order per mapping path: JS objects list integer-like keys first, YAML order is the truth.
   const keyOrder = new Map<string, string[]>();
@@ -75,6 +78,7 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
   const stack: Frame[] = [];
   const lineCol = lineColumnOf(text);
   let aliases = 0;
+  let duplicates = 0;
   const childPath = (f: Frame): string => (f.kind === 'map' ? joinField(f.path, f.key) : f.kind === 'seq' ? `${f.path}[${f.index}]` : f.path);
   // Called when a complete node (scalar, alias or closed collection) has been seen in frame f.
   const nodeDone = (f: Frame | undefined): void => {
@@ -114,7 +118,7 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
       case EVENT_ID.SCALAR:
         if (top?.kind === 'map' && top.expectKey) {
           const key = getScalarValue(text, ev);
-          if (top.keys.has(key) && key !== '<<') {
+          if (top.keys.has(key) && key !== '<<' && ++duplicates <= MAX_REPORTED_DUPLICATES) {
             const { line, column } = lineCol(ev.valueStart);
             problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}' (line ${line}, column ${column}); names must be unique`, severity: 'error' });
           }
@@ -133,10 +137,13 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
         break;
     }
   }
+  if (duplicates > MAX_REPORTED_DUPLICATES) {
+    problems.push({ field: '', message: `${duplicates - MAX_REPORTED_DUPLICATES} more duplicate keys not listed`, severity: 'error' });
+  }
   if (aliases > MAX_ALIASES) {
     problems.push({ field: '', message: `the manifest uses ${aliases} YAML aliases; at most ${MAX_ALIASES} are allowed`, severity: 'error' });
   }
-  return { problems, keyOrder };
+  return { problems, keyOrder, tooManyAliases: aliases > MAX_ALIASES };
 }
 
 /** Counts nodes as if aliases were copied, stopping at the budget; true when within it. */
@@ -236,11 +243,8 @@ class Reader {
     const o = this.obj(v, field);
     if (!o) return [];
     const out: Array<[string, Obj, string]> = [];
-    const order = this.keyOrder.get(field) ?? [];
-    const rank = (k: string): number => {
-      const i = order.indexOf(k);
-      return i === -1 ? order.length : i;
-    };
+    const order = new Map((this.keyOrder.get(field) ?? []).map((k, i) => [k, i]));
+    const rank = (k: string): number => order.get(k) ?? order.size;
     const entries = Object.entries(o).sort(([a], [b]) => rank(a) - rank(b));
     for (const [name, x] of entries) {
       const f = joinField(field, name);
@@ -572,8 +576,8 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Pr
     const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
     if (documents === 0) return { manifest: emptyManifest(), problems: [] };
     if (documents > 1) return fail('manifest must be a single YAML document (found a second one after ---)');
-    const { problems: scanned, keyOrder } = scanEvents(text, events);
-    if (scanned.some((p) => p.field === '' && p.severity === 'error')) return { problems: scanned };
+    const { problems: scanned, keyOrder, tooManyAliases } = scanEvents(text, events);
+    if (tooManyAliases) return { problems: scanned };
     let doc: unknown;
     try {
       // json: duplicate keys were reported above with their path; let the last one win here.
@@ -599,7 +603,10 @@ function yamlMessage(err: unknown): string {
   const e = err as { name?: string; reason?: string; mark?: { line: number; column: number }; message?: string };
   if (e?.name === 'YAMLException') {
     const where = e.mark ? ` at line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '';
-    return `YAML syntax error${where}: ${e.reason ?? e.message}`;
+    const reason = e.reason ?? e.message ?? '';
+    // js-yaml reports its safety limits as exceptions too; they are refusals, not typos.
+    if (/exceeded/.test(reason)) return `manifest refused${where}: ${reason} (a limit that protects against YAML bombs)`;
+    return `YAML syntax error${where}: ${reason}`;
   }
   return `YAML could not be read: ${e?.message ?? String(err)}`;
 }

@@ -140,3 +140,28 @@ describe('parseManifest ordering and YAML 1.1 compatibility', () => {
     expect(manifest!.releases[0]!.clone).to.equal(false);
   });
 });
+
+describe('parseManifest limits', () => {
+  it('refuses a merge-key bomb as a limit, not a typo', () => {
+    const lines = ['a0: &a0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1, k9: 1}'];
+    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i}\n  <<: [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n  z${i}: {x: *a${i - 1}}`);
+    const r = parseManifest(lines.join('\n'));
+    expect(r.manifest).to.equal(undefined);
+    expect(r.problems[0]!.message).to.match(/^manifest refused at line \d+, column \d+: .*YAML bombs/);
+  });
+
+  it('reads a manifest with thousands of stages in linear time', () => {
+    const wide = 'stages:\n' + Array.from({ length: 20000 }, (_, i) => `  s${i}: {image: a:1}`).join('\n');
+    const started = Date.now();
+    const r = parseManifest(wide);
+    expect(r.manifest!.stages).to.have.length(20000);
+    expect(Date.now() - started).to.be.lessThan(3000);
+  });
+
+  it('lists at most 50 duplicate keys and counts the rest, still returning the manifest', () => {
+    const r = parseManifest('stages:\n' + Array(200).fill('  s: {image: a:1}').join('\n'));
+    expect(r.problems).to.have.length(51);
+    expect(r.problems[50]!.message).to.equal('149 more duplicate keys not listed');
+    expect(r.manifest!.stages).to.have.length(1);
+  });
+});
