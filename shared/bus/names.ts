@@ -12,8 +12,23 @@ export const EVENTS_SUBJECTS = ['ci.estafette.>'];
 export const DEAD_LETTER_STREAM = 'CI_EVENTS_DLQ';
 export const DEAD_LETTER_SUBJECT_PREFIX = 'dlq.';
 
-/** Subject an event type is published on. */
-export const eventSubject = (type: EventType): string => type;
+/**
+ * Subject an event type is published on. `prefix` (default none) namespaces a whole bus, e.g.
+ * for tests sharing one NATS server; the stream then captures `<prefix>ci.estafette.>`.
+ */
+export const eventSubject = (type: EventType | string, prefix = ''): string => `${prefix}${type}`;
+
+/** Subject of a dead letter: `dlq.<consumer>.<event type>` (under the same optional prefix). */
+export const deadLetterSubject = (consumer: string, type: string, prefix = ''): string =>
+  `${prefix}${DEAD_LETTER_SUBJECT_PREFIX}${consumer}.${type}`;
+
+/**
+ * Durable JetStream consumer name of a consuming function for one event type
+ * (`build-dispatch--git_push`): one durable per (function, type), because nats-server 2.9
+ * has no multi-subject filters; names may not contain dots.
+ */
+export const durableName = (consumer: string, type: string): string =>
+  `${consumer}--${type.replace(/^ci\.estafette\./, '').replace(/[.*> ]/g, '_')}`;
 
 /** Core NATS subject of a job's live log lines (never persisted in JetStream). */
 export const logSubject = (kind: 'build' | 'release' | 'bot', id: string): string =>

@@ -1,0 +1,98 @@
+/**
+ * The event bus: one interface, three transports (jetstream.ts, broker.ts, memory.ts), all
+ * checked by one contract suite (test/integration/bus/contract.ts).
+ *
+ * Contract of every transport that delivers (jetstream, memory):
+ * - **At least once.** A handler that resolves acknowledges the event; one that throws (or
+ *   hangs past the ack wait) gets it again after a backoff. Handlers must therefore be
+ *   idempotent — key side effects on the event id (shared/db/events.ts markEventProcessed,
+ *   builds.event_id). After `maxDeliveries` failed deliveries (default 5) the event goes to the
+ *   dead-letter stream (CI_EVENTS_DLQ) with the last error and is logged: never dropped silently.
+ * - **Ordering.** One durable consumer per (consumer name, event type) handles one event at a
+ *   time, in publish order per type. A failed event waits for its backoff while later events of
+ *   the same type go ahead, so after a failure order is not guaranteed; there is no order
+ *   across types. (Knative Brokers guarantee no order at all.)
+ * - **Durability.** A consumer name is durable: events published while no subscription of it
+ *   runs are delivered when one starts again. A name subscribing for the first time also gets
+ *   the events of its types still retained by the stream.
+ * - **Dedupe.** Publishing an event whose id was published within the duplicate window
+ *   (2 minutes) is a no-op, so a producer may retry a publish with the same event.
+ * - Several subscriptions with the same consumer name share its events (each goes to one).
+ * The broker transport only publishes; Knative Triggers deliver over HTTP and own retries and
+ * dead letters there (knative/ Trigger `delivery`).
+ */
+import type { CloudEvent } from 'cloudevents';
+import { ValidationError } from '../errors/http-error.ts';
+import { isEventType, type EventType } from '../events/types.ts';
+
+/** Handles one delivery; resolve = ack, throw = redeliver after backoff (or dead-letter). */
+export type EventHandler = (event: CloudEvent<unknown>, delivery: Delivery) => Promise<void>;
+
+/** About one delivery of an event. */
+export interface Delivery {
+  /** 1 for the first delivery, 2 for the first redelivery, … */
+  attempt: number;
+}
+
+/** Redelivery policy of a subscription. */
+export interface SubscribeOptions {
+  /** Deliveries before dead-lettering (default 5). */
+  maxDeliveries?: number;
+  /** Delay before redelivery n+1 after failed delivery n: backoffMs[n-1], last value repeated. */
+  backoffMs?: readonly number[];
+  /** A handler running longer than this is assumed dead and the event redelivered (default 5 min). */
+  ackWaitMs?: number;
+}
+
+export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = {
+  maxDeliveries: 5,
+  backoffMs: [1_000, 5_000, 30_000, 120_000],
+  ackWaitMs: 300_000,
+};
+
+/** Delay before the next delivery after failed delivery number `attempt`. */
+export const backoffFor = (backoffMs: readonly number[], attempt: number): number =>
+  backoffMs.length ? backoffMs[Math.min(attempt, backoffMs.length) - 1]! : 0;
+
+/** A running subscription. */
+export interface Subscription {
+  /** Stops taking events (the consumer stays durable) after the handler in progress finishes. */
+  stop(): Promise<void>;
+}
+
+/** An event that failed `deliveries` times, with the last error. */
+export interface DeadLetter {
+  consumer: string;
+  event: CloudEvent<unknown>;
+  error: string;
+  deliveries: number;
+  /** ISO-8601 time it was dead-lettered. */
+  at: string;
+}
+
+/** The bus. */
+export interface Bus {
+  /** Publishes an event of a `ci.estafette.*` type; resolves once the transport accepted it. */
+  publish(event: CloudEvent<unknown>): Promise<void>;
+  /** Delivers events of `types` to `handler` as durable consumer `consumer` ([A-Za-z0-9_-]+). */
+  subscribe(consumer: string, types: readonly EventType[], handler: EventHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /** Dead letters, oldest first, of one consumer or all (for operators and tests). */
+  deadLetters(consumer?: string): Promise<DeadLetter[]>;
+  /** Stops every subscription and releases connections. */
+  close(): Promise<void>;
+}
+
+/** Throws a ValidationError unless `event` has one of our types and an id (checked by every publish). */
+export function assertPublishable(event: CloudEvent<unknown>): void {
+  if (!isEventType(event.type)) throw new ValidationError(`cannot publish event of type '${event.type}': not a ci.estafette.* type`);
+  if (!event.id) throw new ValidationError('cannot publish an event without id');
+}
+
+/** Throws a ValidationError unless `consumer` can name a durable consumer. */
+export function assertConsumerName(consumer: string): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(consumer)) throw new ValidationError(`invalid consumer name '${consumer}': use [A-Za-z0-9_-]`);
+}
+
+/** One line about a dead letter, without the payload (which may hold user data). */
+export const deadLetterLine = (d: DeadLetter): string =>
+  `bus: dead-lettered ${d.event.type} ${d.event.id} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
