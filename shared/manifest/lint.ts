@@ -248,6 +248,9 @@ class Linter {
       if (p.name && p.name.trim().toLowerCase() !== 'self') this.pattern(p.name, `${f}.pipeline.name`, true);
       if (p.status !== undefined) this.pattern(p.status, `${f}.pipeline.status`);
       if (p.branch !== undefined) this.pattern(p.branch, `${f}.pipeline.branch`);
+      if (scope.kind === 'build' && p.name?.trim().toLowerCase() === 'self' && (p.event ?? 'finished') === 'finished') {
+        this.warn(`${f}.pipeline.name`, 'a build trigger on this pipeline itself rebuilds after every build; only the chain-depth limit stops it');
+      }
     }
     if (t.release) {
       const r = t.release;

@@ -56,6 +56,7 @@ const cases: Case[] = [
   { name: 'a pubsub trigger without topic', yaml: base('triggers:\n- pubsub:\n    project: p\n'), field: 'triggers[0].pubsub.topic', message: /is required/ },
   { name: 'a github trigger without events', yaml: base('triggers:\n- github:\n    repository: github.com/o/r\n'), field: 'triggers[0].github.events', message: /at least one/ },
   { name: 'two triggers with one name', yaml: base("triggers:\n- name: up\n  pipeline: {name: self}\n- name: up\n  cron: {schedule: '* * * * *'}\n"), field: 'triggers[1].name', message: /already used/ },
+  { name: 'a build trigger on itself', yaml: base('triggers:\n- pipeline:\n    name: self\n'), field: 'triggers[0].pipeline.name', message: /rebuilds after every build/, severity: 'warning' },
   { name: 'a docker trigger', yaml: base('triggers:\n- docker:\n    image: golang\n'), field: 'triggers[0].docker', message: /never fire/, severity: 'warning' },
   // releases and bots
   { name: 'a release naming a missing template', yaml: base('releases:\n  prod:\n    template: nope\n'), field: 'releases.prod.template', message: /not defined/ },
