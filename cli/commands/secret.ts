@@ -3,7 +3,6 @@
  * the key in ESTAFETTE_SECRET_KEY (base64, 32 bytes). Values can come from stdin (`-`) so they
  * need not appear in shell history or the process list.
  */
-import { readFileSync } from 'node:fs';
 import { decryptSecret, encryptSecret, generateSecretKey, parseSecretKey, SecretError } from '../../shared/secrets/secret.ts';
 
 export const summary = 'encrypt, decrypt or generate keys for estafette.secret(...) values';
@@ -29,8 +28,11 @@ function key(): Buffer {
 }
 
 /** `-` means stdin; one trailing newline (from `echo` or a heredoc) is dropped. */
-function valueArg(v: string): string {
-  return v === '-' ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : v;
+async function valueArg(v: string): Promise<string> {
+  if (v !== '-') return v;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** Runs a subcommand; 0 on success, 1 on a secret/key error, 2 on wrong usage. */
@@ -55,12 +57,12 @@ export async function run(args: string[]): Promise<number> {
           else values.push(a);
         }
         if (values.length !== 1) return fail(`encrypt needs exactly one VALUE (or - for stdin)\nusage: ${usage}`, 2);
-        process.stdout.write(`${encryptSecret(valueArg(values[0]!), key(), allow)}\n`);
+        process.stdout.write(`${encryptSecret(await valueArg(values[0]!), key(), allow)}\n`);
         return 0;
       }
       case 'decrypt': {
         if (rest.length !== 1) return fail(`decrypt needs exactly one ENVELOPE (or - for stdin)\nusage: ${usage}`, 2);
-        const { value, allowList } = decryptSecret(valueArg(rest[0]!).trim(), key());
+        const { value, allowList } = decryptSecret((await valueArg(rest[0]!)).trim(), key());
         process.stdout.write(`${value}\n`);
         process.stderr.write(`allowed pipelines: ${allowList}\n`);
         return 0;

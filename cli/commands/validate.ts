@@ -55,25 +55,21 @@ function readManifest(file: string): string {
   }
 }
 
-function readStdin(): string {
+/** Reads stdin up to one byte past the limit (the parser then refuses it). */
+async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
-  const buf = Buffer.alloc(65536);
-  for (;;) {
-    let got: number;
-    try {
-      got = readSync(0, buf, 0, buf.length, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      if ((err as NodeJS.ErrnoException).code === 'EOF') break;
-      throw new UnreadableError(`stdin: cannot be read (${(err as Error).message})`);
+  try {
+    for await (const chunk of process.stdin) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(buf);
+      if ((total += buf.length) > MAX_MANIFEST_BYTES) break;
     }
-    if (got === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, got)));
-    if ((total += got) > MAX_MANIFEST_BYTES) break;
+  } catch (err) {
+    throw new UnreadableError(`stdin: cannot be read (${(err as Error).message})`);
   }
   const all = Buffer.concat(chunks);
-  return decode(all, all.length > MAX_MANIFEST_BYTES);
+  return decode(all.subarray(0, MAX_MANIFEST_BYTES + 1), all.length > MAX_MANIFEST_BYTES);
 }
 
 function decode(buf: Buffer, truncated: boolean): string {
@@ -117,7 +113,7 @@ export async function run(args: string[]): Promise<number> {
   const file = files[0] ?? '.estafette.yaml';
   let text: string;
   try {
-    text = file === '-' ? readStdin() : readManifest(file);
+    text = file === '-' ? await readStdin() : readManifest(file);
   } catch (err) {
     if (!(err instanceof UnreadableError)) throw err;
     process.stderr.write(`estafette validate: ${err.message}\n`);

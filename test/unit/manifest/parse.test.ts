@@ -28,7 +28,7 @@ describe('parseManifest', () => {
     { name: 'a top-level list', text: '- a\n- b\n', message: /must be a mapping at the top level/ },
     { name: 'a scalar document', text: 'hello\n', message: /must be a mapping at the top level/ },
     { name: 'binary content', text: 'stages:\u0000\u0001\u0002', message: /not a text file/ },
-    { name: 'too deep nesting', text: 'a: '.repeat(0) + '['.repeat(100) + ']'.repeat(100), message: /YAML syntax error|depth/i },
+    { name: 'too deep nesting', text: '['.repeat(100) + ']'.repeat(100), message: /maxDepth/ },
   ];
   refused.forEach((c) =>
     it(`refuses ${c.name}`, () => {
