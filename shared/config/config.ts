@@ -34,6 +34,9 @@ export interface Config {
   port: number;
   databaseUrl?: string;
   natsUrl?: string;
+  /** JetStream stream and subject prefix of the bus (to share one NATS server between installs). */
+  busStream: string;
+  busSubjectPrefix: string;
   /** Knative Broker ingress (set by a SinkBinding). */
   kSink?: string;
   forgeSecrets: ForgeSecrets;
@@ -98,6 +101,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     natsUrl: url(env, 'NATS_URL', ['nats', 'tls', 'ws', 'wss']),
     kSink: url(env, 'K_SINK', ['http', 'https']),
+    busStream: env.ESTAFETTE_BUS_STREAM || 'CI_EVENTS',
+    busSubjectPrefix: env.ESTAFETTE_BUS_SUBJECT_PREFIX || '',
     forgeSecrets: {
       github: env.GITHUB_WEBHOOK_SECRET || undefined,
       bitbucket: env.BITBUCKET_WEBHOOK_SECRET || undefined,

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { Config } from '../config/config.ts';
 import { ConfigError } from '../errors/http-error.ts';
 import { createPool } from '../db/pool.ts';
-import { createBus, type Bus, type BusConfig } from '../bus/bus.ts';
+import { createBus, type Bus, type BusConfig } from '../bus/index.ts';
 import { makeEvent } from '../events/make.ts';
 import type { EventName, EventPayloads } from '../events/types.ts';
 
@@ -16,9 +16,11 @@ import type { EventName, EventPayloads } from '../events/types.ts';
 export type Publish = <N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string; subject?: string }) => Promise<void>;
 
 /** The bus transport a config selects. */
-export function busConfigOf(config: Pick<Config, 'kSink' | 'natsUrl'>): BusConfig {
+export function busConfigOf(config: Pick<Config, 'kSink' | 'natsUrl' | 'busStream' | 'busSubjectPrefix'>): BusConfig {
   if (config.kSink) return { kind: 'broker', sink: config.kSink };
-  if (config.natsUrl) return { kind: 'jetstream', url: config.natsUrl };
+  if (config.natsUrl) {
+    return { kind: 'jetstream', url: config.natsUrl, stream: config.busStream, deadLetterStream: `${config.busStream}_DLQ`, subjectPrefix: config.busSubjectPrefix };
+  }
   return { kind: 'memory' };
 }
 

@@ -1,0 +1,41 @@
+/**
+ * The local mode's state folder (`.estafette/` in the working directory): the embedded
+ * database's data and the generated settings (generic webhook token, secret key, JWT key), kept
+ * so builds and tokens survive a restart. The settings file is readable by its owner only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+export interface LocalSettings {
+  webhookToken: string;
+  secretKey: string;
+  jwtKey: string;
+}
+
+/** The state folder (ESTAFETTE_STATE_DIR or ./.estafette), created when missing. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = resolve(env.ESTAFETTE_STATE_DIR ?? '.estafette');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  return dir;
+}
+
+/**
+ * Settings from the environment when set, else from `<dir>/settings.json`, generating and
+ * storing what is missing.
+ */
+export function loadSettings(dir: string, env: NodeJS.ProcessEnv = process.env): LocalSettings {
+  const file = join(dir, 'settings.json');
+  const stored: Partial<LocalSettings> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const settings: LocalSettings = {
+    webhookToken: stored.webhookToken ?? randomBytes(24).toString('base64url'),
+    secretKey: stored.secretKey ?? randomBytes(32).toString('base64'),
+    jwtKey: stored.jwtKey ?? randomBytes(32).toString('base64url'),
+  };
+  if (JSON.stringify(stored) !== JSON.stringify(settings)) writeFileSync(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
+  return {
+    webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN || settings.webhookToken,
+    secretKey: env.ESTAFETTE_SECRET_KEY || settings.secretKey,
+    jwtKey: env.ESTAFETTE_JWT_KEY || settings.jwtKey,
+  };
+}
