@@ -107,7 +107,7 @@ function DurationChart({ points }: { points: DurationPoint[] }) {
     () => ({
       height: 220,
       scales: { x: { time: true } },
-      axes: [{}, { label: 'seconds', values: (_u: unknown, v: number[]) => v.map((s) => formatDuration(s)) }],
+      axes: [{}, { size: 64, values: (_u: unknown, v: number[]) => v.map((s) => formatDuration(s)) }],
       series: [
         {},
         { label: 'succeeded', stroke: '#1a7f37', points: { show: true, size: 6 }, width: 1.5, spanGaps: true },

@@ -51,16 +51,18 @@ export function LogView({ lines, version, live, targetSeq, label }: LogViewProps
     }
   }, [version, follow, count]);
 
-  // A line link: scroll it to the middle once it exists.
+  // A line link: scroll it to the middle once it has arrived (lines load in pages), once per target.
+  const scrolledTo = useRef<number | undefined>(undefined);
   useLayoutEffect(() => {
     const el = box.current;
-    if (!el || targetSeq === undefined) return;
+    if (!el || targetSeq === undefined || scrolledTo.current === targetSeq) return;
     const i = lines.findIndex((l) => l.seq === targetSeq);
     if (i < 0) return;
+    scrolledTo.current = targetSeq;
     setFollow(false);
     el.scrollTop = Math.max(0, i * LINE_HEIGHT - el.clientHeight / 2);
     setViewport({ top: el.scrollTop, height: el.clientHeight });
-  }, [targetSeq, lines, count > 0]);
+  }, [targetSeq, version, count]);
 
   const onScroll = () => {
     const el = box.current!;

@@ -221,7 +221,7 @@ function StagesAndLogs(props: {
             )}
           </h2>
           <span class="muted" aria-live="polite">
-            {logs.streaming ? '● live' : logs.complete ? `${lines.length} lines` : 'loading…'}
+            {logs.streaming ? '● live' : logs.complete ? `${lines.length} line${lines.length === 1 ? '' : 's'}` : 'loading…'}
           </span>
         </div>
         {logs.error ? <ErrorBox error={logs.error} context="Could not load the log" /> : null}

@@ -3,7 +3,7 @@
  * services nested under the stage that owns them (`parent`). Retried stages keep one node per
  * run. Stage runs that only appear in the logs (built-in steps) get a node too.
  */
-import type { Stage, StageStatus } from '../api/types.ts';
+import type { Stage } from '../api/types.ts';
 import { stageKey } from '../logs/log-store.ts';
 
 /** One node of the stage tree. */
@@ -66,11 +66,25 @@ export function visibleNodes(roots: readonly StageNode[], collapsed: ReadonlySet
 /** Every node, depth first. */
 export const allNodes = (roots: readonly StageNode[]): StageNode[] => visibleNodes(roots, new Set());
 
-/** The node to show first: the running one, else the first failed, else the last with output, else the first. */
+/**
+ * The node to show first: the running one (preferring one with output), else the failed one
+ * with output (a failed parent of parallel stages has none; its failed child does), else the
+ * last with output, else the first.
+ */
 export function defaultSelection(roots: readonly StageNode[], hasLines: (key: string) => boolean): string | undefined {
   const all = allNodes(roots);
-  const by = (st: StageStatus) => all.filter((n) => n.stage.status === st);
-  return (by('running').at(-1) ?? by('failed')[0] ?? all.filter((n) => hasLines(n.key)).at(-1) ?? all[0])?.key;
+  const running = all.filter((n) => n.stage.status === 'running');
+  const failed = all.filter((n) => n.stage.status === 'failed');
+  const withLines = all.filter((n) => hasLines(n.key));
+  return (
+    running.filter((n) => hasLines(n.key)).at(-1) ??
+    running.at(-1) ??
+    failed.find((n) => hasLines(n.key)) ??
+    failed.find((n) => !n.children.length) ??
+    failed[0] ??
+    withLines.at(-1) ??
+    all[0]
+  )?.key;
 }
 
 /** Merges stage updates (from an SSE status event) into a stage list by stage + run. */
