@@ -50,23 +50,25 @@ COPY --chown=${SOURCE_OWNER} shared/ shared/
 COPY --chown=${SOURCE_OWNER} functions/ functions/
 USER 1000:1000
 EXPOSE 8080
+# shared/http/serve.ts is the functions' production entry: functions-framework's server for the
+# target functions/<name>/index.ts registers, plus JSON errors and a graceful stop on SIGTERM.
 # `sh -c` only to expand NODE_RUN_FLAGS; exec makes node PID 1 so it receives SIGTERM.
-ENTRYPOINT ["/bin/sh", "-c", "exec node $NODE_RUN_FLAGS --import tsx node_modules/@google-cloud/functions-framework/build/src/main.js \"$@\"", "function"]
+ENTRYPOINT ["/bin/sh", "-c", "exec node $NODE_RUN_FLAGS --import tsx shared/http/serve.ts \"$@\"", "function"]
 
 FROM functions-runtime AS webhook-ingest
-CMD ["--target=webhook-ingest", "--source=functions/webhook-ingest/index.ts"]
+CMD ["webhook-ingest"]
 
 FROM functions-runtime AS build-dispatch
-CMD ["--target=build-dispatch", "--source=functions/build-dispatch/index.ts"]
+CMD ["build-dispatch"]
 
 FROM functions-runtime AS log-ingest
-CMD ["--target=log-ingest", "--source=functions/log-ingest/index.ts"]
+CMD ["log-ingest"]
 
 FROM functions-runtime AS cron-relay
-CMD ["--target=cron-relay", "--source=functions/cron-relay/index.ts"]
+CMD ["cron-relay"]
 
 FROM functions-runtime AS query-api
-CMD ["--target=query-api", "--source=functions/query-api/index.ts"]
+CMD ["query-api"]
 
 # The builder: git to clone, ssh for git@ remotes; stages run in the docker-in-docker sidecar.
 FROM base AS builder

@@ -1,0 +1,212 @@
+/**
+ * The container images and the developer loop: every image skaffold builds is a target of the
+ * Dockerfile and every image the manifests run is one skaffold builds; runtime images run as a
+ * non-root numeric user and contain production dependencies only; the dev and local profiles
+ * patch what they mean to; and each function image's start command really serves /liveness.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { at, ofKind, renderedObjects, ROOT } from './documents.ts';
+import { effective, readDockerfile, stageChain, type Stage } from './dockerfile.ts';
+import { loadFunctionsFile } from './functions-spec.ts';
+
+const functions = loadFunctionsFile().functions.map((f) => f.name);
+const stages: Stage[] = readDockerfile(join(ROOT, 'Dockerfile'));
+const stage = (name: string): Stage | undefined => stages.find((s) => s.name === name);
+
+interface Artifact {
+  image: string;
+  docker?: { dockerfile?: string; target?: string; buildArgs?: Record<string, string> };
+  sync?: { manual?: Array<{ src: string; dest: string }> };
+}
+interface Profile {
+  name: string;
+  activation?: Array<{ command?: string }>;
+  patches?: Array<{ op: string; path: string; value?: unknown }>;
+  portForward?: Array<{ resourceType: string; resourceName: string; namespace?: string; port: number; localPort?: number }>;
+}
+const skaffold = load(readFileSync(join(ROOT, 'skaffold.yaml'), 'utf8')) as {
+  apiVersion: string;
+  build: { artifacts: Artifact[] };
+  manifests: { kustomize: { paths: string[] } };
+  resourceSelector?: { allow?: Array<{ groupKind: string; image?: string[] }> };
+  profiles: Profile[];
+};
+const artifacts = skaffold.build.artifacts;
+const profile = (name: string): Profile => {
+  const p = skaffold.profiles.find((x) => x.name === name);
+  if (!p) throw new Error(`skaffold.yaml has no profile ${name}`);
+  return p;
+};
+const RUNTIME_TARGETS = [...functions, 'builder', 'frontend'];
+
+describe('deploy: Dockerfile and skaffold', () => {
+  it('builds one artifact per function plus builder and frontend, each a Dockerfile target', () => {
+    expect(artifacts.map((a) => a.docker?.target).sort()).to.deep.equal([...RUNTIME_TARGETS].sort());
+    for (const a of artifacts) {
+      expect(a.docker?.dockerfile, a.image).to.equal('Dockerfile');
+      expect(stage(String(a.docker?.target)), `Dockerfile has no stage ${a.docker?.target}`).to.exist;
+      expect(a.image).to.equal(`estafette-${a.docker?.target}`);
+    }
+  });
+
+  it('uses skaffold config v4 and deploys knative/overlays/dev through kustomize, rewriting images in Knative Services', () => {
+    expect(skaffold.apiVersion).to.match(/^skaffold\/v4beta(1[1-9]|[2-9]\d)$/);
+    expect(skaffold.manifests.kustomize.paths).to.deep.equal(['knative/overlays/dev']);
+    const allow = skaffold.resourceSelector?.allow?.find((a) => a.groupKind === 'Service.serving.knative.dev');
+    expect(allow?.image).to.deep.equal(['.*']);
+  });
+
+  ['knative/overlays/dev', 'knative/base'].forEach((dir) => {
+    it(`runs in ${dir} only images skaffold builds (so each gets replaced by the fresh build)`, () => {
+      const objs = renderedObjects(dir);
+      const images = [
+        ...ofKind(objs, 'Service', 'serving.knative.dev').map((s) => at(s, 'spec', 'template', 'spec', 'containers', 0, 'image')),
+        ...ofKind(objs, 'Job', 'batch').map((j) => at(j, 'spec', 'template', 'spec', 'containers', 0, 'image')),
+      ];
+      const built = artifacts.map((a) => a.image);
+      expect(images.filter((i) => !built.includes(String(i)))).to.deep.equal([]);
+    });
+  });
+
+  it('maps every deployed image to a registry name in the production overlay', () => {
+    const kustomization = load(readFileSync(join(ROOT, 'knative/overlays/production/kustomization.yaml'), 'utf8')) as { images: Array<{ name: string; newName: string; newTag?: string }> };
+    const mapped = kustomization.images.map((i) => i.name).sort();
+    expect(mapped).to.deep.equal(artifacts.map((a) => a.image).filter((i) => i !== 'estafette-builder').sort());
+    const prodImages = ofKind(renderedObjects('knative/overlays/production'), 'Service', 'serving.knative.dev').map((s) => String(at(s, 'spec', 'template', 'spec', 'containers', 0, 'image')));
+    expect(prodImages.filter((i) => !/^[a-z0-9.-]+\.[a-z]+\/.+:.+$/.test(i)), 'registry/name:tag').to.deep.equal([]);
+  });
+
+  RUNTIME_TARGETS.forEach((target) => {
+    it(`${target}: runs as a non-root numeric user and holds no dev dependencies`, () => {
+      const user = effective(stages, target, 'USER');
+      expect(user, 'USER').to.match(/^[1-9]\d*(:\d+)?$/);
+      const chain = stageChain(stages, target).map((s) => s.name);
+      expect(chain, 'built on the dev-dependency stage').to.not.include('build-deps');
+      const copiedFrom = stageChain(stages, target).flatMap((s) => s.instructions.filter((i) => i.keyword === 'COPY').map((i) => /--from=(\S+)/.exec(i.args)?.[1]).filter(Boolean));
+      for (const from of copiedFrom) {
+        if (from === 'frontend-build') continue; // only its built dist/ is copied (checked below)
+        const npmCi = stageChain(stages, String(from)).flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
+        expect(npmCi.length, `${from} installs dependencies`).to.be.greaterThan(0);
+        for (const run of npmCi) expect(run.args, `${from}: ${run.args}`).to.match(/--omit=dev/);
+      }
+    });
+  });
+
+  it('keeps tsx and functions-framework (needed at run time) out of devDependencies', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(pkg.dependencies).to.include.keys('tsx', '@google-cloud/functions-framework', 'cloudevents', 'pg', 'nats', '@kubernetes/client-node');
+  });
+
+  functions.forEach((name) => {
+    it(`${name}: its target starts that function through the shared entry`, () => {
+      expect(stage(name)?.from).to.equal('functions-runtime');
+      expect(JSON.parse(String(effective(stages, name, 'CMD')))).to.deep.equal([name]);
+      const entry = JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))) as string[];
+      const script = entry.find((e) => /\.ts\b/.test(e)) ?? '';
+      const file = /(\S+\.ts)/.exec(script)?.[1];
+      expect(file && existsSync(join(ROOT, file)), `entry ${file} exists`).to.equal(true);
+    });
+  });
+
+  it('builder: has git and runs builder/main.ts', () => {
+    const runs = stageChain(stages, 'builder').flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(runs.some((r) => /apt-get install[^&]*\bgit\b/.test(r))).to.equal(true);
+    expect(JSON.parse(String(effective(stages, 'builder', 'ENTRYPOINT')))).to.deep.equal(['node', '--import', 'tsx', 'builder/main.ts']);
+    expect(existsSync(join(ROOT, 'builder/main.ts'))).to.equal(true);
+  });
+
+  it('frontend: serves the Vite build and answers the probe path of its Knative Service', () => {
+    const copies = stage('frontend')?.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args) ?? [];
+    expect(copies.some((c) => /--from=frontend-build \/app\/frontend\/dist /.test(c))).to.equal(true);
+    const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const svc = ofKind(renderedObjects('knative/base'), 'Service', 'serving.knative.dev').find((s) => s.metadata.name === 'frontend');
+    const probe = String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'readinessProbe', 'httpGet', 'path'));
+    expect(text).to.include(`location = ${probe} `);
+    expect(text).to.match(/listen 8080;/);
+  });
+
+  it('dev profile: patches only function artifacts, with build args the Dockerfile declares, and syncs sources', () => {
+    const dev = profile('dev');
+    expect(dev.activation?.some((a) => a.command === 'dev')).to.equal(true);
+    const declared = stage('functions-runtime')?.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]) ?? [];
+    const patched = new Set<number>();
+    for (const p of dev.patches ?? []) {
+      const m = /^\/build\/artifacts\/(\d+)\/(docker\/buildArgs|sync)$/.exec(p.path);
+      expect(m, `unexpected patch ${p.path}`).to.not.equal(null);
+      const index = Number(m![1]);
+      expect(functions, `artifact ${index}`).to.include(artifacts[index]?.docker?.target);
+      patched.add(index);
+      if (m![2] === 'docker/buildArgs') expect(Object.keys(p.value as object).filter((k) => !declared.includes(k))).to.deep.equal([]);
+      else for (const rule of (p.value as Artifact['sync'])?.manual ?? []) expect(rule.dest).to.equal(effective(stages, 'functions-runtime', 'WORKDIR'));
+    }
+    expect(patched.size).to.equal(functions.length);
+  });
+
+  it('dev profile: port-forwards to the dev overlay\'s query-api Service on its port', () => {
+    const [pf] = profile('dev').portForward ?? [];
+    const svc = ofKind(renderedObjects('knative/overlays/dev'), 'Service', '').find((s) => s.metadata.name === pf?.resourceName && s.metadata.namespace === pf?.namespace);
+    expect(pf?.resourceType).to.equal('service');
+    expect(svc, `Service ${pf?.namespace}/${pf?.resourceName}`).to.exist;
+    expect(((at(svc, 'spec', 'ports') ?? []) as Array<{ port: number }>).map((p) => p.port)).to.include(pf.port);
+  });
+
+  it('local profile: pushes to the local registry the dev overlay points the builder at', () => {
+    expect(profile('local').patches).to.deep.include({ op: 'add', path: '/build/local/push', value: true });
+    const defaults = ofKind(renderedObjects('knative/overlays/dev'), 'ConfigMap').find((c) => c.metadata.name === 'estafette-builder-defaults');
+    expect(String(at(defaults, 'data', 'BUILDER_IMAGE'))).to.equal('localhost:5001/estafette-builder');
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).to.match(/^\*\*\/node_modules$/m);
+  });
+});
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('deploy: each function image\'s start command serves its health routes', function () {
+  this.timeout(30_000);
+  functions.forEach((name) => {
+    it(`${name}: ENTRYPOINT + CMD of its target answer GET /liveness`, async function () {
+      if (!existsSync(join(ROOT, 'functions', name, 'index.ts'))) {
+        console.warn(`\n  !!! SKIPPED: functions/${name}/index.ts does not exist yet !!!\n`);
+        return this.skip();
+      }
+      const entry = JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))) as string[];
+      const cmd = JSON.parse(String(effective(stages, name, 'CMD'))) as string[];
+      const port = await freePort();
+      // The image's command line, run in the checkout (which has the same files and node_modules).
+      const child = spawn(entry[0], [...entry.slice(1), ...cmd], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), NODE_RUN_FLAGS: '', JOB_RUNNER: 'local' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d) => (output += d));
+      child.stderr.on('data', (d) => (output += d));
+      try {
+        let res: Response | undefined;
+        for (let i = 0; i < 100 && child.exitCode === null; i++) {
+          res = await fetch(`http://127.0.0.1:${port}/liveness`).catch(() => undefined);
+          if (res) break;
+          await new Promise((r) => setTimeout(r, 150));
+        }
+        expect(res?.status, `no answer; output:\n${output}`).to.equal(200);
+        expect(await res!.json()).to.deep.include({ status: 'ok' });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    });
+  });
+});
