@@ -116,7 +116,8 @@ export interface BuildInput extends RepoRef {
 
 const updateSummary = (column: 'number' | 'id') => `UPDATE pipelines SET
     last_build_id = $2, last_build_number = $3, last_build_status = $4, last_build_version = $5,
-    last_build_branch = $6, last_build_revision = $7, last_build_inserted_at = $8, last_build_duration_ms = $9, updated_at = now()
+    last_build_branch = $6, last_build_revision = $7, last_build_inserted_at = $8, last_build_duration_ms = $9,
+    last_activity_at = $8, updated_at = now()
   WHERE id = $1 AND ${column === 'number' ? '(last_build_number IS NULL OR last_build_number <= $3)' : 'last_build_id = $2'}`;
 
 async function syncSummary(db: Db, b: Build, when: 'newer' | 'same'): Promise<void> {
@@ -280,7 +281,7 @@ export async function findBuildByRevision(db: Db, pipelineId: string, revision: 
   return r.rows[0] ? toBuild(r.rows[0]) : null;
 }
 
-/** Builds in `statuses` not updated since `updatedBefore`, oldest first (for the reconciler). */
+/** Builds in `statuses` (of pending, running, canceling) not updated since `updatedBefore`, oldest first (for the reconciler). */
 export async function listStaleBuilds(
   db: Db,
   statuses: readonly JobStatus[],
@@ -288,7 +289,9 @@ export async function listStaleBuilds(
   limit = 100,
 ): Promise<Build[]> {
   const r = await db.query<BuildRow>(
-    `SELECT ${COLUMNS} FROM builds WHERE status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+    // The literal IN list matches the partial index builds_active, which a parameter alone would not.
+    `SELECT ${COLUMNS} FROM builds WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
+       AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
     [statuses, updatedBefore, limit],
   );
   return r.rows.map(toBuild);

@@ -65,7 +65,7 @@ const BOOTSTRAP = [
 ];
 
 // Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog (unique
-// violation on pg_type, or "already exists"); the loser simply runs it again.
+// violation on pg_type, or "relation/type already exists"); the loser simply runs it again.
 async function bootstrap(pool: pg.Pool): Promise<void> {
   for (const stmt of BOOTSTRAP) {
     for (let attempt = 1; ; attempt++) {
@@ -74,7 +74,7 @@ async function bootstrap(pool: pg.Pool): Promise<void> {
         break;
       } catch (err) {
         const code = sqlState(err);
-        if (attempt >= 5 || !(code === '23505' || code === '42P07' || code === '40001')) throw err;
+        if (attempt >= 5 || !(code === '23505' || code === '42P07' || code === '42710' || code === '40001')) throw err;
         await new Promise((r) => setTimeout(r, 50 * attempt));
       }
     }
@@ -83,11 +83,11 @@ async function bootstrap(pool: pg.Pool): Promise<void> {
 
 async function claimLease(pool: pg.Pool, holder: string, leaseMs: number): Promise<boolean> {
   const r = await pool.query(
-    `INSERT INTO schema_migrations_lock (id, holder, expires_at) VALUES (1, $1, now() + $2::INT8 * INTERVAL '1 millisecond')
+    `INSERT INTO schema_migrations_lock (id, holder, expires_at) VALUES (1, $1, now() + ($2::TEXT || ' milliseconds')::INTERVAL)
      ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
        WHERE schema_migrations_lock.expires_at < now() OR schema_migrations_lock.holder = excluded.holder
      RETURNING holder`,
-    [holder, leaseMs],
+    [holder, String(leaseMs)],
   );
   return r.rowCount === 1;
 }

@@ -45,7 +45,7 @@ export interface Pipeline extends RepoRef {
   updatedAt: string;
 }
 
-export interface PipelineRow {
+interface PipelineRow {
   id: string;
   repo_source: string;
   repo_owner: string;
@@ -73,7 +73,7 @@ const COLUMNS = `id, repo_source, repo_owner, repo_name, labels, release_targets
   last_build_duration_ms, inserted_at, updated_at`;
 
 /** Maps a row (with or without `manifest`) to the API object. */
-export function toPipeline(r: PipelineRow): Pipeline {
+function toPipeline(r: PipelineRow): Pipeline {
   const p: Pipeline = {
     id: r.id,
     repoSource: r.repo_source,
@@ -203,7 +203,7 @@ export interface PipelineFilter extends PageRequest {
   search?: string;
   /** Default false: archived pipelines are hidden unless asked for. */
   archived?: boolean;
-  /** `-lastBuild` (default: newest build first) or `name`. */
+  /** `-lastBuild` (default: newest build first, never-built pipelines by creation time) or `name`. */
   sort?: '-lastBuild' | 'name';
 }
 
@@ -219,7 +219,7 @@ export async function listPipelines(db: Db, filter: PipelineFilter = {}): Promis
     const pattern = `%${likeEscape(filter.search)}%`;
     w.add('(repo_name ILIKE $? OR repo_owner ILIKE $?)', pattern, pattern);
   }
-  const order = filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : '(last_build_inserted_at IS NULL), last_build_inserted_at DESC, id DESC';
+  const order = filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : 'last_activity_at DESC, id DESC';
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pipelines ${w}`, [...w.params]);
   const rows = await db.query<PipelineRow>(
     `SELECT ${COLUMNS} FROM pipelines ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,

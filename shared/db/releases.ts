@@ -210,10 +210,11 @@ export async function latestReleasesPerTarget(db: Db, pipelineIds: string[]): Pr
   return r.rows.map(toRelease);
 }
 
-/** Releases in `statuses` not updated since `updatedBefore`, oldest first (for the reconciler). */
+/** Releases in `statuses` (of pending, running, canceling) not updated since `updatedBefore`, oldest first (for the reconciler). */
 export async function listStaleReleases(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Release[]> {
   const r = await db.query<ReleaseRow>(
-    `SELECT ${COLUMNS} FROM releases WHERE status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+    `SELECT ${COLUMNS} FROM releases WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
+       AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
     [statuses, updatedBefore, limit],
   );
   return r.rows.map(toRelease);

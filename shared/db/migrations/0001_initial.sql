@@ -21,11 +21,14 @@ CREATE TABLE IF NOT EXISTS pipelines (
   last_build_revision TEXT,
   last_build_inserted_at TIMESTAMPTZ,
   last_build_duration_ms INT8,
+  -- Sort key of the pipelines list: the newest build's insert time, or the pipeline's own before its
+  -- first build. NOT NULL so one index serves the order on both databases (they sort NULLs differently).
+  last_activity_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   inserted_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   CONSTRAINT pipelines_repo UNIQUE (repo_source, repo_owner, repo_name)
 );
-CREATE INDEX IF NOT EXISTS pipelines_by_last_build ON pipelines (last_build_inserted_at DESC);
+CREATE INDEX IF NOT EXISTS pipelines_by_activity ON pipelines (archived, last_activity_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS pipelines_by_name ON pipelines (repo_name, repo_owner);
 
 CREATE TABLE IF NOT EXISTS build_counters (

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createBuild, findBuildByRevision, findBuildsByVersion, getBuild, latestBuildPerBranch, listBuilds, transitionBuildStatus } from '../../../shared/db/builds.ts';
+import { createBuild, findBuildByRevision, findBuildsByVersion, getBuild, latestBuildPerBranch, listBuilds, listStaleBuilds, transitionBuildStatus } from '../../../shared/db/builds.ts';
 import { IllegalTransitionError, NotFoundError } from '../../../shared/db/errors.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../../shared/db/pipelines.ts';
 import { JOB_STATUSES, canTransition, type JobStatus } from '../../../shared/status/status.ts';
@@ -145,5 +145,9 @@ describe('db: builds', function () {
     expect((await findBuildsByVersion(db.pool, p.id, '1.0.3')).map((b) => b.buildNumber)).to.deep.equal([3]);
     expect((await findBuildByRevision(db.pool, p.id, '4'.repeat(40)))?.buildNumber).to.equal(5);
     expect(await findBuildByRevision(db.pool, p.id, 'f'.repeat(40))).to.equal(null);
+    await transitionBuildStatus(db.pool, made[1]!.id, 'running', { at: new Date('2020-01-01T00:00:00Z') });
+    const stale = await listStaleBuilds(db.pool, ['running'], new Date('2021-01-01T00:00:00Z'));
+    expect(stale.map((b) => b.id)).to.deep.equal([made[1]!.id]);
+    expect(await listStaleBuilds(db.pool, ['running'], new Date('2019-01-01T00:00:00Z'))).to.deep.equal([]);
   });
 });

@@ -3,7 +3,7 @@
  * EXPLAIN of the exact SQL the query modules send shows no sequential scan of builds/releases.
  */
 import { expect } from 'chai';
-import { latestBuildPerBranch, listBuilds } from '../../../shared/db/builds.ts';
+import { latestBuildPerBranch, listBuilds, listStaleBuilds } from '../../../shared/db/builds.ts';
 import { upsertPipeline } from '../../../shared/db/pipelines.ts';
 import type { Db } from '../../../shared/db/pool.ts';
 import { latestReleasesPerTarget } from '../../../shared/db/releases.ts';
@@ -60,6 +60,7 @@ describe('db: indexes for the UI queries', function () {
     { name: 'latest 20 builds of a pipeline', table: 'builds', run: (d: Db) => listBuilds(d, { pipelineId, size: 20 }) },
     { name: 'builds of a branch', table: 'builds', run: (d: Db) => listBuilds(d, { pipelineId, branch: 'b1', size: 20 }) },
     { name: 'latest build per branch', table: 'builds', run: (d: Db) => latestBuildPerBranch(d, pipelineId) },
+    { name: 'running/pending builds for the reconciler', table: 'builds', run: (d: Db) => listStaleBuilds(d, ['pending', 'running'], new Date()) },
     { name: 'latest release per target', table: 'releases', run: (d: Db) => latestReleasesPerTarget(d, [pipelineId]) },
   ];
   cases.forEach((c) =>

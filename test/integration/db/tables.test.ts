@@ -54,7 +54,7 @@ describe('db: pipelines, releases, stages, logs, triggers, deliveries, events', 
     const names = async (f: Parameters<typeof listPipelines>[1]) =>
       (await listPipelines(db.pool, { search: 'lst', ...f })).items.map((p) => p.repoName);
     const cases = [
-      { name: 'default hides archived, newest build first, never-built last', filter: {}, want: ['delta_1', 'beta', 'alpha', 'gamma'] },
+      { name: 'default hides archived, most recent build (or creation) first', filter: {}, want: ['delta_1', 'gamma', 'beta', 'alpha'] },
       { name: 'sort by name', filter: { sort: 'name' as const }, want: ['alpha', 'beta', 'delta_1', 'gamma'] },
       { name: 'labels', filter: { labels: { team: 'x' }, sort: 'name' as const }, want: ['alpha', 'gamma'] },
       { name: 'status of last build', filter: { statuses: ['failed' as const] }, want: ['beta'] },
