@@ -55,12 +55,12 @@ describe('UI: log store', () => {
 });
 
 describe('UI: virtual log window', () => {
-  const cases = [
-    { name: 'top of a long log', args: [0, 400, 20, 100_000, 10] as const, want: { start: 0, end: 31 } },
-    { name: 'middle of a long log', args: [1_000_000, 400, 20, 100_000, 10] as const, want: { start: 49_990, end: 50_031 } },
-    { name: 'scrolled past the end (clamped)', args: [9_999_999, 400, 20, 100, 10] as const, want: { start: 100, end: 100 } },
-    { name: 'empty log', args: [0, 400, 20, 0, 10] as const, want: { start: 0, end: 0 } },
-    { name: 'short log fits', args: [0, 400, 20, 5, 10] as const, want: { start: 0, end: 5 } },
+  const cases: Array<{ name: string; args: [number, number, number, number, number]; want: { start: number; end: number } }> = [
+    { name: 'top of a long log', args: [0, 400, 20, 100_000, 10], want: { start: 0, end: 31 } },
+    { name: 'middle of a long log', args: [1_000_000, 400, 20, 100_000, 10], want: { start: 49_990, end: 50_031 } },
+    { name: 'scrolled past the end (clamped)', args: [9_999_999, 400, 20, 100, 10], want: { start: 100, end: 100 } },
+    { name: 'empty log', args: [0, 400, 20, 0, 10], want: { start: 0, end: 0 } },
+    { name: 'short log fits', args: [0, 400, 20, 5, 10], want: { start: 0, end: 5 } },
   ];
   cases.forEach((c) => it(c.name, () => expect(visibleRange(...c.args)).to.deep.equal(c.want)));
 
