@@ -7,7 +7,7 @@
  * the configuration the functions get parses with their own config parser.
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load } from 'js-yaml';
@@ -292,5 +292,14 @@ describe('deploy: the dev overlay wires its own CockroachDB and NATS', () => {
   it('selects query-api\'s pods for the port-forward Service', () => {
     const svc = find(objs(), 'Service', 'query-api-dev', '');
     expect(at(svc, 'spec', 'selector')).to.deep.equal({ 'serving.knative.dev/service': 'query-api' });
+  });
+});
+
+describe('deploy: docs/deploy-knative.md', () => {
+  it('lists every key of the Secret the functions read, since production creates it by hand', () => {
+    const doc = readFileSync(join(ROOT, 'docs/deploy-knative.md'), 'utf8');
+    const secret = find(renderedObjects('knative/overlays/dev'), 'Secret', 'estafette-secrets');
+    const missing = Object.keys((secret?.data ?? {}) as Record<string, string>).filter((k) => !doc.includes(`\`${k}\``));
+    expect(missing).to.deep.equal([]);
   });
 });
