@@ -6,8 +6,8 @@
  * (CockroachDB has none) they coordinate through a lease row in `schema_migrations_lock`:
  * whoever claims it (INSERT … ON CONFLICT … DO UPDATE … WHERE expired) applies the pending files;
  * the others poll until the lease is free and then find nothing left to do. A runner that dies
- * leaves a lease that expires, so another one takes over; the files are written idempotently
- * (IF NOT EXISTS) because CockroachDB may have applied part of a file's DDL before dying.
+ * leaves a lease that expires, so another one takes over. Files must be idempotent (IF NOT
+ * EXISTS …): their statements run one by one, so a failed run may leave part of a file applied.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -132,22 +132,63 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Prom
     for (const m of check(await appliedVersions(pool))) {
       if (!(await claimLease(pool, holder, o.leaseMs))) throw new Error('lost the migration lease (a migration ran longer than the lease)');
       o.log(`applying ${m.version}_${m.name}`);
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
-      } finally {
-        client.release();
+      // One statement at a time, each in its own implicit transaction: CockroachDB does not run
+      // several DDL statements atomically in one transaction (and may fail such a transaction),
+      // so no database gets one. A file that fails half-way is completed by the next run, because
+      // migration files are idempotent (IF NOT EXISTS); only then is the version recorded.
+      for (const [i, stmt] of splitStatements(m.sql).entries()) {
+        try {
+          await pool.query(stmt);
+        } catch (err) {
+          throw new Error(`migration ${m.version}_${m.name} failed at statement ${i + 1}: ${(err as Error).message}`, { cause: err });
+        }
       }
+      await pool.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
       applied.push(m.version);
     }
   } finally {
     await pool.query('DELETE FROM schema_migrations_lock WHERE id = 1 AND holder = $1', [holder]).catch(() => {});
   }
   return { applied };
+}
+
+/**
+ * The statements of a SQL file: split at `;` outside quotes and comments; comment-only pieces
+ * dropped. (Migrations have no function bodies, so dollar quoting is not handled.)
+ */
+export function splitStatements(sql: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let meaningful = false;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end - 1;
+      continue;
+    }
+    if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end < 0 ? sql.length : end;
+      current += sql.slice(i, stop + 1);
+      meaningful = true;
+      i = stop;
+      continue;
+    }
+    if (c === ';') {
+      if (meaningful) out.push(current.trim());
+      current = '';
+      meaningful = false;
+      continue;
+    }
+    current += c;
+    if (!/\s/.test(c)) meaningful = true;
+  }
+  if (meaningful) out.push(current.trim());
+  return out;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { createPool } from '../../../shared/db/pool.ts';
-import { loadMigrations, migrate } from '../../../shared/db/migrate.ts';
+import { loadMigrations, migrate, splitStatements } from '../../../shared/db/migrate.ts';
 import { freshDatabase, requireService } from '../../support/services.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -102,6 +102,21 @@ describe('db: migrations', function () {
     }
   });
 
+  it('completes a migration that a dead runner applied only half of', async () => {
+    const url = await fresh();
+    const pool = createPool(url);
+    try {
+      const stmts = splitStatements(loadMigrations()[0]!.sql);
+      for (const stmt of stmts.slice(0, Math.floor(stmts.length / 2))) await pool.query(stmt);
+      expect((await migrate(pool)).applied).to.deep.equal(versions.map((v) => v.version));
+    } finally {
+      await pool.end();
+    }
+    const s = await schemaOf(url);
+    expect(s.tables).to.deep.equal(EXPECTED_TABLES);
+    expect(s.records).to.deep.equal(versions);
+  });
+
   it('refuses to run when an applied migration was edited', async () => {
     const url = await fresh();
     const pool = createPool(url);
@@ -121,5 +136,19 @@ describe('db: migrations', function () {
     expect(r.code).to.equal(1);
     expect(r.out.trim()).to.match(/^estafette migrate: DATABASE_URL is not set/);
     expect(r.out).not.to.match(/\n\s+at /);
+  });
+});
+
+describe('db: splitStatements', () => {
+  const cases = [
+    { name: 'statements and trailing text', sql: 'CREATE TABLE a (x INT);\nCREATE INDEX i ON a (x)', want: ['CREATE TABLE a (x INT)', 'CREATE INDEX i ON a (x)'] },
+    { name: 'semicolons in strings and comments', sql: "-- a; b\nINSERT INTO t VALUES ('x;y', 'it''s; ok'); /* c; d */ SELECT \"a;b\";", want: ["INSERT INTO t VALUES ('x;y', 'it''s; ok')", 'SELECT "a;b"'] },
+    { name: 'comment-only pieces dropped', sql: '-- only a comment\n;\n  ;', want: [] },
+  ];
+  cases.forEach((c) => it(c.name, () => expect(splitStatements(c.sql)).to.deep.equal(c.want)));
+  it('splits the real migrations into their statements', () => {
+    const stmts = splitStatements(loadMigrations()[0]!.sql);
+    expect(stmts.filter((s) => s.startsWith('CREATE TABLE'))).to.have.length(10);
+    stmts.forEach((s) => expect(s).to.match(/^CREATE (TABLE|UNIQUE INDEX|INDEX) IF NOT EXISTS /));
   });
 });
