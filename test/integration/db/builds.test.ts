@@ -76,7 +76,7 @@ describe('db: builds', function () {
     });
     pairs.forEach(({ from, to }) => {
       const legal = canTransition(from, to) || from === to;
-      it(`${from} → ${to} ${legal ? 'applies' : 'is refused'}`, async () => {
+      it(`${from} → ${to} ${from === to ? 'is a no-op' : legal ? 'applies' : 'is refused'}`, async () => {
         const { build: b } = await build(p);
         for (const step of pathTo[from]) await transitionBuildStatus(db.pool, b.id, step);
         const before = await getBuild(db.pool, b.id);
