@@ -67,9 +67,9 @@ export function App() {
         </p>
       ) : null}
       <main id="main" tabIndex={-1}>
-        {me.error && !session ? <ErrorBox error={me.error} retry={me.reload} context="Could not load your session" /> : null}
-        {me.loading && !session ? <Loading what="session" /> : null}
-        {session ? (mustSignIn ? <SignInPage /> : found ? found.route.render(found.params) : <NotFound />) : null}
+        {me.error && !session ? <ErrorBox error={me.error} retry={me.reload} context="Could not load your session (the server still checks every action)" /> : null}
+        {me.loading && !session && !me.error ? <Loading what="session" /> : null}
+        {session || me.error ? (mustSignIn ? <SignInPage /> : found ? found.route.render(found.params) : <NotFound />) : null}
       </main>
     </SessionContext.Provider>
   );

@@ -12,5 +12,8 @@ export const SessionContext = createContext<Me | undefined>(undefined);
 /** The current session (undefined while loading). */
 export const useSession = (): Me | undefined => useContext(SessionContext);
 
-/** True when the session may rebuild, cancel and release (operator or administrator). */
-export const canOperate = (me: Me | undefined): boolean => !!me && (!me.authEnabled || me.role === 'operator' || me.role === 'administrator');
+/**
+ * True when the session may rebuild, cancel and release (operator or administrator, or auth
+ * off). Unknown (session failed to load) offers the actions: the server checks roles anyway.
+ */
+export const canOperate = (me: Me | undefined): boolean => !me || !me.authEnabled || me.role === 'operator' || me.role === 'administrator';
