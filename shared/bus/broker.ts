@@ -7,8 +7,7 @@
  */
 import { HTTP, type CloudEvent } from 'cloudevents';
 import type { EventType } from '../events/types.ts';
-import { assertPublishable, type Bus, type DeadLetter, type EventHandler, type SubscribeOptions, type Subscription } from './bus.ts';
-import { errorText } from './memory.ts';
+import { assertPublishable, errorText, type Bus, type DeadLetter, type EventHandler, type SubscribeOptions, type Subscription } from './bus.ts';
 
 /** Where and how hard to publish. */
 export interface BrokerBusOptions {

@@ -96,3 +96,7 @@ export function assertConsumerName(consumer: string): void {
 /** One line about a dead letter, without the payload (which may hold user data). */
 export const deadLetterLine = (d: DeadLetter): string =>
   `bus: dead-lettered ${d.event.type} ${d.event.id} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
+
+/** The message of a thrown value on one line, bounded (for dead letters and logs). */
+export const errorText = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 1000);

@@ -29,6 +29,7 @@ import {
   assertPublishable,
   backoffFor,
   deadLetterLine,
+  errorText,
   SUBSCRIBE_DEFAULTS,
   type Bus,
   type DeadLetter,
@@ -36,7 +37,6 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './bus.ts';
-import { errorText } from './memory.ts';
 import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_PREFIX, deadLetterSubject, durableName, EVENTS_STREAM, eventSubject } from './names.ts';
 
 /** Where and how the JetStream bus keeps events. */

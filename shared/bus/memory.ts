@@ -4,7 +4,7 @@
  * offline, failed events are redelivered after backoff and dead-lettered after maxDeliveries,
  * ids are deduplicated within the window. Events are re-serialised per delivery, so handlers
  * see JSON data exactly as over a network and cannot change what a redelivery receives.
- * Nothing survives the process.
+ * Nothing survives the process, and a hanging handler is not redelivered (no ack wait).
  */
 import { CloudEvent } from 'cloudevents';
 import type { EventType } from '../events/types.ts';
@@ -13,6 +13,7 @@ import {
   assertPublishable,
   backoffFor,
   deadLetterLine,
+  errorText,
   SUBSCRIBE_DEFAULTS,
   type Bus,
   type DeadLetter,
@@ -170,7 +171,3 @@ function sleepUntilWoken(d: Durable, ms: number | undefined): Promise<void> {
     d.wakers.add(done);
   });
 }
-
-/** The message of a thrown value, on one line. */
-export const errorText = (err: unknown): string =>
-  (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 1000);

@@ -141,56 +141,63 @@ export async function getBuildByEvent(db: Db, eventId: string): Promise<Build | 
 }
 
 /**
+ * Inserts a build with the pipeline's next number and updates the pipeline's summary, inside the
+ * caller's transaction `tx` (e.g. together with upsertPipeline/replaceTriggers). Returns the
+ * existing build instead when `eventId` was already used. Prefer createBuild unless composing.
+ */
+export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: Build; created: boolean }> {
+  if (input.eventId) {
+    const existing = await getBuildByEvent(tx, input.eventId);
+    if (existing) return { build: existing, created: false };
+  }
+  const c = await tx.query<{ counter: string }>(
+    `INSERT INTO build_counters (pipeline_id, counter) VALUES ($1, 1)
+     ON CONFLICT (pipeline_id) DO UPDATE SET counter = build_counters.counter + 1 RETURNING counter`,
+    [input.pipelineId],
+  );
+  const number = Number(c.rows[0]!.counter);
+  const version = typeof input.version === 'function' ? input.version(number) : input.version;
+  const status = input.status ?? 'pending';
+  const r = await tx.query<BuildRow>(
+    `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
+       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+       CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE 0 END)
+     RETURNING ${COLUMNS}`,
+    [
+      newId(),
+      input.pipelineId,
+      input.repoSource,
+      input.repoOwner,
+      input.repoName,
+      number,
+      input.branch,
+      input.revision ?? '',
+      version,
+      status,
+      JSON.stringify(input.labels ?? {}),
+      JSON.stringify(input.releaseTargets ?? []),
+      input.manifest ?? '',
+      input.plan == null ? null : JSON.stringify(input.plan),
+      input.trigger == null ? null : JSON.stringify(input.trigger),
+      JSON.stringify(input.commits ?? []),
+      input.chainDepth ?? 0,
+      input.eventId ?? null,
+    ],
+  );
+  const build = toBuild(r.rows[0]!);
+  await syncSummary(tx, build, 'newer');
+  return { build, created: true };
+}
+
+/**
  * Inserts a build with the pipeline's next number (taken in the same transaction, so numbers are
  * distinct and gap-free under concurrency) and returns it. Idempotent per `eventId`: a repeat
  * returns the build created the first time (check `created`).
  */
 export async function createBuild(pool: pg.Pool, input: BuildInput): Promise<{ build: Build; created: boolean }> {
   try {
-    return await withTransaction(pool, async (tx) => {
-      if (input.eventId) {
-        const existing = await getBuildByEvent(tx, input.eventId);
-        if (existing) return { build: existing, created: false };
-      }
-      const c = await tx.query<{ counter: string }>(
-        `INSERT INTO build_counters (pipeline_id, counter) VALUES ($1, 1)
-         ON CONFLICT (pipeline_id) DO UPDATE SET counter = build_counters.counter + 1 RETURNING counter`,
-        [input.pipelineId],
-      );
-      const number = Number(c.rows[0]!.counter);
-      const version = typeof input.version === 'function' ? input.version(number) : input.version;
-      const status = input.status ?? 'pending';
-      const r = await tx.query<BuildRow>(
-        `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
-           labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-           CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE 0 END)
-         RETURNING ${COLUMNS}`,
-        [
-          newId(),
-          input.pipelineId,
-          input.repoSource,
-          input.repoOwner,
-          input.repoName,
-          number,
-          input.branch,
-          input.revision ?? '',
-          version,
-          status,
-          JSON.stringify(input.labels ?? {}),
-          JSON.stringify(input.releaseTargets ?? []),
-          input.manifest ?? '',
-          input.plan == null ? null : JSON.stringify(input.plan),
-          input.trigger == null ? null : JSON.stringify(input.trigger),
-          JSON.stringify(input.commits ?? []),
-          input.chainDepth ?? 0,
-          input.eventId ?? null,
-        ],
-      );
-      const build = toBuild(r.rows[0]!);
-      await syncSummary(tx, build, 'newer');
-      return { build, created: true };
-    });
+    return await withTransaction(pool, (tx) => insertBuild(tx, input));
   } catch (err) {
     // Two deliveries of one event raced past the lookup: the loser returns the winner's build.
     if (input.eventId && sqlState(err) === '23505') {

@@ -108,40 +108,43 @@ export async function getReleaseByEvent(db: Db, eventId: string): Promise<Releas
   return r.rows[0] ? toRelease(r.rows[0]) : null;
 }
 
+/** Inserts a release inside the caller's transaction; returns the existing one when `eventId` was used. */
+export async function insertRelease(tx: Db, input: ReleaseInput): Promise<{ release: Release; created: boolean }> {
+  if (input.eventId) {
+    const existing = await getReleaseByEvent(tx, input.eventId);
+    if (existing) return { release: existing, created: false };
+  }
+  const r = await tx.query<ReleaseRow>(
+    `INSERT INTO releases (id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by,
+       trigger, build_id, plan, chain_depth, event_id, finished_at, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::TEXT, $10, $11, $12, $13, $14, $15,
+       CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE 0 END)
+     RETURNING ${COLUMNS}`,
+    [
+      newId(),
+      input.pipelineId,
+      input.repoSource,
+      input.repoOwner,
+      input.repoName,
+      input.name,
+      input.action ?? '',
+      input.version,
+      input.status ?? 'pending',
+      input.triggeredBy ?? '',
+      input.trigger == null ? null : JSON.stringify(input.trigger),
+      input.buildId ?? null,
+      input.plan == null ? null : JSON.stringify(input.plan),
+      input.chainDepth ?? 0,
+      input.eventId ?? null,
+    ],
+  );
+  return { release: toRelease(r.rows[0]!), created: true };
+}
+
 /** Inserts a release and returns it; idempotent per `eventId` (check `created`). */
 export async function createRelease(pool: pg.Pool, input: ReleaseInput): Promise<{ release: Release; created: boolean }> {
   try {
-    return await withTransaction(pool, async (tx) => {
-      if (input.eventId) {
-        const existing = await getReleaseByEvent(tx, input.eventId);
-        if (existing) return { release: existing, created: false };
-      }
-      const r = await tx.query<ReleaseRow>(
-        `INSERT INTO releases (id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by,
-           trigger, build_id, plan, chain_depth, event_id, finished_at, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::TEXT, $10, $11, $12, $13, $14, $15,
-           CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE 0 END)
-         RETURNING ${COLUMNS}`,
-        [
-          newId(),
-          input.pipelineId,
-          input.repoSource,
-          input.repoOwner,
-          input.repoName,
-          input.name,
-          input.action ?? '',
-          input.version,
-          input.status ?? 'pending',
-          input.triggeredBy ?? '',
-          input.trigger == null ? null : JSON.stringify(input.trigger),
-          input.buildId ?? null,
-          input.plan == null ? null : JSON.stringify(input.plan),
-          input.chainDepth ?? 0,
-          input.eventId ?? null,
-        ],
-      );
-      return { release: toRelease(r.rows[0]!), created: true };
-    });
+    return await withTransaction(pool, (tx) => insertRelease(tx, input));
   } catch (err) {
     if (input.eventId && sqlState(err) === '23505') {
       const existing = await getReleaseByEvent(pool, input.eventId);
