@@ -331,17 +331,20 @@ describe('web UI in a real browser (estafette start --demo)', function () {
     const item = (stage: string) => page.locator(`[role="treeitem"][data-stage="${stage}"]`);
     await item('prepare').waitFor();
     await item('prepare').focus();
+    // Focus moves after a render: wait for it rather than racing it.
+    const focused = (stage: string) => page.waitForFunction((s) => document.activeElement?.getAttribute('data-stage') === s, stage, { timeout: 5_000 });
     await page.keyboard.press('ArrowDown');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-stage'))).to.equal('test');
+    await focused('test');
     expect(await item('test').getAttribute('aria-expanded')).to.equal('true');
     await page.keyboard.press('ArrowRight'); // into the parallel stages
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-stage'))).to.equal('unit-tests');
+    await focused('unit-tests');
     await page.keyboard.press('Enter');
     await page.locator('.log-head .stage-name', { hasText: 'unit-tests' }).waitFor();
     await page.locator('.log-line .lt', { hasText: 'unit test 1 passed' }).waitFor();
     await page.keyboard.press('ArrowLeft'); // back to the parent
+    await focused('test');
     await page.keyboard.press('ArrowLeft'); // and collapse it
-    expect(await item('test').getAttribute('aria-expanded')).to.equal('false');
+    await page.locator('[role="treeitem"][data-stage="test"][aria-expanded="false"]').waitFor({ timeout: 5_000 });
     expect(await item('unit-tests').count()).to.equal(0);
     await shot(page, 'build');
 

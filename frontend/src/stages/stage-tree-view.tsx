@@ -3,7 +3,7 @@
  * parent (←), expand or go to the first child (→), Home/End jump, Enter/Space show that stage's
  * log. Each node shows its status as icon + text and its duration.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { elapsedSeconds, formatDuration } from '../format.ts';
 import { type StageNode, visibleNodes } from './stage-tree.ts';
@@ -25,7 +25,7 @@ export function StageTreeView({ roots, selected, onSelect }: StageTreeProps) {
   const visible = visibleNodes(roots, collapsed);
   const active = visible.find((n) => n.key === focusKey) ?? visible.find((n) => n.key === selected) ?? visible[0];
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!focusOnRender.current || !active) return;
     focusOnRender.current = false;
     list.current?.querySelector<HTMLElement>(`[data-key="${CSS.escape(active.key)}"]`)?.focus();
