@@ -35,7 +35,8 @@ interface StageRow {
   message: string | null;
 }
 
-const FINAL_STAGE = `('succeeded', 'failed', 'skipped', 'canceled')`;
+const FINAL_STAGE_STATUSES: readonly StageStatus[] = ['succeeded', 'failed', 'skipped', 'canceled'];
+const FINAL_STAGE = `(${FINAL_STAGE_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 /**
  * Inserts or updates the reported stage runs of a job in one statement. Timestamps, duration
@@ -44,10 +45,18 @@ const FINAL_STAGE = `('succeeded', 'failed', 'skipped', 'canceled')`;
  */
 export async function upsertStageRuns(db: Db, kind: JobKind, jobId: string, reports: StageReport[]): Promise<void> {
   if (reports.length === 0) return;
-  // Within one statement a row may be upserted only once: keep the last report per (stage, run).
-  const last = new Map(reports.map((r, i) => [`${r.stage}\u0000${r.run}`, { r, i }]));
+  // Within one statement a row may be upserted only once: merge the reports per (stage, run),
+  // later fields winning, absent fields keeping earlier values (as the upsert does across calls).
+  const merged = new Map<string, { r: StageReport; i: number }>();
+  reports.forEach((r, i) => {
+    const key = `${r.stage}\u0000${r.run}`;
+    const prev = merged.get(key);
+    const defined = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as StageReport;
+    if (prev && FINAL_STAGE_STATUSES.includes(prev.r.status) && !FINAL_STAGE_STATUSES.includes(r.status)) defined.status = prev.r.status;
+    merged.set(key, prev ? { r: { ...prev.r, ...defined }, i: prev.i } : { r, i });
+  });
   const params: unknown[] = [kind, jobId];
-  const rows = [...last.values()].map(({ r, i }) => {
+  const rows = [...merged.values()].map(({ r, i }) => {
     const at = params.length;
     params.push(r.stage, r.run, r.parent ?? null, r.kind, r.status, r.startedAt ?? null, r.finishedAt ?? null, r.durationMs ?? null, r.message ?? null, i);
     const p = (n: number) => `$${at + n}`;
@@ -69,11 +78,14 @@ export async function upsertStageRuns(db: Db, kind: JobKind, jobId: string, repo
   );
 }
 
-/** The stage runs of a job, in the order they were first reported. */
+/**
+ * The stage runs of a job: started ones by start time, then the others in the order of the report
+ * that first named them. (NULLs are placed explicitly: the two databases sort them differently.)
+ */
 export async function listStageRuns(db: Db, kind: JobKind, jobId: string): Promise<StageRun[]> {
   const r = await db.query<StageRow>(
     `SELECT stage, parent, kind, run, status, started_at, finished_at, duration_ms, message FROM stage_runs
-     WHERE job_kind = $1 AND job_id = $2 ORDER BY COALESCE(started_at, finished_at), position, stage, run`,
+     WHERE job_kind = $1 AND job_id = $2 ORDER BY (started_at IS NULL), started_at, position, stage, run`,
     [kind, jobId],
   );
   return r.rows.map((s) => ({

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { createBuild } from '../../../shared/db/builds.ts';
+import { createBuild, getBuild, insertBuild } from '../../../shared/db/builds.ts';
 import { pruneDeliveries, recordDelivery } from '../../../shared/db/deliveries.ts';
 import { IllegalTransitionError } from '../../../shared/db/errors.ts';
 import { markEventProcessed } from '../../../shared/db/events.ts';
 import { appendLogLines, nextSystemLogSeq, readLogLines } from '../../../shared/db/logs.ts';
-import { getPipeline, listPipelines, setPipelineArchived, upsertPipeline, withActiveReleases } from '../../../shared/db/pipelines.ts';
+import { getPipeline, listPipelines, renamePipeline, setPipelineArchived, upsertPipeline, withActiveReleases } from '../../../shared/db/pipelines.ts';
 import { withTransaction } from '../../../shared/db/pool.ts';
 import { createRelease, latestReleasesPerTarget, listReleases, transitionReleaseStatus } from '../../../shared/db/releases.ts';
 import { listStageRuns, upsertStageRuns } from '../../../shared/db/stages.ts';
@@ -71,6 +71,33 @@ describe('db: pipelines, releases, stages, logs, triggers, deliveries, events', 
     });
   });
 
+  it('composes upsertPipeline, insertBuild and replaceTriggers in one transaction (all or nothing)', async () => {
+    const attempt = (fail: boolean) =>
+      withTransaction(db.pool, async (tx) => {
+        const p = await upsertPipeline(tx, { ...repo('tx', 'p'), manifest: 'm' });
+        const { build } = await insertBuild(tx, { ...repo('tx', 'p'), pipelineId: p.id, branch: 'main', version: (n) => `2.0.${n}` });
+        await replaceTriggers(tx, p.id, [{ jobKind: 'build', kind: 'git', filter: { repository: 'github.com/tx/up' }, action: {} }]);
+        if (fail) throw new Error('dispatch failed');
+        return build;
+      });
+    await attempt(true).catch(() => {});
+    expect(await getPipeline(db.pool, repo('tx', 'p'))).to.equal(null);
+    const build = await attempt(false);
+    expect(build.buildNumber).to.equal(1);
+    expect((await getBuild(db.pool, build.id))?.buildVersion).to.equal('2.0.1');
+    expect((await getPipeline(db.pool, repo('tx', 'p')))?.lastBuild?.id).to.equal(build.id);
+  });
+
+  it('renames a pipeline and carries its builds along', async () => {
+    const p = await upsertPipeline(db.pool, repo('ren', 'old'));
+    await createBuild(db.pool, { ...repo('ren', 'old'), pipelineId: p.id, branch: 'main', version: '1' });
+    const renamed = await renamePipeline(db.pool, repo('ren', 'old'), { repoOwner: 'ren2', repoName: 'new' });
+    expect(renamed?.id).to.equal(p.id);
+    expect(await getPipeline(db.pool, repo('ren', 'old'))).to.equal(null);
+    expect((await getPipeline(db.pool, repo('ren2', 'new')))?.lastBuild?.buildNumber).to.equal(1);
+    expect(await renamePipeline(db.pool, repo('ren', 'missing'), { repoOwner: 'x', repoName: 'y' })).to.equal(null);
+  });
+
   it('archives a pipeline', async () => {
     await upsertPipeline(db.pool, repo('arch', 'p'));
     expect((await setPipelineArchived(db.pool, repo('arch', 'p'), true))?.archived).to.equal(true);
@@ -117,12 +144,19 @@ describe('db: pipelines, releases, stages, logs, triggers, deliveries, events', 
       { stage: 'build', run: 1, kind: 'stage', status: 'running', startedAt: '2026-01-01T00:00:02.000Z' },
       { stage: 'build', run: 1, kind: 'stage', status: 'failed', message: 'exit code 2' },
     ]);
-    // A late 'running' for a finished stage is ignored.
+    // A late 'running' for a finished stage is ignored, in a later call or later in the same batch.
     await upsertStageRuns(db.pool, 'build', jobId, [{ stage: 'git-clone', run: 1, kind: 'builtin', status: 'running' }]);
+    await upsertStageRuns(db.pool, 'build', '7', [
+      { stage: 's', run: 1, kind: 'stage', status: 'succeeded' },
+      { stage: 's', run: 1, kind: 'stage', status: 'running', message: 'late' },
+    ]);
+    expect((await listStageRuns(db.pool, 'build', '7')).map((s) => [s.status, s.message])).to.deep.equal([['succeeded', 'late']]);
+    await upsertStageRuns(db.pool, 'build', jobId, [{ stage: 'deploy', run: 1, kind: 'stage', status: 'pending' }]);
     const stages = await listStageRuns(db.pool, 'build', jobId);
     expect(stages.map((s) => [s.stage, s.status, s.durationMs, s.message])).to.deep.equal([
       ['git-clone', 'succeeded', 2000, null],
       ['build', 'failed', null, 'exit code 2'],
+      ['deploy', 'pending', null, null],
     ]);
     expect(stages[0]!.startedAt).to.equal('2026-01-01T00:00:00.000Z');
     expect(await listStageRuns(db.pool, 'release', jobId)).to.deep.equal([]);
