@@ -15,7 +15,7 @@ import { EVENT_NAMES, EVENT_PREFIX } from '../../shared/events/types.ts';
 import { FUNCTION_NAMES } from '../../shared/http/functions.ts';
 import { parseConfig } from '../../shared/config/config.ts';
 import { DEFAULT_JOB_SPEC_OPTIONS } from '../../shared/k8s/job-spec.ts';
-import { at, ofKind, renderedObjects, ROOT, type K8sObject, type Located } from './documents.ts';
+import { at, ofKind, renderedObjects, requireKubectl, ROOT, type K8sObject, type Located } from './documents.ts';
 import { deliveredTypes, loadFunctionsFile } from './functions-spec.ts';
 import { rewrittenHostFor } from './gateway-api.ts';
 
@@ -65,6 +65,9 @@ describe('deploy: knative/functions.json', () => {
 
 RENDERS.forEach((dir) => {
   describe(`deploy: consistency of kubectl kustomize ${dir}`, () => {
+    before(function () {
+      requireKubectl(this);
+    });
     const objs = (): Located[] => renderedObjects(dir);
 
     file.functions.forEach((f) => {
@@ -265,6 +268,9 @@ RENDERS.forEach((dir) => {
 });
 
 describe('deploy: the dev overlay wires its own CockroachDB and NATS', () => {
+  before(function () {
+    requireKubectl(this);
+  });
   const objs = (): Located[] => renderedObjects('knative/overlays/dev');
 
   it('points NATS_URL at the NATS Service and DATABASE_URL at the CockroachDB Service', () => {
@@ -296,7 +302,8 @@ describe('deploy: the dev overlay wires its own CockroachDB and NATS', () => {
 });
 
 describe('deploy: docs/deploy-knative.md', () => {
-  it('lists every key of the Secret the functions read, since production creates it by hand', () => {
+  it('lists every key of the Secret the functions read, since production creates it by hand', function () {
+    requireKubectl(this);
     const doc = readFileSync(join(ROOT, 'docs/deploy-knative.md'), 'utf8');
     const secret = find(renderedObjects('knative/overlays/dev'), 'Secret', 'estafette-secrets');
     const missing = Object.keys((secret?.data ?? {}) as Record<string, string>).filter((k) => !doc.includes(`\`${k}\``));

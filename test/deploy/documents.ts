@@ -4,7 +4,7 @@
  * where it came from, so a failing check names the file or render.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
@@ -13,6 +13,22 @@ import { loadAll } from 'js-yaml';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const KNATIVE_DIR = join(ROOT, 'knative');
 export const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+let kubectlWarned = false;
+
+/**
+ * Skips the current test or suite with one loud line when kubectl is not installed (it is not a
+ * service CI could start, and the raw-file checks still run without it). Call with mocha's `this`.
+ */
+export function requireKubectl(ctx: Mocha.Context): void {
+  try {
+    accessSync(KUBECTL, constants.X_OK);
+  } catch {
+    if (!kubectlWarned) console.warn(`\n  !!! SKIPPED: ${KUBECTL} not found — kustomize renders are not checked (set KUBECTL to its path) !!!\n`);
+    kubectlWarned = true;
+    ctx.skip();
+  }
+}
 
 /** The kustomizations that must render: the root, the base and the overlays. */
 export const KUSTOMIZATIONS = ['knative', 'knative/base', 'knative/overlays/dev', 'knative/overlays/production'] as const;

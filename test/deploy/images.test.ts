@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import { at, ofKind, renderedObjects, ROOT } from './documents.ts';
+import { at, ofKind, renderedObjects, requireKubectl, ROOT } from './documents.ts';
 import { effective, readDockerfile, stageChain, type Stage } from './dockerfile.ts';
 import { loadFunctionsFile } from './functions-spec.ts';
 
@@ -62,7 +62,8 @@ describe('deploy: Dockerfile and skaffold', () => {
   });
 
   ['knative/overlays/dev', 'knative/base'].forEach((dir) => {
-    it(`runs in ${dir} only images skaffold builds (so each gets replaced by the fresh build)`, () => {
+    it(`runs in ${dir} only images skaffold builds (so each gets replaced by the fresh build)`, function () {
+      requireKubectl(this);
       const objs = renderedObjects(dir);
       const images = [
         ...ofKind(objs, 'Service', 'serving.knative.dev').map((s) => at(s, 'spec', 'template', 'spec', 'containers', 0, 'image')),
@@ -73,7 +74,8 @@ describe('deploy: Dockerfile and skaffold', () => {
     });
   });
 
-  it('maps every deployed image to a registry name in the production overlay', () => {
+  it('maps every deployed image to a registry name in the production overlay', function () {
+    requireKubectl(this);
     const kustomization = load(readFileSync(join(ROOT, 'knative/overlays/production/kustomization.yaml'), 'utf8')) as { images: Array<{ name: string; newName: string; newTag?: string }> };
     const mapped = kustomization.images.map((i) => i.name).sort();
     expect(mapped).to.deep.equal(artifacts.map((a) => a.image).filter((i) => i !== 'estafette-builder').sort());
@@ -120,7 +122,8 @@ describe('deploy: Dockerfile and skaffold', () => {
     expect(existsSync(join(ROOT, 'builder/main.ts'))).to.equal(true);
   });
 
-  it('frontend: serves the Vite build and answers the probe path of its Knative Service', () => {
+  it('frontend: serves the Vite build and answers the probe path of its Knative Service', function () {
+    requireKubectl(this);
     const copies = stage('frontend')?.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args) ?? [];
     expect(copies.some((c) => /--from=frontend-build \/app\/frontend\/dist /.test(c))).to.equal(true);
     const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -147,7 +150,8 @@ describe('deploy: Dockerfile and skaffold', () => {
     expect(patched.size).to.equal(functions.length);
   });
 
-  it('dev profile: port-forwards to the dev overlay\'s query-api Service on its port', () => {
+  it('dev profile: port-forwards to the dev overlay\'s query-api Service on its port', function () {
+    requireKubectl(this);
     const [pf] = profile('dev').portForward ?? [];
     const svc = ofKind(renderedObjects('knative/overlays/dev'), 'Service', '').find((s) => s.metadata.name === pf?.resourceName && s.metadata.namespace === pf?.namespace);
     expect(pf?.resourceType).to.equal('service');
@@ -155,10 +159,16 @@ describe('deploy: Dockerfile and skaffold', () => {
     expect(((at(svc, 'spec', 'ports') ?? []) as Array<{ port: number }>).map((p) => p.port)).to.include(pf.port);
   });
 
-  it('local profile: pushes to the local registry the dev overlay points the builder at', () => {
+  it('local profile: pushes to the local registry the dev overlay points the builder at', function () {
+    requireKubectl(this);
     expect(profile('local').patches).to.deep.include({ op: 'add', path: '/build/local/push', value: true });
     const defaults = ofKind(renderedObjects('knative/overlays/dev'), 'ConfigMap').find((c) => c.metadata.name === 'estafette-builder-defaults');
     expect(String(at(defaults, 'data', 'BUILDER_IMAGE'))).to.equal('localhost:5001/estafette-builder');
+    // Images loaded into kind/minikube or pushed with a unique tag start without a pull.
+    const objs = renderedObjects('knative/overlays/dev');
+    const policies = [...ofKind(objs, 'Service', 'serving.knative.dev'), ...ofKind(objs, 'Job', 'batch')].map((o) => [o.metadata.name, at(o, 'spec', 'template', 'spec', 'containers', 0, 'imagePullPolicy')]);
+    expect(policies.filter(([, p]) => p !== 'IfNotPresent')).to.deep.equal([]);
+    expect(JSON.parse(String(at(defaults, 'data', 'BUILDER_JOB_SPEC_OPTIONS'))).imagePullPolicy).to.equal('IfNotPresent');
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).to.match(/^\*\*\/node_modules$/m);
   });
 });

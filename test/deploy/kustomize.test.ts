@@ -7,11 +7,14 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { KUSTOMIZATIONS, parseDocuments, renderKustomization, ROOT } from './documents.ts';
+import { KUSTOMIZATIONS, parseDocuments, renderKustomization, requireKubectl, ROOT } from './documents.ts';
 
 const CLUSTER_SCOPED = ['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition'];
 
 describe('deploy: kubectl kustomize', () => {
+  before(function () {
+    requireKubectl(this);
+  });
   KUSTOMIZATIONS.forEach((dir) => {
     it(`renders ${dir} with every namespaced object in a namespace, each once`, () => {
       const objects = parseDocuments(renderKustomization(dir), dir).map((l) => l.object);

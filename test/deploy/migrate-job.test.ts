@@ -7,13 +7,14 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { freshDatabase, requireService } from '../support/services.ts';
-import { at, ofKind, renderedObjects, ROOT } from './documents.ts';
+import { at, ofKind, renderedObjects, requireKubectl, ROOT } from './documents.ts';
 
 describe('deploy: the migration Job', function () {
   this.timeout(60_000);
   let db: { url: string; drop: () => Promise<void> };
 
   before(async function () {
+    requireKubectl(this);
     db = await freshDatabase(await requireService(this, 'postgres'), 'deploy');
   });
   after(async () => db?.drop());
