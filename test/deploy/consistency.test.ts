@@ -179,6 +179,9 @@ RENDERS.forEach((dir) => {
         ['/pipelines/github.com/o/r', 'frontend'],
         ['/apiary', 'frontend'],
       ];
+      // Links the functions build (ESTAFETTE_BASE_URL) must reach this route.
+      const baseUrl = String(at(find(objs(), 'ConfigMap', 'estafette-config'), 'data', 'ESTAFETTE_BASE_URL'));
+      expect(at(route, 'spec', 'hostnames')).to.include(new URL(baseUrl).hostname);
       const got = cases.map(([path]) => [path, rewrittenHostFor(route as never, path)]);
       expect(got).to.deep.equal(cases.map(([path, svc]) => [path, `${svc}.${NS}.svc.cluster.local`]));
       // Every cross-namespace backend is allowed by a ReferenceGrant in its namespace.
