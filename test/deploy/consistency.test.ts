@@ -31,6 +31,14 @@ const container = (svc: K8sObject): Record<string, unknown> => at(svc, 'spec', '
 const envFromNames = (c: Record<string, unknown>): string[] =>
   ((c.envFrom ?? []) as Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>).map((e) => (e.configMapRef ? `configmap/${e.configMapRef.name}` : `secret/${e.secretRef?.name}`));
 
+/** Seconds of a Go duration such as `2m30s` or `150s`. */
+function goDurationSeconds(d: string): number {
+  const unit: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  const parts = [...d.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
+  if (parts.map((p) => p[0]).join('') !== d) throw new Error(`not a duration: ${d}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
+}
+
 describe('deploy: knative/functions.json', () => {
   it('lists exactly the function folders under functions/ and FUNCTION_NAMES of shared/http/functions.ts', () => {
     const folders = readdirSync(join(ROOT, 'functions')).filter((d) => statSync(join(ROOT, 'functions', d)).isDirectory());
@@ -137,6 +145,13 @@ RENDERS.forEach((dir) => {
         expect(cm, `config ${ref.name} of Broker ${b.metadata.name}`).to.exist;
         const channel = load(String(at(cm, 'data', 'channel-template-spec'))) as { apiVersion: string; kind: string };
         expect([channel.apiVersion, channel.kind]).to.deep.equal(['messaging.knative.dev/v1alpha1', 'NatsJetStreamChannel']);
+        // An event still being handled must not be redelivered: JetStream's ack wait outlasts the
+        // longest request timeout of an event-driven function.
+        const ackWait = at(channel, 'spec', 'consumerConfigTemplate', 'ackWait');
+        if (ackWait !== undefined) {
+          const longest = Math.max(...file.functions.filter((f) => f.kind === 'cloudevents').map((f) => f.timeoutSeconds));
+          expect(goDurationSeconds(String(ackWait)), `${b.metadata.name}: ackWait ${ackWait}`).to.be.greaterThan(longest);
+        }
       }
     });
 
