@@ -30,9 +30,10 @@ const PAGE = 5000;
 
 /**
  * The log of `base` (`…/builds/:id` or `…/releases/:id`); `live` chooses the stream.
- * `onStatus` receives status events; `onClose` is called when the stream says the run ended.
+ * `live` undefined (status not known yet) loads nothing. `onStatus` receives status events;
+ * `onClose` is called when the stream says the run ended.
  */
-export function useLogs(base: string, live: boolean, onStatus: (e: StatusEvent) => void, onClose: () => void): Logs {
+export function useLogs(base: string, live: boolean | undefined, onStatus: (e: StatusEvent) => void, onClose: () => void): Logs {
   const [store, setStore] = useState(() => new LogStore());
   const [version, setVersion] = useState(0);
   const [streaming, setStreaming] = useState(false);
@@ -43,6 +44,7 @@ export function useLogs(base: string, live: boolean, onStatus: (e: StatusEvent) 
   const lastBase = useRef(base);
 
   useEffect(() => {
+    if (live === undefined) return;
     // A different build starts from an empty store.
     let s = store;
     if (lastBase.current !== base) {

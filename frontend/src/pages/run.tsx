@@ -51,7 +51,7 @@ export function RunPage(props: Ref & { kind: 'build' | 'release'; id: string; ta
 
   const logs = useLogs(
     base,
-    live ?? false,
+    live,
     (e: StatusEvent) => {
       if (e.status) setLiveStatus(e.status);
       if (e.stages?.length) setLiveStages((cur) => mergeStages(cur ?? stagesRes.data?.items ?? [], e.stages!));
