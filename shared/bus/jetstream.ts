@@ -202,7 +202,13 @@ export class JetStreamBus implements Bus {
       return;
     }
     // Tell the server a long handler is alive so it does not redeliver meanwhile.
-    const keepAlive = setInterval(() => m.working(), Math.max(1000, o.ackWaitMs / 2));
+    const keepAlive = setInterval(() => {
+      try {
+        m.working();
+      } catch {
+        // Connection gone: the server will redeliver after the ack wait; nothing to do here.
+      }
+    }, Math.max(100, o.ackWaitMs / 3));
     try {
       await handler(event, { attempt });
       clearInterval(keepAlive);

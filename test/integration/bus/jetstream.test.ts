@@ -94,6 +94,49 @@ describe('bus: jetstream specifics', function () {
     }
   });
 
+  it('redelivers to another instance when the one handling an event dies without acking', async () => {
+    const opts = { ackWaitMs: 1000, backoffMs: [10] };
+    const doomedConnection = await connect({ servers: h.url });
+    const doomed = await connectJetStreamBus({ connection: doomedConnection, ...h.names });
+    let doomedGot = 0;
+    await doomed.subscribe('crashy', [eventType('cron.tick')], () => {
+      doomedGot++;
+      return new Promise<void>(() => {}); // never finishes: the process "hangs" then dies
+    }, opts);
+    const e = makeEvent('cron.tick', { time: '2026-01-01T00:03:00Z' }, { source: '/t' });
+    await h.bus.publish(e);
+    await until(() => doomedGot === 1, 5000, 'first delivery');
+    await doomedConnection.close(); // the process dies: no ack, no nak
+    const attempts: number[] = [];
+    await h.bus.subscribe('crashy', [eventType('cron.tick')], async (ev, d) => {
+      if (ev.id === e.id) attempts.push(d.attempt);
+    }, opts);
+    await until(() => attempts.length === 1, 8000, 'redelivery after ack wait');
+    expect(attempts).to.deep.equal([2]);
+  });
+
+  it('a live handler slower than the ack wait keeps its event (working() heartbeats): no second instance gets it', async () => {
+    const attempts: number[] = [];
+    let finished = 0;
+    const slow = async (_ev: unknown, d: { attempt: number }) => {
+      attempts.push(d.attempt);
+      await new Promise((r) => setTimeout(r, 2500));
+      finished++;
+    };
+    const other = await connectJetStreamBus({ url: h.url, ...h.names });
+    try {
+      // Two instances of one consuming function, as when it is scaled out.
+      await h.bus.subscribe('slow', [eventType('cron.tick')], slow, { ackWaitMs: 1000 });
+      await other.subscribe('slow', [eventType('cron.tick')], slow, { ackWaitMs: 1000 });
+      await h.bus.publish(makeEvent('cron.tick', { time: '2026-01-01T00:04:00Z' }, { source: '/t' }));
+      await until(() => finished >= 1, 6000, 'slow handler');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(attempts).to.deep.equal([1]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('reports an unreachable server in one line without credentials', async () => {
     let err: Error | undefined;
     await connectJetStreamBus({ url: 'nats://user:secret@127.0.0.1:1' }).catch((e: Error) => (err = e));
