@@ -5,9 +5,10 @@
  * patch what they mean to; and each function image's start command really serves /liveness.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { at, ofKind, renderedObjects, requireKubectl, ROOT } from './documents.ts';
@@ -20,6 +21,7 @@ const stage = (name: string): Stage | undefined => stages.find((s) => s.name ===
 
 interface Artifact {
   image: string;
+  hooks?: { after?: Array<{ command: string[]; os?: string[] }> };
   docker?: { dockerfile?: string; target?: string; buildArgs?: Record<string, string> };
   sync?: { manual?: Array<{ src: string; dest: string }> };
 }
@@ -131,6 +133,33 @@ describe('deploy: Dockerfile and skaffold', () => {
     const probe = String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'readinessProbe', 'httpGet', 'path'));
     expect(text).to.include(`location = ${probe} `);
     expect(text).to.match(/listen 8080;/);
+  });
+
+  it('builder: the after-build hook tags the fresh builder with each track, pushing only when skaffold pushes', () => {
+    const [hook] = artifacts.find((a) => a.docker?.target === 'builder')?.hooks?.after ?? [];
+    expect(hook?.os).to.include('linux');
+    // Run the hook as skaffold would, with a `docker` that only records its arguments.
+    const bin = mkdtempSync(join(tmpdir(), 'fake-docker-'));
+    try {
+      writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker $*"\n');
+      chmodSync(join(bin, 'docker'), 0o755);
+      const run = (push: boolean): string[] => {
+        const [cmd, ...args] = hook.command;
+        const env = { PATH: `${bin}:${process.env.PATH}`, SKAFFOLD_IMAGE: 'localhost:5001/estafette-builder:abc123@sha256:0123', SKAFFOLD_IMAGE_REPO: 'localhost:5001/estafette-builder', SKAFFOLD_IMAGE_TAG: 'abc123', SKAFFOLD_PUSH_IMAGE: String(push) };
+        const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+        expect(r.status, r.stderr).to.equal(0);
+        return r.stdout.trim().split('\n');
+      };
+      expect(run(true)).to.deep.equal([
+        'docker tag localhost:5001/estafette-builder:abc123 localhost:5001/estafette-builder:stable',
+        'docker push localhost:5001/estafette-builder:stable',
+        'docker tag localhost:5001/estafette-builder:abc123 localhost:5001/estafette-builder:dev',
+        'docker push localhost:5001/estafette-builder:dev',
+      ]);
+      expect(run(false).filter((l) => l.startsWith('docker push'))).to.deep.equal([]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('dev profile: patches only function artifacts, with build args the Dockerfile declares, and syncs sources', () => {
