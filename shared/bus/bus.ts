@@ -3,8 +3,9 @@
  * checked by one contract suite (test/integration/bus/contract.ts).
  *
  * Contract of every transport that delivers (jetstream, memory):
- * - **At least once.** A handler that resolves acknowledges the event; one that throws (or
- *   hangs past the ack wait) gets it again after a backoff. Handlers must therefore be
+ * - **At least once.** A handler that resolves acknowledges the event; one that throws gets it
+ *   again after a backoff, and so does another instance when the process handling it dies
+ *   (JetStream's ack wait; a live handler heartbeats however long it runs). Handlers must be
  *   idempotent — key side effects on the event id (shared/db/events.ts markEventProcessed,
  *   builds.event_id). After `maxDeliveries` failed deliveries (default 5) the event goes to the
  *   dead-letter stream (CI_EVENTS_DLQ) with the last error and is logged: never dropped silently.
@@ -40,7 +41,7 @@ export interface SubscribeOptions {
   maxDeliveries?: number;
   /** Delay before redelivery n+1 after failed delivery n: backoffMs[n-1], last value repeated. */
   backoffMs?: readonly number[];
-  /** A handler running longer than this is assumed dead and the event redelivered (default 5 min). */
+  /** After this long without an answer or heartbeat from a (dead) instance, the event is redelivered (default 5 min). */
   ackWaitMs?: number;
 }
 
