@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,6 +214,30 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Starts a target's ENTRYPOINT + CMD in `cwd`; resolves when GET /liveness answers 200. */
+async function startTarget(name: string, cwd: string, extraEnv: Record<string, string> = {}) {
+  const entry = JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))) as string[];
+  const cmd = JSON.parse(String(effective(stages, name, 'CMD'))) as string[];
+  const port = await freePort();
+  const child = spawn(entry[0], [...entry.slice(1), ...cmd], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), NODE_RUN_FLAGS: '', JOB_RUNNER: 'local', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const state = { output: '' };
+  child.stdout.on('data', (d) => (state.output += d));
+  child.stderr.on('data', (d) => (state.output += d));
+  const liveness = async (): Promise<Response | undefined> => {
+    for (let i = 0; i < 100 && child.exitCode === null; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/liveness`).catch(() => undefined);
+      if (res) return res;
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    return undefined;
+  };
+  return { child, state, liveness };
+}
+
 describe('deploy: each function image\'s start command serves its health routes', function () {
   this.timeout(30_000);
   functions.forEach((name) => {
@@ -222,30 +246,39 @@ describe('deploy: each function image\'s start command serves its health routes'
         console.warn(`\n  !!! SKIPPED: functions/${name}/index.ts does not exist yet !!!\n`);
         return this.skip();
       }
-      const entry = JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))) as string[];
-      const cmd = JSON.parse(String(effective(stages, name, 'CMD'))) as string[];
-      const port = await freePort();
       // The image's command line, run in the checkout (which has the same files and node_modules).
-      const child = spawn(entry[0], [...entry.slice(1), ...cmd], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), NODE_RUN_FLAGS: '', JOB_RUNNER: 'local' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
+      const { child, state, liveness } = await startTarget(name, ROOT);
       try {
-        let res: Response | undefined;
-        for (let i = 0; i < 100 && child.exitCode === null; i++) {
-          res = await fetch(`http://127.0.0.1:${port}/liveness`).catch(() => undefined);
-          if (res) break;
-          await new Promise((r) => setTimeout(r, 150));
-        }
-        expect(res?.status, `no answer; output:\n${output}`).to.equal(200);
+        const res = await liveness();
+        expect(res?.status, `no answer; output:\n${state.output}`).to.equal(200);
         expect(await res!.json()).to.deep.include({ status: 'ok' });
       } finally {
         child.kill('SIGTERM');
       }
     });
+  });
+});
+
+describe('deploy: the dev profile\'s reload', function () {
+  this.timeout(30_000);
+
+  it('restarts a function when skaffold syncs a changed source (NODE_RUN_FLAGS=--watch)', async () => {
+    const dev = profile('dev').patches?.find((p) => p.path === '/build/artifacts/0/docker/buildArgs')?.value as Record<string, string>;
+    const name = String(artifacts[0].docker?.target);
+    // A copy of what the image holds, so the change touches no file of the checkout.
+    const dir = mkdtempSync(join(tmpdir(), 'dev-reload-'));
+    for (const f of ['package.json', 'tsconfig.json', 'bin', 'cli', 'shared', 'functions']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const { child, state, liveness } = await startTarget(name, dir, { NODE_RUN_FLAGS: dev.NODE_RUN_FLAGS });
+    try {
+      expect((await liveness())?.status, state.output).to.equal(200);
+      appendFileSync(join(dir, 'functions', name, 'index.ts'), '\n// synced change\n');
+      for (let i = 0; i < 60 && !/Restarting/.test(state.output); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(state.output).to.match(/Restarting/);
+      expect((await liveness())?.status, state.output).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
