@@ -33,7 +33,7 @@ interface Profile {
 }
 const skaffold = load(readFileSync(join(ROOT, 'skaffold.yaml'), 'utf8')) as {
   apiVersion: string;
-  build: { artifacts: Artifact[] };
+  build: { artifacts: Artifact[]; tagPolicy?: Record<string, unknown> };
   manifests: { kustomize: { paths: string[] } };
   resourceSelector?: { allow?: Array<{ groupKind: string; image?: string[] }> };
   profiles: Profile[];
@@ -61,6 +61,8 @@ describe('deploy: Dockerfile and skaffold', () => {
     expect(skaffold.manifests.kustomize.paths).to.deep.equal(['knative/overlays/dev']);
     const allow = skaffold.resourceSelector?.allow?.find((a) => a.groupKind === 'Service.serving.knative.dev');
     expect(allow?.image).to.deep.equal(['.*']);
+    // Knative makes a new Revision only when the spec changes: tags must follow the content.
+    expect(Object.keys(skaffold.build.tagPolicy ?? {})).to.deep.equal(['inputDigest']);
   });
 
   ['knative/overlays/dev', 'knative/base'].forEach((dir) => {
