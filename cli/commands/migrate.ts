@@ -5,6 +5,7 @@
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 
+/** One line for `estafette help`, and the usage line. */
 export const summary = 'apply pending database migrations to DATABASE_URL';
 export const usage = 'DATABASE_URL=postgresql://… estafette migrate';
 

@@ -45,6 +45,7 @@ export interface SubscribeOptions {
   ackWaitMs?: number;
 }
 
+/** Redelivery policy when a subscription gives none. */
 export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = {
   maxDeliveries: 5,
   backoffMs: [1_000, 5_000, 30_000, 120_000],

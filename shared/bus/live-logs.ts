@@ -9,6 +9,7 @@ import { connect, type NatsConnection } from 'nats';
 import type { LiveMessage } from '../logs/protocol.ts';
 import { logSubject } from './names.ts';
 
+/** Whose log: a build, a release or a bot run (see names.ts logSubject). */
 export type LiveJobKind = 'build' | 'release' | 'bot';
 
 /** Publish/subscribe of live messages per job. */

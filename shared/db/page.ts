@@ -15,6 +15,7 @@ export interface Page<T> {
   pagination: { page: number; size: number; totalPages: number; totalItems: number };
 }
 
+/** Page size when none is asked for, and the largest allowed (as Estafette's API). */
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
