@@ -28,7 +28,7 @@ registerFunction(
       scm: scmRouter(config.scm),
       runner:
         config.jobRunner === 'kubernetes'
-          ? KubernetesJobRunner.fromDefault({ namespace: config.jobNamespace, builderImageRepository: config.builderImageRepository, serviceAccountName: config.builderServiceAccount })
+          ? KubernetesJobRunner.fromDefault({ ...config.builderJobSpec, namespace: config.jobNamespace, builderImageRepository: config.builderImageRepository, serviceAccountName: config.builderServiceAccount })
           : new LocalJobRunner(),
       publish: await runtime.publish(SOURCE),
       settings: {

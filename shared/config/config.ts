@@ -52,6 +52,8 @@ export interface Config {
   jobNamespace: string;
   builderImageRepository: string;
   builderServiceAccount: string;
+  /** Further Job settings (resources, dind, deadline, TTL…) as JSON: Partial<JobSpecOptions>. */
+  builderJobSpec: Record<string, unknown>;
   executor: ExecutorName;
   /** Webhook body limit in bytes. */
   maxWebhookBytes: number;
@@ -79,6 +81,19 @@ function url(env: NodeJS.ProcessEnv, name: string, schemes: string[]): string | 
   }
   if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw new ConfigError(name, `expected a ${schemes.join('/')} URL`);
   return raw;
+}
+
+function jsonObject(env: NodeJS.ProcessEnv, name: string): Record<string, unknown> {
+  const raw = env[name];
+  if (!raw) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'is not valid JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(name, 'must be a JSON object');
+  return v as Record<string, unknown>;
 }
 
 function key32(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -118,6 +133,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobNamespace: env.JOB_NAMESPACE || 'estafette-jobs',
     builderImageRepository: env.BUILDER_IMAGE || 'ghcr.io/estafette-knative/builder',
     builderServiceAccount: env.BUILDER_SERVICE_ACCOUNT || 'estafette-builder',
+    builderJobSpec: jsonObject(env, 'BUILDER_JOB_SPEC_OPTIONS'),
     executor,
     maxWebhookBytes: int(env, 'MAX_WEBHOOK_BYTES', 25 * 1024 * 1024, 1024),
     maxChainDepth: int(env, 'MAX_TRIGGER_CHAIN_DEPTH', 10, 1, 1000),
