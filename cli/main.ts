@@ -3,7 +3,7 @@
  * discovered from that folder so each lives in its own file and adding one touches nothing else.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CommandModule } from './command.ts';
 
 const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
@@ -12,7 +12,7 @@ async function load(name: string): Promise<CommandModule | undefined> {
   if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
   const file = `${commandsDir}${name}.ts`;
   if (!existsSync(file)) return undefined;
-  return (await import(file)) as CommandModule;
+  return (await import(pathToFileURL(file).href)) as CommandModule;
 }
 
 async function help(): Promise<string> {
@@ -20,7 +20,9 @@ async function help(): Promise<string> {
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.slice(0, -3))
     .sort();
-  const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(10)} ${(await load(n))?.summary ?? ''}`));
+  // A command that fails to load still gets listed: help must never crash.
+  const summaryOf = async (n: string) => (await load(n).catch(() => undefined))?.summary ?? '';
+  const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(10)} ${await summaryOf(n)}`));
   return `usage: estafette <command> [args]\n\ncommands:\n${lines.join('\n')}\n`;
 }
 
