@@ -2,8 +2,10 @@
  * Resolves the manifest's named pipeline/release triggers to fields even when they did not fire,
  * so `${ESTAFETTE_TRIGGER_<NAME>_BUILD_VERSION}` works in every build (Estafette's behaviour):
  * a named pipeline trigger yields the latest succeeded build of the pipeline it watches on a
- * matching branch; a named release trigger the latest succeeded release of that target.
+ * matching branch; a named release trigger the latest succeeded release of that target. The
+ * trigger that fired this very run (same name) yields the fields of the event that fired it.
  */
+import type { TriggerInfo } from '../../shared/events/types.ts';
 import type { Manifest } from '../../shared/manifest/types.ts';
 import { allTriggers, matchPattern } from '../../shared/manifest/triggers.ts';
 import { getPipeline } from '../../shared/db/pipelines.ts';
@@ -22,11 +24,23 @@ function repoOf(name: string, self: Repo): Repo | undefined {
   return { repoSource: parts[0], repoOwner: parts[1], repoName: parts[2] };
 }
 
-/** Fields per named trigger (by name) for the compiler. */
-export async function namedTriggerFields(deps: DispatchDeps, manifest: Manifest, self: Repo): Promise<Record<string, Record<string, string>>> {
+/**
+ * Fields per named trigger (by name) for the compiler. `self` is the run's request: its repo,
+ * and the trigger that started it (whose fields win for the trigger of that name).
+ */
+export async function namedTriggerFields(
+  deps: Pick<DispatchDeps, 'pool'>,
+  manifest: Manifest,
+  self: Repo & { trigger?: TriggerInfo | null },
+): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
+  const fired = self.trigger?.name?.toLowerCase();
   for (const { trigger } of allTriggers(manifest)) {
     if (!trigger.name) continue;
+    if (fired && trigger.name.toLowerCase() === fired) {
+      out[trigger.name] = self.trigger!.fields;
+      continue;
+    }
     const f = trigger.filter;
     if (f.kind !== 'pipeline' && f.kind !== 'release') continue;
     const repo = repoOf(f.name, self);

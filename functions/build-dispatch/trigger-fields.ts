@@ -1,7 +1,7 @@
 /**
  * The flat fields of trigger events, as they become ESTAFETTE_TRIGGER_<EVENT|NAME>_<FIELD>
  * variables in the triggered run (Estafette's names: REPO_SOURCE, REPO_OWNER, REPO_NAME,
- * BRANCH, BUILD_VERSION, STATUS, EVENT, …).
+ * BRANCH, BUILD_VERSION, STATUS, EVENT, …; git: REPOSITORY, BRANCH, REVISION; cron: SCHEDULE, TIME).
  */
 import type { Build } from '../../shared/db/builds.ts';
 import type { Release } from '../../shared/db/releases.ts';
@@ -36,4 +36,22 @@ export function releaseFields(r: Pick<Release, 'repoSource' | 'repoOwner' | 'rep
     RELEASE_VERSION: r.releaseVersion,
     RELEASE_ID: r.id,
   };
+}
+
+/** Fields of a push (git trigger). */
+export function gitFields(e: { repoSource: string; repoOwner: string; repoName: string; branch: string; revision: string }): Record<string, string> {
+  return {
+    EVENT: 'push',
+    REPOSITORY: `${e.repoSource}/${e.repoOwner}/${e.repoName}`,
+    REPO_SOURCE: e.repoSource,
+    REPO_OWNER: e.repoOwner,
+    REPO_NAME: e.repoName,
+    BRANCH: e.branch,
+    REVISION: e.revision,
+  };
+}
+
+/** Fields of a cron firing: the schedule and the UTC minute it fired for. */
+export function cronFields(schedule: string, minute: Date): Record<string, string> {
+  return { SCHEDULE: schedule, TIME: minute.toISOString() };
 }

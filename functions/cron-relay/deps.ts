@@ -1,0 +1,37 @@
+/**
+ * What cron-relay needs from the outside world, as one object: tests run it on real PostgreSQL
+ * with a recording `publish` and a KubernetesJobRunner against the fake API server; index.ts and
+ * the local mode wire the real ones.
+ */
+import type pg from 'pg';
+import type { EventName, EventPayloads } from '../../shared/events/types.ts';
+import type { JobRunner, JobState } from '../../shared/jobs/runner.ts';
+
+/** A JobRunner, optionally able to report every job's state in one call (kubernetes: one list). */
+export type HousekeepingRunner = JobRunner & { states?(): Promise<Map<string, JobState>> };
+
+/** Tunables of housekeeping (HOUSEKEEPING_DEFAULTS in housekeeping.ts). */
+export interface HousekeepingSettings {
+  /** A pending job younger than this is left alone: its Job may still be being created. */
+  pendingGraceMs: number;
+  /** A running/canceling job whose status changed more recently than this is left alone. */
+  activeGraceMs: number;
+  /** A job still not final this long after it started has missed its deadline. */
+  deadlineMs: number;
+  /** Most jobs of each kind looked at per tick. */
+  batch: number;
+}
+
+export interface CronRelayDeps {
+  pool: pg.Pool;
+  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<void>;
+  /**
+   * The runner whose jobs housekeeping checks. Absent: no housekeeping (a separate process with
+   * a local runner knows nothing of the builders another process started).
+   */
+  runner?: HousekeepingRunner;
+  log(line: string): void;
+  /** The clock (tests pin it). */
+  now?: () => Date;
+  housekeeping?: Partial<HousekeepingSettings>;
+}

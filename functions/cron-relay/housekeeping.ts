@@ -1,0 +1,119 @@
+/**
+ * Housekeeping of dead jobs, run on every tick: a build or release still `pending`, `running` or
+ * `canceling` whose Job is gone, failed or ended without the builder's final report — or that
+ * is past its deadline — is ended by the system: `failed` (a canceling one `canceled`), with a
+ * `reconcile` step in its log saying why. Jobs younger than a grace period are left alone (a
+ * pending build's Job may still be being created). With the kubernetes runner all Job states
+ * come from one list call.
+ */
+import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
+import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
+import { markEventProcessed } from '../../shared/db/events.ts';
+import { IllegalTransitionError } from '../../shared/db/errors.ts';
+import { withTransaction } from '../../shared/db/pool.ts';
+import { writeSystemStep } from '../../shared/logs/system-step.ts';
+import { DEFAULT_JOB_SPEC_OPTIONS } from '../../shared/k8s/job-spec.ts';
+import type { JobRef, JobState } from '../../shared/jobs/runner.ts';
+import type { JobStatus } from '../../shared/status/status.ts';
+import type { CronRelayDeps, HousekeepingRunner, HousekeepingSettings } from './deps.ts';
+
+/** Defaults: 2 min grace for pending, 1 min for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
+export const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
+  pendingGraceMs: 2 * 60_000,
+  activeGraceMs: 60_000,
+  deadlineMs: (DEFAULT_JOB_SPEC_OPTIONS.activeDeadlineSeconds + 5 * 60) * 1000,
+  batch: 200,
+};
+
+/** One job housekeeping ended. */
+export interface Reconciled {
+  kind: 'build' | 'release';
+  id: string;
+  from: JobStatus;
+  to: 'failed' | 'canceled';
+  reason: string;
+}
+
+interface Candidate {
+  ref: JobRef & { kind: 'build' | 'release' };
+  status: JobStatus;
+  startedAt: string | null;
+  insertedAt: string;
+}
+
+const minutes = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`);
+
+/** Why a job is dead, or undefined while it may still be alive. */
+function deathReason(c: Candidate, state: JobState, now: Date, s: HousekeepingSettings): string | undefined {
+  if (state === 'missing') return c.status === 'pending' ? 'its Job was never created or has been deleted' : 'its Job is gone';
+  if (state === 'failed') return 'its Job failed (pod evicted, killed, or past activeDeadlineSeconds)';
+  if (state === 'succeeded') return 'its Job ended';
+  const since = Date.parse(c.startedAt ?? c.insertedAt);
+  if (now.getTime() - since > s.deadlineMs) return `it passed its deadline of ${minutes(s.deadlineMs)}`;
+  return undefined;
+}
+
+async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSettings): Promise<Candidate[]> {
+  const pendingBefore = new Date(now.getTime() - s.pendingGraceMs);
+  const activeBefore = new Date(now.getTime() - s.activeGraceMs);
+  const builds = [
+    ...(await listStaleBuilds(deps.pool, ['pending'], pendingBefore, s.batch)),
+    ...(await listStaleBuilds(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
+  ];
+  const releases = [
+    ...(await listStaleReleases(deps.pool, ['pending'], pendingBefore, s.batch)),
+    ...(await listStaleReleases(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
+  ];
+  return [
+    ...builds.map((b) => ({ ref: { kind: 'build' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.buildStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
+    ...releases.map((r) => ({ ref: { kind: 'release' as const, id: r.id, repoOwner: r.repoOwner, repoName: r.repoName }, status: r.releaseStatus, startedAt: r.startedAt, insertedAt: r.insertedAt })),
+  ];
+}
+
+/** The state lookup for this pass: one list call when the runner can, else one call per job. */
+async function stateLookup(runner: HousekeepingRunner): Promise<(ref: JobRef) => Promise<JobState>> {
+  if (typeof runner.states === 'function') {
+    const all = await runner.states();
+    return async (ref) => all.get(`${ref.kind}/${ref.id}`) ?? 'missing';
+  }
+  return (ref) => runner.state(ref);
+}
+
+/**
+ * Ends the dead jobs among the stale ones; returns what it ended. Safe to run concurrently: the
+ * status change is conditional, and the reconcile step is written by whoever marks it first.
+ */
+export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.() ?? new Date()): Promise<Reconciled[]> {
+  const runner = deps.runner;
+  if (!runner) return [];
+  const s = { ...HOUSEKEEPING_DEFAULTS, ...deps.housekeeping };
+  const list = await candidates(deps, now, s);
+  if (list.length === 0) return [];
+  const stateOf = await stateLookup(runner);
+  const out: Reconciled[] = [];
+  for (const c of list) {
+    const state = await stateOf(c.ref);
+    const why = deathReason(c, state, now, s);
+    if (!why) continue;
+    // A job past its deadline may still run: stop it before saying it ended.
+    if (state === 'running') await runner.cancel(c.ref);
+    const to = c.status === 'canceling' ? 'canceled' : 'failed';
+    try {
+      if (c.ref.kind === 'build') await transitionBuildStatus(deps.pool, c.ref.id, to);
+      else await transitionReleaseStatus(deps.pool, c.ref.id, to);
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) continue; // its final report won the race
+      throw err;
+    }
+    const reason = `${why} without a final report from the builder`;
+    const line = `The ${c.ref.kind} was ${c.status} but ${reason}; marked ${to} by housekeeping.`;
+    await withTransaction(deps.pool, async (tx) => {
+      if (await markEventProcessed(tx, 'cron-relay', `reconcile/${c.ref.kind}/${c.ref.id}`)) {
+        await writeSystemStep(tx, c.ref.kind, c.ref.id, 'reconcile', [line], to === 'canceled' ? 'canceled' : 'failed');
+      }
+    });
+    deps.log(`${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
+    out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });
+  }
+  return out;
+}
