@@ -130,11 +130,14 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
     return container;
   };
 
-  /** Attaches before start so no output is lost; resolves once both streams are consumed. */
-  const attach = async (container: Docker.Container, onLine: LineSink): Promise<Promise<unknown>> => {
+  /**
+   * Attaches before start so no output is lost. Returns (wrapped, so awaiting the attach does not
+   * also await the output) a promise that settles once both streams are consumed.
+   */
+  const attach = async (container: Docker.Container, onLine: LineSink): Promise<{ output: Promise<unknown> }> => {
     const raw = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
     const { stdout, stderr } = demux(raw);
-    return Promise.all([pipeLines(stdout, 'stdout', onLine), pipeLines(stderr, 'stderr', onLine)]);
+    return { output: Promise.all([pipeLines(stdout, 'stdout', onLine), pipeLines(stderr, 'stderr', onLine)]) };
   };
 
   const remove = async (container: Docker.Container): Promise<void> => {
@@ -172,7 +175,7 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
       };
       options.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const output = await attach(container, options.onLine);
+        const { output } = await attach(container, options.onLine);
         await container.start();
         const { StatusCode } = (await container.wait()) as { StatusCode: number };
         await output;
@@ -189,7 +192,7 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
       const missing = await ensureImage(service.image);
       if (missing) throw new Error(missing);
       const container = await create(`${prefix()}-svc-${slug(service.name)}`, { ...service, workDir: '/estafette-work' }, service.name);
-      const output = await attach(container, onLine);
+      const { output } = await attach(container, onLine);
       await container.start();
       const exited = container
         .wait()
