@@ -2,8 +2,8 @@
  * A real build-dispatch for trigger and cron tests: migrated PostgreSQL, file:// repositories
  * read with localScm, the kubernetes JobRunner against FakeKubeApi, and a `publish` that records
  * every event and queues it so `drain()` can feed it back into the handler — the bus, with its
- * at-least-once delivery, reduced to a list. `finish()` plays log-ingest: it moves a build to a
- * final status and delivers build.finished.
+ * at-least-once delivery, reduced to a list (or forwards it to a real bus). `finish()` plays
+ * log-ingest: it moves a build to a final status and delivers build.finished.
  */
 import { makeHandler, type DispatchHandler } from '../../../functions/build-dispatch/handler.ts';
 import type { DispatchDeps, DispatchEvent } from '../../../functions/build-dispatch/deps.ts';
@@ -43,7 +43,7 @@ export class DispatchHarness {
   private repos: TempRepo[] = [];
   private pushes = 0;
 
-  private constructor(readonly db: TestDatabase, readonly api: FakeKubeApi, maxChainDepth: number) {
+  private constructor(readonly db: TestDatabase, readonly api: FakeKubeApi, maxChainDepth: number, forward?: DispatchDeps['publish']) {
     this.deps = {
       pool: db.pool,
       scm: localScm,
@@ -51,7 +51,8 @@ export class DispatchHarness {
       publish: async (name, data, opts) => {
         const e = { name, id: opts?.id ?? `anon-${this.published.length}`, data } as Published;
         this.published.push(e);
-        this.queue.push(e);
+        if (forward) await forward(name, data, opts);
+        else this.queue.push(e);
       },
       settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth },
       log: (l) => this.logs.push(l),
@@ -59,9 +60,12 @@ export class DispatchHarness {
     this.handler = makeHandler(this.deps);
   }
 
-  /** A harness on `db` with its own fake Kubernetes API server. */
-  static async start(db: TestDatabase, maxChainDepth = 5): Promise<DispatchHarness> {
-    return new DispatchHarness(db, await new FakeKubeApi().start(), maxChainDepth);
+  /**
+   * A harness on `db` with its own fake Kubernetes API server. With `forward`, published events
+   * are recorded and handed to it (a real bus) instead of being queued for drain().
+   */
+  static async start(db: TestDatabase, maxChainDepth = 5, forward?: DispatchDeps['publish']): Promise<DispatchHarness> {
+    return new DispatchHarness(db, await new FakeKubeApi().start(), maxChainDepth, forward);
   }
 
   async stop(): Promise<void> {
