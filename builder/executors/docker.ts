@@ -123,6 +123,9 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
         Binds: [`${build!.workDir}:${spec.workDir}`],
         NetworkMode: network,
         Privileged: false,
+        // An init as PID 1 forwards stop signals and reaps zombies: a shell or server as PID 1
+        // would ignore SIGTERM and every stop would wait out the grace period.
+        Init: true,
       },
       NetworkingConfig: { EndpointsConfig: { [network!]: { Aliases: alias ? [alias] : [] } } },
     });
@@ -157,10 +160,7 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
 
     async runStage(stage: StageSpec, options: RunOptions): Promise<StageResult> {
       const missing = await ensureImage(stage.image);
-      if (missing) {
-        void options.onLine('stderr', missing);
-        return { exitCode: 1, aborted: false, message: missing };
-      }
+      if (missing) return { exitCode: 1, aborted: false, message: missing };
       if (options.signal.aborted) return { exitCode: 1, aborted: true };
       let container: Docker.Container;
       try {

@@ -3,8 +3,15 @@
  * default socket), with the locally built `estafette-test/busybox:1` image (FROM scratch +
  * busybox). Skips loudly when no engine answers (fails under REQUIRE_SERVICES=1).
  */
+import { expect } from 'chai';
 import Docker from 'dockerode';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createDockerExecutor, DOCKER_LABELS } from '../../builder/executors/docker.ts';
+import { runBuild } from '../../builder/run-build.ts';
+import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
+import { collectingReporter } from './collecting-reporter.ts';
 import { describeExecutor } from './executor-suite.ts';
 
 const IMAGE = process.env.ESTAFETTE_TEST_IMAGE ?? 'estafette-test/busybox:1';
@@ -39,4 +46,47 @@ describeExecutor('docker', async () => {
       return [...containers.map((c) => `container ${c.Names.join(',')}`), ...networks.map((n) => `network ${n.Name}`)];
     },
   };
+});
+
+describe('docker executor specifics', function () {
+  this.timeout(60_000);
+  const docker = new Docker();
+
+  before(async function () {
+    try {
+      await docker.ping();
+      await docker.getImage(IMAGE).inspect();
+    } catch (err) {
+      if (process.env.REQUIRE_SERVICES === '1') throw err;
+      console.warn(`\n  ⚠ SKIPPED docker executor specifics: no engine or no ${IMAGE} (${(err as Error).message})\n`);
+      this.skip();
+    }
+  });
+
+  it('labels every container with pipeline, job and stage, on the build network, unprivileged, with the work dir mounted', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'estafette-docker-'));
+    const config = configOf(planOf([stage('inspect-me', ['touch started', 'while [ ! -f go ]; do sleep 0.1; done'], { image: IMAGE })]), work);
+    const done = runBuild(config, { executor: createDockerExecutor(docker), reporter: collectingReporter(), cancel: new AbortController().signal });
+    const filters = { label: [`${DOCKER_LABELS.jobId}=${config.job.id}`] };
+    let found: Docker.ContainerInfo[] = [];
+    for (let i = 0; i < 100 && found.length === 0; i++) {
+      found = await docker.listContainers({ filters });
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found).to.have.length(1);
+    const info = await docker.getContainer(found[0]!.Id).inspect();
+    writeFileSync(join(work, 'go'), '');
+    const outcome = await done;
+    rmSync(work, { recursive: true, force: true });
+    expect(outcome.status).to.equal('succeeded');
+    expect(info.Config.Labels).to.include({
+      [DOCKER_LABELS.pipeline]: 'github.com/estafette/demo',
+      [DOCKER_LABELS.jobKind]: 'build',
+      [DOCKER_LABELS.jobId]: config.job.id,
+      [DOCKER_LABELS.stage]: 'inspect-me',
+    });
+    expect(info.HostConfig.Privileged).to.equal(false);
+    expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}`)).to.deep.equal([`${work}:/estafette-work`]);
+    expect(Object.keys(info.NetworkSettings.Networks)[0]).to.match(/^estafette-build-/);
+  });
 });
