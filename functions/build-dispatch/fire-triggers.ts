@@ -162,7 +162,7 @@ export async function fireTrigger(deps: TriggerDeps, owner: Pipeline, t: StoredT
 async function fireMatching(
   deps: TriggerDeps,
   candidates: StoredTrigger[],
-  matches: (n: NormalizedTrigger, ownerName: string, owner: Pipeline) => boolean,
+  matches: (n: NormalizedTrigger, ownerName: string) => boolean,
   firing: Firing,
 ): Promise<void> {
   const owners = new Map<string, Pipeline | null>();
@@ -174,7 +174,7 @@ async function fireMatching(
     const owner = owners.get(t.pipelineId);
     if (!owner || owner.archived) continue;
     const n = normalizedOf(t);
-    if (!n || !matches(n, full(owner), owner)) continue;
+    if (!n || !matches(n, full(owner))) continue;
     await fireTrigger(deps, owner, t, n, firing);
   }
 }
