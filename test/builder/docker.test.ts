@@ -5,9 +5,11 @@
  */
 import { expect } from 'chai';
 import Docker from 'dockerode';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createDockerExecutor, DOCKER_LABELS } from '../../builder/executors/docker.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
@@ -88,5 +90,27 @@ describe('docker executor specifics', function () {
     expect(info.HostConfig.Privileged).to.equal(false);
     expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}`)).to.deep.equal([`${work}:/estafette-work`]);
     expect(Object.keys(info.NetworkSettings.Networks)[0]).to.match(/^estafette-build-/);
+  });
+
+  it('expands ${ESTAFETTE_*} in the image name', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'estafette-docker-'));
+    const [repo, tag] = IMAGE.split(':');
+    const config = configOf(planOf([stage('expanded', ['echo ok'], { image: `${repo}:\${ESTAFETTE_EXTENSION_TAG}`, env: { ESTAFETTE_EXTENSION_TAG: tag! } })]), work);
+    const reporter = collectingReporter();
+    const outcome = await runBuild(config, { executor: createDockerExecutor(docker), reporter, cancel: new AbortController().signal });
+    rmSync(work, { recursive: true, force: true });
+    expect(outcome.status, reporter.lines.map((l) => l.text).join('\n')).to.equal('succeeded');
+  });
+
+  it('estafette run --executor docker runs the pipeline in containers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'estafette-run-docker-'));
+    writeFileSync(join(dir, '.estafette.yaml'), `stages:\n  hello:\n    image: ${IMAGE}\n    commands:\n    - echo "hello from $(hostname) in $(pwd)" > out.txt\n    - cat out.txt\n`);
+    execFileSync('git', ['-C', dir, 'init', '-q', '-b', 'main']);
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const r = spawnSync(process.execPath, [join(root, 'bin/estafette.js'), 'run', dir, '--executor', 'docker'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/hello from \S+ in \/estafette-work/);
+    expect(r.stdout).to.include('(docker executor)');
   });
 });
