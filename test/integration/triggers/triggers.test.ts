@@ -5,6 +5,7 @@
  */
 import { expect } from 'chai';
 import { listReleases } from '../../../shared/db/releases.ts';
+import { transitionBuildStatus } from '../../../shared/db/builds.ts';
 import type { BuildRequestedData, ReleaseRequestedData } from '../../../shared/events/types.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, type Published } from './harness.ts';
@@ -73,6 +74,24 @@ describe('triggers (build-dispatch)', function () {
         ESTAFETTE_TRIGGER_PIPELINE_REPO_NAME: a.name,
         ESTAFETTE_TRIGGER_UPSTREAM_BUILD_VERSION: aBuild.buildVersion,
       });
+    });
+
+    it('the named trigger that fired resolves to the firing build, not the newest one', async () => {
+      const a = h.repo('a', STAGES);
+      const b = h.repo('b', triggeredBy(a.full));
+      await b.push();
+      await a.push();
+      await a.push();
+      const [newer, older] = await a.builds();
+      await transitionBuildStatus(db.pool, newer.id, 'running');
+      await transitionBuildStatus(db.pool, newer.id, 'succeeded');
+      h.take();
+      await h.finish(older.id); // the older build's report arrives last
+      await h.drain();
+      const [triggered] = await b.builds();
+      expect(triggered.trigger?.fields.BUILD_VERSION).to.equal(older.buildVersion);
+      expect(h.builderConfig(triggered.id).plan.estafetteEnv.ESTAFETTE_TRIGGER_UPSTREAM_BUILD_VERSION).to.equal(older.buildVersion);
+      expect(newer.buildVersion).to.not.equal(older.buildVersion);
     });
 
     const fires: Array<{ name: string; trigger: (aFull: string) => string }> = [
