@@ -90,7 +90,7 @@ export function normalizedOf(t: StoredTrigger): NormalizedTrigger | undefined {
   return { ...(t.name ? { name: t.name } : {}), filter, action };
 }
 
-/** The newest build branch of a pipeline matching `pattern`, among its latest 50 builds. */
+/** The branch of the pipeline's newest build on master|main — else of its newest build — among its latest 50. */
 async function defaultBranch(deps: TriggerDeps, pipelineId: string): Promise<string | undefined> {
   const recent = (await listBuilds(deps.pool, { pipelineId, size: 50 })).items;
   return (recent.find((b) => matchPattern(DEFAULT_BRANCH_PATTERN, b.repoBranch)) ?? recent[0])?.repoBranch;
