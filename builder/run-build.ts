@@ -70,6 +70,8 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
   let plan: Plan = config.plan;
 
   const report = (r: StageReport): void => {
+    // Messages can quote executor or git errors; they are shown like log lines, so masked too.
+    if (r.message) r = { ...r, message: mask(r.message) };
     if (r.status !== 'running') finals.push(r);
     reporter.status({ stages: [r] });
   };

@@ -208,6 +208,13 @@ export function describeExecutor(name: string, factory: () => Promise<ExecutorFi
       expect(r.reporter.textOf('par/client')).to.include('pong');
     });
 
+    it('waits for an exec readiness probe before running the stage', async () => {
+      const svc = service('worker', ['sleep 1', 'touch worker.ready', 'sleep 60'], { readiness: { kind: 'exec', command: ['sh', '-c', 'test -f worker.ready'], timeoutSeconds: 30 } });
+      const r = await run([stage('after-worker', ['test -f worker.ready', 'echo worker was ready'], { services: [svc] })]);
+      expect(r.status).to.deep.equal({ 'after-worker#1': 'succeeded', 'after-worker/worker#1': 'succeeded' });
+      expect(r.reporter.textOf('after-worker')).to.include('worker was ready');
+    });
+
     it('fails the stage when a service is not ready within its timeout', async () => {
       const port = await freePort();
       const svc = service('slow', [], { ...fx.httpService(port, 30), readiness: { kind: 'http', scheme: 'http', host: 'slow', port, path: '/', timeoutSeconds: 1 } });

@@ -109,13 +109,15 @@ describe('estafette run', function () {
     expect(summaryOf(r.stdout)).to.deep.equal({ 'both/left': 'succeeded', 'both/right': 'succeeded', both: 'succeeded' });
   });
 
-  it('waits for a service to be ready before running its stage', async () => {
-    const port = await freePort();
-    const r = await estafetteRun([repoWith('service.yaml', { __PORT__: String(port) })]);
-    expect(r.code, r.stdout).to.equal(0);
-    expect(r.stdout).to.include('got pong');
-    expect(summaryOf(r.stdout)).to.deep.equal({ 'uses-web': 'succeeded', 'uses-web/web': 'succeeded' });
-  });
+  ['service.yaml', 'service-legacy.yaml'].forEach((fixture) =>
+    it(`waits for a service to be ready before running its stage (${fixture})`, async () => {
+      const port = await freePort();
+      const r = await estafetteRun([repoWith(fixture, { __PORT__: String(port) })]);
+      expect(r.code, r.stdout).to.equal(0);
+      expect(r.stdout).to.include('got pong');
+      expect(summaryOf(r.stdout)).to.deep.equal({ 'uses-web': 'succeeded', 'uses-web/web': 'succeeded' });
+    }),
+  );
 
   it('retries a flaky stage (each run numbered) and fails a stage at its timeout', async () => {
     const r = await estafetteRun([repoWith('retries-timeout.yaml')]);
