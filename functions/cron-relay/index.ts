@@ -24,7 +24,7 @@ registerFunction(
       pool: runtime.pool(),
       publish: await runtime.publish(SOURCE),
       ...(config.jobRunner === 'kubernetes'
-        ? { runner: KubernetesJobRunner.fromDefault({ namespace: config.jobNamespace, builderImageRepository: config.builderImageRepository, serviceAccountName: config.builderServiceAccount }) }
+        ? { runner: KubernetesJobRunner.fromDefault({ ...config.builderJobSpec, namespace: config.jobNamespace, builderImageRepository: config.builderImageRepository, serviceAccountName: config.builderServiceAccount }) }
         : {}),
       log: (line) => console.log(line),
     });

@@ -39,6 +39,9 @@ function goDurationSeconds(d: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
 }
 
+
+/** Functions that call the Kubernetes API: build-dispatch runs Jobs, cron-relay's housekeeping reads their state. */
+const JOB_API_USERS = ['build-dispatch', 'cron-relay'];
 describe('deploy: knative/functions.json', () => {
   it('lists exactly the function folders under functions/ and FUNCTION_NAMES of shared/http/functions.ts', () => {
     const folders = readdirSync(join(ROOT, 'functions')).filter((d) => statSync(join(ROOT, 'functions', d)).isDirectory());
@@ -103,9 +106,9 @@ RENDERS.forEach((dir) => {
         expect(at(c, 'resources', 'limits', 'memory')).to.be.a('string');
         expect(at(c, 'securityContext', 'runAsNonRoot')).to.equal(true);
         expect(at(c, 'securityContext', 'allowPrivilegeEscalation')).to.equal(false);
-        const expectedEnv = ['configmap/estafette-config', 'secret/estafette-secrets', ...(f.name === 'build-dispatch' ? ['configmap/estafette-builder-defaults'] : [])];
+        const expectedEnv = ['configmap/estafette-config', 'secret/estafette-secrets', ...(JOB_API_USERS.includes(f.name) ? ['configmap/estafette-builder-defaults'] : [])];
         expect(envFromNames(c).sort()).to.deep.equal(expectedEnv.sort());
-        expect(at(svc, 'spec', 'template', 'spec', 'serviceAccountName')).to.equal(f.name === 'build-dispatch' ? 'estafette-build-dispatch' : 'estafette-functions');
+        expect(at(svc, 'spec', 'template', 'spec', 'serviceAccountName')).to.equal(JOB_API_USERS.includes(f.name) ? 'estafette-build-dispatch' : 'estafette-functions');
         expect(String(c.image)).to.match(new RegExp(`(^|/)(estafette-)?${f.name}(:|$)`));
       });
     });
