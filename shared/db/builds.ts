@@ -356,3 +356,40 @@ export async function transitionBuildStatus(pool: pg.Pool, id: string, to: JobSt
     throw new IllegalTransitionError(`build ${id}`, current.buildStatus, to);
   });
 }
+
+/** How many builds match `filter` (the stats count route). */
+export async function countBuilds(db: Db, filter: BuildFilter = {}): Promise<number> {
+  return (await listBuilds(db, { ...filter, page: 1, size: 1 })).pagination.totalItems;
+}
+
+/** Duration of a pipeline's latest `last` builds, newest first (the durations chart). */
+export async function buildDurations(
+  db: Db,
+  pipelineId: string,
+  last: number,
+): Promise<{ id: string; buildVersion: string; buildStatus: JobStatus; insertedAt: string; duration: number | null }[]> {
+  const r = await db.query<{ id: string; version: string; status: JobStatus; inserted_at: Date; duration_ms: string | null }>(
+    'SELECT id, version, status, inserted_at, duration_ms FROM builds WHERE pipeline_id = $1 ORDER BY number DESC LIMIT $2',
+    [pipelineId, last],
+  );
+  return r.rows.map((b) => ({
+    id: b.id,
+    buildVersion: b.version,
+    buildStatus: b.status,
+    insertedAt: b.inserted_at.toISOString(),
+    duration: b.duration_ms === null ? null : Number(b.duration_ms) / 1000,
+  }));
+}
+
+/** Succeeded and failed builds of a pipeline since `since` (all time when absent); rate = succeeded / (succeeded + failed). */
+export async function buildSuccessRate(db: Db, pipelineId: string, since?: Date): Promise<{ total: number; succeeded: number; failed: number; rate: number }> {
+  const r = await db.query<{ succeeded: string; failed: string }>(
+    `SELECT count(*) FILTER (WHERE status = 'succeeded') AS succeeded, count(*) FILTER (WHERE status = 'failed') AS failed
+     FROM builds WHERE pipeline_id = $1 AND ($2::TIMESTAMPTZ IS NULL OR inserted_at >= $2::TIMESTAMPTZ)`,
+    [pipelineId, since ?? null],
+  );
+  const succeeded = Number(r.rows[0]!.succeeded);
+  const failed = Number(r.rows[0]!.failed);
+  const total = succeeded + failed;
+  return { total, succeeded, failed, rate: total === 0 ? 0 : succeeded / total };
+}

@@ -242,3 +242,8 @@ export async function withActiveReleases(db: Db, pipelines: Pipeline[]): Promise
     })),
   }));
 }
+
+/** How many pipelines match `filter` (the stats count route). */
+export async function countPipelines(db: Db, filter: PipelineFilter = {}): Promise<number> {
+  return (await listPipelines(db, { ...filter, page: 1, size: 1 })).pagination.totalItems;
+}

@@ -237,3 +237,33 @@ export async function transitionReleaseStatus(pool: pg.Pool, id: string, to: Job
     throw new IllegalTransitionError(`release ${id}`, current.releaseStatus, to);
   });
 }
+
+/** How many releases match `filter` (the stats count route). */
+export async function countReleases(db: Db, filter: ReleaseFilter = {}): Promise<number> {
+  return (await listReleases(db, { ...filter, page: 1, size: 1 })).pagination.totalItems;
+}
+
+/**
+ * Per (target, action) of a pipeline: succeeded releases, the last one's finish time and the median
+ * lead time in seconds from the released build's insert to the release's finish.
+ */
+export async function releaseStats(
+  db: Db,
+  pipelineId: string,
+): Promise<{ name: string; action: string; count: number; lastReleasedAt: string | null; medianLeadTimeSeconds: number | null }[]> {
+  const r = await db.query<{ name: string; action: string; count: string; last: Date | null; median: number | null }>(
+    `SELECT r.name, r.action, count(*) AS count, max(r.finished_at) AS last,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (r.finished_at - b.inserted_at))) AS median
+     FROM releases r LEFT JOIN builds b ON b.id = r.build_id
+     WHERE r.pipeline_id = $1 AND r.status = 'succeeded'
+     GROUP BY r.name, r.action ORDER BY r.name, r.action`,
+    [pipelineId],
+  );
+  return r.rows.map((s) => ({
+    name: s.name,
+    action: s.action,
+    count: Number(s.count),
+    lastReleasedAt: s.last?.toISOString() ?? null,
+    medianLeadTimeSeconds: s.median === null ? null : Math.round(Number(s.median) * 1000) / 1000,
+  }));
+}

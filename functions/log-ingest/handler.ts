@@ -1,0 +1,124 @@
+/**
+ * log-ingest: the builder's endpoint for log batches and status reports
+ * (shared/logs/protocol.ts). Each request is authorised by the job's token (a token for one job
+ * cannot write another), validated whole at the edge, then written: lines with one idempotent
+ * multi-row insert, statuses through the state machine. Only after the write are they published
+ * on live logs for SSE viewers, and a job going running / final emits `*.started` / `*.finished`
+ * with an id derived from (job, status) so a resent report cannot start anything twice.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
+import type { LiveLogs } from '../../shared/bus/live-logs.ts';
+import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { NotFoundError } from '../../shared/db/errors.ts';
+import { isId } from '../../shared/db/ids.ts';
+import { appendLogLines } from '../../shared/db/logs.ts';
+import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { upsertStageRuns } from '../../shared/db/stages.ts';
+import { HttpError } from '../../shared/errors/http-error.ts';
+import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
+import type { StatusReport } from '../../shared/logs/protocol.ts';
+import type { Publish } from '../../shared/runtime/runtime.ts';
+import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
+import { parseBody, parseLogBatch, parseStatusReport } from './validate.ts';
+
+/** What the handler needs; no transport of its own. */
+export interface LogIngestDeps {
+  pool: pg.Pool;
+  liveLogs: LiveLogs;
+  publish: Publish;
+  /** ESTAFETTE_JWT_KEY: verifies job tokens. */
+  jwtKey: string;
+  log(line: string): void;
+}
+
+const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status)\/?$/;
+const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
+
+/** Deterministic event id for a job reaching a status (the bus drops a republished duplicate). */
+export function statusEventId(job: JobClaim, status: JobStatus): string {
+  const h = createHash('sha256').update(`${job.kind}\0${job.id}\0${status}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+async function authorise(req: HttpRequest, key: string, job: JobClaim): Promise<void> {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (!m) throw new HttpError(401, 'missing bearer job token');
+  const claim = await verifyJobToken(key, m[1]!);
+  if (!claim) throw new HttpError(401, 'invalid or expired job token');
+  if (claim.kind !== job.kind || claim.id !== job.id) throw new HttpError(401, `job token is not valid for ${job.kind} ${job.id}`);
+}
+
+/** The job row (builds and releases are stored; bots have no row, their token is the proof). */
+async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | null> {
+  if (job.kind === 'build') {
+    const b = await getBuild(pool, job.id);
+    if (!b) throw new NotFoundError(`build ${job.id}`);
+    return b;
+  }
+  if (job.kind === 'release') {
+    const r = await getRelease(pool, job.id);
+    if (!r) throw new NotFoundError(`release ${job.id}`);
+    return r;
+  }
+  return null;
+}
+
+/** The log-ingest handler. */
+export function makeHandler(deps: LogIngestDeps): HttpHandler {
+  async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
+    const lines = parseLogBatch(parseBody(req.rawBody));
+    await findJob(deps.pool, job);
+    const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
+    if (lines.length) deps.liveLogs.publish(job.kind, job.id, { lines });
+    return json(202, { accepted: lines.length, stored });
+  }
+
+  async function emit(job: JobClaim, row: Build | Release, status: JobStatus): Promise<void> {
+    const id = statusEventId(job, status);
+    const final = isFinalJobStatus(status);
+    if (status !== 'running' && !final) return;
+    if ('buildVersion' in row) {
+      const data = {
+        repoSource: row.repoSource, repoOwner: row.repoOwner, repoName: row.repoName,
+        buildId: row.id, branch: row.repoBranch, revision: row.repoRevision, version: row.buildVersion, chainDepth: row.chainDepth,
+      };
+      if (final) await deps.publish('build.finished', { ...data, status }, { id, subject: row.id });
+      else await deps.publish('build.started', data, { id, subject: row.id });
+    } else {
+      const data = {
+        repoSource: row.repoSource, repoOwner: row.repoOwner, repoName: row.repoName,
+        releaseId: row.id, name: row.name, ...(row.action ? { action: row.action } : {}), version: row.releaseVersion, chainDepth: row.chainDepth,
+      };
+      if (final) await deps.publish('release.finished', { ...data, status }, { id, subject: row.id });
+      else await deps.publish('release.started', data, { id, subject: row.id });
+    }
+  }
+
+  async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
+    const report: StatusReport = parseStatusReport(parseBody(req.rawBody));
+    let row = await findJob(deps.pool, job);
+    // The transition first: when it is illegal (409) nothing else is written. A retry after a
+    // failure further on repeats it as a no-op and completes the rest.
+    if (report.status && row) {
+      row = job.kind === 'build' ? await transitionBuildStatus(deps.pool, job.id, report.status) : await transitionReleaseStatus(deps.pool, job.id, report.status);
+    }
+    if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
+    deps.liveLogs.publish(job.kind, job.id, { status: report });
+    if (report.status && row) await emit(job, row, report.status);
+    const current = row ? ('buildStatus' in row ? row.buildStatus : row.releaseStatus) : report.status;
+    return json(202, { status: current ?? null });
+  }
+
+  return async (req) => {
+    const m = ROUTE.exec(req.path);
+    if (!m) throw new HttpError(404, `no route ${req.method} ${req.path}`);
+    if (req.method !== 'POST') throw new HttpError(405, `${req.method} not allowed; use POST`);
+    const id = m[2]!;
+    if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
+    const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
+    await authorise(req, deps.jwtKey, job);
+    return m[3] === 'logs' ? logs(job, req) : status(job, req);
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The `…/logs.stream` Server-Sent Events response. It subscribes to the job's live logs FIRST,
+ * then sends the stored lines after Last-Event-ID, then forwards live lines — each line exactly
+ * once, in seq order: a live line at or below the last sent seq is dropped, a live line after a
+ * gap makes it read the missing range from the database (lines are stored before they are
+ * published). Every log event carries `id: <seq>` so a reconnecting EventSource resumes exactly;
+ * status messages become `event: status`; a ping goes out every 15 s; `event: close` follows
+ * once the job is final and all its stored lines were sent.
+ */
+import type { ServerResponse } from 'node:http';
+import type pg from 'pg';
+import type { LiveLogs } from '../../shared/bus/live-logs.ts';
+import { readLogLines } from '../../shared/db/logs.ts';
+import type { JobKind } from '../../shared/db/stages.ts';
+import type { StreamResponse } from '../../shared/http/types.ts';
+import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
+import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
+
+/** What one stream needs. */
+export interface LogStreamOptions {
+  pool: pg.Pool;
+  liveLogs: LiveLogs;
+  kind: JobKind;
+  id: string;
+  /** Resume after this seq (Last-Event-ID), -1 for the start. */
+  afterSeq: number;
+  /** The job's current status (read after subscribing, so a change in between is not missed). */
+  status: () => Promise<JobStatus | null>;
+  /** Ping interval in ms (default 15 000). */
+  pingMs?: number;
+}
+
+const PAGE = 5000;
+
+/** Headers of the stream: no caching, no proxy buffering (nginx/Knative's queue-proxy honour X-Accel-Buffering). */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+};
+
+/** The Last-Event-ID of a request (header, or `lastEventId` query for clients that cannot set headers) as a seq; -1 when absent or not a seq. */
+export function lastEventSeq(header: string | undefined, query: string | null): number {
+  const raw = header ?? query ?? '';
+  return /^\d{1,15}$/.test(raw.trim()) ? Number(raw.trim()) : -1;
+}
+
+/** The SSE response streaming a job's log. */
+export function logStream(o: LogStreamOptions): StreamResponse {
+  return { status: 200, headers: SSE_HEADERS, stream: (res, signal) => run(o, res, signal) };
+}
+
+async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const queue: LiveMessage[] = [];
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const unsubscribe = o.liveLogs.subscribe(o.kind, o.id, (m) => {
+    queue.push(m);
+    notify();
+  });
+  let pingDue = false;
+  const ping = setInterval(() => {
+    pingDue = true;
+    notify();
+  }, o.pingMs ?? 15_000);
+  signal.addEventListener('abort', notify);
+
+  let last = o.afterSeq;
+  // Live lines that arrived after a gap the database could not fill yet (another instance still inserting).
+  const pending = new Map<number, LogLine>();
+
+  const write = async (chunk: string): Promise<void> => {
+    if (signal.aborted || res.destroyed) return;
+    if (res.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+  const send = async (l: LogLine) => {
+    await write(`event: log\nid: ${l.seq}\ndata: ${JSON.stringify(l)}\n\n`);
+    last = l.seq;
+  };
+  const flushPending = async () => {
+    for (let next = pending.get(last + 1); next; next = pending.get(last + 1)) {
+      pending.delete(next.seq);
+      await send(next);
+    }
+    for (const seq of pending.keys()) if (seq <= last) pending.delete(seq);
+  };
+  const catchUp = async () => {
+    for (;;) {
+      const lines = await readLogLines(o.pool, o.kind, o.id, { afterSeq: last, limit: PAGE });
+      for (const l of lines) if (l.seq > last) await send(l);
+      if (lines.length < PAGE || signal.aborted) break;
+    }
+    await flushPending();
+  };
+  const close = async (status: JobStatus | null) => {
+    await catchUp();
+    await write(`event: close\ndata: ${JSON.stringify({ status })}\n\n`);
+  };
+
+  try {
+    await write('retry: 2000\n\n');
+    await catchUp();
+    const initial = await o.status();
+    if (initial === null || isFinalJobStatus(initial)) return await close(initial);
+    while (!signal.aborted && !res.destroyed) {
+      if (!queue.length && !pingDue) await new Promise<void>((r) => (wake = r));
+      if (signal.aborted) break;
+      if (pingDue) {
+        pingDue = false;
+        await write('event: ping\ndata: {}\n\n');
+        if (pending.size) await catchUp();
+      }
+      let final: JobStatus | undefined;
+      for (let m = queue.shift(); m; m = queue.shift()) {
+        for (const l of [...(m.lines ?? [])].sort((a, b) => a.seq - b.seq)) {
+          if (l.seq <= last) continue;
+          if (l.seq === last + 1) {
+            await send(l);
+            await flushPending();
+          } else {
+            pending.set(l.seq, l);
+            await catchUp();
+          }
+        }
+        if (m.status) {
+          await write(`event: status\ndata: ${JSON.stringify(m.status)}\n\n`);
+          if (m.status.status && isFinalJobStatus(m.status.status)) final = m.status.status;
+        }
+      }
+      if (final) return await close(final);
+    }
+  } finally {
+    unsubscribe();
+    clearInterval(ping);
+    signal.removeEventListener('abort', notify);
+  }
+}

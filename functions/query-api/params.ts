@@ -1,0 +1,105 @@
+/**
+ * Query-string and body parsing of query-api at the edge: Estafette's `filter[…]`, `page[…]` and
+ * `sort` parameters become typed filters, and any bad value is a 400 naming the parameter.
+ */
+import { ValidationError } from '../../shared/errors/http-error.ts';
+import { MAX_PAGE_SIZE } from '../../shared/db/page.ts';
+import { isJobStatus, type JobStatus } from '../../shared/status/status.ts';
+
+/** `filter[since]` values and their length in ms (`eternity` = no bound). */
+export const SINCE = { '1h': 3600e3, '1d': 86400e3, '1w': 7 * 86400e3, '1m': 30 * 86400e3, '1y': 365 * 86400e3, eternity: Infinity } as const;
+
+/** All values of a parameter, repeated or comma-separated, without empties. */
+export function values(q: URLSearchParams, name: string): string[] {
+  return q.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+/** A positive integer parameter (`min`…`max`), or `fallback` when absent. */
+export function intParam(q: URLSearchParams, name: string, fallback: number | undefined, min: number, max: number): number | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got '${raw.slice(0, 40)}'`);
+  return Number(raw);
+}
+
+/** `page[number]` and `page[size]` (default 20, at most 100). */
+export function paging(q: URLSearchParams): { page: number; size: number } {
+  return { page: intParam(q, 'page[number]', 1, 1, 1_000_000)!, size: intParam(q, 'page[size]', 20, 1, MAX_PAGE_SIZE)! };
+}
+
+/** `filter[status]`: job statuses. */
+export function statuses(q: URLSearchParams): JobStatus[] | undefined {
+  const v = values(q, 'filter[status]');
+  for (const s of v) if (!isJobStatus(s)) throw new ValidationError(`filter[status] '${s.slice(0, 40)}' is not one of pending, running, succeeded, failed, canceling, canceled`);
+  return v.length ? (v as JobStatus[]) : undefined;
+}
+
+/** `filter[since]` as a time, undefined for eternity or absent. */
+export function since(q: URLSearchParams, now = Date.now()): Date | undefined {
+  const raw = q.get('filter[since]');
+  if (raw === null || raw === '') return undefined;
+  if (!(raw in SINCE)) throw new ValidationError(`filter[since] must be one of ${Object.keys(SINCE).join(', ')}`);
+  const ms = SINCE[raw as keyof typeof SINCE];
+  return Number.isFinite(ms) ? new Date(now - ms) : undefined;
+}
+
+/** `filter[labels]`: `k=v` pairs, repeated or comma-separated. */
+export function labels(q: URLSearchParams): Record<string, string> | undefined {
+  const v = values(q, 'filter[labels]');
+  if (!v.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of v) {
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new ValidationError(`filter[labels] '${pair.slice(0, 40)}' must look like key=value`);
+    out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
+}
+
+/** A boolean parameter (`true`/`false`). */
+export function bool(q: URLSearchParams, name: string): boolean | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (raw !== 'true' && raw !== 'false') throw new ValidationError(`${name} must be true or false`);
+  return raw === 'true';
+}
+
+/** `sort` of the pipelines list. */
+export function pipelineSort(q: URLSearchParams): '-lastBuild' | 'name' {
+  const raw = q.get('sort') ?? '-lastBuild';
+  if (raw !== '-lastBuild' && raw !== 'name') throw new ValidationError(`sort must be -lastBuild or name`);
+  return raw;
+}
+
+/** A string parameter with a length cap. */
+export function text(q: URLSearchParams, name: string, max = 200): string | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  if (raw.length > max) throw new ValidationError(`${name} is longer than ${max} characters`);
+  return raw;
+}
+
+/** A JSON object body; 400 otherwise. */
+export function jsonBody(raw: Buffer): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.toString('utf8') || 'null');
+  } catch {
+    throw new ValidationError('body is not valid JSON');
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+/** A required non-empty string field of a body. */
+export function field(body: Record<string, unknown>, name: string, max = 1000): string {
+  const v = body[name];
+  if (typeof v !== 'string' || !v.trim()) throw new ValidationError(`${name} is required (a non-empty string)`);
+  if (v.length > max) throw new ValidationError(`${name} is longer than ${max} characters`);
+  return v;
+}
+
+/** An optional string field of a body. */
+export function optionalField(body: Record<string, unknown>, name: string, max = 1000): string | undefined {
+  return body[name] === undefined || body[name] === null || body[name] === '' ? undefined : field(body, name, max);
+}
