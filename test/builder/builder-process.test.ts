@@ -6,6 +6,7 @@
  * validate ends the build with a failed `init` step.
  */
 import { expect } from 'chai';
+import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,19 @@ import { startIngest, type IngestServer } from './ingest-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'builder/main.ts');
+const TEST_IMAGE = process.env.ESTAFETTE_TEST_IMAGE ?? 'estafette-test/busybox:1';
+
+/** Why the docker executor cannot run here, or undefined when an engine with the test image answers. */
+async function dockerUnavailable(): Promise<string | undefined> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+    await docker.getImage(TEST_IMAGE).inspect();
+    return undefined;
+  } catch (err) {
+    return `no Docker engine with ${TEST_IMAGE}: ${(err as Error).message}`;
+  }
+}
 
 interface Exit {
   code: number | null;
@@ -70,37 +84,48 @@ describe('builder process', function () {
     return configOf(planOf(stages), work, { ingest: { url: ingest!.url, token: 'test-token' }, ...over });
   };
 
-  it('ships 1,000,000 lines exactly once and in order through 503s with bounded memory', async () => {
-    ingest = await startIngest({ failEvery: 23, lostAckEvery: 31, delayMs: 2 });
-    const N = 1_000_000;
-    const { done } = startBuilder(configFor([stage('big', [`seq 1 ${N}`]), stage('after', ['echo done'])]), dir);
-    const exit = await done;
-    expect(exit.code, exit.stderr).to.equal(0);
-
-    const lines = ingest.lines;
-    expect(lines.length).to.equal(N + 3);
-    expect(lines[0]).to.deep.include({ stage: 'big', text: `> seq 1 ${N}` });
-    let bad = -1;
-    for (let i = 1; i <= N; i++) {
-      const l = lines[i];
-      if (!l || l.stage !== 'big' || l.text !== String(i)) {
-        bad = i;
-        break;
+  (['host', 'docker'] as const).forEach((executor) =>
+    it(`ships 1,000,000 lines exactly once and in order through 503s with bounded memory (${executor} executor)`, async function () {
+      if (executor === 'docker') {
+        const reason = await dockerUnavailable();
+        if (reason) {
+          if (process.env.REQUIRE_SERVICES === '1') throw new Error(reason);
+          console.warn(`\n  ⚠ SKIPPED (docker executor: ${reason})`);
+          this.skip();
+        }
       }
-    }
-    expect(bad, `first wrong line at seq ${bad}`).to.equal(-1);
-    expect(lines.slice(N + 1).map((l) => l?.text)).to.deep.equal(['> echo done', 'done']);
-    expect(ingest.failed, 'the ingest failed some requests').to.be.greaterThan(10);
-    expect(ingest.resentLines, 'lost acks made the builder resend stored lines').to.be.greaterThan(0);
-    expect(ingest.conflicts, 'a resent seq carried other content').to.equal(0);
+      ingest = await startIngest({ failEvery: 23, lostAckEvery: 31, delayMs: 2 });
+      const N = 1_000_000;
+      const { done } = startBuilder(configFor([stage('big', [`seq 1 ${N}`], { image: TEST_IMAGE }), stage('after', ['echo done'], { image: TEST_IMAGE })], { executor }), dir);
+      const exit = await done;
+      expect(exit.code, exit.stderr).to.equal(0);
 
-    const job = ingest.statuses.flatMap((s) => (s.status ? [s.status] : []));
-    expect(job[0]).to.equal('running');
-    expect(job[job.length - 1]).to.equal('succeeded');
-    const rssMb = exit.maxRssKb / 1024;
-    console.log(`      builder max RSS ${rssMb.toFixed(0)} MB for ${N} lines, ${ingest.requests} requests, ${ingest.failed} answered 503`);
-    expect(rssMb).to.be.greaterThan(10).and.lessThan(250);
-  });
+      const lines = ingest.lines;
+      expect(lines.length).to.equal(N + 3);
+      expect(lines[0]).to.deep.include({ stage: 'big', text: `> seq 1 ${N}` });
+      let bad = -1;
+      for (let i = 1; i <= N; i++) {
+        const l = lines[i];
+        if (!l || l.stage !== 'big' || l.text !== String(i)) {
+          bad = i;
+          break;
+        }
+      }
+      expect(bad, `first wrong line at seq ${bad}`).to.equal(-1);
+      expect(lines.slice(N + 1).map((l) => l?.text)).to.deep.equal(['> echo done', 'done']);
+      expect(ingest.failed, 'the ingest failed some requests').to.be.greaterThan(10);
+      expect(ingest.resentLines, 'lost acks made the builder resend stored lines').to.be.greaterThan(0);
+      expect(ingest.conflicts, 'a resent seq carried other content').to.equal(0);
+
+      const job = ingest.statuses.flatMap((s) => (s.status ? [s.status] : []));
+      expect(job[0]).to.equal('running');
+      expect(job[job.length - 1]).to.equal('succeeded');
+      const rssMb = exit.maxRssKb / 1024;
+      console.log(`      builder max RSS ${rssMb.toFixed(0)} MB for ${N} lines, ${ingest.requests} requests, ${ingest.failed} answered 503`);
+      // Holding the million lines would take far more; with backpressure the RSS plateaus (~170-200 MB here).
+      expect(rssMb).to.be.greaterThan(10).and.lessThan(300);
+    }),
+  );
 
   it('SIGTERM cancels mid-stage: no process left, remaining stages canceled, status canceled, exit 0', async () => {
     ingest = await startIngest();
