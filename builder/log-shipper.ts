@@ -175,7 +175,18 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
 
     status(report: StatusReport) {
       seal();
-      queue.push({ what: 'status', body: report });
+      const last = queue[queue.length - 1];
+      // Coalesce with a status report still waiting (not in flight) unless both change the job
+      // status: log-ingest must see every job transition (running before succeeded).
+      const waiting = last && (queue.length > 1 || !pumping);
+      if (waiting && last.what === 'status' && !(last.body.status && report.status)) {
+        last.body = {
+          ...((last.body.status ?? report.status) ? { status: last.body.status ?? report.status } : {}),
+          stages: [...(last.body.stages ?? []), ...(report.stages ?? [])],
+        };
+      } else {
+        queue.push({ what: 'status', body: { ...report } });
+      }
       void pump();
     },
 

@@ -42,6 +42,17 @@ describe('log shipper', function () {
     expect(ingest.linesAtStatus).to.deep.equal([0, 4, 5]);
   });
 
+  it('coalesces waiting status reports but never merges two job transitions', async () => {
+    ingest = await startIngest({ delayMs: 50 });
+    const s = shipper();
+    s.status({ status: 'running' });
+    for (let i = 0; i < 5; i++) s.status({ stages: [{ stage: `s${i}`, run: 1, kind: 'stage', status: 'succeeded' }] });
+    s.status({ status: 'succeeded', stages: [{ stage: 's5', run: 1, kind: 'stage', status: 'succeeded' }] });
+    expect(await s.close()).to.equal(true);
+    expect(ingest.statuses.map((r) => r.status ?? '-')).to.deep.equal(['running', 'succeeded']);
+    expect(ingest.statuses.flatMap((r) => r.stages ?? []).map((x) => x.stage)).to.deep.equal(['s0', 's1', 's2', 's3', 's4', 's5']);
+  });
+
   it('batches by size (500 lines) and by time (~250 ms)', async () => {
     ingest = await startIngest();
     const s = shipper();
