@@ -1,0 +1,85 @@
+/**
+ * Reads a V8 `.cpuprofile` (written by `node --cpu-prof`) and summarises where the time went:
+ * self time per function and per package, so a missed goal is explained by a profile rather
+ * than a guess.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+interface Profile {
+  nodes: ProfileNode[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** One row of a summary: what, and its share of the sampled time. */
+export interface ProfileRow {
+  name: string;
+  where: string;
+  percent: number;
+}
+
+/** Where a script URL lives: `node:internal`, `pkg <name>`, or the project-relative path. */
+export function ownerOf(url: string): string {
+  if (!url) return '(native/V8)';
+  if (url.startsWith('node:')) return 'node core';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm !== -1) {
+    const rest = url.slice(nm + '/node_modules/'.length).split('/');
+    return `pkg ${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
+  }
+  const m = /\/(shared|functions|builder|cli|bench|test)\/.*$/.exec(url);
+  return m ? m[0].slice(1) : url.replace(/^file:\/\//, '');
+}
+
+/** Top `top` functions by self time and the split of self time by owner (package/module). */
+export function summariseProfile(profile: Profile, top = 12): { functions: ProfileRow[]; owners: ProfileRow[] } {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  if (profile.samples && profile.timeDeltas) {
+    profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas![i] ?? 0)));
+  } else {
+    for (const n of profile.nodes) self.set(n.id, n.hitCount ?? 0);
+  }
+  const total = [...self.values()].reduce((a, b) => a + b, 0) || 1;
+  const fns = new Map<string, ProfileRow>();
+  const owners = new Map<string, ProfileRow>();
+  for (const [id, t] of self) {
+    const n = byId.get(id);
+    if (!n) continue;
+    const f = n.callFrame;
+    const name = f.functionName || (f.url ? '(anonymous)' : f.functionName || '(program)');
+    const where = f.url ? `${ownerOf(f.url)}:${f.lineNumber + 1}` : '';
+    const key = `${name}@${where}`;
+    const row = fns.get(key) ?? { name, where, percent: 0 };
+    row.percent += (100 * t) / total;
+    fns.set(key, row);
+    const owner = ['(idle)', '(program)', '(garbage collector)'].includes(name) ? name : ownerOf(f.url).replace(/:.*/, '').replace(/^(shared|functions)\/([^/]+)\/.*/, '$1/$2');
+    const o = owners.get(owner) ?? { name: owner, where: '', percent: 0 };
+    o.percent += (100 * t) / total;
+    owners.set(owner, o);
+  }
+  const sort = (rows: Iterable<ProfileRow>) => [...rows].sort((a, b) => b.percent - a.percent).slice(0, top);
+  return { functions: sort(fns.values()), owners: sort(owners.values()) };
+}
+
+/** Share of a summary's time that is not idle. */
+const busy = (s: { owners: ProfileRow[] }) => 100 - (s.owners.find((o) => o.name === '(idle)')?.percent ?? 0);
+
+/**
+ * Summary of the busiest `.cpuprofile` in `dir`: node writes one per thread, and under tsx the
+ * module loader's thread has its own, mostly idle once the modules are loaded.
+ */
+export function summariseProfileDir(dir: string, top = 12): { functions: ProfileRow[]; owners: ProfileRow[]; file: string; busyPercent: number } {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (!files.length) throw new Error(`no .cpuprofile written in ${dir}`);
+  const all = files.map((f) => ({ file: join(dir, f), ...summariseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, 1000) }));
+  const best = all.sort((a, b) => busy(b) - busy(a))[0]!;
+  return { functions: best.functions.slice(0, top), owners: best.owners.slice(0, top), file: best.file, busyPercent: busy(best) };
+}
