@@ -271,6 +271,11 @@ export function describeExecutor(name: string, factory: () => Promise<ExecutorFi
       expect(r.reporter.lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).to.include('***');
     });
 
+    it('masks credential values from the builder config', async () => {
+      const r = await run([stage('creds', ['echo "token ghp_very_secret_token"'])], { credentials: [{ name: 'github', type: 'github-api-token', values: { token: 'ghp_very_secret_token' } }] });
+      expect(r.reporter.textOf('creds')).to.deep.equal(['> echo "token ***"', 'token ***']);
+    });
+
     it('fails the build with a validate-secrets step when a secret is restricted to other pipelines', async () => {
       const key = generateSecretKey();
       const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], { secretKey: key });
