@@ -6,7 +6,6 @@
  * validate ends the build with a failed `init` step.
  */
 import { expect } from 'chai';
-import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,25 +14,12 @@ import { fileURLToPath } from 'node:url';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { PlanStage } from '../../shared/plan/types.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
+import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { alive } from './executor-suite.ts';
 import { startIngest, type IngestServer } from './ingest-server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'builder/main.ts');
-const TEST_IMAGE = process.env.ESTAFETTE_TEST_IMAGE ?? 'estafette-test/busybox:1';
-
-/** Why the docker executor cannot run here, or undefined when an engine with the test image answers. */
-async function dockerUnavailable(): Promise<string | undefined> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-    await docker.getImage(TEST_IMAGE).inspect();
-    return undefined;
-  } catch (err) {
-    return `no Docker engine with ${TEST_IMAGE}: ${(err as Error).message}`;
-  }
-}
-
 interface Exit {
   code: number | null;
   stderr: string;
@@ -88,11 +74,7 @@ describe('builder process', function () {
     it(`ships 1,000,000 lines exactly once and in order through 503s with bounded memory (${executor} executor)`, async function () {
       if (executor === 'docker') {
         const reason = await dockerUnavailable();
-        if (reason) {
-          if (process.env.REQUIRE_SERVICES === '1') throw new Error(reason);
-          console.warn(`\n  ⚠ SKIPPED (docker executor: ${reason})`);
-          this.skip();
-        }
+        if (reason) skipWithoutDocker(this, 'the docker executor run', reason);
       }
       ingest = await startIngest({ failEvery: 23, lostAckEvery: 31, delayMs: 2 });
       const N = 1_000_000;

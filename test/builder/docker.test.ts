@@ -1,7 +1,7 @@
 /**
  * The shared executor suite against the docker executor, on the engine at DOCKER_HOST (or the
  * default socket), with the locally built `estafette-test/busybox:1` image (FROM scratch +
- * busybox). Skips loudly when no engine answers (fails under REQUIRE_SERVICES=1).
+ * busybox). Skips loudly when no engine answers (see docker-engine.ts for when it fails instead).
  */
 import { expect } from 'chai';
 import Docker from 'dockerode';
@@ -14,22 +14,15 @@ import { createDockerExecutor, DOCKER_LABELS } from '../../builder/executors/doc
 import { runBuild } from '../../builder/run-build.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter } from './collecting-reporter.ts';
+import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { describeExecutor } from './executor-suite.ts';
 
-const IMAGE = process.env.ESTAFETTE_TEST_IMAGE ?? 'estafette-test/busybox:1';
+const IMAGE = TEST_IMAGE;
 
-describeExecutor('docker', async () => {
+describeExecutor('docker', async (ctx) => {
   const docker = new Docker();
-  try {
-    await docker.ping();
-  } catch (err) {
-    return `no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (${(err as Error).message})`;
-  }
-  try {
-    await docker.getImage(IMAGE).inspect();
-  } catch {
-    return `test image ${IMAGE} is not built on this engine`;
-  }
+  const reason = await dockerUnavailable(docker);
+  if (reason) skipWithoutDocker(ctx, "executor suite 'docker'", reason);
   return {
     create: () => createDockerExecutor(docker),
     image: IMAGE,
@@ -55,14 +48,8 @@ describe('docker executor specifics', function () {
   const docker = new Docker();
 
   before(async function () {
-    try {
-      await docker.ping();
-      await docker.getImage(IMAGE).inspect();
-    } catch (err) {
-      if (process.env.REQUIRE_SERVICES === '1') throw err;
-      console.warn(`\n  ⚠ SKIPPED docker executor specifics: no engine or no ${IMAGE} (${(err as Error).message})\n`);
-      this.skip();
-    }
+    const reason = await dockerUnavailable(docker);
+    if (reason) skipWithoutDocker(this, 'docker executor specifics', reason);
   });
 
   it('labels every container with pipeline, job and stage, on the build network, unprivileged, with the work dir mounted', async () => {

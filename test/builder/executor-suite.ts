@@ -71,21 +71,19 @@ interface Ran {
   status: Record<string, string>;
 }
 
-/** Registers the shared suite for one executor. `factory` returns a fixture or why it cannot run. */
-export function describeExecutor(name: string, factory: () => Promise<ExecutorFixture | string>): void {
+/**
+ * Registers the shared suite for one executor. `factory` returns the fixture; when the executor
+ * cannot run here it skips the suite through the given mocha context (or throws to fail it).
+ */
+export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => Promise<ExecutorFixture>): void {
   describe(`executor contract: ${name}`, function () {
     this.timeout(60_000);
     let fx: ExecutorFixture;
     const dirs: string[] = [];
 
     before(async function () {
-      const r = await factory();
-      if (typeof r === 'string') {
-        if (process.env.REQUIRE_SERVICES === '1') throw new Error(`REQUIRE_SERVICES=1 but the ${name} executor cannot run: ${r}`);
-        console.warn(`\n  ⚠ SKIPPED executor suite '${name}': ${r}\n`);
-        this.skip();
-      }
-      fx = r as ExecutorFixture;
+      const r = await factory(this);
+      fx = r;
     });
 
     after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
