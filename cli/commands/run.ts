@@ -46,7 +46,7 @@ function parseArgs(args: string[]): RunArgs {
       const v = value();
       if (!isExecutorName(v)) throw new UsageError(`--executor must be host or docker, not '${v}'`);
       out.executor = v;
-    } else if (flag === '-h' || flag === '--help') throw new UsageError('');
+    } else if (flag === '-h' || flag === '--help') throw new UsageError(''); // an empty message asks for help
     else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
     else if (dirSeen) throw new UsageError(`unexpected argument ${a}`);
     else {
@@ -81,7 +81,11 @@ export async function run(args: string[]): Promise<number> {
     opts = parseArgs(args);
   } catch (err) {
     const msg = (err as Error).message;
-    process.stderr.write(`${msg ? `estafette run: ${msg}\n` : ''}usage: ${usage}\n`);
+    if (!msg) {
+      process.stdout.write(`usage: ${usage}\n`);
+      return 0;
+    }
+    process.stderr.write(`estafette run: ${msg}\nusage: ${usage}\n`);
     return 2;
   }
   const dir = resolve(opts.dir);
