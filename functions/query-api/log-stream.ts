@@ -64,15 +64,18 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
     notify();
   });
   let pingDue = false;
+  const pingMs = o.pingMs ?? 15_000;
   const ping = setInterval(() => {
     pingDue = true;
     notify();
-  }, o.pingMs ?? 15_000);
+  }, pingMs);
   signal.addEventListener('abort', notify);
 
   let last = o.afterSeq;
   // Live lines that arrived after a gap the database could not fill yet (another instance still inserting).
   const pending = new Map<number, LogLine>();
+  // Since when the next line is missing while later ones are known (undefined: no hole).
+  let holeSince: number | undefined;
 
   const write = async (chunk: string): Promise<void> => {
     if (signal.aborted || res.destroyed) return;
@@ -97,17 +100,31 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
       await send(next);
     }
     for (const seq of pending.keys()) if (seq <= last) pending.delete(seq);
+    if (!pending.size) holeSince = undefined;
   };
-  const catchUp = async () => {
+  // A line beyond last + 1 in the database means the lines between are still being inserted
+  // (another log-ingest instance): wait for them, unless the job is over or the hole outlives a
+  // ping interval (a builder that lost a batch) — then skip it rather than stall the viewer.
+  const catchUp = async (allowHoles = false) => {
     for (;;) {
       const lines = await readLogLines(o.pool, o.kind, o.id, { afterSeq: last, limit: PAGE });
-      for (const l of lines) if (l.seq > last) await send(l);
-      if (lines.length < PAGE || signal.aborted) break;
+      let blocked = false;
+      for (const l of lines) {
+        if (l.seq <= last) continue;
+        if (l.seq !== last + 1 && !allowHoles) {
+          blocked = true;
+          break;
+        }
+        await send(l);
+      }
+      holeSince = blocked || pending.size ? (holeSince ?? Date.now()) : undefined;
+      if (blocked || lines.length < PAGE || signal.aborted) break;
     }
     await flushPending();
   };
   const close = async (status: JobStatus | null) => {
-    await catchUp();
+    await catchUp(true);
+    for (const l of [...pending.values()].sort((a, b) => a.seq - b.seq)) if (l.seq > last) await send(l);
     await write(`event: close\ndata: ${JSON.stringify({ status })}\n\n`);
   };
 
@@ -122,20 +139,14 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
       if (pingDue) {
         pingDue = false;
         await write('event: ping\ndata: {}\n\n');
-        if (pending.size) await catchUp();
+        if (holeSince !== undefined) await catchUp(Date.now() - holeSince >= pingMs);
       }
       let final: JobStatus | undefined;
       for (let m = queue.shift(); m; m = queue.shift()) {
-        for (const l of [...(m.lines ?? [])].sort((a, b) => a.seq - b.seq)) {
-          if (l.seq <= last) continue;
-          if (l.seq === last + 1) {
-            await send(l);
-            await flushPending();
-          } else {
-            pending.set(l.seq, l);
-            await catchUp();
-          }
-        }
+        for (const l of m.lines ?? []) if (l.seq > last) pending.set(l.seq, l);
+        await flushPending();
+        // Still a gap before the next live line: the lines between are in the database (or soon will be).
+        if (pending.size) await catchUp();
         if (m.status) {
           await write(`event: status\ndata: ${JSON.stringify(m.status)}\n\n`);
           if (m.status.status && isFinalJobStatus(m.status.status)) final = m.status.status;
