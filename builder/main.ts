@@ -9,8 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
 import { ingestOf, parseBuilderConfig } from './config.ts';
-import type { Executor } from './executors/executor.ts';
-import { createHostExecutor } from './executors/host.ts';
+import { createExecutor } from './executors/create-executor.ts';
 import { createLogShipper } from './log-shipper.ts';
 import { runBuild } from './run-build.ts';
 
@@ -27,15 +26,6 @@ async function reportInitFailure(raw: unknown, message: string): Promise<number>
   reporter.line('init', 1, 'stderr', message);
   reporter.status({ stages: [{ stage: 'init', run: 1, kind: 'builtin', status: 'failed', message }], status: 'failed' });
   return (await reporter.close()) ? 0 : fail('could not report the failed init step');
-}
-
-/** Creates the executor a config asks for. */
-export async function createExecutor(name: BuilderConfig['executor']): Promise<Executor> {
-  if (name === 'docker') {
-    const { createDockerExecutor } = await import('./executors/docker.ts');
-    return createDockerExecutor();
-  }
-  return createHostExecutor();
 }
 
 /** Runs the builder; resolves to the process exit code. */

@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { createExecutor } from '../../builder/main.ts';
+import { createExecutor } from '../../builder/executors/create-executor.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
