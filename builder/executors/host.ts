@@ -114,8 +114,8 @@ export function createHostExecutor(): Executor {
     },
 
     async startService(service: ServiceSpec, onLine: LineSink): Promise<ServiceHandle> {
-      const commands = service.commands.length > 0 ? service.commands : ['exit 1'];
-      const child = spawnScript(service.shell, commands, service.env);
+      if (service.commands.length === 0) throw new Error(`the host executor cannot run the entrypoint of image ${service.image}: the service has no commands`);
+      const child = spawnScript(service.shell, service.commands, service.env);
       const output = Promise.all([pipeLines(child.stdout!, 'stdout', onLine), pipeLines(child.stderr!, 'stderr', onLine)]);
       const exited = exitOf(child).then(() => drain(child, output));
       const handle: HostService = { spec: service, child, exited };

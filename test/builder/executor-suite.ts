@@ -222,6 +222,16 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       expect(r.reporter.textOf('needs-slow')).to.not.include('ran');
     });
 
+    it('fails the stage, naming the image, when a service cannot start', async () => {
+      const svc = service('db', fx.missingImage ? ['true'] : [], { image: fx.missingImage ?? 'postgres:16' });
+      const r = await run([stage('needs-db', ['echo ran'], { services: [svc] })]);
+      expect(r.outcome.status).to.equal('failed');
+      const failed = r.reporter.finals().find((s) => s.stage === 'needs-db')!;
+      expect(failed.status).to.equal('failed');
+      expect(failed.message).to.include(fx.missingImage ?? 'postgres:16');
+      expect(r.reporter.textOf('needs-db')).to.not.include('ran');
+    });
+
     it('keeps a multiStage service until the last stage', async () => {
       const port = await freePort();
       const svc = service('db', [], { ...fx.httpService(port, 0), multiStage: true, readiness: { kind: 'http', scheme: 'http', host: 'db', port, path: '/', timeoutSeconds: 30 } });
