@@ -54,6 +54,16 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 type StageKind = StageReport['kind'];
 
+/** The user and password of a URL like https://user:token@host/repo, decoded. */
+function urlSecrets(url: string): string[] {
+  try {
+    const u = new URL(url);
+    return [u.username, u.password].filter((x) => x !== '').map(decodeURIComponent);
+  } catch {
+    return [];
+  }
+}
+
 interface RunningService {
   handle: ServiceHandle;
   report: StageReport;
@@ -66,7 +76,9 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
   const graceMs = (config.cancelGraceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const finals: StageReport[] = [];
   let status: 'succeeded' | 'failed' = 'succeeded';
-  let mask: Masker = createMasker((config.credentials ?? []).flatMap((c) => Object.values(c.values)));
+  // Credentials (and a token embedded in the clone URL) are secrets too: git may echo them.
+  const baseSecrets = [...(config.credentials ?? []).flatMap((c) => Object.values(c.values)), ...urlSecrets(config.git.cloneUrl)];
+  let mask: Masker = createMasker(baseSecrets);
   let plan: Plan = config.plan;
 
   const report = (r: StageReport): void => {
@@ -295,7 +307,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
     try {
       const decrypted = decryptPlanSecrets(plan, config.secretKey);
       plan = decrypted.plan;
-      mask = createMasker([...(config.credentials ?? []).flatMap((c) => Object.values(c.values)), ...decrypted.values]);
+      mask = createMasker([...baseSecrets, ...decrypted.values]);
     } catch (err) {
       if (!(err instanceof SecretError)) throw err;
       note('validate-secrets', 1, err.message);

@@ -66,6 +66,16 @@ describe('builder git-clone stage', function () {
     expect(reporter.finals()[0]!.message).to.include(`cannot fetch ${missing}`);
   });
 
+  it('never shows a token embedded in the clone URL', async () => {
+    const reporter = collectingReporter();
+    const config = configOf(planOf([clone]), tmp(), { git: { cloneUrl: 'https://x-access-token:ghs_tok3n_value@127.0.0.1:1/o/r.git', branch: 'main', revision: first, clone: true } });
+    const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+    expect(outcome.status).to.equal('failed');
+    const shown = [...reporter.lines.map((l) => l.text), ...reporter.finals().map((s) => s.message ?? '')].join('\n');
+    expect(shown).to.include('127.0.0.1:1');
+    expect(shown).to.not.include('ghs_tok3n_value');
+  });
+
   it('skips the clone when the config says the tree is already there', async () => {
     const reporter = collectingReporter();
     const work = tmp();
