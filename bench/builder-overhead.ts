@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summariseProfileDir } from './cpu-profile.ts';
+import { profileMarkdown, summariseProfileDir } from './cpu-profile.ts';
 import { median, withCleanup } from './environment.ts';
 import { ms, section, table, writeSection } from './report.ts';
 
@@ -85,8 +85,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     try {
       const p = summariseProfileDir(dir, 10);
       body += `\nProfile of one ${STAGES}-stage run (\`node --cpu-prof\`, self time of its busiest thread, busy ${p.busyPercent.toFixed(0)}%):\n\n`;
-      body += table(['where (by package/module)', '% self'], p.owners.map((o) => [o.name, o.percent.toFixed(1)])) + '\n\n';
-      body += table(['function', 'location', '% self'], p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)])) + '\n';
+      body += profileMarkdown(p);
     } catch (err) {
       body += `\n(profile not written: ${(err as Error).message})\n`;
     }

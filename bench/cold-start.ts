@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FUNCTION_NAMES } from '../shared/http/functions.ts';
 import { spawnBare } from './bare-server.ts';
-import { summariseProfileDir } from './cpu-profile.ts';
+import { profileMarkdown, summariseProfileDir } from './cpu-profile.ts';
 import { benchDatabase, benchStream, freePort, median, spawnNode, withCleanup, type Proc } from './environment.ts';
 import { ms, section, table, writeSection } from './report.ts';
 
@@ -125,8 +125,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       try {
         const p = summariseProfileDir(dir);
         body += `\nGoal missed. Profile of one start of ${slowest.name} (\`node --cpu-prof\`, self time of its busiest thread, spawn to exit):\n\n`;
-        body += table(['where (by package/module)', '% self'], p.owners.map((o) => [o.name, o.percent.toFixed(1)])) + '\n\n';
-        body += table(['function', 'location', '% self'], p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)])) + '\n';
+        body += profileMarkdown(p);
       } catch (err) {
         body += `\n(profile not written: ${(err as Error).message})\n`;
       }

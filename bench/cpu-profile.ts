@@ -5,9 +5,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { table } from './report.ts';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
@@ -38,8 +40,18 @@ export function ownerOf(url: string): string {
   return m ? m[0].slice(1) : url.replace(/^file:\/\//, '');
 }
 
-/** Top `top` functions by self time and the split of self time by owner (package/module). */
-export function summariseProfile(profile: Profile, top = 12): { functions: ProfileRow[]; owners: ProfileRow[] } {
+/** What a summary holds: top functions by self time, self time by owner, and time with each owner on the stack. */
+export interface ProfileSummary {
+  functions: ProfileRow[];
+  owners: ProfileRow[];
+  /** Share of busy (non-idle) samples with a frame of the owner anywhere on the stack. */
+  onStack: ProfileRow[];
+}
+
+const ownerKey = (url: string): string => ownerOf(url).replace(/:.*/, '').replace(/^(shared|functions)\/([^/]+)\/.*/, '$1/$2');
+
+/** Top `top` functions by self time, self time by owner (package/module), and inclusive time by owner. */
+export function summariseProfile(profile: Profile, top = 12): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   if (profile.samples && profile.timeDeltas) {
@@ -60,13 +72,40 @@ export function summariseProfile(profile: Profile, top = 12): { functions: Profi
     const row = fns.get(key) ?? { name, where, percent: 0 };
     row.percent += (100 * t) / total;
     fns.set(key, row);
-    const owner = ['(idle)', '(program)', '(garbage collector)'].includes(name) ? name : ownerOf(f.url).replace(/:.*/, '').replace(/^(shared|functions)\/([^/]+)\/.*/, '$1/$2');
+    const owner = ['(idle)', '(program)', '(garbage collector)'].includes(name) ? name : ownerKey(f.url);
     const o = owners.get(owner) ?? { name: owner, where: '', percent: 0 };
     o.percent += (100 * t) / total;
     owners.set(owner, o);
   }
+  // Inclusive: walk each sampled node's stack once, crediting every owner (packages and project
+  // modules; node core and V8 are on nearly every stack and say nothing) found on it.
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stackOwners = new Map<number, Set<string>>();
+  const ownersOf = (id: number): Set<string> => {
+    let set = stackOwners.get(id);
+    if (set) return set;
+    const n = byId.get(id);
+    const up = parent.has(id) ? ownersOf(parent.get(id)!) : new Set<string>();
+    set = new Set(up);
+    if (n?.callFrame.url && !n.callFrame.url.startsWith('node:')) set.add(ownerKey(n.callFrame.url));
+    stackOwners.set(id, set);
+    return set;
+  };
+  const onStack = new Map<string, number>();
+  let busyTotal = 0;
+  for (const [id, t] of self) {
+    const name = byId.get(id)?.callFrame.functionName;
+    if (name === '(idle)') continue;
+    busyTotal += t;
+    for (const o of ownersOf(id)) onStack.set(o, (onStack.get(o) ?? 0) + t);
+  }
   const sort = (rows: Iterable<ProfileRow>) => [...rows].sort((a, b) => b.percent - a.percent).slice(0, top);
-  return { functions: sort(fns.values()), owners: sort(owners.values()) };
+  return {
+    functions: sort(fns.values()),
+    owners: sort(owners.values()),
+    onStack: sort([...onStack].map(([name, t]) => ({ name, where: '', percent: (100 * t) / (busyTotal || 1) }))),
+  };
 }
 
 /** Share of a summary's time that is not idle. */
@@ -76,10 +115,19 @@ const busy = (s: { owners: ProfileRow[] }) => 100 - (s.owners.find((o) => o.name
  * Summary of the busiest `.cpuprofile` in `dir`: node writes one per thread, and under tsx the
  * module loader's thread has its own, mostly idle once the modules are loaded.
  */
-export function summariseProfileDir(dir: string, top = 12): { functions: ProfileRow[]; owners: ProfileRow[]; file: string; busyPercent: number } {
+export function summariseProfileDir(dir: string, top = 12): ProfileSummary & { file: string; busyPercent: number } {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (!files.length) throw new Error(`no .cpuprofile written in ${dir}`);
   const all = files.map((f) => ({ file: join(dir, f), ...summariseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, 1000) }));
   const best = all.sort((a, b) => busy(b) - busy(a))[0]!;
-  return { functions: best.functions.slice(0, top), owners: best.owners.slice(0, top), file: best.file, busyPercent: busy(best) };
+  return { functions: best.functions.slice(0, top), owners: best.owners.slice(0, top), onStack: best.onStack.slice(0, top), file: best.file, busyPercent: busy(best) };
+}
+
+/** The markdown of a profile summary: on-stack share by owner, self time by owner, top functions. */
+export function profileMarkdown(p: ProfileSummary): string {
+  return [
+    table(['on the stack (package/module)', '% of busy time'], p.onStack.map((o) => [o.name, o.percent.toFixed(1)])),
+    table(['self time (package/module)', '% self'], p.owners.map((o) => [o.name, o.percent.toFixed(1)])),
+    table(['function (self time)', 'location', '% self'], p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)])),
+  ].join('\n\n') + '\n';
 }

@@ -17,7 +17,7 @@ import { createPool } from '../shared/db/pool.ts';
 import { deliverySeen, recordDelivery } from '../shared/db/deliveries.ts';
 import { githubHeaders, githubPush } from '../test/support/webhooks.ts';
 import { spawnBare } from './bare-server.ts';
-import { summariseProfileDir } from './cpu-profile.ts';
+import { profileMarkdown, summariseProfileDir } from './cpu-profile.ts';
 import { benchDatabase, benchStream, freePort, natsUrl, spawnNode, waitForHttp, withCleanup, type Proc } from './environment.ts';
 import { ms, section, table, writeSection } from './report.ts';
 
@@ -168,8 +168,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       try {
         const p = summariseProfileDir(dir);
         body += `\nProfile of webhook-ingest under the same load (\`node --cpu-prof\`, self time of its busiest thread; busy ${p.busyPercent.toFixed(0)}% of the time):\n\n`;
-        body += table(['where (by package/module)', '% self'], p.owners.map((o) => [o.name, o.percent.toFixed(1)])) + '\n\n';
-        body += table(['function', 'location', '% self'], p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)])) + '\n';
+        body += profileMarkdown(p);
       } catch (err) {
         body += `\n(profile not written: ${(err as Error).message})\n`;
       }
