@@ -48,6 +48,7 @@ export function authorizeRedirect(p: OAuthProvider, redirectUri: string, state: 
   return u.toString();
 }
 
+/** The JSON object a provider answered; OAuth error answers (`{error}`) are returned for the caller to word. */
 async function jsonOf(res: Response, what: string): Promise<Record<string, unknown>> {
   const text = await res.text();
   let body: unknown;
@@ -56,7 +57,8 @@ async function jsonOf(res: Response, what: string): Promise<Record<string, unkno
   } catch {
     throw new HttpError(502, `${what} answered ${res.status} with something that is not JSON`);
   }
-  if (!res.ok || body === null || typeof body !== 'object') throw new HttpError(502, `${what} answered ${res.status}`);
+  if (body === null || typeof body !== 'object') throw new HttpError(502, `${what} answered ${res.status}`);
+  if (!res.ok && typeof (body as { error?: unknown }).error !== 'string') throw new HttpError(502, `${what} answered ${res.status}`);
   return body as Record<string, unknown>;
 }
 
@@ -78,6 +80,7 @@ export async function exchangeCode(p: OAuthProvider, code: string, redirectUri: 
 export async function fetchUser(p: OAuthProvider, accessToken: string, fetchFn: typeof fetch = fetch): Promise<ProviderUser> {
   const headers = { accept: 'application/json', authorization: `Bearer ${accessToken}` };
   const info = await jsonOf(await fetchFn(p.userInfoUrl, { headers }), `${p.name} userinfo`);
+  if (typeof info.error === 'string') throw new HttpError(502, `${p.name} userinfo refused the token: ${info.error}`);
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
   let email = str(info.email);
   let groups = Array.isArray(info.groups) ? info.groups.filter((g): g is string => typeof g === 'string') : [];
