@@ -95,7 +95,7 @@ describe('push to Job over real HTTP between functions', function () {
 
   const push = async (revision: string) => {
     const body = githubPush({ revision });
-    const res = await fetch(`${webhookUrl}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders('gh-secret', body), body });
+    const res = await fetch(`${webhookUrl}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders('gh-secret', body), body: new Uint8Array(body) });
     expect(res.status, procs.map((p) => p.output()).join('\n')).to.equal(202);
     return (await res.json()) as { eventId: string };
   };
@@ -124,7 +124,7 @@ describe('push to Job over real HTTP between functions', function () {
   it('a wrong signature is refused with 401 and publishes nothing', async () => {
     const before = forwarded.length;
     const body = githubPush({ revision: '3'.repeat(40) });
-    const res = await fetch(`${webhookUrl}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders('wrong', body), body });
+    const res = await fetch(`${webhookUrl}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders('wrong', body), body: new Uint8Array(body) });
     expect(res.status).to.equal(401);
     expect(await res.json()).to.deep.equal({ status: 401, message: 'missing or wrong signature' });
     await new Promise((r) => setTimeout(r, 200));
