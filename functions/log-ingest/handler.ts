@@ -67,9 +67,17 @@ async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | 
 
 /** The log-ingest handler. */
 export function makeHandler(deps: LogIngestDeps): HttpHandler {
+  // Jobs seen to exist: a running job posts a batch every second or so, and its row never goes
+  // away while it runs, so one lookup per job and instance is enough. Bounded by clearing.
+  const known = new Set<string>();
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req.rawBody));
-    await findJob(deps.pool, job);
+    const key = `${job.kind}/${job.id}`;
+    if (!known.has(key)) {
+      await findJob(deps.pool, job);
+      if (known.size >= 10_000) known.clear();
+      known.add(key);
+    }
     const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
     if (lines.length) deps.liveLogs.publish(job.kind, job.id, { lines });
     return json(202, { accepted: lines.length, stored });

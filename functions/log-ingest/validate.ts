@@ -32,6 +32,8 @@ export function parseBody(raw: Buffer): Record<string, unknown> {
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(Date.parse(v));
+// What the builder sends (Date#toISOString): kept as it is; any other valid form is normalised to it.
+const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const isStage = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_STAGE_CHARS;
 
 /** A log batch with every line checked; lines come back sorted by seq. */
@@ -52,7 +54,8 @@ export function parseLogBatch(body: Record<string, unknown>): LogLine[] {
     if (o.text.length > MAX_LINE_CHARS) throw new HttpError(413, `${at}.text is longer than ${MAX_LINE_CHARS} characters`);
     // PostgreSQL TEXT cannot hold NUL; programs do print it. Replaced deterministically so a resend stays identical.
     const text = o.text.includes('\u0000') ? o.text.replaceAll('\u0000', '\uFFFD') : o.text;
-    return { seq: o.seq, stage: o.stage, run: o.run, time: new Date(o.time).toISOString(), stream: o.stream as LogStream, text };
+    const time = CANONICAL_TIME.test(o.time) ? o.time : new Date(o.time).toISOString();
+    return { seq: o.seq, stage: o.stage, run: o.run, time, stream: o.stream as LogStream, text };
   });
   return out.sort((a, b) => a.seq - b.seq);
 }

@@ -7,31 +7,22 @@ import type { LogLine } from '../logs/protocol.ts';
 import type { Db } from './pool.ts';
 import type { JobKind } from './stages.ts';
 
-// 6 parameters per line: a 5000-line batch (MAX_BATCH_LINES) stays far below PostgreSQL's 65535.
-const LINES_PER_STATEMENT = 5000;
-
 /**
- * Stores a batch of lines with one multi-row INSERT … ON CONFLICT DO NOTHING per 5000 lines;
- * lines already stored are skipped. Resolves to the number of lines newly stored.
+ * Stores a batch of lines with one INSERT … SELECT FROM unnest(<one array per column>) … ON CONFLICT
+ * DO NOTHING; lines already stored are skipped. Resolves to the number of lines newly stored.
+ * (Arrays rather than a VALUES row per line: 8 parameters whatever the batch size, so PostgreSQL
+ * parses and plans a 500-line batch as cheaply as one line — about 1.5× the rows per second.)
  */
 export async function appendLogLines(db: Db, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
-  let inserted = 0;
-  for (let start = 0; start < lines.length; start += LINES_PER_STATEMENT) {
-    const chunk = lines.slice(start, start + LINES_PER_STATEMENT);
-    const params: unknown[] = [kind, jobId];
-    const values = chunk.map((l) => {
-      const at = params.length;
-      params.push(l.seq, l.stage, l.run, l.time, l.stream, l.text);
-      return `($1, $2::INT8, $${at + 1}::INT8, $${at + 2}, $${at + 3}::INT4, $${at + 4}::TIMESTAMPTZ, $${at + 5}, $${at + 6})`;
-    });
-    const r = await db.query(
-      `INSERT INTO log_lines (job_kind, job_id, seq, stage, run, time, stream, text) VALUES ${values.join(', ')}
-       ON CONFLICT (job_kind, job_id, seq) DO NOTHING`,
-      params,
-    );
-    inserted += r.rowCount ?? 0;
-  }
-  return inserted;
+  if (lines.length === 0) return 0;
+  const r = await db.query(
+    `INSERT INTO log_lines (job_kind, job_id, seq, stage, run, time, stream, text)
+     SELECT $1, $2::INT8, l.seq, l.stage, l.run, l.time, l.stream, l.text
+     FROM unnest($3::INT8[], $4::TEXT[], $5::INT4[], $6::TIMESTAMPTZ[], $7::TEXT[], $8::TEXT[]) AS l (seq, stage, run, time, stream, text)
+     ON CONFLICT (job_kind, job_id, seq) DO NOTHING`,
+    [kind, jobId, lines.map((l) => l.seq), lines.map((l) => l.stage), lines.map((l) => l.run), lines.map((l) => l.time), lines.map((l) => l.stream), lines.map((l) => l.text)],
+  );
+  return r.rowCount ?? 0;
 }
 
 /** Where to read from. */
