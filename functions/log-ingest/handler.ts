@@ -7,6 +7,7 @@
  * with an id derived from (job, status) so a resent report cannot start anything twice.
  */
 import { createHash } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
@@ -42,11 +43,22 @@ export function statusEventId(job: JobClaim, status: JobStatus): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-async function authorise(req: HttpRequest, key: string, job: JobClaim): Promise<void> {
+/** Verified tokens (a builder sends the same one with every batch) until they expire; bounded by clearing. */
+type TokenCache = Map<string, { claim: JobClaim; expiresAt: number }>;
+
+async function authorise(req: HttpRequest, key: string, job: JobClaim, cache: TokenCache): Promise<void> {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (!m) throw new HttpError(401, 'missing bearer job token');
-  const claim = await verifyJobToken(key, m[1]!);
-  if (!claim) throw new HttpError(401, 'invalid or expired job token');
+  const token = m[1]!;
+  const hit = cache.get(token);
+  let claim = hit && hit.expiresAt > Date.now() ? hit.claim : undefined;
+  if (!claim) {
+    claim = await verifyJobToken(key, token);
+    if (!claim) throw new HttpError(401, 'invalid or expired job token');
+    const exp = decodeJwt(token).exp;
+    if (cache.size >= 10_000) cache.clear();
+    if (typeof exp === 'number') cache.set(token, { claim, expiresAt: exp * 1000 });
+  }
   if (claim.kind !== job.kind || claim.id !== job.id) throw new HttpError(401, `job token is not valid for ${job.kind} ${job.id}`);
 }
 
@@ -70,6 +82,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   // Jobs seen to exist: a running job posts a batch every second or so, and its row never goes
   // away while it runs, so one lookup per job and instance is enough. Bounded by clearing.
   const known = new Set<string>();
+  const tokens: TokenCache = new Map();
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req.rawBody));
     const key = `${job.kind}/${job.id}`;
@@ -126,7 +139,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     const id = m[2]!;
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
-    await authorise(req, deps.jwtKey, job);
+    await authorise(req, deps.jwtKey, job, tokens);
     return m[3] === 'logs' ? logs(job, req) : status(job, req);
   };
 }
