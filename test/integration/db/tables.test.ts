@@ -61,7 +61,7 @@ describe('db: pipelines, releases, stages, logs, triggers, deliveries, events', 
       { name: 'search is a literal substring', filter: { search: 'a_1' }, want: ['delta_1'] },
       { name: 'search escapes wildcards', filter: { search: 'lt%' }, want: [] },
       { name: 'archived', filter: { archived: true }, want: ['archived'] },
-      { name: 'since', filter: { since: new Date(Date.now() + 60_000) }, want: [] },
+      { name: 'since (a time after every build)', filter: { since: new Date('2999-01-01T00:00:00Z') }, want: [] },
     ];
     cases.forEach((c) => it(c.name, async () => expect(await names(c.filter)).to.deep.equal(c.want)));
     it('pages', async () => {
