@@ -28,12 +28,14 @@ import { makeLogIngest, makeQueryApi } from './api-handlers.ts';
 import { startDatabase, type LocalDatabase } from './database.ts';
 import { loadSettings, stateDir, type LocalSettings } from './state.ts';
 import { routeFunctions } from './router.ts';
+import functionsSpec from '../../knative/functions.json' with { type: 'json' };
 
-/** Events build-dispatch consumes (knative/functions.json says the same for Knative Triggers). */
-export const DISPATCH_EVENTS: readonly EventName[] = [
-  'git.push', 'build.requested', 'release.requested', 'build.cancel', 'release.cancel',
-  'build.started', 'build.finished', 'release.finished', 'pipeline.renamed', 'pipeline.archived',
-];
+/** The events a function consumes: the same list the Knative Triggers are made from. */
+function consumedBy(name: string): EventName[] {
+  const fn = functionsSpec.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`knative/functions.json has no function ${name}`);
+  return fn.consumes as EventName[];
+}
 
 export interface SystemOptions {
   executor: 'host' | 'docker';
@@ -145,8 +147,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const cron = makeCronRelay({ pool, publish: publishFrom('cron-relay'), runner, log: (l) => log(`[cron-relay] ${l}`) });
 
     const subscriptions: Subscription[] = [
-      await bus.subscribe('build-dispatch', DISPATCH_EVENTS.map(eventType), async (ce) => dispatch(parseEvent(ce))),
-      await bus.subscribe('cron-relay', [eventType('cron.tick')], async (ce) => cron(ce)),
+      await bus.subscribe('build-dispatch', consumedBy('build-dispatch').map(eventType), async (ce) => dispatch(parseEvent(ce))),
+      await bus.subscribe('cron-relay', consumedBy('cron-relay').map(eventType), async (ce) => cron(ce)),
     ];
     cleanups.push(async () => {
       for (const s of subscriptions) await s.stop();
