@@ -4,6 +4,7 @@
  *   {"providers": [{"name": "github", "kind": "github", "clientId": "…", "clientSecret": "…"}],
  *    "clients": [{"id": "ci-bot", "secret": "…", "role": "operator"}],
  *    "roles": {"emails": {"alice@example.com": "administrator"}, "groups": {"my-org": "operator"}, "defaultRole": "viewer"}}
+ * (`"secureCookies": false` drops the cookie's Secure flag, for a plain-http test install only.)
  */
 import { ConfigError } from '../errors/http-error.ts';
 import { GITHUB_ENDPOINTS, type OAuthProvider } from './oauth.ts';
@@ -92,5 +93,9 @@ export function parseAuthSettings(env: NodeJS.ProcessEnv, jwtKey: string | undef
   };
   const defaultRole = r.defaultRole ?? 'viewer';
   if (!isRole(defaultRole)) throw new ConfigError(VAR, 'roles.defaultRole must be viewer, operator or administrator');
-  return { enabled: true, jwtKey, baseUrl, providers, clients, roles: { emails: roleMap('emails'), groups: roleMap('groups'), defaultRole } };
+  if (o.secureCookies !== undefined && typeof o.secureCookies !== 'boolean') throw new ConfigError(VAR, 'secureCookies must be true or false');
+  return {
+    enabled: true, jwtKey, baseUrl, providers, clients, roles: { emails: roleMap('emails'), groups: roleMap('groups'), defaultRole },
+    ...(o.secureCookies === false ? { secureCookies: false } : {}),
+  };
 }
