@@ -38,6 +38,8 @@ export interface Harness {
   published: Published[];
   /** LiveLogs of the viewer side (query-api's connection). */
   viewerLogs: LiveLogs;
+  /** Subscriptions query-api holds right now (each SSE viewer holds one). */
+  activeSubscriptions(): number;
   publisherLogs: LiveLogs;
   stop(): Promise<void>;
 }
@@ -52,6 +54,19 @@ export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<Que
   const prefix = `${uniqueName('LOGS')}.`;
   const publisherLogs = await connectLiveLogs(natsUrl, prefix);
   const viewerLogs = await connectLiveLogs(natsUrl, prefix);
+  let active = 0;
+  const countingLogs: LiveLogs = {
+    publish: (kind, id, msg) => viewerLogs.publish(kind, id, msg),
+    subscribe: (kind, id, onMessage) => {
+      active++;
+      const off = viewerLogs.subscribe(kind, id, onMessage);
+      return () => {
+        active--;
+        off();
+      };
+    },
+    close: () => viewerLogs.close(),
+  };
   const published: Published[] = [];
   const publish: Publish = async (name, data, opts) => {
     published.push({ name, data: data as unknown as Record<string, unknown>, ...(opts?.id ? { id: opts.id } : {}) });
@@ -59,12 +74,13 @@ export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<Que
   const quiet = () => {};
   const ingest = createServer(toNodeListener(makeLogIngest({ pool, liveLogs: publisherLogs, publish, jwtKey: JWT_KEY, log: quiet }), { log: quiet }));
   const api = createServer(
-    toNodeListener(makeQueryApi({ pool, liveLogs: viewerLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, ...options }), { log: quiet }),
+    toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, ...options }), { log: quiet }),
   );
   const listen = (s: Server) => new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
   const [ingestUrl, apiUrl] = [await listen(ingest), await listen(api)];
   return {
     pool, ingestUrl, apiUrl, published, viewerLogs, publisherLogs,
+    activeSubscriptions: () => active,
     stop: async () => {
       for (const s of [ingest, api]) {
         s.closeAllConnections();

@@ -129,6 +129,18 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
     expect(r.events.at(-1)!.event).to.equal('close');
   });
 
+  it('a viewer going away ends its stream and its live subscription', async () => {
+    const { builds } = await seed(h.pool, 'leave', [{ status: 'running' }]);
+    const id = builds[0]!.id;
+    await produce(id, 0, 20);
+    const before = h.activeSubscriptions();
+    const { events } = await readSse(streamUrl('leave', id), { stop: (e) => e.id === '19' });
+    expect(seqs(events)).to.deep.equal(range(0, 20));
+    // Sooner than the next ping (300 ms): the abort itself ends it, not a failed write.
+    for (let i = 0; i < 10 && h.activeSubscriptions() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(h.activeSubscriptions()).to.equal(before);
+  });
+
   it('unknown build → 404 JSON before any stream starts', async () => {
     await seed(h.pool, 'nostream', []);
     const res = await fetch(streamUrl('nostream', '123456789'));
