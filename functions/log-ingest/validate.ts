@@ -9,7 +9,7 @@ import { isJobStatus, isStageStatus } from '../../shared/status/status.ts';
 
 /** Longest text of one line in characters; a builder splits longer output. */
 export const MAX_LINE_CHARS = 64 * 1024;
-/** Longest stage path and message. */
+/** Longest stage path and stage message. */
 export const MAX_STAGE_CHARS = 512;
 export const MAX_MESSAGE_CHARS = 4096;
 /** Most stage reports in one status report. */

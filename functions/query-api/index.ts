@@ -10,6 +10,7 @@ import { lazyHandler } from '../../shared/http/health.ts';
 import { connectLiveLogs, MemoryLiveLogs } from '../../shared/bus/live-logs.ts';
 import { makeHandler } from './handler.ts';
 
+/** CloudEvent source of the events query-api emits. */
 export const SOURCE = '/estafette/query-api';
 
 const config = parseConfig();

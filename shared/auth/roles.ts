@@ -4,6 +4,7 @@
  * from configuration (emails and groups mapped to roles, a default for everyone else).
  */
 
+/** Every role, lowest first; the union and its guard follow. */
 export const ROLES = ['viewer', 'operator', 'administrator'] as const;
 export type Role = (typeof ROLES)[number];
 export const isRole = (v: unknown): v is Role => ROLES.includes(v as Role);
