@@ -4,8 +4,9 @@
  * once, in seq order: a live line at or below the last sent seq is dropped, a live line after a
  * gap makes it read the missing range from the database (lines are stored before they are
  * published). Every log event carries `id: <seq>` so a reconnecting EventSource resumes exactly;
- * status messages become `event: status`; a ping goes out every 15 s; `event: close` follows
- * once the job is final and all its stored lines were sent.
+ * status messages become `event: status`; a ping goes out every 15 s (and re-reads the job's
+ * status, for jobs ended by something other than log-ingest); `event: close` follows once the
+ * job is final and all its stored lines were sent.
  */
 import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -140,6 +141,13 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
         pingDue = false;
         await write('event: ping\ndata: {}\n\n');
         if (holeSince !== undefined) await catchUp(Date.now() - holeSince >= pingMs);
+        // A job can also end without a report through log-ingest (the reconciler failing a dead
+        // builder, a cancel of a pending job): the database says so, and the viewer is told.
+        const now = await o.status();
+        if (now === null || isFinalJobStatus(now)) {
+          await write(`event: status\ndata: ${JSON.stringify({ status: now })}\n\n`);
+          return await close(now);
+        }
       }
       let final: JobStatus | undefined;
       for (let m = queue.shift(); m; m = queue.shift()) {

@@ -5,6 +5,7 @@
  * the database; pings and status events flow.
  */
 import { expect } from 'chai';
+import { transitionBuildStatus } from '../../../shared/db/builds.ts';
 import { appendLogLines } from '../../../shared/db/logs.ts';
 import { createRelease } from '../../../shared/db/releases.ts';
 import { bearer, lines, post, readSse, seed, startHarness, type Harness, type SseEvent } from './harness.ts';
@@ -127,6 +128,18 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
     const r = await reading;
     expect(seqs(r.events)).to.deep.equal(range(0, 120));
     expect(r.events.at(-1)!.event).to.equal('close');
+  });
+
+  it('a job ended outside log-ingest (reconciler, cancel) closes the stream at the next ping', async () => {
+    const { builds } = await seed(h.pool, 'reaped', [{ status: 'running' }]);
+    const id = builds[0]!.id;
+    await produce(id, 0, 5);
+    const reading = readSse(streamUrl('reaped', id), { stop: (e) => e.event === 'close', timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await transitionBuildStatus(h.pool, id, 'failed'); // no live message, as the reconciler does
+    const { events } = await reading;
+    expect(seqs(events)).to.deep.equal(range(0, 5));
+    expect(events.slice(-2).map((e) => [e.event, JSON.parse(e.data)])).to.deep.equal([['status', { status: 'failed' }], ['close', { status: 'failed' }]]);
   });
 
   it('a viewer going away ends its stream and its live subscription', async () => {
