@@ -4,17 +4,44 @@
  * lines read back in seq order.
  */
 import type { LogLine } from '../logs/protocol.ts';
-import type { Db } from './pool.ts';
+import pg from 'pg';
+import { sqlState, type Db } from './pool.ts';
 import type { JobKind } from './stages.ts';
 
+/** One field in COPY's text format (backslash, tab, newline and carriage return escaped). */
+const copyField = (v: string): string =>
+  /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+
 /**
- * Stores a batch of lines with one INSERT … SELECT FROM unnest(<one array per column>) … ON CONFLICT
- * DO NOTHING; lines already stored are skipped. Resolves to the number of lines newly stored.
- * (Arrays rather than a VALUES row per line: 8 parameters whatever the batch size, so PostgreSQL
- * parses and plans a 500-line batch as cheaply as one line — about 1.5× the rows per second.)
+ * `COPY … FROM STDIN` with its data in one chunk, run through pg's query queue (pg has no COPY
+ * API of its own; this is the protocol exchange pg-copy-streams performs).
  */
-export async function appendLogLines(db: Db, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
-  if (lines.length === 0) return 0;
+class CopyIn extends pg.Query {
+  constructor(text: string, private readonly data: Buffer, callback: (err: Error | undefined, result: pg.QueryResult) => void) {
+    super(text, undefined, callback);
+  }
+  handleCopyInResponse(connection: { sendCopyFromChunk(b: Buffer): void; endCopyFrom(): void }): void {
+    connection.sendCopyFromChunk(this.data);
+    connection.endCopyFrom();
+  }
+}
+
+/** Stores lines with COPY on a pooled connection; rejects (nothing written) if any line exists. */
+async function copyLines(pool: pg.Pool, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
+  const data = Buffer.from(lines.map((l) => `${kind}\t${jobId}\t${l.seq}\t${copyField(l.stage)}\t${l.run}\t${l.time}\t${l.stream}\t${copyField(l.text)}\n`).join(''));
+  const client = await pool.connect();
+  try {
+    const result = await new Promise<pg.QueryResult>((resolve, reject) => {
+      client.query(new CopyIn('COPY log_lines (job_kind, job_id, seq, stage, run, time, stream, text) FROM STDIN', data, (err, r) => (err ? reject(err) : resolve(r))));
+    });
+    return result.rowCount ?? lines.length;
+  } finally {
+    client.release();
+  }
+}
+
+/** Stores lines with one INSERT … SELECT FROM unnest(<one array per column>) ON CONFLICT DO NOTHING. */
+async function insertLines(db: Db, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
   const r = await db.query(
     `INSERT INTO log_lines (job_kind, job_id, seq, stage, run, time, stream, text)
      SELECT $1, $2::INT8, l.seq, l.stage, l.run, l.time, l.stream, l.text
@@ -23,6 +50,26 @@ export async function appendLogLines(db: Db, kind: JobKind, jobId: string, lines
     [kind, jobId, lines.map((l) => l.seq), lines.map((l) => l.stage), lines.map((l) => l.run), lines.map((l) => l.time), lines.map((l) => l.stream), lines.map((l) => l.text)],
   );
   return r.rowCount ?? 0;
+}
+
+/**
+ * Stores a batch of lines; lines already stored are skipped. Resolves to the number of lines
+ * newly stored. Given the pool, a batch goes in with COPY (PostgreSQL's bulk path, ~1.7× the rows
+ * per second of an INSERT); COPY cannot skip duplicates, so a batch that collides with stored
+ * lines (a resend) fails whole and is written again with INSERT … ON CONFLICT DO NOTHING — as is
+ * every batch given a client (which may be inside a transaction a failed COPY would abort).
+ */
+export async function appendLogLines(db: Db, kind: JobKind, jobId: string, lines: LogLine[]): Promise<number> {
+  if (lines.length === 0) return 0;
+  if (db instanceof pg.Pool) {
+    try {
+      return await copyLines(db, kind, jobId, lines);
+    } catch (err) {
+      // Any SQL error (duplicate key, or a database without COPY): the INSERT decides. Others (connection) are real.
+      if (!sqlState(err)) throw err;
+    }
+  }
+  return insertLines(db, kind, jobId, lines);
 }
 
 /** Where to read from. */

@@ -49,6 +49,21 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     expect(again.body).to.deep.equal({ accepted: batches[0]!.length, stored: 0 });
   });
 
+  it('stores any text exactly: tabs, newlines, backslashes, COPY\'s end marker, non-ASCII; NUL becomes U+FFFD', async () => {
+    const { builds } = await seed(h.pool, 'texts', [{ status: 'running' }]);
+    const id = builds[0]!.id;
+    const texts = ['a\tb', 'line\nbreak\r\n', 'back\\slash \\N \\t', '\\.', '', '   ', 'ünïcödé ✓ 🚀', '\u001b[31mred\u001b[0m', 'x'.repeat(64 * 1024), 'nul\u0000byte'];
+    const batch = texts.map((text, seq) => ({ ...lines(seq, 1)[0]!, text, stage: seq === 3 ? 'build/with\ttab' : 'build' }));
+    expect((await post(logsUrl('build', id), { lines: batch }, await bearer('build', id))).body).to.deep.equal({ accepted: texts.length, stored: texts.length });
+    const stored = await readLogLines(h.pool, 'build', id);
+    expect(stored.map((l) => l.text)).to.deep.equal([...texts.slice(0, -1), 'nul\uFFFDbyte']);
+    expect(stored[3]!.stage).to.equal('build/with\ttab');
+    // A batch overlapping stored lines (COPY refuses it whole) is stored through the fallback.
+    const overlap = await post(logsUrl('build', id), { lines: [...batch.slice(8, 10), ...lines(10, 5)] }, await bearer('build', id));
+    expect(overlap.body).to.deep.equal({ accepted: 7, stored: 5 });
+    expect((await readLogLines(h.pool, 'build', id)).map((l) => l.seq)).to.deep.equal([...Array(15).keys()]);
+  });
+
   it('publishes an accepted batch on live logs after storing it', async () => {
     const { builds } = await seed(h.pool, 'live', [{ status: 'running' }]);
     const id = builds[0]!.id;
