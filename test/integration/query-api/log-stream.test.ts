@@ -100,6 +100,18 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
     expect(events.at(-1)!.event).to.equal('close');
   });
 
+  it('a hole that never fills (a lost batch) is skipped after a ping interval, not waited on forever', async () => {
+    const { builds } = await seed(h.pool, 'hole', [{ status: 'running' }]);
+    const id = builds[0]!.id;
+    await produce(id, 0, 5);
+    const reading = readSse(streamUrl('hole', id), { stop: (e) => e.id === '9', timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await produce(id, 6, 10); // seq 5 never arrives; the build keeps running
+    const { events } = await reading;
+    expect(seqs(events)).to.deep.equal([0, 1, 2, 3, 4, 6, 7, 8, 9]);
+    expect(events.filter((e) => e.event === 'close')).to.have.length(0);
+  });
+
   it('pings while idle and forwards status reports (stages) as status events', async () => {
     const { builds } = await seed(h.pool, 'ping', [{ status: 'running' }]);
     const id = builds[0]!.id;
