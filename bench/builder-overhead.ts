@@ -38,9 +38,9 @@ function pipelineDir(root: string, n: number): string {
   return dir;
 }
 
-/** Runs the benchmark; 5 runs each after one warm-up, 10 with `full`. */
+/** Runs the benchmark; 8 interleaved rounds after one warm-up, 15 with `full`. */
 export async function run({ full }: { full: boolean }): Promise<void> {
-  const runs = full ? 10 : 5;
+  const runs = full ? 15 : 8;
   await withCleanup(async (defer) => {
     const root = mkdtempSync(join(tmpdir(), 'bench-builder-'));
     defer(() => rmSync(root, { recursive: true, force: true }));
@@ -57,12 +57,15 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       [`estafette run, 1 stage`, process.execPath, [CLI, 'run', p1], p1],
       [`estafette run, ${STAGES} stages`, process.execPath, [CLI, 'run', p20], p20],
     ];
+    // Interleaved rounds (each case once per round) so a slow moment of the shared machine hits
+    // every case alike instead of skewing one of them.
+    const samples = new Map<string, number[]>(cases.map(([n]) => [n, []]));
+    for (const [, cmd, args, cwd] of cases) await time(cmd, args, cwd); // warm-up
+    for (let i = 0; i < runs; i++) for (const [name, cmd, args, cwd] of cases) samples.get(name)!.push(await time(cmd, args, cwd));
     const medians = new Map<string, number>();
     const rows: Array<Array<string | number>> = [];
-    for (const [name, cmd, args, cwd] of cases) {
-      await time(cmd, args, cwd); // warm-up
-      const xs: number[] = [];
-      for (let i = 0; i < runs; i++) xs.push(await time(cmd, args, cwd));
+    for (const [name] of cases) {
+      const xs = samples.get(name)!;
       medians.set(name, median(xs));
       rows.push([name, ms(median(xs)), ms(Math.min(...xs)), ms(Math.max(...xs))]);
     }
@@ -73,7 +76,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const tbl = table(['what', 'median ms', 'min ms', 'max ms'], rows);
     console.log(tbl);
     console.log(`per stage: ${ms(slope)} ms (slope), ${ms(naive)} ms (naive)`);
-    let body = `${runs} runs each after a warm-up; \`node bin/estafette.js run DIR\` with the host executor, stages \`echo stage-i\`.\n\n${tbl}\n\n`;
+    let body = `${runs} interleaved rounds after a warm-up; \`node bin/estafette.js run DIR\` with the host executor, stages \`echo stage-i\`.\n\n${tbl}\n\n`;
     body += `- Overhead per stage (slope 1 → ${STAGES} stages): **${ms(slope)} ms** (goal < 30 ms): **${slope < 30 ? 'met' : 'missed'}**; of that, starting a shell per stage costs ${ms(shellPerStage)} ms.\n`;
     body += `- Naive ((${STAGES}-stage run − script) / ${STAGES}), which spreads the CLI's start over the stages: ${ms(naive)} ms.\n`;
     body += `- One-off start of \`estafette run\` (1-stage run − one shell): ${ms(one! - base! / STAGES)} ms.\n`;
