@@ -131,7 +131,9 @@ export function StageTreeView({ roots, selected, onSelect }: StageTreeProps) {
             <span class="twisty" aria-hidden="true" />
           )}
           <StatusBadge status={s.status} compact />
-          <span class="stage-name">{s.stage}</span>
+          <span class="stage-name" title={s.stage}>
+            {s.parent && s.stage.startsWith(`${s.parent}/`) ? s.stage.slice(s.parent.length + 1) : s.stage}
+          </span>
           {KIND_LABEL[s.kind] ? <span class="kind">{KIND_LABEL[s.kind]}</span> : null}
           {s.run > 1 ? <span class="kind">run {s.run}</span> : null}
           <span class="stage-duration">{formatDuration(seconds)}</span>
