@@ -85,7 +85,7 @@ export function LogView({ lines, version, live, targetSeq, label }: LogViewProps
         style={{ top: `${i * LINE_HEIGHT}px` }}
         data-seq={line.seq}
       >
-        <a class="ln" href={`#L${line.seq}`} id={`L${line.seq}`} aria-label={`line ${i + 1}`} style={{ width: `${digits + 1}ch` }}>
+        <a class="ln" href={`#L${line.seq}`} id={`L${line.seq}`} aria-label={`line ${i + 1}`} style={{ width: `${digits + 2}ch` }}>
           {i + 1}
         </a>
         <span class="lt" dangerouslySetInnerHTML={{ __html: ansiToHtml(line.text) }} />
