@@ -3,7 +3,9 @@
  * Docker Engine API (dockerode; DOCKER_HOST or the default socket). Per build: one network;
  * the work dir bind-mounted at each stage's workDir; services as containers named per build and
  * reachable under their service name (network alias); labels (pipeline, job, stage) on every
- * container so an operator can find them; no privileged containers. An image that is absent and
+ * container so an operator can find them; containers run as the image's user unless `user` is
+ * configured, and never privileged unless their image is on the `trustedImages` allow-list.
+ * An image that is absent and
  * cannot be pulled fails the stage with a message naming it. `destroy` removes every container
  * and the network of the build, found by label, so nothing leaks after failures or cancels.
  */
@@ -24,6 +26,41 @@ export const DOCKER_LABELS = {
 
 interface DockerService extends ServiceHandle {
   container: Docker.Container;
+}
+
+/** Settings of the docker executor beyond the engine connection. */
+export interface DockerExecutorOptions {
+  /** `user[:group]` every stage/service container runs as; unset → the image's own USER. */
+  user?: string;
+  /**
+   * Images whose containers run privileged (e.g. a docker-in-docker extension). An entry matches
+   * the image exactly or its repository with any tag (`extensions/docker` matches `extensions/docker:dev`).
+   */
+  trustedImages?: string[];
+}
+
+/**
+ * Options from the environment, for `estafette run` and the builder: ESTAFETTE_DOCKER_USER and
+ * ESTAFETTE_DOCKER_TRUSTED_IMAGES (comma-separated).
+ */
+export function dockerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DockerExecutorOptions {
+  const trusted = (env.ESTAFETTE_DOCKER_TRUSTED_IMAGES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return { ...(env.ESTAFETTE_DOCKER_USER ? { user: env.ESTAFETTE_DOCKER_USER } : {}), trustedImages: trusted };
+}
+
+/** The repository part of an image reference (the tag after the last `:` that follows the last `/` dropped). */
+const repositoryOf = (image: string): string => {
+  const at = image.split('@')[0]!;
+  const colon = at.lastIndexOf(':');
+  return colon > at.lastIndexOf('/') ? at.slice(0, colon) : at;
+};
+
+/** Whether an image is on the trusted allow-list (so its containers may run privileged). */
+export function isTrustedImage(image: string, trusted: readonly string[]): boolean {
+  return trusted.some((t) => t === image || (repositoryOf(t) === t && t === repositoryOf(image)));
 }
 
 /** A DNS- and docker-safe slug of a name. */
@@ -71,7 +108,8 @@ function demux(raw: Readable): { stdout: PassThrough; stderr: PassThrough } {
 }
 
 /** Creates a docker executor talking to the engine at DOCKER_HOST (or the default socket). */
-export function createDockerExecutor(docker: Docker = new Docker()): Executor {
+export function createDockerExecutor(docker: Docker = new Docker(), options: DockerExecutorOptions = dockerOptionsFromEnv()): Executor {
+  const trustedImages = options.trustedImages ?? [];
   let build: BuildInfo | undefined;
   let network: string | undefined;
   let counter = 0;
@@ -114,6 +152,8 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
       // Empty commands: the image's own entrypoint runs (how extensions work).
       ...(spec.commands.length > 0 ? { Entrypoint: [spec.shell, '-c', entrypointScript(spec.commands)], Cmd: [] } : {}),
       WorkingDir: spec.workDir,
+      // Empty User keeps the image's USER.
+      ...(options.user ? { User: options.user } : {}),
       Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
       Labels: labels(spec.path),
       AttachStdout: true,
@@ -122,7 +162,7 @@ export function createDockerExecutor(docker: Docker = new Docker()): Executor {
       HostConfig: {
         Binds: [`${build!.workDir}:${spec.workDir}`],
         NetworkMode: network,
-        Privileged: false,
+        Privileged: isTrustedImage(spec.image, trustedImages),
         // An init as PID 1 forwards stop signals and reaps zombies: a shell or server as PID 1
         // would ignore SIGTERM and every stop would wait out the grace period.
         Init: true,

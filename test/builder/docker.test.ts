@@ -2,6 +2,8 @@
  * The shared executor suite against the docker executor, on the engine at DOCKER_HOST (or the
  * default socket), with the locally built `estafette-test/busybox:1` image (FROM scratch +
  * busybox). Skips loudly when no engine answers (see docker-engine.ts for when it fails instead).
+ * Around it all: a count of the containers the engine created for builds (printed at the end)
+ * and a check that the engine holds no more containers or networks afterwards than before.
  */
 import { expect } from 'chai';
 import Docker from 'dockerode';
@@ -10,14 +12,35 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDockerExecutor, DOCKER_LABELS } from '../../builder/executors/docker.ts';
+import { createDockerExecutor, DOCKER_LABELS, type DockerExecutorOptions, isTrustedImage } from '../../builder/executors/docker.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter } from './collecting-reporter.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { describeExecutor } from './executor-suite.ts';
+import { type ContainerCounter, countContainers, type EngineCounts, engineCounts } from '../support/docker.ts';
 
 const IMAGE = TEST_IMAGE;
+
+describe('docker executor on a real engine', function () {
+  const engine = new Docker();
+  let baseline: EngineCounts | undefined;
+  let counter: ContainerCounter | undefined;
+
+  before(async () => {
+    if (await dockerUnavailable(engine)) return; // each suite below skips (or fails) with the reason
+    baseline = await engineCounts(engine);
+    counter = await countContainers(engine);
+  });
+
+  after(async () => {
+    if (!counter || !baseline) return;
+    // Let the last events arrive before reading the counter.
+    await new Promise((r) => setTimeout(r, 300));
+    counter.stop();
+    const now = await engineCounts(engine);
+    console.log(`\n  docker executor: ${counter.created()} containers ran, ${now.labelledContainers} left (${now.labelledNetworks} build networks left)\n`);
+  });
 
 describeExecutor('docker', async (ctx) => {
   const docker = new Docker();
@@ -89,6 +112,87 @@ describe('docker executor specifics', function () {
     expect(outcome.status, reporter.lines.map((l) => l.text).join('\n')).to.equal('succeeded');
   });
 
+  /** Runs a one-build plan on a docker executor with `options`; cancels when `cancelOn` is printed. */
+  const runWith = async (stages: Parameters<typeof planOf>[0], options: DockerExecutorOptions = {}, over: Parameters<typeof configOf>[2] = {}, cancelOn?: string) => {
+    const work = mkdtempSync(join(tmpdir(), 'estafette-docker-'));
+    const config = configOf(planOf(stages), work, over);
+    const reporter = collectingReporter();
+    const cancel = new AbortController();
+    let canceledAt = 0;
+    if (cancelOn)
+      reporter.onLine = (_s, text) => {
+        if (text === cancelOn && !canceledAt) {
+          canceledAt = Date.now();
+          cancel.abort();
+        }
+      };
+    // The real engine, with each container's create request recorded on the way.
+    const created: Docker.ContainerCreateOptions[] = [];
+    const recording = Object.create(docker) as Docker;
+    recording.createContainer = (opts: Docker.ContainerCreateOptions) => {
+      created.push(opts);
+      return docker.createContainer(opts);
+    };
+    const outcome = await runBuild(config, { executor: createDockerExecutor(recording, options), reporter, cancel: cancel.signal });
+    const endedAt = Date.now();
+    rmSync(work, { recursive: true, force: true });
+    return { outcome, reporter, config, created, stopMs: canceledAt ? endedAt - canceledAt : -1 };
+  };
+
+  // CapEff of a privileged root container has every capability bit set; a default one does not.
+  const FULL_CAPS = /^CapEff:\s*0*1?f{9,}$/;
+  const userCases: { name: string; options: DockerExecutorOptions; uid: string; privileged: boolean }[] = [
+    { name: "the image's user (root in the test image), unprivileged", options: {}, uid: '0', privileged: false },
+    { name: 'a configured user', options: { user: '1234:1234' }, uid: '1234', privileged: false },
+    { name: 'privileged when the image is trusted (by repository)', options: { trustedImages: [IMAGE.split(':')[0]!] }, uid: '0', privileged: true },
+    { name: 'unprivileged when another image is trusted', options: { trustedImages: ['extensions/docker'] }, uid: '0', privileged: false },
+  ];
+  for (const c of userCases) {
+    it(`container user and privileges: ${c.name}`, async () => {
+      const r = await runWith([stage('who', ['id -u', 'grep CapEff /proc/self/status'], { image: IMAGE })], c.options);
+      const text = r.reporter.textOf('who');
+      expect(r.created.map((o) => [o.User ?? '', o.HostConfig?.Privileged]), 'create requests').to.deep.equal([[c.options.user ?? '', c.privileged]]);
+      const finals = r.reporter.finals();
+      if (c.privileged && /unable to apply caps|operation not permitted/.test(finals[0]?.message ?? '')) {
+        // An engine that itself runs without every capability (a CI container) cannot start
+        // privileged containers; the request above is what the executor controls.
+        console.warn(`    (engine refuses privileged containers here: ${finals[0]!.message!.slice(0, 80)}…)`);
+        return;
+      }
+      expect(r.outcome.status, text.join('\n') + JSON.stringify(finals)).to.equal('succeeded');
+      expect(text[1], 'uid').to.equal(c.uid);
+      const caps = text.find((l) => l.startsWith('CapEff'))!;
+      expect(FULL_CAPS.test(caps), caps).to.equal(c.privileged);
+    });
+  }
+
+  const trustCases: [string, string[], boolean][] = [
+    ['extensions/docker:dev', ['extensions/docker'], true],
+    ['extensions/docker:dev', ['extensions/docker:dev'], true],
+    ['extensions/docker:dev', ['extensions/docker:stable'], false],
+    ['extensions/docker-evil:dev', ['extensions/docker'], false],
+    ['registry:5000/extensions/docker:1', ['registry:5000/extensions/docker'], true],
+    ['registry:5000/extensions/docker', ['registry'], false],
+    ['extensions/docker:dev', [], false],
+  ];
+  for (const [image, trusted, want] of trustCases) {
+    it(`isTrustedImage(${image}, [${trusted.join(', ')}]) is ${want}`, () => {
+      expect(isTrustedImage(image, trusted)).to.equal(want);
+    });
+  }
+
+  const cancelCases: { name: string; commands: string[]; grace: number; maxMs: number; minMs: number }[] = [
+    { name: 'a stage that stops on SIGTERM ends well before the grace period', commands: ['echo ready', 'sleep 300'], grace: 10, minMs: 0, maxMs: 5_000 },
+    { name: 'a stage that ignores SIGTERM is killed when the grace period ends', commands: ["trap '' TERM", 'echo ready', 'while true; do sleep 0.2; done'], grace: 2, minMs: 1_500, maxMs: 6_000 },
+  ];
+  for (const c of cancelCases) {
+    it(`cancel: ${c.name}`, async () => {
+      const r = await runWith([stage('long', c.commands, { image: IMAGE })], {}, { cancelGraceSeconds: c.grace }, 'ready');
+      expect(r.outcome.status).to.equal('canceled');
+      expect(r.stopMs, 'ms from cancel to build end').to.be.within(c.minMs, c.maxMs);
+    });
+  }
+
   it('estafette run --executor docker runs the pipeline in containers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'estafette-run-docker-'));
     writeFileSync(join(dir, '.estafette.yaml'), `stages:\n  hello:\n    image: ${IMAGE}\n    commands:\n    - echo "hello from $(hostname) in $(pwd)" > out.txt\n    - cat out.txt\n`);
@@ -100,4 +204,18 @@ describe('docker executor specifics', function () {
     expect(r.stdout).to.match(/hello from \S+ in \/estafette-work/);
     expect(r.stdout).to.include('(docker executor)');
   });
+});
+
+describe('docker engine after the docker specs', function () {
+  this.timeout(30_000);
+
+  it('holds no build container or network, and no more containers or networks than before', async function () {
+    if (!baseline || !counter) return skipWithoutDocker(this, 'docker leak check', (await dockerUnavailable(engine)) ?? 'no baseline');
+    expect(counter.created(), 'containers created through the engine').to.be.greaterThan(0);
+    const now = await engineCounts(engine);
+    expect({ containers: now.labelledContainers, networks: now.labelledNetworks }, 'labelled leftovers').to.deep.equal({ containers: 0, networks: 0 });
+    expect(now.containers, 'containers on the engine').to.be.at.most(baseline.containers);
+    expect(now.networks, 'networks on the engine').to.be.at.most(baseline.networks);
+  });
+});
 });
