@@ -155,10 +155,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       for (const d of await bus.deadLetters()) log(deadLetterLine(d));
     });
 
+    const publishWebhook = publishFrom('webhook-ingest');
     const handler = routeFunctions({
       webhookIngest: makeWebhookIngest({
         secrets: config.forgeSecrets,
-        publish: (name, data, id) => publishFrom('webhook-ingest')(name, data, { id }),
+        publish: (name, data, id) => publishWebhook(name, data, { id }),
         seen: (forge, id) => deliverySeen(pool, forge, id),
         remember: async (forge, id) => void (await recordDelivery(pool, forge, id)),
         maxBodyBytes: config.maxWebhookBytes,

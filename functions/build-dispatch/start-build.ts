@@ -11,7 +11,7 @@ import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
-import { createBuild, findBuildsByVersion, getBuild, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
+import { createBuild, findBuildsByVersion, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
 import { replaceTriggers } from '../../shared/db/triggers.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
@@ -152,7 +152,6 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   }
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
-  const maxOnBranch = (await listBuilds(deps.pool, { pipelineId: pipeline.id, branch: req.branch, size: 1 })).items[0]?.buildNumber ?? build.buildNumber;
   const v = req.version ? { ...rendered(build.buildNumber), version: req.version } : rendered(build.buildNumber);
   const plan = compilePlan(manifest, {
     kind: 'build',
@@ -163,7 +162,8 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     revision,
     version: v,
     buildId: build.id,
-    counters: { current: build.buildNumber, max: build.buildNumber, maxCurrentBranch: maxOnBranch },
+    // A new build holds the pipeline's highest number, so also the highest on its branch.
+    counters: { current: build.buildNumber, max: build.buildNumber, maxCurrentBranch: build.buildNumber },
     datetime: build.insertedAt,
     ciServerBaseUrl: deps.settings.baseUrl,
     trigger: req.trigger,
@@ -172,6 +172,6 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   await setBuildPlan(deps.pool, build.id, plan);
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
   deps.log(`build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
-  return (await getBuild(deps.pool, build.id)) ?? build;
+  return build;
 }
 

@@ -11,7 +11,7 @@ import { compilePlan } from '../../shared/manifest/compile.ts';
 import type { RenderedVersion } from '../../shared/manifest/version.ts';
 import { getPipeline } from '../../shared/db/pipelines.ts';
 import { findBuildsByVersion, getBuild, listBuilds } from '../../shared/db/builds.ts';
-import { createRelease, getRelease, setReleasePlan, type Release } from '../../shared/db/releases.ts';
+import { createRelease, setReleasePlan, type Release } from '../../shared/db/releases.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
 import { startJob } from './start-job.ts';
@@ -112,5 +112,5 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   const clone = plan.stages.some((s) => s.builtin === 'git-clone');
   await startJob(deps, { kind: 'release', id: release.id, plan, cloneUrl: pipeline.cloneUrl, clone });
   deps.log(`release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''} started`);
-  return (await getRelease(deps.pool, release.id)) ?? release;
+  return release;
 }

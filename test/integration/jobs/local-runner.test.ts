@@ -12,15 +12,11 @@ import { describeJobRunner } from './runner-contract.ts';
 const standIn = [process.execPath, '-e', "process.on('SIGTERM', () => process.exit(0)); console.log(process.env.BUILDER_CONFIG_PATH); setInterval(() => {}, 1000);"];
 
 describeJobRunner('local', async () => {
-  const pids = new Map<string, number>();
   const runner = new LocalJobRunner({ command: standIn });
   return {
     runner,
     count: async (ref) => ((await runner.state(ref)) === 'running' ? 1 : 0),
-    teardown: async () => {
-      await runner.close();
-      pids.clear();
-    },
+    teardown: () => runner.close(),
   };
 });
 
