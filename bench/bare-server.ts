@@ -4,8 +4,7 @@
  * functions do). It runs as plain JavaScript in its own process, so its figures carry no
  * framework, no TypeScript loader and no I/O behind the response.
  */
-import { spawnNode, type Proc } from './environment.ts';
-import { spawn } from 'node:child_process';
+import { spawnNode, spawnProcess, type Proc } from './environment.ts';
 
 /** Source of the bare server (PORT from the environment; prints one line once listening). */
 export const BARE_SERVER_JS = `
@@ -26,19 +25,5 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 /** Starts the bare server on `port` with plain `node` (or under `--import tsx` with `tsx: true`). */
 export function spawnBare(port: number, opts: { tsx?: boolean; nodeArgs?: string[] } = {}): Proc {
   if (opts.tsx) return spawnNode([...(opts.nodeArgs ?? []), '--input-type=commonjs', '-e', BARE_SERVER_JS], { PORT: String(port) });
-  let out = '';
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '-e', BARE_SERVER_JS], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return {
-    child,
-    output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
-  };
+  return spawnProcess(process.execPath, [...(opts.nodeArgs ?? []), '-e', BARE_SERVER_JS], { PORT: String(port) });
 }

@@ -9,7 +9,7 @@ import { createPool } from '../shared/db/pool.ts';
 import { migrate } from '../shared/db/migrate.ts';
 import { freshDatabase, uniqueName } from '../test/support/services.ts';
 
-export { spawnNode, waitFor, waitForHttp, type Proc } from '../test/support/processes.ts';
+export { spawnNode, spawnProcess, waitFor, waitForHttp, type Proc } from '../test/support/processes.ts';
 export { freePort } from '../cli/start/database.ts';
 
 /** PostgreSQL server the benchmarks create their databases on. */

@@ -5,9 +5,9 @@
  * timeouts, secret masking and cancel. Executor specifics (how to serve HTTP, whether images are
  * real) come from the fixture.
  */
+import { freePort } from '../../cli/start/database.ts';
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBuild, type BuildOutcome } from '../../builder/run-build.ts';
@@ -36,17 +36,8 @@ export interface ExecutorFixture {
   leftovers(jobId: string): Promise<string[]>;
 }
 
-/** A free TCP port on this machine. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on this machine (one definition, shared with the local mode). */
+export { freePort };
 
 /** True while pid is a live process; a zombie waiting for an init that reaps slowly counts as gone. */
 export const alive = (pid: number): boolean => {

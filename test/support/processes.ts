@@ -9,8 +9,13 @@ export interface Proc {
 
 /** Spawns `node --import tsx <args>` with env added to the current one. */
 export function spawnNode(args: string[], env: Record<string, string | undefined>): Proc {
+  return spawnProcess(process.execPath, ['--import', 'tsx', ...args], env);
+}
+
+/** Spawns `cmd args` with env added to the current one, collecting its output; stop = SIGTERM, then SIGKILL. */
+export function spawnProcess(cmd: string, args: string[], env: Record<string, string | undefined>): Proc {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return {
