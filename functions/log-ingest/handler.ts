@@ -123,7 +123,12 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
     if (report.status && row) {
-      row = job.kind === 'build' ? await transitionBuildStatus(deps.pool, job.id, report.status) : await transitionReleaseStatus(deps.pool, job.id, report.status);
+      const transition = (to: JobStatus) => (job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : transitionReleaseStatus(deps.pool, job.id, to));
+      // A builder stopped by SIGTERM without an API cancel (Ctrl-C in local mode, a deleted or
+      // evicted pod) reports `canceled` while its job is still `running`: walk the state
+      // machine's path, running → canceling → canceled.
+      if (report.status === 'canceled' && ('buildStatus' in row ? row.buildStatus : row.releaseStatus) === 'running') await transition('canceling');
+      row = await transition(report.status);
     }
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
     deps.liveLogs.publish(job.kind, job.id, { status: report });

@@ -281,4 +281,38 @@ describe('estafette start keeps its data across a restart (embedded PostgreSQL)'
       r.remove();
     }
   });
+
+  it('Ctrl-C cancels running builds (marked canceled), stops the embedded database and leaves no process', async () => {
+    const env = { DATABASE_URL: undefined, NATS_URL: undefined };
+    let sys = await startLocalSystem({ env });
+    const r = tempRepo('interrupted', 'main', 'keep');
+    try {
+      await pushRepo(sys, r.dir, 'main', r.commit({ '.estafette.yaml': LONG }));
+      const running = await waitFor('the stage to print its pid', async () => {
+        const builds = (await sys.api('/api/pipelines/local/keep/interrupted/builds')).body.items ?? [];
+        const b = builds.find((x: any) => x.buildStatus === 'running');
+        if (!b) return undefined;
+        const logs = (await sys.api(`/api/pipelines/local/keep/interrupted/builds/${b.id}/logs`)).body.items as any[];
+        const line = logs.find((l) => l.text.startsWith('started '));
+        return line ? { id: b.id, pid: Number(line.text.split(' ')[1]) } : undefined;
+      }, 60_000, 100);
+      expect(await sys.stop('SIGINT')).to.equal(0);
+      const gone = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      expect(gone(running.pid), 'the stage process').to.equal(true);
+      expect(() => execFileSync('pgrep', ['-f', `${sys.stateDir}/pg`]), 'the embedded postgres').to.throw();
+      sys = await startLocalSystem({ env, stateDir: sys.stateDir });
+      const b = (await sys.api(`/api/pipelines/local/keep/interrupted/builds/${running.id}`)).body;
+      expect(b.buildStatus).to.equal('canceled');
+    } finally {
+      await sys.stop();
+      r.remove();
+    }
+  });
 });

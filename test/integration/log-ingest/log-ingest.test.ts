@@ -208,6 +208,16 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       expect(live.map((m) => m.status?.status)).to.deep.equal(['running', 'succeeded', 'succeeded']);
     });
 
+    it('a builder stopped without an API cancel reports canceled while running: the build ends canceled via canceling', async () => {
+      const { builds } = await seed(h.pool, 'sigterm', [{ status: 'running' }]);
+      const id = builds[0]!.id;
+      const before = h.published.length;
+      const r = await post(statusUrl('build', id), { status: 'canceled' }, await bearer('build', id));
+      expect(r).to.deep.include({ status: 202 });
+      expect((await getBuild(h.pool, id))!.buildStatus).to.equal('canceled');
+      expect(h.published.slice(before).map((e) => [e.name, (e.data as { status?: string }).status])).to.deep.equal([['build.finished', 'canceled']]);
+    });
+
     it('an illegal transition → 409 and the stage runs of that report are not written', async () => {
       const { builds } = await seed(h.pool, 'illegal', [{ status: 'succeeded' }]);
       const id = builds[0]!.id;
