@@ -18,6 +18,7 @@ import type { Plan, PlanService, PlanStage } from '../shared/plan/types.ts';
 import type { StageStatus } from '../shared/status/status.ts';
 import type { Executor, LineSink, ServiceHandle, StageResult, StageSpec } from './executors/executor.ts';
 import { cloneRepository } from './git-clone.ts';
+import { completeChanges } from './changed-files.ts';
 import { createMasker, type Masker } from './masking.ts';
 import { decryptPlanSecrets, pipelineFullName } from './plan-secrets.ts';
 import type { Reporter } from './reporter.ts';
@@ -113,7 +114,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
   /** true/false, or the error message of an invalid expression. */
   const decide = (when: string, env: Record<string, string>): boolean | string => {
     try {
-      return evaluateWhen(when || "status == 'succeeded'", whenParams(), { ...plan.estafetteEnv, ...env, ESTAFETTE_BUILD_STATUS: status });
+      return evaluateWhen(when || "status == 'succeeded'", whenParams(), { ...plan.estafetteEnv, ...env, ESTAFETTE_BUILD_STATUS: status }, plan.changes);
     } catch (err) {
       return `invalid when '${when}': ${(err as Error).message}`;
     }
@@ -180,6 +181,8 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
         finished(st, 'canceled');
         return 'canceled';
       } else if (result.exitCode === 0) {
+        // changed(…) of the later stages needs the push's files; only the clone can tell them now.
+        if (s.builtin === 'git-clone') plan = { ...plan, changes: await completeChanges(plan.changes, config.workDir, plan.revision, (l) => note(path, run, l), cancel) };
         finished(st, 'succeeded');
         return 'succeeded';
       } else {

@@ -129,7 +129,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const shared = new Runtime(config, log, { pool, jobRunner: runner });
     let parts: RuntimeParts;
     try {
-      parts = { pool, jobRunner: runner, bus: await shared.bus(), liveLogs: await shared.liveLogs() };
+      parts = { pool, jobRunner: runner, bus: await shared.bus(), liveLogs: await shared.liveLogs(), outcomes: await shared.outcomes() };
     } catch (err) {
       throw new Error(`cannot connect to NATS_URL (${safeUrl(config.natsUrl ?? '')}): ${errorMessage(err)}`);
     }

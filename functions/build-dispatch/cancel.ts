@@ -1,14 +1,21 @@
 /**
- * Cancels a build or release: a pending job is marked `canceled` at once; a running one goes to
- * `canceling` and its Job is deleted, so the builder gets SIGTERM and reports `canceled` itself
- * (if the job is already gone, the dispatcher marks it canceled). Final jobs are left alone.
+ * Cancels a build or release: a waiting one (queued, awaiting approval) or a pending one is
+ * marked `canceled` at once (a pending one's Job is deleted); a running one goes to `canceling`
+ * and its Job is deleted, so the builder gets SIGTERM and reports `canceled` itself (if the job
+ * is already gone, the dispatcher marks it canceled). Final jobs are left alone. The reason — who
+ * asked, or why the system did (superseded, rejected, expired) — is stored on the job as its
+ * status reason, for the UI and for forge status reporters. A job that dispatch ends itself gets
+ * its `*.finished` event from here (the same id log-ingest would use), and the queue advances
+ * when a slot or a place in line was freed.
  */
 import type { CancelData } from '../../shared/events/types.ts';
-import { getBuild, transitionBuildStatus } from '../../shared/db/builds.ts';
-import { getRelease, transitionReleaseStatus } from '../../shared/db/releases.ts';
+import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
 import type { DispatchDeps } from './deps.ts';
+import { advanceBuilds, advanceReleases } from './scheduling/admission.ts';
 
 /** Cancels the build or release named by the event. */
 export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e: CancelData): Promise<void> {
@@ -17,26 +24,47 @@ export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e
     deps.log.info(`cancel of ${kind} ${e.id} ignored: no such ${kind}`);
     return;
   }
+  await cancelRun(deps, job, e.requestedBy ? `canceled by ${e.requestedBy}` : 'canceled');
+}
+
+/**
+ * Cancels `job` with `reason` (see the module comment); returns the status it was in. Safe to
+ * repeat and to race with the builder's own final report, which then wins.
+ */
+export async function cancelRun(deps: DispatchDeps, job: Build | Release, reason: string): Promise<JobStatus> {
+  const kind = 'buildStatus' in job ? 'build' : 'release';
   const status: JobStatus = 'buildStatus' in job ? job.buildStatus : job.releaseStatus;
-  const ref = { kind, id: job.id, repoOwner: job.repoOwner, repoName: job.repoName };
-  const transition = (to: JobStatus) => (kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : transitionReleaseStatus(deps.pool, job.id, to));
+  const ref = { kind, id: job.id, repoOwner: job.repoOwner, repoName: job.repoName } as const;
+  const transition = (to: JobStatus) =>
+    kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to, { reason }) : transitionReleaseStatus(deps.pool, job.id, to, { reason });
+  const ended = async (row: Build | Release) => {
+    const e = jobStatusEvent(row, 'canceled');
+    if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+  };
   try {
-    if (status === 'pending') {
-      await transition('canceled');
-      await deps.runner.cancel(ref);
+    if (status === 'queued' || status === 'awaiting-approval' || status === 'pending') {
+      const row = await transition('canceled');
+      if (status === 'pending') await deps.runner.cancel(ref);
+      await ended(row);
+      await (kind === 'build' ? advanceBuilds(deps) : advanceReleases(deps));
     } else if (status === 'running' || status === 'canceling') {
       if (status === 'running') await transition('canceling');
       await deps.runner.cancel(ref);
       // The builder reports `canceled`; if no builder is left to do so, say it here.
-      if ((await deps.runner.state(ref)) !== 'running') await transition('canceled').catch(ignoreIllegal);
+      if ((await deps.runner.state(ref)) !== 'running') {
+        const row = await transition('canceled').catch(ignoreIllegal);
+        if (row) await ended(row);
+      }
     }
   } catch (err) {
     // A racing report (e.g. the build just finished) wins; cancel is then a no-op.
     ignoreIllegal(err);
   }
-  deps.log.info(`cancel of ${kind} ${job.id} (was ${status}) requested${e.requestedBy ? ` by ${e.requestedBy}` : ''}`);
+  deps.log.info({ [`${kind}Id`]: job.id }, `cancel of ${kind} ${job.id} (was ${status}): ${reason}`);
+  return status;
 }
 
-function ignoreIllegal(err: unknown): void {
+function ignoreIllegal(err: unknown): undefined {
   if (!(err instanceof IllegalTransitionError)) throw err;
+  return undefined;
 }

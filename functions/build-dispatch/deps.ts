@@ -8,6 +8,7 @@ import type { JobRunner } from '../../shared/jobs/runner.ts';
 import type { ScmProvider } from '../../shared/scm/provider.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
@@ -21,6 +22,10 @@ export interface DispatchSettings {
   executor: ExecutorName;
   /** Trigger chains longer than this are refused. */
   maxChainDepth: number;
+  /** ESTAFETTE_MAX_RUNNING_BUILDS: most builds running at once on the server (0 = no limit). */
+  maxRunningBuilds?: number;
+  /** An admitted job without a Job after this long gets its Job started again (default 60 000 ms). */
+  admittedStartGraceMs?: number;
 }
 
 export interface DispatchDeps {
@@ -32,6 +37,10 @@ export interface DispatchDeps {
   settings: DispatchSettings;
   /** Structured log lines (ids as fields). */
   log: Logger;
+  /** Tells a waiting webhook what became of its push (absent: nobody listens). */
+  outcomes?: Pick<DispatchOutcomes, 'publish'>;
+  /** The clock (approval deadlines, orphan checks); tests pin it. */
+  now?: () => Date;
 }
 
 /** A validated event as the handler receives it. */

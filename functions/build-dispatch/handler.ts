@@ -3,7 +3,8 @@
  * - git.push, build.requested → dispatchBuild (and git triggers of other pipelines)
  * - release.requested → dispatchRelease
  * - build.cancel, release.cancel → cancelJob
- * - build.started/finished, release.finished → pipeline/release triggers
+ * - build.started/finished, release.finished → pipeline/release triggers (and a finished job frees a slot)
+ * - queue.advance (cron-relay's tick, an approval) → admission, approval expiry, lost starts
  * - pipeline.renamed / pipeline.archived → pipeline row updates
  * Every path is idempotent per event id, so at-least-once delivery never doubles a build.
  * A thrown error means "redeliver later" (the bus retries, then dead-letters).
@@ -14,6 +15,8 @@ import { dispatchBuild, fromPush, fromRequest } from './start-build.ts';
 import { dispatchRelease } from './start-release.ts';
 import { cancelJob } from './cancel.ts';
 import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from './fire-triggers.ts';
+import { advanceBuilds, advanceReleases, restartOrphans } from './scheduling/admission.ts';
+import { expireApprovals } from './scheduling/expiry.ts';
 
 export type DispatchHandler = (event: DispatchEvent) => Promise<void>;
 
@@ -45,9 +48,20 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
       case 'build.started':
         return firePipelineTriggers(deps, event.id, 'started', event.data);
       case 'build.finished':
+        await advanceBuilds(deps);
         return firePipelineTriggers(deps, event.id, 'finished', event.data);
       case 'release.finished':
+        await advanceReleases(deps);
         return fireReleaseTriggers(deps, event.id, event.data);
+      case 'queue.advance': {
+        const expired = await expireApprovals(deps);
+        const restarted = await restartOrphans(deps);
+        const admitted = [...(await advanceBuilds(deps)), ...(await advanceReleases(deps))];
+        if (expired.length || restarted.length || admitted.length) {
+          deps.log.info({ reason: event.data.reason, expired, restarted, admitted }, `queue advanced (${event.data.reason})`);
+        }
+        return;
+      }
       case 'pipeline.archived': {
         const p = await setPipelineArchived(deps.pool, event.data, event.data.archived);
         deps.log.info(p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);

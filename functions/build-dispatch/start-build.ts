@@ -11,13 +11,17 @@ import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
-import { createBuild, findBuildsByVersion, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
+import { createBuild, findBuildsByVersion, getBuild, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
 import { replaceTriggers } from '../../shared/db/triggers.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
 import { releaseTargets, triggerRows } from './manifest-facts.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { buildLimit, pathFilterSkip } from '../../shared/manifest/scheduling.ts';
+import { advanceBuilds } from './scheduling/admission.ts';
+import { cancelSupersededBuilds } from './scheduling/supersede.ts';
+import { pushChanges } from './scheduling/changed-files.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -34,6 +38,8 @@ export interface BuildRequest {
   chainDepth: number;
   /** Rebuild of this version (its revision is reused). */
   version?: string;
+  /** Set for a push: the branch head before it and the files it changed (when the forge listed them). */
+  push?: { before?: string; changedFiles?: string[] };
 }
 
 /** A git.push as a build request. */
@@ -49,6 +55,7 @@ export const fromPush = (id: string, e: GitPushData): BuildRequest => ({
   commits: e.commits,
   trigger: { event: 'git', fields: { EVENT: 'push', REPOSITORY: `${e.repoSource}/${e.repoOwner}/${e.repoName}`, BRANCH: e.branch, REVISION: e.revision } },
   chainDepth: 0,
+  push: { ...(e.before ? { before: e.before } : {}), ...(e.changedFiles ? { changedFiles: e.changedFiles } : {}) },
 });
 
 /** A build.requested as a build request. */
@@ -81,37 +88,30 @@ async function resolveRevision(deps: DispatchDeps, req: BuildRequest, pipeline: 
 /** Dispatches one build request; returns the build (undefined when nothing was built, with the reason logged). */
 export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Promise<Build | undefined> {
   const name = full(req);
-  if (req.chainDepth > deps.settings.maxChainDepth) {
-    deps.log.info(`build of ${name}@${req.branch} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
+  // Why nothing is built: logged, and told to a webhook waiting for this push.
+  const skip = (reason: string): undefined => {
+    deps.log.info({ pipeline: name }, reason);
+    deps.outcomes?.publish({ eventId: req.eventId, outcome: 'skipped', reason });
     return undefined;
+  };
+  if (req.chainDepth > deps.settings.maxChainDepth) {
+    return skip(`build of ${name}@${req.branch} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
   }
   const existing = await getPipeline(deps.pool, req);
-  if (existing?.archived) {
-    deps.log.info(`build of ${name} skipped: the pipeline is archived`);
-    return undefined;
-  }
+  if (existing?.archived) return skip(`build of ${name} skipped: the pipeline is archived`);
   const cloneUrl = req.cloneUrl || existing?.cloneUrl;
-  if (!cloneUrl) {
-    deps.log.info(`build of ${name} skipped: no clone URL known (the pipeline has never been pushed)`);
-    return undefined;
-  }
+  if (!cloneUrl) return skip(`build of ${name} skipped: no clone URL known (the pipeline has never been pushed)`);
   const revision = await resolveRevision(deps, req, existing);
-  if (!revision) {
-    deps.log.info(`build of ${name}@${req.branch} skipped: no revision given and none known for the branch`);
-    return undefined;
-  }
-  const text = await deps.scm.getManifest({ ...req, cloneUrl, forge: (req.forge || existing?.forge || undefined) as never }, revision);
-  if (text === undefined) {
-    deps.log.info(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
-    return undefined;
-  }
+  if (!revision) return skip(`build of ${name}@${req.branch} skipped: no revision given and none known for the branch`);
+  const location = { ...req, cloneUrl, forge: (req.forge || existing?.forge || undefined) as never };
+  const text = await deps.scm.getManifest(location, revision);
+  if (text === undefined) return skip(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
   const loaded = loadManifest(text);
   const manifest = loaded.manifest;
   const valid = manifest !== undefined && loaded.errors.length === 0;
   if (valid && manifest.archived) {
     await upsertPipeline(deps.pool, { ...req, archived: true, manifest: text, cloneUrl, forge: req.forge });
-    deps.log.info(`build of ${name} skipped: the manifest says archived`);
-    return undefined;
+    return skip(`build of ${name} skipped: the manifest says archived`);
   }
   const pipeline = await upsertPipeline(deps.pool, {
     repoSource: req.repoSource,
@@ -123,6 +123,14 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   });
   if (valid) await replaceTriggers(deps.pool, pipeline.id, triggerRows(manifest));
 
+  const changes = req.push ? await pushChanges(deps, location, req.push, revision) : undefined;
+  const filtered = valid ? pathFilterSkip(manifest, changes?.files) : undefined;
+  if (filtered) return skip(`push of ${name}@${req.branch} (${revision.slice(0, 8)}) builds nothing: ${filtered}`);
+  const limits = valid ? buildLimit(manifest) : undefined;
+  const maxRunning = deps.settings.maxRunningBuilds ?? 0;
+  // Through the queue when a limit applies; otherwise straight to pending, as before scheduling existed.
+  const queue = limits || maxRunning > 0 ? { ...(limits ? { limit: limits.limit } : {}), perBranch: limits?.perBranch ?? false, global: maxRunning > 0 } : undefined;
+
   const rendered = (n: number) => renderVersion(valid ? manifest.version : undefined, { branch: req.branch, revision, counter: n });
   const { build, created } = await createBuild(deps.pool, {
     pipelineId: pipeline.id,
@@ -132,7 +140,8 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     branch: req.branch,
     revision,
     version: (n) => req.version ?? rendered(n).version,
-    status: valid ? 'pending' : 'failed',
+    status: !valid ? 'failed' : queue ? 'queued' : 'pending',
+    ...(valid && queue ? { queue } : {}),
     labels: valid ? manifest.labels : {},
     releaseTargets: valid ? releaseTargets(manifest) : [],
     manifest: text,
@@ -148,9 +157,11 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
       await writeSystemStep(deps.pool, 'build', build.id, 'validate-manifest', ['The manifest is invalid:', ...lines]);
       deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} of ${name} failed: invalid manifest (${lines.length} error(s))`);
     }
+    deps.outcomes?.publish({ eventId: req.eventId, outcome: 'build', buildId: build.id, buildNumber: build.buildNumber, buildStatus: build.buildStatus, reason: 'invalid manifest' });
     return build;
   }
-  if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
+  // A redelivery re-runs what may not have happened: a queued build's plan and admission, a pending build's start.
+  if (!created && build.buildStatus !== 'pending' && build.buildStatus !== 'queued') return build;
 
   const v = req.version ? { ...rendered(build.buildNumber), version: req.version } : rendered(build.buildNumber);
   const plan = compilePlan(manifest, {
@@ -168,10 +179,28 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     ciServerBaseUrl: deps.settings.baseUrl,
     trigger: req.trigger,
     namedTriggers: await namedTriggerFields(deps, manifest, req),
+    ...(changes ? { changes } : {}),
   });
   await setBuildPlan(deps.pool, build.id, plan);
+  const superseded = req.push ? await cancelSupersededBuilds(deps, manifest, build) : [];
+  if (build.buildStatus === 'queued') {
+    await advanceBuilds(deps);
+    const now = (await getBuild(deps.pool, build.id)) ?? build;
+    const where = now.buildStatus === 'queued' ? `queued at position ${now.queuePosition}` : now.buildStatus === 'canceled' ? `canceled: ${now.statusReason}` : 'started';
+    deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} ${where}`);
+    deps.outcomes?.publish({ eventId: req.eventId, outcome: 'build', buildId: build.id, buildNumber: build.buildNumber, buildStatus: now.buildStatus, ...(now.statusReason ? { reason: now.statusReason } : {}) });
+    return now;
+  }
+  if (superseded.some((b) => b.id === build.id)) {
+    // A newer push of the branch was dispatched first: this build never starts.
+    const now = (await getBuild(deps.pool, build.id)) ?? build;
+    deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}) of ${name}@${req.branch} not started: ${now.statusReason}`);
+    deps.outcomes?.publish({ eventId: req.eventId, outcome: 'build', buildId: build.id, buildNumber: build.buildNumber, buildStatus: now.buildStatus, reason: now.statusReason });
+    return now;
+  }
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
   deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
+  deps.outcomes?.publish({ eventId: req.eventId, outcome: 'build', buildId: build.id, buildNumber: build.buildNumber, buildStatus: 'pending' });
   return build;
 }
 

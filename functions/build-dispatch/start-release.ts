@@ -4,6 +4,11 @@
  * applied, git-clone only with `clone: true`) as a Job, exactly like a build. A request that does
  * not qualify is recorded as a failed release with the reason in its log, so a trigger or cron
  * that asked for it leaves a visible trace (query-api refuses such requests before publishing).
+ *
+ * Releases of one target never overlap: each is queued and admitted when fewer than the target's
+ * `concurrency` (default 1) releases of it (per action) are active (scheduling/admission.ts). A
+ * target with `approval` holds its releases as `awaiting-approval` first — manual and triggered
+ * ones alike — until query-api records enough approvals; `ifBusy: refuse` cancels instead of queueing.
  */
 import type { ReleaseRequestedData } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
@@ -11,10 +16,12 @@ import { compilePlan } from '../../shared/manifest/compile.ts';
 import type { RenderedVersion } from '../../shared/manifest/version.ts';
 import { getPipeline } from '../../shared/db/pipelines.ts';
 import { findBuildsByVersion, getBuild, listBuilds } from '../../shared/db/builds.ts';
-import { createRelease, setReleasePlan, type Release } from '../../shared/db/releases.ts';
+import { countActiveReleases, createRelease, getRelease, setReleasePlan, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { releaseSchedule } from '../../shared/manifest/scheduling.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
+import { advanceReleases, startStoredJob } from './scheduling/admission.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
-import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
 
 /** `1.2.3-feature-x` → its parts (Estafette's ESTAFETTE_BUILD_VERSION_* of the released build). */
@@ -66,6 +73,9 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
             ? `release target '${req.name}' has no actions`
             : undefined;
 
+  const schedule = !refusal && loaded?.manifest ? releaseSchedule(loaded.manifest, req.name) : undefined;
+  const now = deps.now?.() ?? new Date();
+  const deadline = schedule?.approval?.expiresAfterSeconds ? new Date(now.getTime() + schedule.approval.expiresAfterSeconds * 1000) : undefined;
   const { release, created } = await createRelease(deps.pool, {
     pipelineId: pipeline.id,
     repoSource: req.repoSource,
@@ -74,7 +84,11 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     name: req.name,
     action: req.action ?? '',
     version,
-    status: refusal ? 'failed' : 'pending',
+    status: refusal ? 'failed' : schedule?.approval ? 'awaiting-approval' : 'queued',
+    ...(schedule ? { queueLimit: schedule.limit } : {}),
+    ...(schedule?.approval ? { approval: schedule.approval } : {}),
+    ...(deadline ? { approvalDeadline: deadline } : {}),
+    ...(refusal ? { statusReason: refusal } : {}),
     triggeredBy: req.requestedBy ?? req.trigger.event,
     trigger: req.trigger,
     buildId: build?.id ?? null,
@@ -86,7 +100,8 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     deps.log.info({ releaseId: release.id, pipeline: name }, `release ${release.id} of ${name} to ${req.name} refused: ${refusal}`);
     return release;
   }
-  if (!created && release.releaseStatus !== 'pending') return release;
+  // A redelivery re-runs what may not have happened: the plan, admission, a pending release's start.
+  if (!created && !['pending', 'queued', 'awaiting-approval'].includes(release.releaseStatus)) return release;
 
   const manifest = loaded!.manifest!;
   const plan = compilePlan(manifest, {
@@ -109,8 +124,28 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     namedTriggers: await namedTriggerFields(deps, manifest, req),
   });
   await setReleasePlan(deps.pool, release.id, plan);
-  const clone = plan.stages.some((s) => s.builtin === 'git-clone');
-  await startJob(deps, { kind: 'release', id: release.id, plan, cloneUrl: pipeline.cloneUrl, clone });
-  deps.log.info({ releaseId: release.id, pipeline: name }, `release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''} started`);
-  return release;
+  const what = `release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''}`;
+  if (release.releaseStatus === 'awaiting-approval') {
+    deps.log.info({ releaseId: release.id, pipeline: name }, `${what} awaits approval (${schedule?.approval?.required ?? 1} needed)`);
+    return release;
+  }
+  if (created && release.releaseStatus === 'queued' && req.ifBusy === 'refuse') {
+    const busy = await countActiveReleases(deps.pool, { pipelineId: pipeline.id, name: req.name, action: req.action ?? '' });
+    if (busy >= (schedule?.limit ?? 1)) {
+      const canceled = await transitionReleaseStatus(deps.pool, release.id, 'canceled', { reason: `target ${req.name} is busy (${busy} release(s) running) and the request said not to queue` });
+      const e = jobStatusEvent(canceled, 'canceled');
+      if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+      deps.log.info({ releaseId: release.id, pipeline: name }, `${what} refused: ${canceled.statusReason}`);
+      return canceled;
+    }
+  }
+  if (release.releaseStatus === 'pending') {
+    // Admitted before a crash or a failed start: start it (the runner's start is idempotent).
+    await startStoredJob(deps, 'release', release.id);
+    return release;
+  }
+  await advanceReleases(deps);
+  const after = (await getRelease(deps.pool, release.id)) ?? release;
+  deps.log.info({ releaseId: release.id, pipeline: name }, `${what} ${after.releaseStatus === 'queued' ? `queued at position ${after.queuePosition} behind a release of the same target` : after.releaseStatus === 'pending' ? 'started' : after.releaseStatus}`);
+  return after;
 }

@@ -11,6 +11,12 @@ import { allReady } from '../../shared/http/health.ts';
 import { scmRouter } from '../../shared/scm/select.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
 import { makeHandler } from './handler.ts';
+import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
+
+/** Outcome publishing that connects on first use (a push nobody waits for costs one publish). */
+function lazyOutcomes(get: () => Promise<Pick<DispatchOutcomes, 'publish'>>): Pick<DispatchOutcomes, 'publish'> {
+  return { publish: (o) => void get().then((x) => x.publish(o), () => undefined) };
+}
 
 /** CloudEvent source of the events build-dispatch emits. */
 export const SOURCE = '/estafette/build-dispatch';
@@ -30,8 +36,11 @@ export const wire: Wire = (runtime) => {
       baseUrl: config.baseUrl,
       executor: config.executor,
       maxChainDepth: config.maxChainDepth,
+      maxRunningBuilds: config.maxRunningBuilds,
+      admittedStartGraceMs: config.admittedStartGraceSeconds * 1000,
     },
     log: runtime.log,
+    outcomes: lazyOutcomes(() => runtime.outcomes()),
   });
   return {
     name: 'build-dispatch',

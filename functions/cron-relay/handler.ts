@@ -4,7 +4,9 @@
  * CATCH_UP_MINUTES back) to the tick's minute it fires the cron triggers due then (fire-cron.ts)
  * and marks the minute processed; so duplicated or concurrent ticks fire nothing twice and a
  * minute whose tick was missed is caught up once by the next tick. Then housekeeping ends
- * builds and releases whose Job died (housekeeping.ts).
+ * builds and releases whose Job died (housekeeping.ts), and a `queue.advance` (one per minute,
+ * its id derived from the minute) is the backstop of scheduling: build-dispatch admits what a
+ * lost event left waiting and expires approvals — scheduling never waits on a timer of its own.
  */
 import { minuteOf, pruneCronFirings } from '../../shared/db/triggers.ts';
 import type { CronRelayDeps } from './deps.ts';
@@ -12,6 +14,7 @@ import { fireCronMinute } from './fire-cron.ts';
 import { reconcileJobs } from './housekeeping.ts';
 import { lastProcessedMinute, markMinuteProcessed } from './minutes.ts';
 import { isTick, parseTick, type TickEvent } from './tick.ts';
+import { derivedEventId } from '../build-dispatch/fire-triggers.ts';
 
 /** How many minutes before the tick's a missed minute is still caught up. */
 export const CATCH_UP_MINUTES = 5;
@@ -53,5 +56,7 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
       // (already fired) cron minute and retry the same unreachable API server.
       deps.log.warn({ error: (err as Error).message }, 'housekeeping failed; it runs again on the next tick');
     }
+    // After housekeeping, so slots it freed are handed out in the same minute.
+    await deps.publish('queue.advance', { reason: 'tick' }, { id: derivedEventId('queue.advance', minuteOf(now).toISOString()) });
   };
 }

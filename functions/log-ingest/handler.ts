@@ -6,7 +6,6 @@
  * on live logs for SSE viewers, and a job going running / final emits `*.started` / `*.finished`
  * with an id derived from (job, status) so a resent report cannot start anything twice.
  */
-import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
@@ -21,7 +20,8 @@ import { HttpError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import type { StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
-import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
+import type { JobStatus } from '../../shared/status/status.ts';
+import { jobStatusEvent, jobStatusEventId } from '../../shared/events/job-status-events.ts';
 import { parseBody, parseLogBatch, parseStatusReport } from './validate.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
@@ -40,10 +40,7 @@ const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status)\/?
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
 
 /** Deterministic event id for a job reaching a status (the bus drops a republished duplicate). */
-export function statusEventId(job: JobClaim, status: JobStatus): string {
-  const h = createHash('sha256').update(`${job.kind}\0${job.id}\0${status}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
+export const statusEventId = (job: JobClaim, status: JobStatus): string => jobStatusEventId(job, status);
 
 /** Verified tokens (a builder sends the same one with every batch) until they expire; bounded by clearing. */
 type TokenCache = Map<string, { claim: JobClaim; expiresAt: number }>;
@@ -98,25 +95,9 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     return json(202, { accepted: lines.length, stored });
   }
 
-  async function emit(job: JobClaim, row: Build | Release, status: JobStatus): Promise<void> {
-    const id = statusEventId(job, status);
-    const final = isFinalJobStatus(status);
-    if (status !== 'running' && !final) return;
-    if ('buildVersion' in row) {
-      const data = {
-        repoSource: row.repoSource, repoOwner: row.repoOwner, repoName: row.repoName,
-        buildId: row.id, branch: row.repoBranch, revision: row.repoRevision, version: row.buildVersion, chainDepth: row.chainDepth,
-      };
-      if (final) await deps.publish('build.finished', { ...data, status }, { id, subject: row.id });
-      else await deps.publish('build.started', data, { id, subject: row.id });
-    } else {
-      const data = {
-        repoSource: row.repoSource, repoOwner: row.repoOwner, repoName: row.repoName,
-        releaseId: row.id, name: row.name, ...(row.action ? { action: row.action } : {}), version: row.releaseVersion, chainDepth: row.chainDepth,
-      };
-      if (final) await deps.publish('release.finished', { ...data, status }, { id, subject: row.id });
-      else await deps.publish('release.started', data, { id, subject: row.id });
-    }
+  async function emit(row: Build | Release, status: JobStatus): Promise<void> {
+    const e = jobStatusEvent(row, status);
+    if (e) await deps.publish(e.name, e.data as never, { id: e.id, subject: row.id });
   }
 
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
@@ -134,7 +115,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     }
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
     deps.liveLogs.publish(job.kind, job.id, { status: report });
-    if (report.status && row) await emit(job, row, report.status);
+    if (report.status && row) await emit(row, report.status);
     const current = row ? ('buildStatus' in row ? row.buildStatus : row.releaseStatus) : report.status;
     return json(202, { status: current ?? null });
   }

@@ -40,6 +40,8 @@ import * as p from './params.ts';
 import { Router, type Route, type RouteContext } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
 import { serveStatic } from './static-files.ts';
+import { approvalRoutes } from './approval-routes.ts';
+import { refuseWhenBusy } from './release-busy.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
 /** What the handler needs; no transport of its own. */
@@ -175,12 +177,15 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       throw new ValidationError(`release target '${name}' has no action '${action}'${actions.length ? ` (it has ${actions.join(', ')})` : ''}`);
     }
     if (action === undefined && actions.length) throw new ValidationError(`release target '${name}' needs an action: one of ${actions.join(', ')}`);
+    const ifBusy = p.optionalField(body, 'ifBusy', 10);
+    if (ifBusy !== undefined && ifBusy !== 'queue' && ifBusy !== 'refuse') throw new ValidationError("ifBusy must be 'queue' (default) or 'refuse'");
+    if (ifBusy === 'refuse') await refuseWhenBusy(pool, { pipelineId: pl.id, name, action: action ?? '', buildId: build.id });
     const eventId = randomUUID();
     await deps.publish(
       'release.requested',
       {
         repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName, name, ...(action ? { action } : {}), version,
-        trigger: { event: 'manual', fields: {} }, requestedBy: actor(c.principal), chainDepth: 0,
+        trigger: { event: 'manual', fields: {} }, requestedBy: actor(c.principal), chainDepth: 0, ...(ifBusy ? { ifBusy } : {}),
       },
       { id: eventId, subject: pl.id },
     );
@@ -252,6 +257,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     { method: 'GET', path: `${PL}/releases/:id/stages`, role: 'viewer', handle: stages('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs`, role: 'viewer', handle: logs('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs.stream`, role: 'viewer', handle: stream('release') },
+    ...approvalRoutes(PL, { pool, publish: deps.publish, auth: deps.auth, releaseOf }),
     {
       method: 'GET', path: `${PL}/stats/buildsdurations`, role: 'viewer',
       handle: async (c) => json(200, { items: await buildDurations(pool, (await pipelineOf(c)).id, p.intParam(c.req.query, 'last', 50, 1, 1000)!) }),
@@ -293,7 +299,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     const principal = await authenticate(req, deps.auth);
     const { route, params } = matched;
     if (route.role) {
-      const mutating = route.role !== 'viewer' && MUTATING.has(req.method);
+      const mutating = (route.mutating ?? route.role !== 'viewer') && MUTATING.has(req.method);
       authorize(principal, req, route.role, mutating);
       // Without sign-in there is no cookie to ride on, but a cross-site form could still POST to a
       // local server: a JSON content type forces a CORS preflight, which this API never grants.

@@ -4,7 +4,7 @@
  */
 import { ValidationError } from '../../shared/errors/http-error.ts';
 import { MAX_PAGE_SIZE } from '../../shared/db/page.ts';
-import { isJobStatus, type JobStatus } from '../../shared/status/status.ts';
+import { isJobStatus, JOB_STATUSES, type JobStatus } from '../../shared/status/status.ts';
 
 /** `filter[since]` values and their length in ms (`eternity` = no bound). */
 export const SINCE = { '1h': 3600e3, '1d': 86400e3, '1w': 7 * 86400e3, '1m': 30 * 86400e3, '1y': 365 * 86400e3, eternity: Infinity } as const;
@@ -30,7 +30,7 @@ export function paging(q: URLSearchParams): { page: number; size: number } {
 /** `filter[status]`: job statuses. */
 export function statuses(q: URLSearchParams): JobStatus[] | undefined {
   const v = values(q, 'filter[status]');
-  for (const s of v) if (!isJobStatus(s)) throw new ValidationError(`filter[status] '${s.slice(0, 40)}' is not one of pending, running, succeeded, failed, canceling, canceled`);
+  for (const s of v) if (!isJobStatus(s)) throw new ValidationError(`filter[status] '${s.slice(0, 40)}' is not one of ${JOB_STATUSES.join(', ')}`);
   return v.length ? (v as JobStatus[]) : undefined;
 }
 

@@ -18,6 +18,8 @@ export interface Route<P> {
   method: string;
   path: string;
   role: Role | null;
+  /** A POST/PUT/PATCH/DELETE that changes something even though a viewer may call it (CSRF and JSON checks apply); default: role above viewer. */
+  mutating?: boolean;
   handle(ctx: RouteContext<P>): Promise<HttpResponse> | HttpResponse;
 }
 

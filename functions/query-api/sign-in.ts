@@ -78,7 +78,7 @@ export async function handle(auth: AuthSettings, name: string, req: HttpRequest,
   }
   const token = await exchangeCode(p, code, redirectUri(a, p.name), fetchFn);
   const user = await fetchUser(p, token, fetchFn);
-  const session = await signSession(a.jwtKey, { kind: 'user', email: user.email, name: user.name, role: roleFor(a.roles, user.email, user.groups), provider: p.name });
+  const session = await signSession(a.jwtKey, { kind: 'user', email: user.email, name: user.name, role: roleFor(a.roles, user.email, user.groups), provider: p.name, groups: user.groups });
   const secure = a.secureCookies ?? true;
   return redirect(returnURL, [cookie(SESSION_COOKIE, session, SESSION_TTL_SECONDS, secure), cookie(LOGIN_STATE_COOKIE, '', 0, secure)]);
 }

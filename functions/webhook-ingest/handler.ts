@@ -5,6 +5,9 @@
  * derived from (forge, delivery id, index) and published as JetStream's `Nats-Msg-Id`, so a quick
  * redelivery is dropped by the stream's duplicate window (the answer then says `duplicate`) and a
  * late one by build-dispatch's per-event idempotency: a delivery never builds twice.
+ * `?wait=<seconds>` (up to ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS) makes the answer wait for what
+ * build-dispatch made of each push — the build, or why nothing was built (e.g. a path filter) —
+ * heard over core NATS (shared/bus/dispatch-outcomes.ts); still no database on this path.
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -18,6 +21,7 @@ import { gitlab } from './forges/gitlab.ts';
 import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 
 export const ADAPTERS: Record<Forge, ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
@@ -28,6 +32,10 @@ export interface WebhookDeps {
   maxBodyBytes: number;
   /** Structured log lines (ids as fields). */
   log: Logger;
+  /** Where dispatch outcomes are heard, for `?wait=` (absent: waiting is not offered). */
+  outcomes?: () => Promise<Pick<DispatchOutcomes, 'listen'>>;
+  /** Longest `?wait=` accepted, in seconds (default 10). */
+  maxWaitSeconds?: number;
 }
 
 const ROUTE = /^\/api\/integrations\/([a-z]+)\/(events|status)\/?$/;
@@ -63,9 +71,32 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
       return json(202, { ignored: true, reason: parsed.reason });
     }
     const ids = parsed.events.map((_, i) => deliveryEventId(adapter.forge, parsed.deliveryId, i));
+    const waitMs = waitOf(req);
+    // Listen before publishing: dispatch may answer before publish returns.
+    const pushIds = ids.filter((_, i) => parsed.events[i]!.name === 'git.push');
+    const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
-    return json(202, { eventId: ids[0], eventIds: ids, ...(duplicates > 0 && duplicates === ids.length ? { duplicate: true } : {}) });
+    const duplicate = duplicates > 0 && duplicates === ids.length;
+    // A duplicate was dropped by the bus: dispatch will not answer for it again.
+    const outcomes = listening && !duplicate ? await listening.result : undefined;
+    for (const o of outcomes ?? []) if (o.outcome === 'skipped') deps.log.info({ forge: adapter.forge, deliveryId: parsed.deliveryId, eventId: o.eventId }, `push builds nothing: ${o.reason}`);
+    return json(202, {
+      eventId: ids[0],
+      eventIds: ids,
+      ...(duplicate ? { duplicate: true } : {}),
+      ...(outcomes ? { dispatch: outcomes, ...(outcomes.length < pushIds.length ? { dispatchPending: pushIds.filter((id) => !outcomes.some((o) => o.eventId === id)) } : {}) } : {}),
+    });
+  }
+
+  /** `?wait=<seconds>` in ms (0 when absent or not offered); bad values are a 400. */
+  function waitOf(req: HttpRequest): number {
+    const raw = req.query.get('wait');
+    if (raw === null || !deps.outcomes) return 0;
+    const max = deps.maxWaitSeconds ?? 10;
+    const n = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || n > max) throw new ValidationError(`wait must be a number of seconds from 0 to ${max}`);
+    return Math.round(n * 1000);
   }
 
   return async (req) => {

@@ -18,6 +18,8 @@ export const wire: Wire = (runtime) => {
       publish: (name, data, id) => publish(name, data, { id }),
       maxBodyBytes: config.maxWebhookBytes,
       log: runtime.log,
+      outcomes: () => runtime.outcomes(),
+      maxWaitSeconds: config.maxWebhookWaitSeconds,
     }),
     ready: () => runtime.busReady(),
     maxBodyBytes: config.maxWebhookBytes,

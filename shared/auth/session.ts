@@ -16,6 +16,8 @@ export interface Identity {
   role: Role;
   /** Provider name, or `client`. */
   provider: string;
+  /** The identity provider's groups of the user (release approvals may name groups). */
+  groups?: string[];
 }
 
 /** Session life in seconds (8 h). */
@@ -29,7 +31,7 @@ const secret = (key: string) => new TextEncoder().encode(key);
 
 /** Signs a session token for `who`. */
 export async function signSession(key: string, who: Identity, ttlSeconds = SESSION_TTL_SECONDS): Promise<string> {
-  return new SignJWT({ kind: who.kind, name: who.name, role: who.role, provider: who.provider })
+  return new SignJWT({ kind: who.kind, name: who.name, role: who.role, provider: who.provider, ...(who.groups?.length ? { groups: who.groups.slice(0, 100) } : {}) })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(who.email)
     .setAudience(AUDIENCE)
@@ -43,7 +45,8 @@ export async function verifySession(key: string, token: string): Promise<Identit
   try {
     const { payload: p } = await jwtVerify(token, secret(key), { algorithms: ['HS256'], audience: AUDIENCE });
     if (typeof p.sub !== 'string' || !isRole(p.role) || (p.kind !== 'user' && p.kind !== 'client')) return undefined;
-    return { kind: p.kind, email: p.sub, name: typeof p.name === 'string' ? p.name : p.sub, role: p.role, provider: typeof p.provider === 'string' ? p.provider : '' };
+    const groups = Array.isArray(p.groups) ? p.groups.filter((g): g is string => typeof g === 'string') : [];
+    return { kind: p.kind, email: p.sub, name: typeof p.name === 'string' ? p.name : p.sub, role: p.role, provider: typeof p.provider === 'string' ? p.provider : '', ...(groups.length ? { groups } : {}) };
   } catch {
     return undefined;
   }

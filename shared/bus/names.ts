@@ -34,6 +34,9 @@ export const durableName = (consumer: string, type: string): string =>
 export const logSubject = (kind: 'build' | 'release' | 'bot', id: string): string =>
   kind === 'build' ? `logs.${id}` : `logs.${kind}.${id}`;
 
+/** Core NATS subject on which build-dispatch tells a waiting webhook what became of an event (never persisted). */
+export const outcomeSubject = (eventId: string): string => `dispatch.outcome.${eventId.replace(/[.*> ]/g, '_')}`;
+
 /** Durable consumer names: one per consuming function. */
 export const CONSUMERS = {
   buildDispatch: 'build-dispatch',

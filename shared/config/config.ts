@@ -60,6 +60,12 @@ export interface Config {
   maxWebhookBytes: number;
   /** Longest trigger chain (A triggers B triggers …) before dispatch refuses. */
   maxChainDepth: number;
+  /** Most builds running at once on the whole server (0 = no limit); the others queue. */
+  maxRunningBuilds: number;
+  /** How long an admitted build or release may be without its Job before dispatch starts it again, in seconds. */
+  admittedStartGraceSeconds: number;
+  /** Longest a webhook may wait for build-dispatch's answer when it asks (`?wait=<s>`), in seconds. */
+  maxWebhookWaitSeconds: number;
   scm: ScmSettings;
   /** Sign-in (ESTAFETTE_AUTH); off when unset. */
   auth: AuthSettings;
@@ -158,6 +164,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     executor,
     maxWebhookBytes: int(env, 'MAX_WEBHOOK_BYTES', 25 * 1024 * 1024, 1024),
     maxChainDepth: int(env, 'MAX_TRIGGER_CHAIN_DEPTH', 10, 1, 1000),
+    maxRunningBuilds: int(env, 'ESTAFETTE_MAX_RUNNING_BUILDS', 0, 0, 100_000),
+    admittedStartGraceSeconds: int(env, 'ESTAFETTE_ADMITTED_START_GRACE_SECONDS', 60, 1, 3600),
+    maxWebhookWaitSeconds: int(env, 'ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS', 10, 0, 25),
     scm: {
       githubApiUrl: url(env, 'GITHUB_API_URL', ['http', 'https']) ?? 'https://api.github.com',
       githubToken: env.GITHUB_TOKEN || undefined,

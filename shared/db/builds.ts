@@ -22,6 +22,10 @@ export interface Build extends RepoRef {
   repoRevision: string;
   buildVersion: string;
   buildStatus: JobStatus;
+  /** Why it has this status, when the system decided it (e.g. "superseded by build #7 (abc1234)"); '' otherwise. */
+  statusReason: string;
+  /** For a `queued` build: 1 + the queued builds ahead of it for the same slot. */
+  queuePosition?: number;
   buildNumber: number;
   labels: Record<string, string>;
   releaseTargets: ReleaseTargetDef[];
@@ -49,6 +53,7 @@ interface BuildRow {
   revision: string;
   version: string;
   status: JobStatus;
+  status_reason: string;
   labels: Record<string, string>;
   release_targets: ReleaseTargetDef[];
   manifest?: string;
@@ -63,7 +68,7 @@ interface BuildRow {
   duration_ms: string | null;
 }
 
-const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status, labels,
+const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status, status_reason, labels,
   release_targets, trigger, commits, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
 
 function toBuild(r: BuildRow): Build {
@@ -77,6 +82,7 @@ function toBuild(r: BuildRow): Build {
     repoRevision: r.revision,
     buildVersion: r.version,
     buildStatus: r.status,
+    statusReason: r.status_reason,
     buildNumber: Number(r.number),
     labels: r.labels,
     releaseTargets: r.release_targets,
@@ -101,8 +107,10 @@ export interface BuildInput extends RepoRef {
   revision?: string;
   /** The version, or a function of the build number taken (for `{{auto}}` patch templates). */
   version: string | ((buildNumber: number) => string);
-  /** Initial status (default pending; `failed` for a build whose manifest is invalid). */
-  status?: 'pending' | 'failed';
+  /** Initial status (default pending; `failed` for a build whose manifest is invalid, `queued` for one that waits for a slot). */
+  status?: 'pending' | 'failed' | 'queued';
+  /** The limits a queued build waits under (shared/db/migrations/0240_scheduling.sql). */
+  queue?: BuildQueueLimits;
   labels?: Record<string, string>;
   releaseTargets?: ReleaseTargetDef[];
   manifest?: string;
@@ -160,9 +168,10 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
   const status = input.status ?? 'pending';
   const r = await tx.query<BuildRow>(
     `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
-       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms)
+       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms,
+       queue_limit, queue_per_branch, queue_global)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-       CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE 0 END)
+       CASE WHEN $10::TEXT = 'failed' THEN now() END, CASE WHEN $10::TEXT = 'failed' THEN 0 END, $19, $20, $21)
      RETURNING ${COLUMNS}`,
     [
       newId(),
@@ -183,6 +192,9 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
       JSON.stringify(input.commits ?? []),
       input.chainDepth ?? 0,
       input.eventId ?? null,
+      input.queue?.limit ?? null,
+      input.queue?.perBranch ?? false,
+      input.queue?.global ?? false,
     ],
   );
   const build = toBuild(r.rows[0]!);
@@ -211,7 +223,7 @@ export async function createBuild(pool: pg.Pool, input: BuildInput): Promise<{ b
 /** The build with this id, or null. `withManifest` adds the manifest text. */
 export async function getBuild(db: Db, id: string, opts: { withManifest?: boolean } = {}): Promise<Build | null> {
   const r = await db.query<BuildRow>(`SELECT ${COLUMNS}${opts.withManifest ? ', manifest' : ''} FROM builds WHERE id = $1`, [id]);
-  return r.rows[0] ? toBuild(r.rows[0]) : null;
+  return r.rows[0] ? (await withQueuePositions(db, [toBuild(r.rows[0])]))[0]! : null;
 }
 
 /** The plan stored with a build (for the dispatcher and builder config), or null. */
@@ -252,7 +264,7 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
     `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
   );
-  return toPage(rows.rows.map(toBuild), page, size, Number(count.rows[0]!.n));
+  return toPage(await withQueuePositions(db, rows.rows.map(toBuild)), page, size, Number(count.rows[0]!.n));
 }
 
 /**
@@ -267,7 +279,7 @@ export async function latestBuildPerBranch(db: Db, pipelineId: string, window = 
      ) AS ranked WHERE rn = 1 ORDER BY number DESC`,
     [pipelineId, window],
   );
-  return r.rows.map(toBuild);
+  return withQueuePositions(db, r.rows.map(toBuild));
 }
 
 /** Every build of a pipeline with this version, newest first. */
@@ -308,6 +320,8 @@ export async function listStaleBuilds(
 export interface TransitionExtra {
   /** When it happened (default: the database's now()). */
   at?: Date;
+  /** Why (stored as the status reason; absent keeps the current one). */
+  reason?: string;
 }
 
 const FINAL = FINAL_JOB_STATUSES as readonly string[];
@@ -324,7 +338,8 @@ export const transitionSql = (table: 'builds' | 'releases', columns: string): st
     finished_at = CASE WHEN $2::TEXT = ANY($5::TEXT[]) THEN COALESCE($4::TIMESTAMPTZ, now()) ELSE finished_at END,
     duration_ms = CASE WHEN $2::TEXT = ANY($5::TEXT[])
       THEN CAST(EXTRACT(EPOCH FROM (COALESCE($4::TIMESTAMPTZ, now()) - COALESCE(started_at, inserted_at))) * 1000 AS INT8)
-      ELSE duration_ms END
+      ELSE duration_ms END,
+    status_reason = COALESCE($6::TEXT, status_reason)
   WHERE id = $1 AND status = ANY($3::TEXT[])
   RETURNING ${columns}`;
 
@@ -335,6 +350,7 @@ export const transitionParams = (id: string, to: JobStatus, extra: TransitionExt
   JOB_TRANSITIONS[to],
   extra.at ?? null,
   FINAL,
+  extra.reason ?? null,
 ];
 
 /**
@@ -343,18 +359,107 @@ export const transitionParams = (id: string, to: JobStatus, extra: TransitionExt
  * (reports may be resent). Throws IllegalTransitionError (nothing changed) or NotFoundError.
  */
 export async function transitionBuildStatus(pool: pg.Pool, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Build> {
-  return withTransaction(pool, async (tx) => {
-    const r = await tx.query<BuildRow>(transitionSql('builds', COLUMNS), transitionParams(id, to, extra));
-    if (r.rows[0]) {
-      const build = toBuild(r.rows[0]);
-      await syncSummary(tx, build, 'same');
-      return build;
-    }
-    const current = await getBuild(tx, id);
-    if (!current) throw new NotFoundError(`build ${id}`);
-    if (current.buildStatus === to) return current;
-    throw new IllegalTransitionError(`build ${id}`, current.buildStatus, to);
-  });
+  return withTransaction(pool, (tx) => transitionBuildStatusIn(tx, id, to, extra));
+}
+
+/** transitionBuildStatus inside the caller's transaction `tx` (e.g. admission, which holds the queue lock). */
+export async function transitionBuildStatusIn(tx: Db, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Build> {
+  const r = await tx.query<BuildRow>(transitionSql('builds', COLUMNS), transitionParams(id, to, extra));
+  if (r.rows[0]) {
+    const build = toBuild(r.rows[0]);
+    await syncSummary(tx, build, 'same');
+    return build;
+  }
+  const current = await getBuild(tx, id);
+  if (!current) throw new NotFoundError(`build ${id}`);
+  if (current.buildStatus === to) return current;
+  throw new IllegalTransitionError(`build ${id}`, current.buildStatus, to);
+}
+
+/** The limits a queued build waits under. */
+export interface BuildQueueLimits {
+  /** At most this many active builds of its pipeline (undefined: no pipeline limit). */
+  limit?: number;
+  /** The pipeline limit counts per branch. */
+  perBranch: boolean;
+  /** ESTAFETTE_MAX_RUNNING_BUILDS applies: it waits in the server-wide queue. */
+  global: boolean;
+}
+
+/** A queued build as admission sees it. */
+export interface QueuedBuild {
+  id: string;
+  pipelineId: string;
+  branch: string;
+  limits: BuildQueueLimits;
+}
+
+/** The oldest `max` queued builds that have a plan (one without is still being dispatched), first come first. */
+export async function listQueuedBuilds(db: Db, max: number): Promise<QueuedBuild[]> {
+  const r = await db.query<{ id: string; pipeline_id: string; branch: string; queue_limit: number | null; queue_per_branch: boolean; queue_global: boolean }>(
+    `SELECT id, pipeline_id, branch, queue_limit, queue_per_branch, queue_global FROM builds
+     WHERE status = 'queued' AND plan IS NOT NULL ORDER BY inserted_at, id LIMIT $1`,
+    [max],
+  );
+  return r.rows.map((b) => ({
+    id: b.id,
+    pipelineId: b.pipeline_id,
+    branch: b.branch,
+    limits: { ...(b.queue_limit === null ? {} : { limit: b.queue_limit }), perBranch: b.queue_per_branch, global: b.queue_global },
+  }));
+}
+
+/** Active (pending, running, canceling) builds: all of them, or of a pipeline (and branch). */
+export async function countActiveBuilds(db: Db, scope: { pipelineId?: string; branch?: string } = {}): Promise<number> {
+  const w = new Where();
+  w.add("status IN ('pending', 'running', 'canceling')");
+  if (scope.pipelineId) w.add('pipeline_id = $?', scope.pipelineId);
+  if (scope.branch !== undefined) w.add('branch = $?', scope.branch);
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, w.params);
+  return Number(r.rows[0]!.n);
+}
+
+/**
+ * The branch's builds that a newer push replaced: not final, requested by a push (trigger event
+ * `git`), and numbered below the branch's newest such build. Oldest first.
+ */
+export async function listSupersededBuilds(db: Db, pipelineId: string, branch: string): Promise<Build[]> {
+  const r = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM builds b WHERE pipeline_id = $1 AND branch = $2 AND status IN ('queued', 'pending', 'running')
+       AND trigger->>'event' = 'git'
+       AND number < (SELECT max(number) FROM builds WHERE pipeline_id = $1 AND branch = $2 AND trigger->>'event' = 'git')
+     ORDER BY number`,
+    [pipelineId, branch],
+  );
+  return r.rows.map(toBuild);
+}
+
+/** The newest build of the branch requested by a push, or null. */
+export async function newestPushBuild(db: Db, pipelineId: string, branch: string): Promise<Build | null> {
+  const r = await db.query<BuildRow>(
+    `SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND branch = $2 AND trigger->>'event' = 'git' ORDER BY number DESC LIMIT 1`,
+    [pipelineId, branch],
+  );
+  return r.rows[0] ? toBuild(r.rows[0]) : null;
+}
+
+/**
+ * Sets `queuePosition` on the queued builds among `builds` (one query, only when there are any):
+ * 1 + the queued builds ahead of it (older) that wait for the same slot — every queued build in
+ * the server-wide queue, else those of its pipeline (and branch, for a per-branch limit).
+ */
+export async function withQueuePositions(db: Db, builds: Build[]): Promise<Build[]> {
+  const ids = builds.filter((b) => b.buildStatus === 'queued').map((b) => b.id);
+  if (ids.length === 0) return builds;
+  const r = await db.query<{ id: string; ahead: string }>(
+    `SELECT me.id, (SELECT count(*) FROM builds q WHERE q.status = 'queued' AND (q.inserted_at, q.id) < (me.inserted_at, me.id)
+         AND (me.queue_global OR (q.pipeline_id = me.pipeline_id AND (NOT me.queue_per_branch OR q.branch = me.branch)))) AS ahead
+     FROM builds me WHERE me.id = ANY($1::INT8[]) AND me.status = 'queued'`,
+    [ids],
+  );
+  const ahead = new Map(r.rows.map((x) => [x.id, Number(x.ahead)]));
+  for (const b of builds) if (ahead.has(b.id)) b.queuePosition = ahead.get(b.id)! + 1;
+  return builds;
 }
 
 /** How many builds match `filter` (the stats count route). */

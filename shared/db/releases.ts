@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { RepoRef, TriggerInfo } from '../events/types.ts';
 import type { Plan } from '../plan/types.ts';
 import type { JobStatus } from '../status/status.ts';
+import type { ApprovalRule } from '../manifest/scheduling.ts';
 import { transitionParams, transitionSql, type TransitionExtra } from './builds.ts';
 import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
@@ -22,6 +23,14 @@ export interface Release extends RepoRef {
   action: string;
   releaseVersion: string;
   releaseStatus: JobStatus;
+  /** Why it has this status, when the system decided it (rejected, approval expired, target busy); '' otherwise. */
+  statusReason: string;
+  /** For a `queued` release: 1 + the queued releases of its target and action ahead of it. */
+  queuePosition?: number;
+  /** The approval it needs (its target's rule), or null. */
+  approval: ApprovalRule | null;
+  /** When an unapproved release is canceled, or null. */
+  approvalDeadline: string | null;
   /** `manual`, a user, or `trigger`. */
   triggeredBy: string;
   trigger: TriggerInfo | null;
@@ -46,6 +55,9 @@ interface ReleaseRow {
   action: string;
   version: string;
   status: JobStatus;
+  status_reason: string;
+  approval: ApprovalRule | null;
+  approval_deadline: Date | null;
   triggered_by: string;
   trigger: TriggerInfo | null;
   build_id: string | null;
@@ -58,7 +70,7 @@ interface ReleaseRow {
   duration_ms: string | null;
 }
 
-const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by, trigger,
+const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, status_reason, approval, approval_deadline, triggered_by, trigger,
   build_id, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
 
 function toRelease(r: ReleaseRow): Release {
@@ -72,6 +84,9 @@ function toRelease(r: ReleaseRow): Release {
     action: r.action,
     releaseVersion: r.version,
     releaseStatus: r.status,
+    statusReason: r.status_reason,
+    approval: r.approval,
+    approvalDeadline: r.approval_deadline?.toISOString() ?? null,
     triggeredBy: r.triggered_by,
     trigger: r.trigger,
     buildId: r.build_id,
@@ -91,8 +106,17 @@ export interface ReleaseInput extends RepoRef {
   name: string;
   action?: string;
   version: string;
-  /** Initial status (default pending; `failed` when the request is refused after validation). */
-  status?: 'pending' | 'failed';
+  /**
+   * Initial status (default pending; `failed` when the request is refused after validation,
+   * `queued` when it waits for its target, `awaiting-approval` when it needs approval first).
+   */
+  status?: 'pending' | 'failed' | 'queued' | 'awaiting-approval';
+  /** Why the initial status (a refusal's reason). */
+  statusReason?: string;
+  /** At most this many active releases of its target and action (the queue it waits in). */
+  queueLimit?: number;
+  approval?: ApprovalRule;
+  approvalDeadline?: Date;
   triggeredBy?: string;
   trigger?: TriggerInfo | null;
   buildId?: string | null;
@@ -116,9 +140,9 @@ export async function insertRelease(tx: Db, input: ReleaseInput): Promise<{ rele
   }
   const r = await tx.query<ReleaseRow>(
     `INSERT INTO releases (id, pipeline_id, repo_source, repo_owner, repo_name, name, action, version, status, triggered_by,
-       trigger, build_id, plan, chain_depth, event_id, finished_at, duration_ms)
+       trigger, build_id, plan, chain_depth, event_id, finished_at, duration_ms, status_reason, queue_limit, approval, approval_deadline)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::TEXT, $10, $11, $12, $13, $14, $15,
-       CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $9::TEXT = 'pending' THEN NULL ELSE 0 END)
+       CASE WHEN $9::TEXT = 'failed' THEN now() END, CASE WHEN $9::TEXT = 'failed' THEN 0 END, $16, $17, $18, $19)
      RETURNING ${COLUMNS}`,
     [
       newId(),
@@ -136,6 +160,10 @@ export async function insertRelease(tx: Db, input: ReleaseInput): Promise<{ rele
       input.plan == null ? null : JSON.stringify(input.plan),
       input.chainDepth ?? 0,
       input.eventId ?? null,
+      input.statusReason ?? '',
+      input.queueLimit ?? null,
+      input.approval ? JSON.stringify(input.approval) : null,
+      input.approvalDeadline ?? null,
     ],
   );
   return { release: toRelease(r.rows[0]!), created: true };
@@ -157,6 +185,12 @@ export async function createRelease(pool: pg.Pool, input: ReleaseInput): Promise
 /** The release with this id, or null. */
 export async function getRelease(db: Db, id: string): Promise<Release | null> {
   const r = await db.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases WHERE id = $1`, [id]);
+  return r.rows[0] ? (await withReleaseQueuePositions(db, [toRelease(r.rows[0])]))[0]! : null;
+}
+
+/** The release with this id, its row locked until the caller's transaction ends (decisions on it queue up), or null. */
+export async function getReleaseForUpdate(tx: Db, id: string): Promise<Release | null> {
+  const r = await tx.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases WHERE id = $1 FOR UPDATE`, [id]);
   return r.rows[0] ? toRelease(r.rows[0]) : null;
 }
 
@@ -194,7 +228,7 @@ export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<
     `SELECT ${COLUMNS} FROM releases ${w} ORDER BY inserted_at DESC, id DESC LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
   );
-  return toPage(rows.rows.map(toRelease), page, size, Number(count.rows[0]!.n));
+  return toPage(await withReleaseQueuePositions(db, rows.rows.map(toRelease)), page, size, Number(count.rows[0]!.n));
 }
 
 /**
@@ -228,14 +262,71 @@ export async function listStaleReleases(db: Db, statuses: readonly JobStatus[], 
  * no-op. Throws IllegalTransitionError (nothing changed) or NotFoundError.
  */
 export async function transitionReleaseStatus(pool: pg.Pool, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Release> {
-  return withTransaction(pool, async (tx) => {
-    const r = await tx.query<ReleaseRow>(transitionSql('releases', COLUMNS), transitionParams(id, to, extra));
-    if (r.rows[0]) return toRelease(r.rows[0]);
-    const current = await getRelease(tx, id);
-    if (!current) throw new NotFoundError(`release ${id}`);
-    if (current.releaseStatus === to) return current;
-    throw new IllegalTransitionError(`release ${id}`, current.releaseStatus, to);
-  });
+  return withTransaction(pool, (tx) => transitionReleaseStatusIn(tx, id, to, extra));
+}
+
+/** transitionReleaseStatus inside the caller's transaction `tx`. */
+export async function transitionReleaseStatusIn(tx: Db, id: string, to: JobStatus, extra: TransitionExtra = {}): Promise<Release> {
+  const r = await tx.query<ReleaseRow>(transitionSql('releases', COLUMNS), transitionParams(id, to, extra));
+  if (r.rows[0]) return toRelease(r.rows[0]);
+  const current = await getRelease(tx, id);
+  if (!current) throw new NotFoundError(`release ${id}`);
+  if (current.releaseStatus === to) return current;
+  throw new IllegalTransitionError(`release ${id}`, current.releaseStatus, to);
+}
+
+/** A waiting release as admission sees it. */
+export interface WaitingRelease {
+  id: string;
+  pipelineId: string;
+  name: string;
+  action: string;
+  status: 'queued' | 'awaiting-approval';
+  queueLimit: number;
+  approvalDeadline: Date | null;
+}
+
+/** The oldest `max` queued releases that have a plan, first come first. */
+export async function listQueuedReleases(db: Db, max: number): Promise<WaitingRelease[]> {
+  return waiting(db, "status = 'queued' AND plan IS NOT NULL", [max]);
+}
+
+/** Releases awaiting approval whose deadline is before `now`. */
+export async function listExpiredApprovals(db: Db, now: Date, max = 100): Promise<WaitingRelease[]> {
+  return waiting(db, "status = 'awaiting-approval' AND approval_deadline < $2", [max, now]);
+}
+
+async function waiting(db: Db, where: string, params: unknown[]): Promise<WaitingRelease[]> {
+  const r = await db.query<{ id: string; pipeline_id: string; name: string; action: string; status: 'queued' | 'awaiting-approval'; queue_limit: number | null; approval_deadline: Date | null }>(
+    `SELECT id, pipeline_id, name, action, status, queue_limit, approval_deadline FROM releases
+     WHERE status IN ('queued', 'awaiting-approval') AND ${where} ORDER BY inserted_at, id LIMIT $1`,
+    params,
+  );
+  return r.rows.map((x) => ({ id: x.id, pipelineId: x.pipeline_id, name: x.name, action: x.action, status: x.status, queueLimit: x.queue_limit ?? 1, approvalDeadline: x.approval_deadline }));
+}
+
+/** Active (pending, running, canceling) releases of one target and action. */
+export async function countActiveReleases(db: Db, target: { pipelineId: string; name: string; action: string }): Promise<number> {
+  const r = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM releases WHERE status IN ('pending', 'running', 'canceling') AND pipeline_id = $1 AND name = $2 AND action = $3`,
+    [target.pipelineId, target.name, target.action],
+  );
+  return Number(r.rows[0]!.n);
+}
+
+/** Sets `queuePosition` on the queued releases among `releases` (one query, only when there are any). */
+export async function withReleaseQueuePositions(db: Db, releases: Release[]): Promise<Release[]> {
+  const ids = releases.filter((x) => x.releaseStatus === 'queued').map((x) => x.id);
+  if (ids.length === 0) return releases;
+  const r = await db.query<{ id: string; ahead: string }>(
+    `SELECT me.id, (SELECT count(*) FROM releases q WHERE q.status = 'queued' AND (q.inserted_at, q.id) < (me.inserted_at, me.id)
+         AND q.pipeline_id = me.pipeline_id AND q.name = me.name AND q.action = me.action) AS ahead
+     FROM releases me WHERE me.id = ANY($1::INT8[]) AND me.status = 'queued'`,
+    [ids],
+  );
+  const ahead = new Map(r.rows.map((x) => [x.id, Number(x.ahead)]));
+  for (const x of releases) if (ahead.has(x.id)) x.queuePosition = ahead.get(x.id)! + 1;
+  return releases;
 }
 
 /** How many releases match `filter` (the stats count route). */

@@ -22,6 +22,7 @@ export const EVENT_NAMES = [
   'pipeline.renamed',
   'pipeline.archived',
   'cron.tick',
+  'queue.advance',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 export type EventType = `${typeof EVENT_PREFIX}${EventName}`;
@@ -67,6 +68,10 @@ export interface GitPushData extends RepoRef {
   commits: Commit[];
   pusher: { name: string; email?: string };
   deliveryId: string;
+  /** The branch head before the push (absent or all zeros for a new branch). */
+  before?: string;
+  /** Files the push changed, when the forge's payload lists them all (paths relative to the root). */
+  changedFiles?: string[];
 }
 
 export interface BuildRequestedData extends RepoRef {
@@ -107,6 +112,8 @@ export interface ReleaseRequestedData extends RepoRef {
   trigger: TriggerInfo;
   requestedBy?: string;
   chainDepth: number;
+  /** `refuse`: when the target is busy the release is not queued but canceled (query-api answers 409 first). */
+  ifBusy?: 'queue' | 'refuse';
 }
 
 export interface ReleaseStartedData extends RepoRef {
@@ -135,6 +142,12 @@ export interface CronTickData {
   time: string;
 }
 
+/** Asks build-dispatch to admit what can run now (cron-relay's tick, an approval); harmless when nothing can. */
+export interface QueueAdvanceData {
+  /** Why: `tick`, `approved`, … (for the log). */
+  reason: string;
+}
+
 /** Payload type for each event name. */
 export interface EventPayloads {
   'git.push': GitPushData;
@@ -149,4 +162,5 @@ export interface EventPayloads {
   'pipeline.renamed': PipelineRenamedData;
   'pipeline.archived': PipelineArchivedData;
   'cron.tick': CronTickData;
+  'queue.advance': QueueAdvanceData;
 }

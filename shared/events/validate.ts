@@ -44,19 +44,20 @@ const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmp
 export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'git.push': obj(
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
-    { tag: str },
+    { tag: str, before: str, changedFiles: { type: 'array', items: str } },
   ),
   'build.requested': obj({ ...repo, branch: str, trigger, chainDepth: count }, { revision: str, version: str, requestedBy: str }),
   'build.started': obj(buildStarted),
   'build.finished': obj({ ...buildStarted, status }),
   'build.cancel': obj({ id }, { requestedBy: str }),
-  'release.requested': obj({ ...repo, name: nonEmpty, version: nonEmpty, trigger, chainDepth: count }, { action: str, requestedBy: str }),
+  'release.requested': obj({ ...repo, name: nonEmpty, version: nonEmpty, trigger, chainDepth: count }, { action: str, requestedBy: str, ifBusy: { enum: ['queue', 'refuse'] } }),
   'release.started': obj(releaseStarted, { action: str }),
   'release.finished': obj({ ...releaseStarted, status }, { action: str }),
   'release.cancel': obj({ id }, { requestedBy: str }),
   'pipeline.renamed': obj({ ...repo, newRepoOwner: nonEmpty, newRepoName: nonEmpty }),
   'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),
   'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),
+  'queue.advance': obj({ reason: nonEmpty }),
 };
 
 const ajv = new Ajv({ allErrors: true });

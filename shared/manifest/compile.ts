@@ -8,7 +8,7 @@
 import { dump } from 'js-yaml';
 import { ValidationError } from '../errors/http-error.ts';
 import type { TriggerInfo } from '../events/types.ts';
-import type { Plan, PlanKind, PlanService, PlanStage, Readiness } from '../plan/types.ts';
+import type { Plan, PlanChanges, PlanKind, PlanService, PlanStage, Readiness } from '../plan/types.ts';
 import { parseDurationSeconds } from './duration.ts';
 import type { Manifest, ManifestBuilder, ManifestService, ManifestStage } from './types.ts';
 import type { RenderedVersion } from './version.ts';
@@ -47,6 +47,8 @@ export interface RunInfo {
   triggeredBy?: string;
   /** Fields of the manifest's named triggers, by trigger name (ESTAFETTE_TRIGGER_<NAME>_<FIELD>). */
   namedTriggers?: Record<string, Record<string, string>>;
+  /** What the push changed (for `changed(…)` in `when`); absent for runs without a before revision. */
+  changes?: PlanChanges;
 }
 
 /** `app-group` → `APP_GROUP`, `versionTagSuffix` → `VERSION_TAG_SUFFIX`, `no-cache` → `NO_CACHE`. */
@@ -309,5 +311,6 @@ export function compilePlan(manifest: Manifest, run: RunInfo): Plan {
   };
   if (run.name !== undefined && run.kind !== 'build') plan.name = run.name;
   if (run.action) plan.action = run.action;
+  if (run.changes) plan.changes = run.changes;
   return plan;
 }

@@ -4,6 +4,7 @@
  * `validate-manifest` step); warnings are shown but allowed. Never throws.
  */
 import { checkWhen } from './when.ts';
+import { lintScheduling } from './scheduling.ts';
 import { parseDurationSeconds } from './duration.ts';
 import { actionKindFor, actionsOf, checkCron, compilePattern, filtersOf, type TriggerScope } from './triggers.ts';
 import {
@@ -307,6 +308,7 @@ export function lintManifest(m: Manifest): Problem[] {
   const linter = new Linter(m);
   try {
     linter.run();
+    linter.problems.push(...lintScheduling(m));
   } catch (err) {
     // A linter bug must surface as a finding, not crash the dispatcher or the CLI.
     linter.error('', `manifest could not be checked: ${(err as Error)?.message ?? String(err)}`);

@@ -23,6 +23,7 @@ import {
   type ManifestVersion,
   type Problem,
 } from './types.ts';
+import { readReleaseSchedulingKeys, readSchedulingKeys, RELEASE_SCHEDULING_KEYS } from './scheduling.ts';
 
 /** Largest manifest accepted, in bytes; real ones are a few kilobytes. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -466,7 +467,7 @@ class Reader {
   }
 
   release(name: string, o: Obj, f: string): ManifestRelease {
-    this.unknownKeys(o, ['builder', 'clone', 'actions', 'triggers', 'stages', 'template'], f, 'release');
+    this.unknownKeys(o, ['builder', 'clone', 'actions', 'triggers', 'stages', 'template', ...RELEASE_SCHEDULING_KEYS], f, 'release');
     return compact({
       name,
       builder: this.builder(o.builder, `${f}.builder`),
@@ -475,6 +476,7 @@ class Reader {
       triggers: o.triggers === undefined ? undefined : this.triggers(o.triggers, `${f}.triggers`),
       stages: o.stages === undefined ? undefined : this.stages(o.stages, `${f}.stages`),
       template: this.str(o.template, `${f}.template`),
+      ...readReleaseSchedulingKeys(this, o, f),
     });
   }
 
@@ -522,6 +524,7 @@ class Reader {
       releases: this.named(doc.releases, 'releases').map(([n, o, f]) => this.release(n, o, f)),
       releaseTemplates: this.named(doc.releaseTemplates, 'releaseTemplates').map(([n, o, f]) => this.template(n, o, f)),
       bots: this.named(doc.bots, 'bots').map(([n, o, f]) => this.bot(n, o, f)),
+      ...readSchedulingKeys(this, doc),
     };
   }
 }

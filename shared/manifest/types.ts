@@ -199,6 +199,10 @@ export interface ManifestRelease {
   triggers?: ManifestTrigger[];
   stages?: ManifestStage[];
   template?: string;
+  /** How many releases of this target (per action) may run at once; default 1 (scheduling.ts). */
+  concurrency?: number;
+  /** Releases to this target wait for approval (scheduling.ts). */
+  approval?: ManifestApproval;
 }
 
 /** A release template: fills what a release that names it leaves out. */
@@ -232,6 +236,10 @@ export const MANIFEST_KEYS = [
   'releases',
   'releaseTemplates',
   'bots',
+  // Scheduling keys of this system (not Estafette's); Estafette ignores them.
+  'concurrency',
+  'paths',
+  'ignorePaths',
 ] as const;
 
 /** A whole `.estafette.yaml`. */
@@ -246,4 +254,39 @@ export interface Manifest {
   releases: ManifestRelease[];
   releaseTemplates: ManifestReleaseTemplate[];
   bots: ManifestBot[];
+  /** Supersede and build concurrency (scheduling.ts). */
+  concurrency?: ManifestConcurrency;
+  /** A push changing none of these files builds nothing (globs; absent = every file counts). */
+  paths?: string[];
+  /** Files whose changes alone build nothing (globs). */
+  ignorePaths?: string[];
+}
+
+/** Top-level `concurrency:` — how builds of this pipeline are scheduled. */
+export interface ManifestConcurrency {
+  /**
+   * Cancel a branch's older pending/running builds when a push to it arrives: `true` (every
+   * branch), `false` (none) or branch globs. Default: every branch but the release branch and main/master.
+   */
+  cancelSuperseded?: boolean | string[];
+  /** At most this many builds of the pipeline run at once; the others queue, first come first served. */
+  builds?: number;
+  /** With `builds`: the limit counts per branch. */
+  perBranch?: boolean;
+}
+
+/** `approval:` of a release target: who must approve before a release to it runs. */
+export interface ManifestApproval {
+  /** Distinct approvals needed (default 1). */
+  required?: number;
+  /** Users with one of these roles (or a higher one) may approve; default `operator` when no users/groups are given. */
+  roles?: string[];
+  /** Users (sign-in emails) who may approve. */
+  users?: string[];
+  /** Members of these identity-provider groups may approve. */
+  groups?: string[];
+  /** A release not approved within this duration (e.g. `24h`) is canceled. */
+  expiresAfter?: string;
+  /** The requester's own approval may complete the release (default false when someone else could approve). */
+  allowRequester?: boolean;
 }

@@ -6,12 +6,26 @@
  * a tokenizer; manifest text is never handed to `eval` or `new Function`. Parameters are always
  * strings, so types are checked statically: a parse, type or unknown-name problem is found by
  * `checkWhen` before any build runs.
+ *
+ * One function exists: `changed('glob', …)`, true when a file changed by the push matches any of
+ * the globs (shared/manifest/globs.ts) — or when the changed files are unknown (no before
+ * revision: a new branch, a rebuild, a cron or trigger run), so such runs run everything.
  */
 
+import { checkGlob, globMatcher } from './globs.ts';
 import { compileUserRegex } from './regex.ts';
 
 /** The parameters every stage's `when` can use. */
 export const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'server'] as const;
+
+/** The functions a `when` can call: `changed('glob', …)`. */
+export const WHEN_FUNCTIONS = ['changed'] as const;
+
+/** What the functions of a `when` see of the run: the files its push changed, when known. */
+export interface WhenChanges {
+  /** Changed paths relative to the repository root; undefined = unknown (everything counts as changed). */
+  files?: readonly string[];
+}
 
 /** A `when` expression that cannot be parsed or evaluated; `position` is a 0-based offset. */
 export class WhenError extends Error {
@@ -33,12 +47,13 @@ export type WhenAst =
   | { kind: 'param'; name: string; position: number }
   | { kind: 'not'; operand: WhenAst; position: number }
   | { kind: 'logical'; op: '&&' | '||'; left: WhenAst; right: WhenAst; position: number }
-  | { kind: 'compare'; op: WhenComparison; left: WhenAst; right: WhenAst; position: number };
+  | { kind: 'compare'; op: WhenComparison; left: WhenAst; right: WhenAst; position: number }
+  | { kind: 'call'; name: string; args: WhenAst[]; position: number };
 
 type Token =
   | { t: 'string'; value: string; pos: number }
   | { t: 'ident'; value: string; pos: number }
-  | { t: 'op'; value: '==' | '!=' | '=~' | '!~' | '&&' | '||' | '!' | '(' | ')'; pos: number }
+  | { t: 'op'; value: '==' | '!=' | '=~' | '!~' | '&&' | '||' | '!' | '(' | ')' | ','; pos: number }
   | { t: 'end'; pos: number };
 
 // Bounds keep a hostile manifest from exhausting the stack or the CPU.
@@ -86,7 +101,7 @@ function tokenize(src: string): Token[] {
       i += 2;
       continue;
     }
-    if (c === '!' || c === '(' || c === ')') {
+    if (c === '!' || c === '(' || c === ')' || c === ',') {
       tokens.push({ t: 'op', value: c, pos: i });
       i++;
       continue;
@@ -181,7 +196,7 @@ class Parser {
     }
     if (t.t === 'ident') {
       this.i++;
-      if (this.isOp('(')) throw new WhenError(`function calls are not supported ('${t.value}(')`, t.pos);
+      if (this.isOp('(')) return this.call(t.value, t.pos);
       if (t.value === 'true' || t.value === 'false') return { kind: 'bool', value: t.value === 'true', position: t.pos };
       return { kind: 'param', name: t.value, position: t.pos };
     }
@@ -193,6 +208,22 @@ class Parser {
       return inner;
     }
     throw new WhenError(t.t === 'end' ? 'unexpected end of expression' : `unexpected ${describe(t)}`, t.pos);
+  }
+
+  /** `name(arg, …)` after its name; the types of the arguments are checked by typeOf. */
+  private call(name: string, pos: number): WhenAst {
+    this.i++; // '('
+    const args: WhenAst[] = [];
+    if (!this.isOp(')')) {
+      for (;;) {
+        args.push(this.nested(() => this.or()));
+        if (!this.isOp(',')) break;
+        this.i++;
+      }
+    }
+    if (!this.isOp(')')) throw new WhenError(`expected ',' or ')' in the arguments of ${name}() but found ${describe(this.peek())}`, this.peek().pos);
+    this.i++;
+    return { kind: 'call', name, args, position: pos };
   }
 }
 
@@ -241,7 +272,26 @@ function typeOf(ast: WhenAst, known: ReadonlySet<string>): WhenType {
       }
       return 'boolean';
     }
+    case 'call':
+      return callType(ast, known);
   }
+}
+
+/** Checks a call: a known function with string-literal globs (so they are linted before any run). */
+function callType(ast: Extract<WhenAst, { kind: 'call' }>, known: ReadonlySet<string>): WhenType {
+  if (!(WHEN_FUNCTIONS as readonly string[]).includes(ast.name)) {
+    throw new WhenError(`unknown function '${ast.name}' (known: ${WHEN_FUNCTIONS.map((f) => `${f}()`).join(', ')})`, ast.position);
+  }
+  if (ast.args.length === 0) throw new WhenError(`${ast.name}() needs at least one glob, e.g. ${ast.name}('src/**')`, ast.position);
+  for (const a of ast.args) {
+    if (a.kind !== 'string') {
+      typeOf(a, known);
+      throw new WhenError(`the arguments of ${ast.name}() must be quoted globs`, a.position);
+    }
+    const problem = checkGlob(a.value);
+    if (problem) throw new WhenError(problem, a.position);
+  }
+  return 'boolean';
 }
 
 function compileRegex(pattern: string, position: number): RegExp {
@@ -275,7 +325,7 @@ export function checkWhen(expr: string, params: readonly string[] = WHEN_PARAMS)
   }
 }
 
-function evalNode(ast: WhenAst, params: Record<string, string>): string | boolean {
+function evalNode(ast: WhenAst, params: Record<string, string>, changes: WhenChanges = {}): string | boolean {
   switch (ast.kind) {
     case 'string':
     case 'bool':
@@ -283,15 +333,20 @@ function evalNode(ast: WhenAst, params: Record<string, string>): string | boolea
     case 'param':
       return params[ast.name]!;
     case 'not':
-      return !evalNode(ast.operand, params);
+      return !evalNode(ast.operand, params, changes);
     case 'logical': {
-      const l = evalNode(ast.left, params) as boolean;
-      if (ast.op === '&&') return l && (evalNode(ast.right, params) as boolean);
-      return l || (evalNode(ast.right, params) as boolean);
+      const l = evalNode(ast.left, params, changes) as boolean;
+      if (ast.op === '&&') return l && (evalNode(ast.right, params, changes) as boolean);
+      return l || (evalNode(ast.right, params, changes) as boolean);
+    }
+    case 'call': {
+      // Only changed() exists (checked by typeOf). Unknown changes: run what depends on them.
+      if (changes.files === undefined) return true;
+      return changes.files.some(globMatcher(ast.args.map((a) => (a as { value: string }).value)));
     }
     case 'compare': {
-      const l = evalNode(ast.left, params);
-      const r = evalNode(ast.right, params);
+      const l = evalNode(ast.left, params, changes);
+      const r = evalNode(ast.right, params, changes);
       if (ast.op === '==') return l === r;
       if (ast.op === '!=') return l !== r;
       const matched = compileRegex(r as string, ast.right.position).test(l as string);
@@ -301,11 +356,12 @@ function evalNode(ast: WhenAst, params: Record<string, string>): string | boolea
 }
 
 /**
- * Evaluates an expression with the given parameters after expanding `${ESTAFETTE_*}` from env.
+ * Evaluates an expression with the given parameters after expanding `${ESTAFETTE_*}` from env;
+ * `changed(…)` looks at `changes` (absent or without files: every file counts as changed).
  * Throws WhenError on a parse error, an unknown parameter, a type error or a non-boolean result.
  */
-export function evaluateWhen(expr: string, params: Record<string, string>, env: Record<string, string> = {}): boolean {
+export function evaluateWhen(expr: string, params: Record<string, string>, env: Record<string, string> = {}, changes: WhenChanges = {}): boolean {
   const ast = parseWhen(expandEstafetteVars(expr, env));
   if (typeOf(ast, new Set(Object.keys(params))) !== 'boolean') throw new WhenError('expression does not evaluate to a boolean');
-  return evalNode(ast, params) as boolean;
+  return evalNode(ast, params, changes) as boolean;
 }

@@ -85,4 +85,17 @@ export interface Plan {
   /** The ESTAFETTE_* variables of the run (also merged into each stage's env). */
   estafetteEnv: Record<string, string>;
   stages: PlanStage[];
+  /** What the push changed, for `changed(…)` in `when`; absent = unknown (everything counts as changed). */
+  changes?: PlanChanges;
+}
+
+/**
+ * The files a build's push changed. Dispatch fills `files` from the forge's payload (or a diff
+ * it can make itself); when only `before` is known the builder diffs before..revision in its clone.
+ */
+export interface PlanChanges {
+  /** The branch head before the push. */
+  before?: string;
+  /** Changed paths relative to the repository root. */
+  files?: string[];
 }

@@ -16,6 +16,7 @@ import { createPool } from '../db/pool.ts';
 import { createBus, type Bus, type BusConfig, type PublishResult } from '../bus/index.ts';
 import type { Readiness } from '../http/health.ts';
 import { MemoryLiveLogs, NatsLiveLogs, type LiveLogs } from '../bus/live-logs.ts';
+import { MemoryDispatchOutcomes, NatsDispatchOutcomes, type DispatchOutcomes } from '../bus/dispatch-outcomes.ts';
 import { connectNats } from '../bus/nats-connection.ts';
 import { LocalJobRunner } from '../jobs/local-runner.ts';
 import { makeEvent } from '../events/make.ts';
@@ -51,6 +52,8 @@ export interface RuntimeParts {
   bus: Bus;
   liveLogs: LiveLogs;
   jobRunner: JobRunner;
+  /** Dispatch outcomes for waiting webhooks (one in-memory instance shared by the local mode's functions). */
+  outcomes?: DispatchOutcomes;
 }
 
 /** A value built once, on first use; a failed build is retried on the next use. */
@@ -71,6 +74,9 @@ export class Runtime {
   private readonly natsConn = once(() => this.connectNats());
   private readonly busInstance = once(() => this.makeBus());
   private readonly liveLogsInstance = once(() => this.makeLiveLogs());
+  private readonly outcomesInstance = once(async (): Promise<DispatchOutcomes> =>
+    this.config.natsUrl ? new NatsDispatchOutcomes(await this.natsConn.get(), this.config.busSubjectPrefix) : new MemoryDispatchOutcomes(),
+  );
   private runner?: DeferredJobRunner;
 
   constructor(
@@ -105,6 +111,11 @@ export class Runtime {
   /** Live log publish/subscribe (core NATS when NATS_URL is set, else in this process). */
   liveLogs(): Promise<LiveLogs> {
     return this.parts.liveLogs ? Promise.resolve(this.parts.liveLogs) : this.liveLogsInstance.get();
+  }
+
+  /** What build-dispatch made of an event, for webhooks that wait (core NATS when NATS_URL is set, else in this process). */
+  outcomes(): Promise<DispatchOutcomes> {
+    return this.parts.outcomes ? Promise.resolve(this.parts.outcomes) : this.outcomesInstance.get();
   }
 
   /** The job runner JOB_RUNNER selects; the Kubernetes client is loaded on its first call. */
@@ -153,6 +164,7 @@ export class Runtime {
     };
     await settle(this.busInstance.built());
     await settle(this.liveLogsInstance.built());
+    await settle(this.outcomesInstance.built());
     await this.runner?.close().catch(() => {});
     const nc = await this.natsConn.built()?.catch(() => undefined);
     if (nc && !nc.isClosed()) await nc.drain().catch(() => {});

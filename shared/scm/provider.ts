@@ -19,6 +19,12 @@ export interface ScmProvider {
   readonly name: string;
   /** The manifest text at `revision`, or undefined when the repository has no manifest there. */
   getManifest(repo: RepoLocation, revision: string): Promise<string | undefined>;
+  /**
+   * The paths changed between `before` and `revision` (the push's changed files), when this
+   * provider can tell; undefined when it cannot. Optional: providers without it leave the diff
+   * to the builder's clone.
+   */
+  changedFiles?(repo: RepoLocation, before: string, revision: string): Promise<string[] | undefined>;
 }
 
 /** A forge API answered with an unexpected status (retryable when 5xx/429). */

@@ -29,5 +29,12 @@ export function scmRouter(settings: ScmSettings): ScmProvider {
         throw new ScmError('scm', 500, `no provider for ${r.repoSource} (a generic webhook needs a file:// URL or a known forge)`);
     }
   };
-  return { name: 'router', getManifest: (r, rev) => pick(r).getManifest(r, rev) };
+  return {
+    name: 'router',
+    getManifest: (r, rev) => pick(r).getManifest(r, rev),
+    changedFiles: async (r, before, rev) => {
+      const p = pick(r);
+      return p.changedFiles ? p.changedFiles(r, before, rev) : undefined;
+    },
+  };
 }

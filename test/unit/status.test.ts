@@ -9,6 +9,10 @@ describe('job status transitions', () => {
     ['running', 'canceling'],
     ['canceling', 'canceled'],
     ['pending', 'canceled'],
+    ['awaiting-approval', 'queued'],
+    ['queued', 'pending'],
+    ['queued', 'canceled'],
+    ['awaiting-approval', 'canceled'],
   ];
   legal.forEach(([from, to]) => it(`allows ${from} → ${to}`, () => expect(canTransition(from, to)).to.equal(true)));
   const illegal: Array<[JobStatus, JobStatus]> = [
@@ -17,6 +21,10 @@ describe('job status transitions', () => {
     ['canceled', 'running'],
     ['pending', 'succeeded'],
     ['running', 'pending'],
+    ['queued', 'running'],
+    ['awaiting-approval', 'pending'],
+    ['pending', 'queued'],
+    ['running', 'queued'],
   ];
   illegal.forEach(([from, to]) => it(`refuses ${from} → ${to}`, () => expect(canTransition(from, to)).to.equal(false)));
   it('has no transition out of a final status', () => {

@@ -6,6 +6,7 @@
 import type { ForgeAdapter, NormalisedEvent, ParseResult } from './forge.ts';
 import { hmacSha256, hostOf, safeEqual } from './forge.ts';
 import { arr, at, optStr, str } from './payload.ts';
+import { beforeOnly } from './push-changes.ts';
 
 /** `Jane Doe <jane@example.com>` → name and email. */
 function parseRaw(raw: string): { name: string; email: string } {
@@ -44,6 +45,8 @@ export const bitbucket: ForgeAdapter = {
           commits: arr(change, 'commits').map((c) => ({ id: optStr(c, 'hash'), message: optStr(c, 'message'), author: parseRaw(optStr(c, 'author.raw')) })),
           pusher: { name: optStr(body, 'actor.display_name') || optStr(body, 'actor.nickname') },
           deliveryId,
+          // Bitbucket lists no files: the revisions are diffed later.
+          ...beforeOnly(optStr(change, 'old.target.hash') || undefined),
         },
       });
     }

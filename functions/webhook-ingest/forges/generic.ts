@@ -1,8 +1,10 @@
 /**
  * The generic webhook, for any git server and for local repositories:
  * `Authorization: Bearer <ESTAFETTE_WEBHOOK_TOKEN>`, JSON
- * `{"repository": "<git URL or file:// path>", "branch": "…", "revision": "<sha>"}` and an
- * optional `X-Delivery-Id` header used for dedupe (without it every delivery is new).
+ * `{"repository": "<git URL or file:// path>", "branch": "…", "revision": "<sha>"}` — plus an
+ * optional `"before": "<sha>"` (the branch head before the push, so `changed(…)` and path filters
+ * know what changed) — and an optional `X-Delivery-Id` header used for dedupe (without it every
+ * delivery is new).
  */
 import { randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
@@ -10,6 +12,7 @@ import { ValidationError } from '../../../shared/errors/http-error.ts';
 import type { RepoRef } from '../../../shared/events/types.ts';
 import { safeEqual, type ForgeAdapter, type ParseResult } from './forge.ts';
 import { optStr, str } from './payload.ts';
+import { beforeOnly } from './push-changes.ts';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
@@ -66,6 +69,8 @@ export const generic: ForgeAdapter = {
     const revision = str(body, 'revision');
     if (!isBranchName(branch)) throw new ValidationError(`'branch' is not a valid branch name: '${branch.slice(0, 100)}'`);
     if (!/^[0-9a-f]{7,64}$/i.test(revision)) throw new ValidationError(`'revision' must be a commit sha (7–64 hex characters)`);
+    const before = optStr(body, 'before');
+    if (before && !/^[0-9a-f]{7,64}$/i.test(before)) throw new ValidationError(`'before' must be a commit sha (7–64 hex characters)`);
     const repo = repoFromUrl(repository);
     return {
       kind: 'events',
@@ -82,6 +87,7 @@ export const generic: ForgeAdapter = {
             commits: optStr(body, 'message') ? [{ id: revision, message: optStr(body, 'message'), author: { name: optStr(body, 'author'), email: '' } }] : [],
             pusher: { name: optStr(body, 'pusher') || 'generic-webhook' },
             deliveryId,
+            ...beforeOnly(before.toLowerCase() || undefined),
           },
         },
       ],

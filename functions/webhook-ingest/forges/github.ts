@@ -7,7 +7,11 @@
 import type { Commit } from '../../../shared/events/types.ts';
 import type { HttpRequest } from '../../../shared/http/types.ts';
 import { hmacSha256, hostOf, safeEqual, splitRef, ZERO_SHA, type ForgeAdapter, type NormalisedEvent, type ParseResult } from './forge.ts';
-import { arr, optStr, str } from './payload.ts';
+import { arr, at, optStr, str } from './payload.ts';
+import { listedPushChanges } from './push-changes.ts';
+
+// GitHub lists at most this many commits in a push payload; a full list may be cut short.
+const MAX_LISTED_COMMITS = 2048;
 
 /** Commits of a GitHub-shaped push payload. */
 export function githubCommits(body: unknown): Commit[] {
@@ -16,6 +20,13 @@ export function githubCommits(body: unknown): Commit[] {
     message: optStr(c, 'message'),
     author: { name: optStr(c, 'author.name'), email: optStr(c, 'author.email'), username: optStr(c, 'author.username') || undefined },
   }));
+}
+
+/** True when the payload lists every pushed commit (Gitea says how many there were; GitHub caps the list). */
+function commitListComplete(body: unknown): boolean {
+  const listed = arr(body, 'commits').length;
+  const total = at(body, 'total_commits');
+  return listed < MAX_LISTED_COMMITS && (typeof total !== 'number' || total === listed);
 }
 
 /** A GitHub-shaped push payload as a git.push event, or why it is ignored. */
@@ -40,6 +51,7 @@ export function githubShapedPush(forge: 'github' | 'gitea', body: unknown, deliv
       commits: githubCommits(body),
       pusher: { name: optStr(body, 'pusher.name') || optStr(body, 'pusher.login') || optStr(body, 'sender.login'), email: optStr(body, 'pusher.email') || undefined },
       deliveryId,
+      ...listedPushChanges(body, commitListComplete(body)),
     },
   };
   return { kind: 'events', deliveryId, events: [event] };

@@ -4,7 +4,8 @@
  */
 import type { ForgeAdapter, ParseResult } from './forge.ts';
 import { hostOf, safeEqual, splitRef, ZERO_SHA } from './forge.ts';
-import { arr, optStr, str } from './payload.ts';
+import { arr, at, optStr, str } from './payload.ts';
+import { listedPushChanges } from './push-changes.ts';
 
 export const gitlab: ForgeAdapter = {
   forge: 'gitlab',
@@ -39,6 +40,8 @@ export const gitlab: ForgeAdapter = {
             commits: arr(body, 'commits').map((c) => ({ id: optStr(c, 'id'), message: optStr(c, 'message'), author: { name: optStr(c, 'author.name'), email: optStr(c, 'author.email') } })),
             pusher: { name: optStr(body, 'user_username') || optStr(body, 'user_name'), email: optStr(body, 'user_email') || undefined },
             deliveryId,
+            // GitLab lists at most 20 commits; total_commits_count says whether that is all of them.
+            ...listedPushChanges(body, at(body, 'total_commits_count') === arr(body, 'commits').length),
           },
         },
       ],

@@ -59,9 +59,12 @@ describe('db: builds', function () {
     expect(await getBuild(db.pool, '1')).to.equal(null);
   });
 
-  // Every (from, to) pair: legal ones apply, illegal ones throw and change nothing.
-  const pairs = JOB_STATUSES.flatMap((from) => JOB_STATUSES.map((to) => ({ from, to })));
-  const pathTo: Record<JobStatus, JobStatus[]> = {
+  // Every (from, to) pair: legal ones apply, illegal ones throw and change nothing. A build
+  // starts pending or queued (it never awaits approval: releases do, see releases.test.ts).
+  const buildStatuses = JOB_STATUSES.filter((s) => s !== 'awaiting-approval');
+  const pairs = buildStatuses.flatMap((from) => buildStatuses.map((to) => ({ from, to })));
+  const pathTo: Record<Exclude<JobStatus, 'awaiting-approval'>, JobStatus[]> = {
+    queued: [],
     pending: [],
     running: ['running'],
     succeeded: ['running', 'succeeded'],
@@ -77,8 +80,8 @@ describe('db: builds', function () {
     pairs.forEach(({ from, to }) => {
       const legal = canTransition(from, to) || from === to;
       it(`${from} → ${to} ${from === to ? 'is a no-op' : legal ? 'applies' : 'is refused'}`, async () => {
-        const { build: b } = await build(p);
-        for (const step of pathTo[from]) await transitionBuildStatus(db.pool, b.id, step);
+        const { build: b } = await build(p, from === 'queued' ? { status: 'queued' } : {});
+        for (const step of pathTo[from as keyof typeof pathTo]) await transitionBuildStatus(db.pool, b.id, step);
         const before = await getBuild(db.pool, b.id);
         expect(before?.buildStatus).to.equal(from);
         if (legal) {

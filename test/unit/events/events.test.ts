@@ -22,6 +22,7 @@ const VALID: { [N in EventName]: EventPayloads[N] } = {
   'pipeline.renamed': { ...repo, newRepoOwner: 'o2', newRepoName: 'n2' },
   'pipeline.archived': { ...repo, archived: true },
   'cron.tick': { time: '2026-01-01T10:00:00Z' },
+  'queue.advance': { reason: 'tick' },
 };
 
 describe('events: makeEvent / parseEvent', () => {
