@@ -2,9 +2,10 @@
  * The JSON shapes of the REST API as documented in docs/API.md — the UI's only contract with the
  * server. Kept as plain types (no runtime validation): the API is ours and versioned with the UI.
  */
+import type { ApprovalRule } from '../scheduling/types.ts';
 
 /** Status of a build or release (shared/status/status.ts JOB_STATUSES). */
-export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceling' | 'canceled';
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceling' | 'canceled' | 'queued' | 'awaiting-approval';
 /** Status of a stage (shared/status/status.ts STAGE_STATUSES). */
 export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'canceled';
 
@@ -39,6 +40,10 @@ export interface Build {
   repoRevision: string;
   buildVersion: string;
   buildStatus: JobStatus;
+  /** Why the system gave it this status (e.g. "superseded by build #7 (abc1234)"). */
+  statusReason?: string;
+  /** Place in the queue while `queued` (1 = next). */
+  queuePosition?: number;
   buildNumber?: number;
   labels?: Record<string, string>;
   releaseTargets?: ReleaseTarget[];
@@ -60,6 +65,11 @@ export interface Release {
   repoName: string;
   releaseVersion: string;
   releaseStatus: JobStatus;
+  statusReason?: string;
+  queuePosition?: number;
+  /** The approval the release needs (scheduling/types.ts ApprovalRule), or null. */
+  approval?: ApprovalRule | null;
+  approvalDeadline?: string | null;
   triggeredBy?: string | null;
   insertedAt: string;
   startedAt?: string | null;

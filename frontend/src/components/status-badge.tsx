@@ -12,6 +12,8 @@ const ICONS: Record<AnyStatus, string> = {
   canceling: '⊘',
   canceled: '⊘',
   skipped: '↷',
+  queued: '◔',
+  'awaiting-approval': '✋',
 };
 
 /** `<StatusBadge status="failed" />` → a pill reading "✗ failed". `compact` hides the word visually but keeps it for screen readers. */

@@ -10,6 +10,7 @@ import { useAction } from '../api/use-action.ts';
 import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { QueueNote } from '../scheduling/queue-note.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { formatAge, formatDuration, formatTime, shortRevision } from '../format.ts';
 import { PipelineInsights } from '../insights/pipeline-insights.tsx';
@@ -19,7 +20,7 @@ import { canOperate, useSession } from '../session.ts';
 type Ref = { repoSource: string; repoOwner: string; repoName: string };
 const TABS = ['builds', 'releases', 'triggers', 'insights'] as const;
 const REFRESH_MS = 5_000;
-const ACTIVE = new Set(['pending', 'running', 'canceling']);
+const ACTIVE = new Set(['pending', 'running', 'canceling', 'queued', 'awaiting-approval']);
 
 /** One pipeline's page; `tab` comes from the URL. */
 export function PipelinePage(props: Ref & { tab: string }) {
@@ -244,6 +245,7 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
                 ⎇ {b.repoBranch}
               </span>
               <StatusBadge status={b.buildStatus} />
+              <QueueNote run={b} />
             </div>
             <a class="version" href={pipelineUrl(pref, `builds/${encodeURIComponent(b.id)}`)}>
               {b.buildVersion}
@@ -277,7 +279,7 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
                   <a href={pipelineUrl(pref, `builds/${encodeURIComponent(b.id)}`)}>{b.buildVersion}</a>
                 </td>
                 <td data-label="Status">
-                  <StatusBadge status={b.buildStatus} />
+                  <StatusBadge status={b.buildStatus} /> <QueueNote run={b} />
                 </td>
                 <td data-label="Branch">{b.repoBranch}</td>
                 <td data-label="Revision">
@@ -347,7 +349,7 @@ function ReleasesTab({ pref }: { pref: Ref }) {
                 </td>
                 <td data-label="Version">{r.releaseVersion}</td>
                 <td data-label="Status">
-                  <StatusBadge status={r.releaseStatus} />
+                  <StatusBadge status={r.releaseStatus} /> <QueueNote run={r} />
                 </td>
                 <td data-label="By">{r.triggeredBy}</td>
                 <td data-label="Age">{formatAge(r.insertedAt)}</td>

@@ -19,6 +19,8 @@ import { StageTreeView } from '../stages/stage-tree-view.tsx';
 import { BuildActions } from './pipeline.tsx';
 import { useAction } from '../api/use-action.ts';
 import { canOperate, useSession } from '../session.ts';
+import { ScheduleFacts } from '../scheduling/queue-note.tsx';
+import { ApprovalPanel } from '../scheduling/approval-panel.tsx';
 
 type Ref = { repoSource: string; repoOwner: string; repoName: string };
 const FINAL = new Set(['succeeded', 'failed', 'canceled']);
@@ -71,6 +73,7 @@ export function RunPage(props: Ref & { kind: 'build' | 'release'; id: string; ta
       {!run.data && run.loading ? <Loading what={props.kind} /> : null}
       {build ? <BuildHeader pref={props} build={build} status={status!} onChange={run.reload} /> : null}
       {release ? <ReleaseHeader pref={props} release={release} status={status!} onChange={run.reload} /> : null}
+      {release ? <ApprovalPanel pref={props} release={release} onChange={run.reload} /> : null}
       {run.data ? (
         <>
           {props.kind === 'build' ? (
@@ -113,6 +116,7 @@ function BuildHeader({ pref, build, status, onChange }: { pref: Ref; build: Buil
         <Fact term="Revision" value={<code title={build.repoRevision}>{shortRevision(build.repoRevision)}</code>} />
         {commit ? <Fact term="Commit" value={`${commit.message.split('\n')[0]}${commit.author?.name ? ` — ${commit.author.name}` : ''}`} /> : null}
         <Fact term="Trigger" value={trigger} />
+        <ScheduleFacts run={build} status={status} />
         <Timings inserted={build.insertedAt} started={build.startedAt} duration={build.duration} updated={build.updatedAt} status={status} />
       </dl>
     </header>
@@ -148,6 +152,7 @@ function ReleaseHeader({ pref, release, status, onChange }: { pref: Ref; release
         <Fact term="Target" value={release.name} />
         {release.action ? <Fact term="Action" value={release.action} /> : null}
         <Fact term="Triggered by" value={release.triggeredBy ?? ''} />
+        <ScheduleFacts run={release} status={status} />
         <Timings inserted={release.insertedAt} started={release.startedAt} duration={release.duration} updated={release.updatedAt} status={status} />
       </dl>
     </header>
