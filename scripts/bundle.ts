@@ -122,8 +122,8 @@ export async function bundle(options: { quiet?: boolean } = {}): Promise<BundleR
         platform: 'node',
         target: 'node20',
         sourcemap: true,
+        // Syntax only: a crash prints the source line of its frame, which must stay readable.
         minifySyntax: true,
-        minifyWhitespace: true,
         legalComments: 'linked',
         external: EXTERNAL,
         banner: { js: BANNER },
