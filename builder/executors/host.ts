@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readiness } from '../../shared/plan/types.ts';
 import { pipeLines } from '../output-lines.ts';
+import { baseEnv } from './base-env.ts';
 import { entrypointScript } from './entrypoint.ts';
 import type {
   BuildInfo,
@@ -38,12 +39,8 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-/** The environment of a child: the builder's own (PATH, HOME…) without its config, then the stage's. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = { ...process.env };
-  delete base.BUILDER_CONFIG_PATH;
-  return { ...base, ...env };
-}
+/** The environment of a child: the minimal base, then exactly the stage's. */
+const childEnv = (env: Record<string, string>): Record<string, string> => ({ ...baseEnv(), ...env });
 
 /** Creates a host executor. */
 export function createHostExecutor(): Executor {

@@ -14,6 +14,7 @@ import { runBuild, type BuildOutcome } from '../../builder/run-build.ts';
 import type { Executor } from '../../builder/executors/executor.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { PlanService, PlanStage } from '../../shared/plan/types.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
 import { configOf, planOf, service, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter, type CollectingReporter } from './collecting-reporter.ts';
@@ -81,10 +82,12 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
 
     const img = (s: PlanStage): PlanStage => ({ ...s, image: s.image === 'estafette-test/busybox:1' ? fx.image : s.image, parallelStages: s.parallelStages.map(img) });
 
-    const run = async (stages: PlanStage[], over: Partial<BuilderConfig> = {}, setup?: (r: CollectingReporter, cancel: AbortController) => void): Promise<Ran> => {
+    /** Runs `stages`; with `secretKey`, their secrets are opened as build-dispatch opens them. */
+    const run = async (stages: PlanStage[], over: Partial<BuilderConfig> = {}, setup?: (r: CollectingReporter, cancel: AbortController) => void, secretKey?: string): Promise<Ran> => {
       const workDir = mkdtempSync(join(tmpdir(), 'estafette-exec-'));
       dirs.push(workDir);
-      const config = configOf(planOf(stages.map(img)), workDir, over);
+      const plan = planOf(stages.map(img));
+      const config = configOf(plan, workDir, { ...(secretKey ? { secrets: openPlanSecrets(plan, secretKey) } : {}), ...over });
       const reporter = collectingReporter();
       const cancel = new AbortController();
       setup?.(reporter, cancel);
@@ -113,9 +116,37 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       expect(r.reporter.finals()[0]).to.include({ status: 'failed', message: 'exit code 1' });
     });
 
-    it('passes the resolved env, sets ESTAFETTE_BUILD_STATUS and expands ${ESTAFETTE_*} in commands', async () => {
+    it('echoes each command as written and leaves ${ESTAFETTE_*} in commands to the shell (Estafette: `> echo ${ESTAFETTE_BUILD_VERSION}`)', async () => {
       const r = await run([stage('env', ['echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"'], { env: { GREETING: 'hi', ESTAFETTE_STAGE_NAME: 'env' } })]);
-      expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING main $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
+      expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
+    });
+
+    it('expands ${ESTAFETTE_*} in env values (global and stage env) before the stage runs, as Estafette\'s docker runner does', async () => {
+      const env = { ESTAFETTE_STAGE_NAME: 'env', FROM_GLOBAL: 'g-${ESTAFETTE_GIT_BRANCH}', FROM_STAGE: 's-${ESTAFETTE_BUILD_VERSION}-${ESTAFETTE_BUILD_STATUS}', OTHER: '${HOME}:$HOME:${ESTAFETTE_UNSET}.' };
+      const r = await run([stage('env', ['printf "%s|%s|%s\\n" "$FROM_GLOBAL" "$FROM_STAGE" "$OTHER"'], { env })]);
+      expect(r.reporter.textOf('env')[1]).to.equal('g-main|s-1.0.7-succeeded|${HOME}:$HOME:.');
+    });
+
+    it('gives a stage exactly the plan env plus PATH, HOME and locale, never the builder\'s own variables (master key, config path)', async () => {
+      const saved = { key: process.env.ESTAFETTE_SECRET_KEY, cfg: process.env.BUILDER_CONFIG_PATH };
+      process.env.ESTAFETTE_SECRET_KEY = 'master-key-in-the-builder-env';
+      process.env.BUILDER_CONFIG_PATH = '/builder/config.json';
+      let r: Ran;
+      try {
+        r = await run([stage('env', ['env'], { env: { ESTAFETTE_STAGE_NAME: 'env', MINE: 'yes' } })]);
+      } finally {
+        for (const [k, v] of [['ESTAFETTE_SECRET_KEY', saved.key], ['BUILDER_CONFIG_PATH', saved.cfg]] as const) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+      const names = r.reporter.textOf('env').slice(1).map((l) => l.split('=')[0]!);
+      const planNames = [...Object.keys(r.config.plan.estafetteEnv), 'ESTAFETTE_STAGE_NAME', 'ESTAFETTE_BUILD_STATUS', 'MINE'];
+      // What the shell (PWD, SHLVL, _) or the container runtime (HOSTNAME) sets on its own.
+      const base = /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z_]+|PWD|OLDPWD|SHLVL|_|HOSTNAME)$/;
+      expect(names.filter((n) => !planNames.includes(n) && !base.test(n)), 'variables from outside the plan').to.deep.equal([]);
+      expect(names).to.include.members([...planNames, 'PATH']);
+      expect(r.reporter.lines.map((l) => l.text).join('\n')).to.not.include('master-key-in-the-builder-env');
     });
 
     const whenCases: Array<{ name: string; when: string; expected: string }> = [
@@ -261,7 +292,9 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       const env = { PLAIN: encryptSecret(plain, key), MULTI: encryptSecret(multi, key), SHORT: encryptSecret('abc', key), ESTAFETTE_STAGE_NAME: 's' };
       const r = await run(
         [stage('s', ['echo "plain=$PLAIN"', 'printf %s "$PLAIN" | base64', 'echo "$MULTI"', 'echo "short=$SHORT"', 'echo "$PLAIN" >&2'], { env, customProperties: { token: encryptSecret('property-secret', key) } })],
-        { secretKey: key },
+        {},
+        undefined,
+        key,
       );
       const text = r.reporter.lines.map((l) => l.text).join('\n');
       expect(r.outcome.status).to.equal('succeeded');
@@ -277,7 +310,7 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
 
     it('fails the build with a validate-secrets step when a secret is restricted to other pipelines', async () => {
       const key = generateSecretKey();
-      const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], { secretKey: key });
+      const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], {}, undefined, key);
       expect(r.outcome.status).to.equal('failed');
       expect(r.reporter.finals()[0]).to.include({ stage: 'validate-secrets', status: 'failed' });
       expect(r.status['s#1']).to.equal('skipped');
