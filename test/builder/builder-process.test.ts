@@ -109,6 +109,23 @@ describe('builder process', function () {
     }),
   );
 
+  it('no line is cut: a stage printing 200,000 lines fast while shipping stalls near the end has every line stored (host executor)', async () => {
+    const N = 200_000;
+    // The ingest holds one answer for 4 s once it sees line 190,000: by then the stage has written
+    // everything and exited, and its last lines are still in the pipe.
+    ingest = await startIngest({ stall: { afterSeq: 190_000, ms: 4000 } });
+    const exit = await startBuilder(configFor([stage('big', [`seq 1 ${N}`]), stage('after', ['echo done'])]), dir).done;
+    expect(exit.code, exit.stderr).to.equal(0);
+    const texts = ingest.lines.map((l) => l?.text);
+    expect(texts.length).to.equal(N + 3);
+    let bad = -1;
+    for (let i = 1; i <= N && bad < 0; i++) if (texts[i] !== String(i)) bad = i;
+    expect(bad, `first missing or wrong line at seq ${bad}`).to.equal(-1);
+    expect(texts.slice(N + 1)).to.deep.equal(['> echo done', 'done']);
+    const job = ingest.statuses.flatMap((x) => (x.status ? [x.status] : []));
+    expect(job[job.length - 1]).to.equal('succeeded');
+  });
+
   it('SIGTERM cancels mid-stage: no process left, remaining stages canceled, status canceled, exit 0', async () => {
     ingest = await startIngest();
     const config = configFor([stage('long', ['echo $$ > sh.pid', 'sleep 300 & echo $! > bg.pid', 'echo ready', 'wait']), stage('later', ['echo later'])], { cancelGraceSeconds: 3 });

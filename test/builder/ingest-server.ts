@@ -35,6 +35,8 @@ export interface IngestOptions {
   lostAckEvery: number;
   /** Delay before answering, to make the ingest slower than a stage's output. */
   delayMs: number;
+  /** Once: hold the answer to the logs request that carries line `afterSeq` (or later) for `ms`. */
+  stall?: { afterSeq: number; ms: number };
 }
 
 export async function startIngest(options: Partial<IngestOptions> = {}): Promise<IngestServer> {
@@ -69,6 +71,11 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
         }
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogBatch & StatusReport;
         if (req.url?.endsWith('/logs')) {
+          if (o.stall && body.lines.some((l) => l.seq >= o.stall!.afterSeq)) {
+            const ms = o.stall.ms;
+            o.stall = undefined;
+            await new Promise((r) => setTimeout(r, ms));
+          }
           state.batchSizes.push(body.lines.length);
           for (const l of body.lines) {
             const prev = state.lines[l.seq];
