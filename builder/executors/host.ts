@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Readiness } from '../../shared/plan/types.ts';
 import { pipeLines } from '../output-lines.ts';
-import { baseEnv } from './base-env.ts';
+import { baseEnv } from '../../shared/process/base-env.ts';
 import { entrypointScript } from './entrypoint.ts';
 import type { BuildInfo, Executor, LineSink, RunOptions, ServiceHandle, ServiceSpec, StageResult, StageSpec } from './executor.ts';
 

@@ -7,9 +7,9 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { PlanStage } from '../../shared/plan/types.ts';
@@ -17,9 +17,27 @@ import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { alive } from './executor-suite.ts';
 import { startIngest, type IngestServer } from './ingest-server.ts';
+import { waitFor } from '../support/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'builder/main.ts');
+const RUNNER_PARENT = join(ROOT, 'test/fixtures/builder/runner-parent.ts');
+
+/** Pids of the live children of `ppid`, from /proc. */
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // Fields after the parenthesised command: state, ppid, …
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
+}
 interface Exit {
   code: number | null;
   stderr: string;
@@ -145,6 +163,34 @@ describe('builder process', function () {
     for (const pid of pids) expect(alive(pid), `process ${pid} survived the cancel`).to.equal(false);
     const stages = ingest.statuses.flatMap((s) => s.stages ?? []).filter((s) => s.status !== 'running');
     expect(stages.map((s) => `${s.stage}:${s.status}`)).to.deep.equal(['long:canceled', 'later:canceled']);
+    expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('canceled');
+  });
+
+  it('kill -9 of the process that started it: the builder cancels its build, reports canceled, leaves no process and removes its temp dir', async () => {
+    ingest = await startIngest();
+    const config = configFor([stage('long', ['echo "shell $$ $(pwd)"', 'sleep 300 & echo "bg $!"', 'echo ready', 'wait']), stage('later', ['echo later'])], { cancelGraceSeconds: 2 });
+    const file = join(dir, 'parent-config.json');
+    writeFileSync(file, JSON.stringify(config));
+    const parent = spawn(process.execPath, ['--import', 'tsx', RUNNER_PARENT, file], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let parentErr = '';
+    parent.stderr!.on('data', (c: Buffer) => (parentErr += c.toString()));
+    await waitFor('the stage to run', () => ingest!.lines.some((l) => l?.text === 'ready'), 30_000);
+    const texts = ingest.lines.map((l) => l?.text ?? '');
+    const [, shellPid, workDir] = /^shell (\d+) (\S+)$/.exec(texts.find((t) => t.startsWith('shell '))!)!;
+    const bgPid = Number(/^bg (\d+)$/.exec(texts.find((t) => t.startsWith('bg '))!)![1]);
+    const runnerDir = dirname(workDir!);
+    const [builderPid] = childrenOf(parent.pid!);
+    expect(builderPid, `the builder runs as a child of the parent\n${parentErr}`).to.be.a('number');
+    const pids = [builderPid!, Number(shellPid), bgPid];
+    expect(pids.map(alive), 'builder and stage processes before the kill').to.deep.equal([true, true, true]);
+    expect(existsSync(runnerDir)).to.equal(true);
+
+    process.kill(parent.pid!, 'SIGKILL');
+    await waitFor('the builder and its stage to end', () => pids.every((p) => !alive(p)), 30_000, 100).catch(() => undefined);
+    expect(pids.filter(alive), 'processes left after the parent was killed').to.deep.equal([]);
+    expect(existsSync(runnerDir), 'the job temp dir').to.equal(false);
+    const stages = ingest.statuses.flatMap((x) => x.stages ?? []).filter((x) => x.status !== 'running');
+    expect(stages.map((x) => `${x.stage}:${x.status}`)).to.deep.equal(['long:canceled', 'later:canceled']);
     expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('canceled');
   });
 
