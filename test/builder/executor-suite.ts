@@ -144,8 +144,8 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       }
       const names = r.reporter.textOf('env').slice(1).map((l) => l.split('=')[0]!);
       const planNames = [...Object.keys(r.config.plan.estafetteEnv), 'ESTAFETTE_STAGE_NAME', 'ESTAFETTE_BUILD_STATUS', 'MINE'];
-      // What the shell (PWD, SHLVL, _) or the container runtime (HOSTNAME) sets on its own.
-      const base = /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z_]+|PWD|OLDPWD|SHLVL|_|HOSTNAME)$/;
+      // What the shell (PWD, SHLVL, _), the container runtime (HOSTNAME) or the executor (image facts) sets on its own.
+      const base = /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z_]+|PWD|OLDPWD|SHLVL|_|HOSTNAME|ESTAFETTE_STAGE_IMAGE_SHA|ESTAFETTE_STAGE_IMAGE_CREATED_DATE)$/;
       expect(names.filter((n) => !planNames.includes(n) && !base.test(n)), 'variables from outside the plan').to.deep.equal([]);
       expect(names).to.include.members([...planNames, 'PATH']);
       expect(r.reporter.lines.map((l) => l.text).join('\n')).to.not.include('master-key-in-the-builder-env');
@@ -263,6 +263,16 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       expect(r.reporter.textOf('second')).to.include('pong');
       const order = r.reporter.finals().map((s) => s.stage);
       expect(order).to.deep.equal(['first', 'second', 'first/db']);
+    });
+
+    it('a stage with only services (no image, no commands) starts them and succeeds, and later stages reach them (Estafette)', async () => {
+      const port = await freePort();
+      // multiStage as the compiler sets it for a stage without an image.
+      const svc = service('db', [], { ...fx.httpService(port, 0), multiStage: true, readiness: { kind: 'http', scheme: 'http', host: 'db', port, path: '/', timeoutSeconds: 30 } });
+      const r = await run([stage('services', [], { image: '', services: [svc] }), stage('uses-db', [fx.httpGet(`http://${fx.serviceHost('db')}:${port}/`)])]);
+      expect(r.status).to.deep.equal({ 'services#1': 'succeeded', 'uses-db#1': 'succeeded', 'services/db#1': 'succeeded' });
+      expect(r.reporter.textOf('uses-db')).to.include('pong');
+      expect(r.outcome.status).to.equal('succeeded');
     });
 
     it('retries a failing stage, each attempt its own run', async () => {
