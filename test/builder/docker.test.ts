@@ -58,7 +58,7 @@ describe('docker executor on a real engine', function () {
       serviceHost: (name) => name,
       httpGet: (url) => `wget -qO- ${url}`,
       hostPids: false,
-      leftovers: async (jobId) => {
+      leftovers: async ({ jobId }) => {
         const filters = { label: [`${DOCKER_LABELS.jobId}=${jobId}`] };
         const [containers, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
         return [...containers.map((c) => `container ${c.Names.join(',')}`), ...networks.map((n) => `network ${n.Name}`)];

@@ -33,8 +33,8 @@ export interface ExecutorFixture {
   httpGet(url: string): string;
   /** True when pids written by stages are host pids (checked with process.kill(pid, 0)). */
   hostPids: boolean;
-  /** What the executor left behind for a job (containers, networks); must be empty after a build. */
-  leftovers(jobId: string): Promise<string[]>;
+  /** What a build left behind (containers, networks, processes); must be empty after a build. */
+  leftovers(build: { jobId: string; workDir: string; executor: Executor }): Promise<string[]>;
 }
 
 /** A free TCP port on this machine (one definition, shared with the local mode). */
@@ -91,9 +91,10 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       const reporter = collectingReporter();
       const cancel = new AbortController();
       setup?.(reporter, cancel);
-      const outcome = await runBuild(config, { executor: fx.create(), reporter, cancel: cancel.signal });
+      const executor = fx.create();
+      const outcome = await runBuild(config, { executor, reporter, cancel: cancel.signal });
       const status = Object.fromEntries(reporter.finals().map((s) => [`${s.stage}#${s.run}`, s.status]));
-      expect(await fx.leftovers(config.job.id), 'resources left behind').to.deep.equal([]);
+      expect(await fx.leftovers({ jobId: config.job.id, workDir, executor }), 'resources left behind').to.deep.equal([]);
       return { outcome, reporter, workDir, config, status };
     };
 
