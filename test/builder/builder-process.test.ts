@@ -13,6 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { PlanStage } from '../../shared/plan/types.ts';
+import { LocalJobRunner } from '../../shared/jobs/local-runner.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
+import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { alive } from './executor-suite.ts';
@@ -67,6 +70,21 @@ function startBuilder(config: unknown, dir: string): { pid: number; done: Promis
     }),
   );
   return { pid: child.pid!, done };
+}
+
+/** Every process's command line that contains `needle`, from /proc. */
+function argvContaining(needle: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.includes(needle)) out.push(`${e}: ${cmd.split('\0').join(' ').slice(0, 120)}`);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
 }
 
 describe('builder process', function () {
@@ -193,6 +211,59 @@ describe('builder process', function () {
     expect(stages.map((x) => `${x.stage}:${x.status}`)).to.deep.equal(['long:canceled', 'later:canceled']);
     expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('canceled');
   });
+
+  (['host', 'docker'] as const).forEach((executor) =>
+    it(`a stage cannot read the master key (not in its env, the builder's env or config), and no secret is in any process's argv (${executor} executor)`, async function () {
+      if (executor === 'docker') {
+        const reason = await dockerUnavailable();
+        if (reason) skipWithoutDocker(this, 'the docker executor run', reason);
+      }
+      ingest = await startIngest();
+      const key = generateSecretKey();
+      const mine = encryptSecret('mine-secret-value', key, 'github.com/estafette/demo');
+      const plan = planOf([
+        stage(
+          'probe',
+          [
+            'env',
+            'cat ../builder-config.json 2>&1 || true',
+            ...(executor === 'host' ? ['tr "\\0" "\\n" < /proc/$PPID/environ'] : []),
+            'echo waiting; while [ ! -f go ]; do sleep 0.05; done',
+            'echo "uses $MINE"',
+          ],
+          { image: TEST_IMAGE, env: { ESTAFETTE_STAGE_NAME: 'probe', MINE: mine } },
+        ),
+      ]);
+      const config = configOf(plan, join(dir, 'work'), { executor, ingest: { url: ingest.url, token: 'test-token' }, secrets: openPlanSecrets(plan, key) });
+      const ref = { kind: 'build' as const, id: config.job.id, repoOwner: 'estafette', repoName: 'demo' };
+      // The server's own environment holds the key, as `estafette start` with ESTAFETTE_SECRET_KEY set does.
+      const saved = process.env.ESTAFETTE_SECRET_KEY;
+      process.env.ESTAFETTE_SECRET_KEY = key;
+      const runner = new LocalJobRunner();
+      try {
+        await runner.start(ref, config);
+      } finally {
+        if (saved === undefined) delete process.env.ESTAFETTE_SECRET_KEY;
+        else process.env.ESTAFETTE_SECRET_KEY = saved;
+      }
+      await waitFor('the stage to wait', () => ingest!.lines.some((l) => l?.text === 'waiting'), 60_000);
+      const builderPid = childrenOf(process.pid).find((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('builder/main.ts'))!;
+      const builderEnv = readFileSync(`/proc/${builderPid}/environ`, 'utf8');
+      const leaks = { keyInArgv: argvContaining(key), valueInArgv: argvContaining('mine-secret-value') };
+      const runnerDir = readdirSync(tmpdir()).find((d) => d.startsWith(`estafette-build-${config.job.id}-`))!;
+      writeFileSync(join(tmpdir(), runnerDir, 'work', 'go'), '');
+      expect(await runner.waitFor(ref)).to.equal(0);
+
+      expect(leaks).to.deep.equal({ keyInArgv: [], valueInArgv: [] });
+      expect(builderEnv, "the builder's environment").to.not.include(key);
+      const text = ingest.lines.map((l) => l?.text ?? '').join('\n');
+      expect(text, 'what the stage could print').to.not.include(key);
+      expect(text).to.not.include('ESTAFETTE_SECRET_KEY');
+      expect(text, 'the config file was read once and removed').to.match(/builder-config\.json'?: No such file/);
+      expect(ingest.lines.map((l) => l?.text)).to.include('uses ***');
+      expect(ingest.statuses[ingest.statuses.length - 1]!.status).to.equal('succeeded');
+    }),
+  );
 
   const invalid: Array<{ name: string; mutate: (c: Record<string, any>) => void; problem: RegExp }> = [
     { name: 'stages not a list', mutate: (c) => (c.plan.stages = 'build'), problem: /plan\.stages must be a list/ },
