@@ -43,6 +43,10 @@ function watchParent(onGone: () => void): () => void {
   if (!process.channel) return () => undefined;
   // The channel must not keep the builder alive; it only tells it that the parent is gone.
   process.channel.unref();
+  if (!process.connected) {
+    onGone(); // gone before we listened
+    return () => undefined;
+  }
   process.once('disconnect', onGone);
   return () => process.off('disconnect', onGone);
 }

@@ -16,7 +16,6 @@
  * Cancel (the `cancel` signal) stops the running stage within the grace period and marks
  * everything left `canceled`.
  */
-import { SecretError } from '../shared/secrets/secret.ts';
 import { applyPlanSecrets, pipelineFullName } from '../shared/secrets/plan-secrets.ts';
 import type { StageReport } from '../shared/logs/protocol.ts';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
@@ -55,16 +54,9 @@ function applySecrets(ctx: BuildContext): boolean {
     failBeforeStages(ctx, 'validate-secrets', secrets.refused);
     return false;
   }
-  try {
-    const applied = applyPlanSecrets(ctx.plan, secrets);
-    ctx.useSecrets(applied.plan, applied.values);
-    return true;
-  } catch (err) {
-    // A custom property text that no longer parses once its envelope is replaced.
-    if (!(err instanceof SecretError) && !(err instanceof SyntaxError)) throw err;
-    failBeforeStages(ctx, 'validate-secrets', `the plan's secrets cannot be applied: ${err.message}`);
-    return false;
-  }
+  const applied = applyPlanSecrets(ctx.plan, secrets);
+  ctx.useSecrets(applied.plan, applied.values);
+  return true;
 }
 
 /** Prepares the executor; false (build failed) when it cannot start. */

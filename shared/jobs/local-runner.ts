@@ -72,7 +72,8 @@ export class LocalJobRunner implements JobRunner {
     const workDir = join(dir, 'work');
     await mkdir(workDir);
     const configPath = join(dir, 'builder-config.json');
-    await writeFile(configPath, JSON.stringify({ ...config, workDir, removeOnExit: dir } satisfies BuilderConfig), { mode: 0o600 });
+    const own: BuilderConfig = { ...config, workDir, ...(this.options.keepWorkDirs ? {} : { removeOnExit: dir }) };
+    await writeFile(configPath, JSON.stringify(own), { mode: 0o600 });
     if (this.running.has(k)) return; // a concurrent start won the race while we wrote files
     const [cmd, ...args] = this.options.command;
     const child = spawn(cmd, args, {

@@ -40,8 +40,12 @@ function mapPlanStrings(plan: Plan, text: (s: string) => string): Plan {
   };
   const structured = (k: string, v: string): string => {
     if (findSecrets(v).length === 0) return v;
-    if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES') return JSON.stringify(deep(JSON.parse(v)));
-    if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES_YAML') return dump(deep(load(v)));
+    try {
+      if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES') return JSON.stringify(deep(JSON.parse(v)));
+      if (k === 'ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES_YAML') return dump(deep(load(v)));
+    } catch {
+      // Set by hand to something that is not JSON/YAML: a plain text like any other.
+    }
     return text(v);
   };
   const env = (e: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, structured(k, v)]));

@@ -59,4 +59,10 @@ describe('plan secrets', () => {
     const other = planOf([stage('s', ['true'], { env: { X: encryptSecret('v-1234', generateSecretKey()) } })]);
     expect(openPlanSecrets(other, key).refused).to.match(/cannot be decrypted/);
   });
+
+  it('treats a custom-properties variable set by hand to something that is not JSON as plain text', () => {
+    const e = encryptSecret('hand-value', key);
+    const p = planOf([stage('s', ['true'], { env: { ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES: `not json ${e}` } })]);
+    expect(applyPlanSecrets(p, openPlanSecrets(p, key)).plan.stages[0]!.env.ESTAFETTE_EXTENSION_CUSTOM_PROPERTIES).to.equal('not json hand-value');
+  });
 });
