@@ -29,10 +29,10 @@ describe('estafette validate (CLI)', function () {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('exits 0 for a valid manifest and prints warnings as field: message', () => {
+  it('exits 0 for a valid manifest and prints warnings as field (line, column): message', () => {
     const r = cli(['validate', join(fixtures, 'valid.estafette.yaml')]);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain("stages.checks.parallelStages.lint.image: image 'golangci/golangci-lint:latest' uses the 'latest' tag");
+    expect(r.stdout).to.contain("stages.checks.parallelStages.lint.image (line 35, column 9): image 'golangci/golangci-lint:latest' uses the 'latest' tag");
     expect(r.stdout).to.match(/valid, 0 error\(s\), 1 warning\(s\)/);
   });
 
@@ -42,7 +42,7 @@ describe('estafette validate (CLI)', function () {
     expect(JSON.parse(r.stdout)).to.deep.equal({
       valid: true,
       errors: [],
-      warnings: [{ field: 'stages.checks.parallelStages.lint.image', message: "image 'golangci/golangci-lint:latest' uses the 'latest' tag; pin a version" }],
+      warnings: [{ field: 'stages.checks.parallelStages.lint.image', message: "image 'golangci/golangci-lint:latest' uses the 'latest' tag; pin a version", line: 35, column: 9 }],
       stages: ['git-clone', 'build', 'checks', 'notify'],
       releases: ['staging', 'production'],
       triggers: 2,
@@ -53,7 +53,7 @@ describe('estafette validate (CLI)', function () {
     const r = cli(['validate', join(fixtures, 'invalid.estafette.yaml')]);
     expect(r.code).to.equal(1);
     for (const field of ['stages.build.image', 'stages.group.image', 'stages.deploy.when', 'triggers[0]', 'triggers[1].cron.schedule']) {
-      expect(r.stdout).to.match(new RegExp(`^  ${field.replace(/[.[\]]/g, '\\$&')}: `, 'm'));
+      expect(r.stdout).to.match(new RegExp(`^  ${field.replace(/[.[\]]/g, '\\$&')} \\(line \\d+, column \\d+\\): `, 'm'));
     }
     expect(r.stdout).to.match(/invalid, 5 error\(s\)/);
   });
