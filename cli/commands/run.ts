@@ -5,9 +5,8 @@
  * Exit code: 0 when the build succeeded, 1 when it failed or was canceled, 2 on a usage or
  * manifest error.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createExecutor } from '../../builder/executors/create-executor.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
@@ -16,6 +15,7 @@ import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
+import { git, repoOf } from '../local-repo.ts';
 
 export const summary = 'run the pipeline of a local .estafette.yaml on this machine';
 export const usage = 'estafette run [DIR] [--branch B] [--executor host|docker] [--stage NAME]';
@@ -55,23 +55,6 @@ function parseArgs(args: string[]): RunArgs {
     }
   }
   return out;
-}
-
-/** Output of a git command in dir, or undefined when it fails (not a repository, no commits). */
-function git(dir: string, args: string[]): string | undefined {
-  try {
-    return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** source/owner/name from the origin remote (github.com/o/r), else local/local/<dir name>. */
-function repoOf(dir: string): { repoSource: string; repoOwner: string; repoName: string } {
-  const origin = git(dir, ['remote', 'get-url', 'origin']);
-  const m = origin && /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)[:/]([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(origin);
-  if (m) return { repoSource: m[1]!, repoOwner: m[2]!, repoName: m[3]! };
-  return { repoSource: 'local', repoOwner: 'local', repoName: basename(dir) };
 }
 
 /** Runs the command; resolves to the exit code. */
