@@ -63,8 +63,9 @@ class Linter {
     this.builder(m.builder, 'builder');
     this.version();
     this.triggers(m.triggers, 'triggers', { kind: 'build' });
-    if (m.stages.length === 0) this.error('stages', 'a manifest needs at least one stage');
-    this.stages(m.stages, 'stages');
+    const stagesKey = m.stagesKey ?? 'stages';
+    if (m.stages.length === 0) this.error(stagesKey, 'a manifest needs at least one stage');
+    this.stages(m.stages, stagesKey);
     const templates = new Map(m.releaseTemplates.map((t) => [t.name, t]));
     for (const t of m.releaseTemplates) {
       const f = `releaseTemplates.${t.name}`;

@@ -109,17 +109,19 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
       case EVENT_ID.SCALAR:
         if (top?.kind === 'map' && top.expectKey) {
           const key = getScalarValue(text, ev);
+          // An empty key (`: x`) has no text, so no offset (-1).
+          const at = ev.valueStart >= 0 ? source.position(ev.valueStart) : undefined;
           if (top.keys.has(key) && key !== '<<' && ++duplicates <= MAX_REPORTED_DUPLICATES) {
-            const { line, column } = source.position(ev.valueStart);
-            problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}' (line ${line}, column ${column}); names must be unique`, severity: 'error', line, column });
+            const where = at ? ` (line ${at.line}, column ${at.column})` : '';
+            problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}'${where}; names must be unique`, severity: 'error', ...at });
           }
-          source.setKey(joinField(top.path, key), ev.valueStart);
+          if (ev.valueStart >= 0) source.setKey(joinField(top.path, key), ev.valueStart);
           top.keys.add(key);
           top.key = key;
           const order = keyOrder.get(top.path);
           if (order) order.push(key);
           else keyOrder.set(top.path, [key]);
-        } else if (top && top.kind !== 'doc' && top.kind !== 'key') {
+        } else if (top && top.kind !== 'doc' && top.kind !== 'key' && ev.valueStart >= 0) {
           source.setValue(childPath(top), { kind: 'scalar', start: ev.valueStart, end: ev.valueEnd, plain: ev.style === SCALAR_STYLE.PLAIN, flow: false });
         }
         nodeDone(top);
@@ -576,7 +578,7 @@ class Reader {
       this.error('pipelines', "'pipelines' is the legacy name of 'stages'; use only one of them");
     }
     const stagesKey = doc.stages !== undefined ? 'stages' : 'pipelines';
-    return {
+    const m: Manifest = {
       archived: this.bool(doc.archived, 'archived') ?? false,
       builder: this.builder(doc.builder, 'builder') ?? {},
       labels: this.strMap(doc.labels, 'labels') ?? {},
@@ -588,6 +590,8 @@ class Reader {
       releaseTemplates: this.named(doc.releaseTemplates, 'releaseTemplates').map(([n, o, f]) => this.template(n, o, f)),
       bots: this.named(doc.bots, 'bots').map(([n, o, f]) => this.bot(n, o, f)),
     };
+    if (stagesKey === 'pipelines' && doc.pipelines !== undefined) m.stagesKey = 'pipelines';
+    return m;
   }
 }
 

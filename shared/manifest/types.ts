@@ -265,6 +265,8 @@ export interface Manifest {
   env: Record<string, string>;
   triggers: ManifestTrigger[];
   stages: ManifestStage[];
+  /** Set when the stages are written under the legacy key `pipelines`, so findings name that path. */
+  stagesKey?: 'pipelines';
   releases: ManifestRelease[];
   releaseTemplates: ManifestReleaseTemplate[];
   bots: ManifestBot[];
