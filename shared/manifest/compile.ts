@@ -1,7 +1,8 @@
 /**
  * Step three of manifest handling: a linted Manifest plus the facts of one run (RunInfo) → the
  * Plan the dispatcher stores and the builder executes. This is where Estafette's defaults live
- * (shell, work dir, `when`, builder, readiness), where the `git-clone` stage is injected, where a
+ * (shell, work dir, `when`, builder, readiness — an empty value means the default, as there), where
+ * the `git-clone` stage is injected, where a
  * release template is applied, and where every stage's environment is resolved with Estafette's
  * precedence: ESTAFETTE_* < global env < stage env < extension vars. Secrets stay encrypted.
  */

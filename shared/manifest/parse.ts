@@ -270,7 +270,7 @@ class Reader {
       const s = this.str(x, `${field}[${i}]`);
       if (s !== undefined) out.push(s);
     });
-    if (field.endsWith('.commands')) v.forEach((_x, i) => this.cutByComment(`${field}[${i}]`));
+    if (field.endsWith('.commands')) v.forEach((x, i) => typeof x === 'string' && unclosedQuote(x) && this.cutByComment(`${field}[${i}]`));
     return out;
   }
 
@@ -285,8 +285,6 @@ class Reader {
     const rest = this.source!.restOfLine(node.end);
     if (!/^[ \t]+#/.test(rest)) return;
     const value = this.source!.scalarText(field)!;
-    const unclosed = (q: string) => (value.split(q).length - 1) % 2 === 1;
-    if (!unclosed('"') && !unclosed("'")) return;
     const whole = `${value}${rest}`.trim();
     this.warn(field, `the command is cut at ' #': YAML reads the rest of the line as a comment, so only '${value}' runs`, `quote the whole command: '${whole.replace(/'/g, "''")}'`);
   }
@@ -593,6 +591,18 @@ class Reader {
     if (stagesKey === 'pipelines' && doc.pipelines !== undefined) m.stagesKey = 'pipelines';
     return m;
   }
+}
+
+/** True when text has an odd number of `"` or of `'`: a shell quote left open. */
+function unclosedQuote(text: string): boolean {
+  let double = 0;
+  let single = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) double++;
+    else if (c === 39) single++;
+  }
+  return double % 2 === 1 || single % 2 === 1;
 }
 
 /** Drops undefined fields so objects compare and serialise cleanly. */

@@ -5,7 +5,8 @@
  * `trigger`, `server`, or any other name the caller passes). A small recursive-descent parser over
  * a tokenizer; manifest text is never handed to `eval` or `new Function`. Parameters are always
  * strings, so types are checked statically: a parse, type or unknown-name problem is found by
- * `checkWhen` before any build runs.
+ * `checkWhen` before any build runs. `whenParams`/`decideWhen` are how a run decides a stage's
+ * `when` (the parameters the builder passes), shared with `estafette plan`.
  */
 
 import type { Plan } from '../plan/types.ts';
