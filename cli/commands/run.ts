@@ -12,7 +12,7 @@ import { runBuild } from '../../builder/run-build.ts';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
-import { renderVersion } from '../../shared/manifest/version.ts';
+import { buildRun } from '../../shared/manifest/build-run.ts';
 import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { git, repoOf } from '../local-repo.ts';
@@ -91,17 +91,7 @@ export async function run(args: string[]): Promise<number> {
 
   const branch = opts.branch ?? git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) ?? 'main';
   const revision = git(dir, ['rev-parse', 'HEAD']) ?? '0'.repeat(40);
-  const version = renderVersion(loaded.manifest.version, { branch, revision, counter: 0 });
-  let plan: Plan = compilePlan(loaded.manifest, {
-    kind: 'build',
-    ...repoOf(dir),
-    branch,
-    revision,
-    version,
-    buildId: 'local',
-    counters: { current: 0, max: 0, maxCurrentBranch: 0 },
-    ciServerBaseUrl: '',
-  });
+  let plan: Plan = compilePlan(loaded.manifest, buildRun(loaded.manifest, { ...repoOf(dir), branch, revision, counter: 0, buildId: 'local', ciServerBaseUrl: '' }));
   // The working tree is already here: the injected clone step would only say "skipped".
   plan = { ...plan, stages: plan.stages.filter((s) => !(s.injected && s.builtin)) };
   if (opts.stage) {
@@ -125,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
   };
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const reporter = createTerminalReporter({ out: process.stdout, colour });
-  process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${version.version} on ${branch} (${opts.executor} executor)\n`);
+  process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${plan.version} on ${branch} (${opts.executor} executor)\n`);
 
   const cancel = new AbortController();
   const onSignal = (): void => cancel.abort();
