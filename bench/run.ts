@@ -34,6 +34,9 @@ async function main(): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
+  // Every benchmark runs the functions as production does: from their bundles, built from these sources.
+  const { bundle } = await import('../scripts/bundle.ts');
+  await bundle({ quiet: true });
   const failed: string[] = [];
   const t0 = Date.now();
   for (const name of args.only ?? BENCHES) {

@@ -23,6 +23,7 @@ import type { StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { parseBody, parseLogBatch, parseStatusReport } from './validate.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
 /** What the handler needs; no transport of its own. */
 export interface LogIngestDeps {
@@ -31,7 +32,8 @@ export interface LogIngestDeps {
   publish: Publish;
   /** ESTAFETTE_JWT_KEY: verifies job tokens. */
   jwtKey: string;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
 }
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status)\/?$/;

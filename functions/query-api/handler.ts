@@ -40,6 +40,7 @@ import * as p from './params.ts';
 import { Router, type Route, type RouteContext } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
 import { serveStatic } from './static-files.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
 /** What the handler needs; no transport of its own. */
 export interface QueryApiDeps {
@@ -56,7 +57,8 @@ export interface QueryApiDeps {
   pingMs?: number;
   /** fetch for the OAuth provider calls (default global fetch). */
   fetch?: typeof fetch;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
 }
 
 type Ctx = RouteContext<Principal>;

@@ -8,11 +8,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BuilderConfig } from '../plan/builder-config.ts';
 import type { JobRef, JobRunner, JobState } from './runner.ts';
+import type { Logger } from '../log/logger.ts';
+import { isBundled, packagePath } from '../runtime/package-path.ts';
 
-const BUILDER_MAIN = fileURLToPath(new URL('../../builder/main.ts', import.meta.url));
+/**
+ * How to start the builder: its bundle when this code is bundled (an install, an image, or a
+ * checkout after `npm run build`); from a source checkout, builder/main.ts through tsx — found by
+ * absolute path, so `estafette start` works from any directory.
+ */
+export function builderCommand(): { command: string[]; fromSource: boolean } {
+  if (isBundled) return { command: [process.execPath, packagePath('dist/builder.mjs')], fromSource: false };
+  const tsx = import.meta.resolve('tsx');
+  return { command: [process.execPath, '--import', tsx, packagePath('builder/main.ts')], fromSource: true };
+}
 
 export interface LocalRunnerOptions {
   /** Command that runs the builder; BUILDER_CONFIG_PATH is set in its env. */
@@ -23,10 +33,12 @@ export interface LocalRunnerOptions {
   onOutput: (ref: JobRef, text: string) => void;
   /** Keep work dirs after the job (debugging). */
   keepWorkDirs: boolean;
+  /** Where the runner's own notices go. */
+  log?: Logger;
 }
 
 export const DEFAULT_LOCAL_RUNNER_OPTIONS: LocalRunnerOptions = {
-  command: [process.execPath, '--import', 'tsx', BUILDER_MAIN],
+  command: builderCommand().command,
   env: {},
   onOutput: () => {},
   keepWorkDirs: false,
@@ -38,6 +50,7 @@ interface Running {
 }
 
 const key = (ref: JobRef) => `${ref.kind}/${ref.id}`;
+let toldAboutSource = false;
 
 export class LocalJobRunner implements JobRunner {
   readonly name = 'local';
@@ -47,6 +60,10 @@ export class LocalJobRunner implements JobRunner {
 
   constructor(options: Partial<LocalRunnerOptions> = {}) {
     this.options = { ...DEFAULT_LOCAL_RUNNER_OPTIONS, ...options };
+    if (!options.command && builderCommand().fromSource && !toldAboutSource) {
+      toldAboutSource = true;
+      this.options.log?.info('builders run from the TypeScript sources through tsx (a dev checkout; `npm run build` makes dist/builder.mjs)');
+    }
   }
 
   async start(ref: JobRef, config: BuilderConfig): Promise<void> {

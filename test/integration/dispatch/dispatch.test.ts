@@ -17,6 +17,7 @@ import type { GitPushData } from '../../../shared/events/types.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
 import { tempRepo, type TempRepo } from '../../support/git-repo.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 const MANIFEST = `
 version:
@@ -62,7 +63,7 @@ describe('build-dispatch', function () {
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async (name, data) => void published.push({ name, data }),
       settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
-      log: (l) => logs.push(l),
+      log: recordingLogger(logs),
     };
     handler = makeHandler(deps);
   });
