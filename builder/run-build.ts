@@ -9,6 +9,7 @@
  * `${ESTAFETTE_*}` is expanded in images and commands; secrets are decrypted and their values
  * masked in every line. Cancel (the `cancel` signal) stops the running stage within the grace
  * period and marks everything left `canceled`. Executor resources are destroyed in `finally`.
+ * A stage a re-run of failed stages reuses (`reusedFrom`) is not run: its result is the earlier build's.
  */
 import { evaluateWhen, expandEstafetteVars } from '../shared/manifest/when.ts';
 import { SecretError } from '../shared/secrets/secret.ts';
@@ -248,6 +249,13 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
     return undefined;
   };
 
+  /**
+   * A stage a re-run reuses (`reusedFrom`, set by build-dispatch, which also stored its result):
+   * not run again and not reported; one line in its log says where its result comes from.
+   */
+  const reuseStage = (s: PlanStage): void =>
+    void reporter.line(s.name, 1, 'stdout', `estafette: not run again: the result of build #${s.reusedFrom!.buildNumber} is reused`);
+
   const multiStage: RunningService[] = [];
 
   /** Starts the stage's services, runs `body`, then stops the services that end with the stage. */
@@ -279,6 +287,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
   };
 
   const runTop = async (s: PlanStage): Promise<void> => {
+    if (s.reusedFrom) return reuseStage(s);
     const kind = kindOf(s);
     if (cancel.aborted) return markAll(s, 'canceled');
     const d = decide(s.when, s.env);

@@ -18,6 +18,7 @@ import type { DispatchDeps } from './deps.ts';
 import { releaseTargets, triggerRows } from './manifest-facts.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -34,6 +35,8 @@ export interface BuildRequest {
   chainDepth: number;
   /** Rebuild of this version (its revision is reused). */
   version?: string;
+  /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
+  rerunFailedOf?: string;
 }
 
 /** A git.push as a build request. */
@@ -59,10 +62,11 @@ export const fromRequest = (id: string, e: BuildRequestedData): BuildRequest => 
   repoName: e.repoName,
   branch: e.branch,
   revision: e.revision,
-  commits: [],
+  commits: e.commits ?? [],
   trigger: e.trigger,
   chainDepth: e.chainDepth,
   version: e.version,
+  ...(e.rerunFailedOf ? { rerunFailedOf: e.rerunFailedOf } : {}),
 });
 
 const full = (r: { repoSource: string; repoOwner: string; repoName: string }) => `${r.repoSource}/${r.repoOwner}/${r.repoName}`;
@@ -153,7 +157,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
   const v = req.version ? { ...rendered(build.buildNumber), version: req.version } : rendered(build.buildNumber);
-  const plan = compilePlan(manifest, {
+  const compiled = compilePlan(manifest, {
     kind: 'build',
     repoSource: req.repoSource,
     repoOwner: req.repoOwner,
@@ -169,6 +173,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     trigger: req.trigger,
     namedTriggers: await namedTriggerFields(deps, manifest, req),
   });
+  const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
   deps.log(`build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
