@@ -104,8 +104,9 @@ export interface LogMatch {
 
 /**
  * The lines of a job whose text contains `text` — case-insensitive, compared with terminal
- * escapes removed (as the line is shown) — in seq order, at most `limit` (default 10 000); with
- * `truncated` when there are more. Reads the job's key range once, so a 1M-line log is one scan.
+ * escapes removed (as the line is shown; only lines holding an escape pay for removing them) —
+ * in seq order, at most `limit` (default 10 000); with `truncated` when there are more. Reads
+ * the job's key range once, so a 1M-line log is one scan.
  */
 export async function searchLogLines(
   db: Db,

@@ -166,10 +166,23 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
 
     it('treats the text literally (no LIKE or regex syntax) and refuses an empty or huge query', async () => {
-      await appendLogLines(h.pool, 'build', builds[1]!.id, [line(0, 'x', '100% done'), line(1, 'x', '100 percent'), line(2, 'x', 'a.b'), line(3, 'x', 'axb')]);
+      await appendLogLines(h.pool, 'build', builds[1]!.id, [
+        line(0, 'x', '100% done'), line(1, 'x', '100 percent'), line(2, 'x', 'a.b'), line(3, 'x', 'axb'),
+        line(4, 'x', 'call(x) [y] a\\b c-d <e> ^f$ {g} |h| *i+ ?'), line(5, 'x', 'Grüße aus Köln'),
+        line(6, 'x', 'n\u001b[1mee\u001b[0mdle split by colours'), line(7, 'x', 'title \u001b]0;window title\u0007and text'),
+      ]);
       const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
       expect(await q('100%')).to.deep.equal([0]);
       expect(await q('a.b')).to.deep.equal([2]);
+      for (const punct of ['call(x)', '[y]', 'a\\b', 'c-d', '<e>', '^f$', '{g}', '|h|', '*i+ ?']) expect(await q(punct), punct).to.deep.equal([4]);
+      expect(await q('GRÜSSE'.toLowerCase().replace('ss', 'ß'))).to.deep.equal([5]);
+      expect(await q('KÖLN')).to.deep.equal([5]);
+      expect(await q('needle SPLIT')).to.deep.equal([6]);
+      expect(await q('title and')).to.deep.equal([7]);
+      // Text inside escapes (a window title, a colour code) is not shown, so not found.
+      expect(await q('window')).to.deep.equal([]);
+      expect(await q('1m')).to.deep.equal([]);
+      expect(await q('[0m')).to.deep.equal([]);
       expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=`))).status).to.equal(400);
       expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${'x'.repeat(201)}`))).status).to.equal(400);
     });
