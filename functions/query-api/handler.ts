@@ -1,8 +1,8 @@
 /**
  * query-api: the REST API of docs/API.md for the web UI and CLI — pipelines, builds, releases,
- * their stages and logs (stored, and live over Server-Sent Events), insights, manifest
- * validate/encrypt, sign-in — plus, in local mode, the built UI. Reads go straight to the query
- * modules; rebuild/cancel/release are validated here and then published as events for
+ * their stages and logs (stored, searched, as plain text, and live over Server-Sent Events),
+ * insights, manifest validate/encrypt, sign-in — plus, in local mode, the built UI. Reads go straight to the query
+ * modules; rebuild/re-run/cancel/release are validated here and then published as events for
  * build-dispatch (202 + the event id). Errors are thrown as HttpErrors and become JSON in the
  * node adapter; nothing here catches and logs.
  */
@@ -13,39 +13,37 @@ import type { AuthSettings } from '../../shared/auth/settings.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import {
   buildDurations,
-  buildOrigins,
   buildSuccessRate,
   countBuilds,
   findBuildByRevision,
   findBuildsByVersion,
   getBuild,
-  getBuildByEvent,
   getBuildPlan,
   latestBuildPerBranch,
   listBuilds,
-  typicalBuildDurations,
   type Build,
 } from '../../shared/db/builds.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
 import { readLogLines, searchLogLines } from '../../shared/db/logs.ts';
 import { countPipelines, getPipeline, listPipelines, withActiveReleases, type Pipeline, type PipelineFilter } from '../../shared/db/pipelines.ts';
-import { countReleases, getRelease, getReleaseByEvent, getReleasePlan, listReleases, releaseStats, type Release, type ReleaseFilter } from '../../shared/db/releases.ts';
+import { countReleases, getRelease, getReleasePlan, listReleases, releaseStats, type Release, type ReleaseFilter } from '../../shared/db/releases.ts';
 import { listStageRuns, type JobKind } from '../../shared/db/stages.ts';
-import { lastCronFirings, listTriggers, nextCronFiring, type StoredTrigger } from '../../shared/db/triggers.ts';
+import { listTriggers } from '../../shared/db/triggers.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { encryptSecret, SecretError } from '../../shared/secrets/secret.ts';
 import { isFinalJobStatus } from '../../shared/status/status.ts';
-import { derivedEventId } from '../build-dispatch/fire-triggers.ts';
+import { buildSummaries } from './build-summaries.ts';
 import { lastEventSeq, logStream } from './log-stream.ts';
 import { logText } from './log-text.ts';
 import { plannedStages } from './planned-stages.ts';
 import * as p from './params.ts';
 import { Router, type Route, type RouteContext } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
+import { describeTriggers } from './trigger-descriptions.ts';
 import { serveStatic } from './static-files.ts';
 
 /** What the handler needs; no transport of its own. */
@@ -127,60 +125,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     eventId: p.text(q, 'filter[eventId]', 100),
   });
 
-  // A build still to finish gets `estimatedDuration`: the median of its pipeline's recent
-  // succeeded builds, from which the UI shows the time left. One query per answer, only when needed.
-  const withEstimates = async <B extends { pipelineId?: string; buildStatus: Build['buildStatus'] }>(builds: B[], pipelineOf: (b: B) => string): Promise<Array<B & { estimatedDuration?: number }>> => {
-    const active = builds.filter((b) => !isFinalJobStatus(b.buildStatus));
-    if (!active.length) return builds;
-    const typical = await typicalBuildDurations(pool, active.map(pipelineOf));
-    return builds.map((b) => {
-      const d = isFinalJobStatus(b.buildStatus) ? undefined : typical.get(pipelineOf(b));
-      return d === undefined ? b : { ...b, estimatedDuration: d };
-    });
-  };
-  const buildPage = async (page: { items: Build[] }) => ({ ...page, items: await withEstimates(page.items, (b) => b.pipelineId) });
-
-  // The pipelines list shows who and what started each last build, and how long it should take.
-  const withLastBuildDetails = async (pipelines: Pipeline[]) => {
-    const origins = await buildOrigins(pool, pipelines.flatMap((pl) => (pl.lastBuild ? [pl.lastBuild.id] : [])));
-    const estimated = await withEstimates(
-      pipelines.flatMap((pl) => (pl.lastBuild ? [{ ...pl.lastBuild, pipelineId: pl.id }] : [])),
-      (b) => b.pipelineId,
-    );
-    const byId = new Map(estimated.map((b) => [b.id, b]));
-    return pipelines.map((pl) => {
-      if (!pl.lastBuild) return pl;
-      const { pipelineId: _, ...summary } = byId.get(pl.lastBuild.id)!;
-      return { ...pl, lastBuild: { ...summary, commits: origins.get(pl.lastBuild.id)?.commits ?? [], trigger: origins.get(pl.lastBuild.id)?.trigger ?? null } };
-    });
-  };
-
-  // A trigger as the UI states it; cron triggers also say when they fire next and what they last started.
-  const describeTriggers = async (triggers: StoredTrigger[]) => {
-    const cron = triggers.filter((t) => t.kind === 'cron');
-    const fired = await lastCronFirings(pool, cron.map((t) => t.id));
-    const now = new Date();
-    return Promise.all(
-      triggers.map(async (t) => {
-        const base = { kind: t.kind, name: t.name || null, jobKind: t.jobKind, jobName: t.jobName || null, filter: t.filter, action: t.action };
-        if (t.kind !== 'cron') return base;
-        const minute = fired.get(t.id);
-        let lastFired: Record<string, unknown> | null = null;
-        if (minute) {
-          // A cron firing's request id derives from (minute, trigger): the job it made has that event id.
-          const eventId = derivedEventId(`cron/${minute.toISOString()}`, t.id);
-          const job = t.jobKind === 'release' ? await getReleaseByEvent(pool, eventId) : await getBuildByEvent(pool, eventId);
-          lastFired = {
-            at: minute.toISOString(),
-            ...(job && 'buildVersion' in job ? { build: { id: job.id, buildNumber: job.buildNumber, buildVersion: job.buildVersion, buildStatus: job.buildStatus } } : {}),
-            ...(job && 'releaseVersion' in job ? { release: { id: job.id, releaseVersion: job.releaseVersion, releaseStatus: job.releaseStatus } } : {}),
-          };
-        }
-        const next = t.schedule ? nextCronFiring(t.schedule, now) : null;
-        return { ...base, timeZone: 'UTC', nextFireAt: next?.toISOString() ?? null, lastFired };
-      }),
-    );
-  };
+  const { withEstimates, buildPage, withLastBuildDetails } = buildSummaries(pool);
 
   // The views of a job's stages and log, shared by builds and releases.
   const stages = (kind: JobKind) => async (c: Ctx) => {
@@ -360,7 +305,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       method: 'GET', path: PL, role: 'viewer',
       handle: async (c) => {
         const [pl] = await withLastBuildDetails(await withActiveReleases(pool, [await pipelineOf(c)]));
-        return json(200, { ...pl, triggers: await describeTriggers(await listTriggers(pool, pl!.id)) });
+        return json(200, { ...pl, triggers: await describeTriggers(pool, await listTriggers(pool, pl!.id)) });
       },
     },
     { method: 'GET', path: `${PL}/builds`, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await pipelineOf(c)).id }))) },
