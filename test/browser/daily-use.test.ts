@@ -193,6 +193,9 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     const n = await errorLine.getAttribute('data-line');
     expect(await summary.locator('a.error-link').getAttribute('href')).to.equal(`#L${n}`);
     await shot(page, 'build-failed');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, 'build-failed-phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
     // The summary link is a permalink: it marks the line as the linked one too.
     await summary.locator('a.error-link').click();
     await page.locator(`.log-line.target[data-line="${n}"]`).waitFor();
