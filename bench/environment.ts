@@ -2,14 +2,14 @@
  * What every benchmark needs from the machine: the PostgreSQL and NATS it talks to (DATABASE_URL
  * and NATS_URL, defaulting to the local services), an isolated database per run (freshDatabase,
  * migrated), a unique JetStream stream per run, and child processes of the system started the
- * way production starts them (`node --import tsx shared/http/serve.ts <function>`).
+ * way production starts them (`node dist/functions/<function>.mjs`; bench/run.ts builds dist/ first).
  */
 import { connect } from 'nats';
 import { createPool } from '../shared/db/pool.ts';
 import { migrate } from '../shared/db/migrate.ts';
 import { freshDatabase, uniqueName } from '../test/support/services.ts';
 
-export { spawnNode, spawnProcess, waitFor, waitForHttp, type Proc } from '../test/support/processes.ts';
+export { spawnFunction, spawnNode, spawnProcess, waitFor, waitForHttp, type Proc } from '../test/support/processes.ts';
 export { freePort } from '../cli/start/database.ts';
 
 /** PostgreSQL server the benchmarks create their databases on. */

@@ -17,7 +17,7 @@ import { appendLogLines } from '../shared/db/logs.ts';
 import { upsertPipeline } from '../shared/db/pipelines.ts';
 import { createPool } from '../shared/db/pool.ts';
 import type { LogLine } from '../shared/logs/protocol.ts';
-import { benchDatabase, freePort, median, natsUrl, spawnNode, waitForHttp, withCleanup } from './environment.ts';
+import { benchDatabase, freePort, median, natsUrl, spawnFunction, waitForHttp, withCleanup } from './environment.ts';
 import { profileMarkdown, summariseProfileDir } from './cpu-profile.ts';
 import { section, table, writeSection } from './report.ts';
 
@@ -85,7 +85,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const port = await freePort();
     // Profiled throughout (small overhead) so a missed goal is explained by where the time went.
     const profileDir = join(dir, 'profile');
-    const proc = spawnNode(['--cpu-prof', `--cpu-prof-dir=${profileDir}`, 'shared/http/serve.ts', 'log-ingest'], { DATABASE_URL: db.url, NATS_URL: natsUrl, ESTAFETTE_JWT_KEY: KEY, PORT: String(port), K_SINK: undefined, ESTAFETTE_BUS_SUBJECT_PREFIX: 'benchlogs.' });
+    const proc = spawnFunction('log-ingest', { DATABASE_URL: db.url, NATS_URL: natsUrl, ESTAFETTE_JWT_KEY: KEY, PORT: String(port), K_SINK: undefined, ESTAFETTE_BUS_SUBJECT_PREFIX: 'benchlogs.' }, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
     defer(proc.stop);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/liveness`).catch((err) => {

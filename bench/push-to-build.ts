@@ -22,8 +22,9 @@ import { FakeKubeApi } from '../test/support/fake-kube-api.ts';
 import { tempRepo } from '../test/support/git-repo.ts';
 import { githubHeaders, githubPush } from '../test/support/webhooks.ts';
 import { spawnBare } from './bare-server.ts';
-import { benchDatabase, benchStream, freePort, median, natsUrl, spawnNode, waitFor, waitForHttp, withCleanup, type Proc } from './environment.ts';
+import { benchDatabase, benchStream, freePort, median, natsUrl, spawnFunction, waitFor, waitForHttp, withCleanup, type Proc } from './environment.ts';
 import { ms, quantile, section, table, writeSection } from './report.ts';
+import type { FunctionName } from '../shared/http/functions.ts';
 
 const SECRET = 'bench-secret';
 const MANIFEST = 'stages:\n  first:\n    image: alpine:3\n    commands: ["true"]\n';
@@ -104,9 +105,9 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     defer(() => ingest.server.close());
 
     const common = { DATABASE_URL: db.url, ...bus.env, K_SINK: undefined, ESTAFETTE_JWT_KEY: 'bench-key', GITHUB_API_URL: githubUrl, ESTAFETTE_LOG_INGEST_URL: ingestUrl };
-    const start = async (name: string, env: Record<string, string>): Promise<{ proc: Proc; url: string }> => {
+    const start = async (name: FunctionName, env: Record<string, string>): Promise<{ proc: Proc; url: string }> => {
       const port = await freePort();
-      const proc = spawnNode(['shared/http/serve.ts', name], { ...common, ...env, PORT: String(port) });
+      const proc = spawnFunction(name, { ...common, ...env, PORT: String(port) });
       defer(proc.stop);
       const url = `http://127.0.0.1:${port}`;
       await waitForHttp(`${url}/liveness`).catch((err) => {

@@ -7,7 +7,7 @@
  */
 import autocannon from 'autocannon';
 import { createPool } from '../shared/db/pool.ts';
-import { benchDatabase, freePort, spawnNode, waitForHttp, withCleanup } from './environment.ts';
+import { benchDatabase, freePort, spawnFunction, waitForHttp, withCleanup } from './environment.ts';
 import { ms, section, table, writeSection } from './report.ts';
 import { seed } from './scale.ts';
 
@@ -47,7 +47,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const seedSeconds = (Date.now() - t) / 1000;
 
     const port = await freePort();
-    const proc = spawnNode(['shared/http/serve.ts', 'query-api'], { DATABASE_URL: db.url, NATS_URL: undefined, K_SINK: undefined, ESTAFETTE_AUTH: undefined, PORT: String(port) });
+    const proc = spawnFunction('query-api', { DATABASE_URL: db.url, NATS_URL: undefined, K_SINK: undefined, ESTAFETTE_AUTH: undefined, PORT: String(port) });
     defer(proc.stop);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/liveness`).catch((err) => {

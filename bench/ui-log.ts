@@ -22,6 +22,7 @@ import { upsertPipeline } from '../shared/db/pipelines.ts';
 import { createPool } from '../shared/db/pool.ts';
 import { upsertStageRuns } from '../shared/db/stages.ts';
 import { toNodeListener } from '../shared/http/node-adapter.ts';
+import { createLogger } from '../shared/log/logger.ts';
 import type { LogLine } from '../shared/logs/protocol.ts';
 import { benchDatabase, median, withCleanup } from './environment.ts';
 import { ms, section, table, writeSection } from './report.ts';
@@ -31,6 +32,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const UI_LINES = 100_000;
 const NEEDLE_AT = 87_654;
 const RUNS = 3;
+const quiet = createLogger({ level: 'silent' });
 
 const colours = ['31', '32', '33', '34', '1;35', '36', '90'];
 const uiLine = (seq: number): LogLine => ({
@@ -146,7 +148,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const seedSeconds = (performance.now() - t0) / 1000;
 
     const servers = [baseline.dist, join(ROOT, 'frontend/dist')].map((staticDir) =>
-      createServer(toNodeListener(makeHandler({ pool, liveLogs: new MemoryLiveLogs(), publish: async () => undefined, auth: { enabled: false }, staticDir, log: () => undefined }))),
+      createServer(toNodeListener(makeHandler({ pool, liveLogs: new MemoryLiveLogs(), publish: async () => ({ duplicate: false }), auth: { enabled: false }, staticDir, log: quiet }), { log: quiet })),
     );
     const [baseUrl, thisUrl] = [await listen(servers[0]!), await listen(servers[1]!)];
     defer(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));

@@ -1,25 +1,29 @@
 /**
- * `estafette <command> [args]`: finds `cli/commands/<command>.ts` and runs it. Commands are
- * discovered from that folder so each lives in its own file and adding one touches nothing else.
+ * `estafette <command> [args]`: looks the command up in COMMANDS and runs it. Each command
+ * lives in its own file under cli/commands/ and is imported only when it runs, so
+ * `estafette validate` never loads what `estafette start` needs (the bundle keeps each in its own
+ * chunk).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { CommandModule } from './command.ts';
 
-const commandsDir = fileURLToPath(new URL('./commands/', import.meta.url));
+/** Every command, by name (one line each; the file is `cli/commands/<name>.ts`). */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  migrate: () => import('./commands/migrate.ts'),
+  run: () => import('./commands/run.ts'),
+  schema: () => import('./commands/schema.ts'),
+  secret: () => import('./commands/secret.ts'),
+  start: () => import('./commands/start.ts'),
+  trigger: () => import('./commands/trigger.ts'),
+  validate: () => import('./commands/validate.ts'),
+};
 
 async function load(name: string): Promise<CommandModule | undefined> {
-  if (!/^[a-z][a-z-]*$/.test(name)) return undefined;
-  const file = `${commandsDir}${name}.ts`;
-  if (!existsSync(file)) return undefined;
-  return (await import(pathToFileURL(file).href)) as CommandModule;
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name]!() : undefined;
 }
 
 async function help(): Promise<string> {
-  const names = readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
+  const names = Object.keys(COMMANDS).sort();
   // A command that fails to load still gets listed: help must never crash.
   const summaryOf = async (n: string) => (await load(n).catch(() => undefined))?.summary ?? '';
   const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(10)} ${await summaryOf(n)}`));
@@ -47,3 +51,6 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
+
+// Run as a program (`node dist/cli.mjs migrate` in the migration Job); bin/estafette.js imports main.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = await main(process.argv.slice(2));

@@ -14,6 +14,7 @@ import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 
@@ -138,7 +139,8 @@ export async function run(args: string[]): Promise<number> {
     executor: opts.executor,
     workDir: dir,
     cancelGraceSeconds: 10,
-    ...(process.env.ESTAFETTE_SECRET_KEY ? { secretKey: process.env.ESTAFETTE_SECRET_KEY } : {}),
+    // This process is the dispatcher here: it opens the secrets, the stages get only their values.
+    secrets: openPlanSecrets(plan, process.env.ESTAFETTE_SECRET_KEY),
   };
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const reporter = createTerminalReporter({ out: process.stdout, colour });

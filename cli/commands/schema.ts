@@ -2,7 +2,7 @@
  * `estafette schema`: prints the JSON Schema of `.estafette.yaml` for editors (e.g. the YAML
  * language server's `# yaml-language-server: $schema=…`).
  */
-import { readFileSync } from 'node:fs';
+import schema from '../../shared/manifest/schema.json' with { type: 'json' };
 
 export const summary = 'print the JSON Schema of .estafette.yaml (for editors)';
 export const usage = 'estafette schema > estafette.schema.json';
@@ -13,6 +13,6 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`estafette schema: takes no arguments\nusage: ${usage}\n`);
     return 2;
   }
-  process.stdout.write(readFileSync(new URL('../../shared/manifest/schema.json', import.meta.url), 'utf8'));
+  process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   return 0;
 }

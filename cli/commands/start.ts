@@ -5,6 +5,9 @@
  * unless NATS_URL is set. Ctrl-C cancels running builds and stops everything.
  */
 import { parseArgs } from 'node:util';
+import { parseLogLevel } from '../../shared/config/config.ts';
+import { createLogger } from '../../shared/log/logger.ts';
+import { prettyDestination } from '../../shared/log/pretty.ts';
 import { startSystem } from '../start/system.ts';
 import { ensureDemoRepo } from '../start/demo.ts';
 import { triggerRepo } from '../start/trigger.ts';
@@ -27,7 +30,9 @@ export async function run(args: string[]): Promise<number> {
   }
   let system;
   try {
-    system = await startSystem({ executor, log: (line) => process.stdout.write(`${line}\n`) });
+    // JSON lines when the output goes to a file or another program; readable ones on a terminal.
+    const log = createLogger({ level: parseLogLevel(), ...(process.stdout.isTTY ? { destination: prettyDestination() } : {}) });
+    system = await startSystem({ executor, log });
   } catch (err) {
     process.stderr.write(`estafette start: ${(err as Error).message}\n`);
     if (process.env.ESTAFETTE_DEBUG) console.error(err);

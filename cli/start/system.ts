@@ -1,48 +1,38 @@
 /**
  * The whole system in one process (the local mode behind `estafette start`): the five
- * functions' handlers — the same makeHandler()s Knative runs — behind one HTTP server, the bus
- * delivery loop in place of Knative Triggers, a timer in place of the PingSource, and the local
- * job runner in place of Kubernetes Jobs. Defaults need nothing but Node.js: an embedded
- * PostgreSQL and an in-memory bus; DATABASE_URL and NATS_URL switch to real servers.
+ * functions, each built by the same composition root (`functions/<name>/wire.ts`) its Knative
+ * Service runs, behind one HTTP server routed like the HTTPRoute; the bus delivery loop in place
+ * of Knative Triggers; a timer in place of the PingSource; the local job runner in place of
+ * Kubernetes Jobs. Defaults need nothing but Node.js: an embedded PostgreSQL and an in-memory
+ * bus; DATABASE_URL and NATS_URL switch to real servers.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { parseConfig, type Config } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
-import { deliverySeen, recordDelivery } from '../../shared/db/deliveries.ts';
-import { createBus, deadLetterLine, type Bus, type Subscription } from '../../shared/bus/index.ts';
-import { connectLiveLogs, MemoryLiveLogs, type LiveLogs } from '../../shared/bus/live-logs.ts';
-import { eventType, type EventName } from '../../shared/events/types.ts';
-import { parseEvent } from '../../shared/events/validate.ts';
-import { busConfigOf, publisher } from '../../shared/runtime/runtime.ts';
+import { deadLetterFields, deadLetterLine, type Subscription } from '../../shared/bus/index.ts';
+import { allReady } from '../../shared/http/health.ts';
 import { toNodeListener } from '../../shared/http/node-adapter.ts';
 import { LocalJobRunner } from '../../shared/jobs/local-runner.ts';
-import { scmRouter } from '../../shared/scm/select.ts';
-import { makeHandler as makeWebhookIngest } from '../../functions/webhook-ingest/handler.ts';
-import { makeHandler as makeBuildDispatch } from '../../functions/build-dispatch/handler.ts';
-import { makeHandler as makeCronRelay } from '../../functions/cron-relay/handler.ts';
-import { makeLogIngest, makeQueryApi } from './api-handlers.ts';
+import { errorMessage, safeUrl, type Logger } from '../../shared/log/logger.ts';
+import { Runtime, publisher, type RuntimeParts } from '../../shared/runtime/runtime.ts';
+import type { Wire, WiredFunction } from '../../shared/runtime/wired-function.ts';
+import { packagePath } from '../../shared/runtime/package-path.ts';
+import { wire as wireWebhookIngest } from '../../functions/webhook-ingest/wire.ts';
+import { wire as wireBuildDispatch } from '../../functions/build-dispatch/wire.ts';
+import { wire as wireLogIngest } from '../../functions/log-ingest/wire.ts';
+import { wire as wireCronRelay, SOURCE as CRON_SOURCE } from '../../functions/cron-relay/wire.ts';
+import { wire as wireQueryApi } from '../../functions/query-api/wire.ts';
 import { startDatabase, type LocalDatabase } from './database.ts';
 import { loadSettings, stateDir, type LocalSettings } from './state.ts';
 import { routeFunctions } from './router.ts';
-import functionsSpec from '../../knative/functions.json' with { type: 'json' };
-
-/** The events a function consumes: the same list the Knative Triggers are made from. */
-function consumedBy(name: string): EventName[] {
-  const fn = functionsSpec.functions.find((f) => f.name === name);
-  if (!fn) throw new Error(`knative/functions.json has no function ${name}`);
-  return fn.consumes as EventName[];
-}
 
 export interface SystemOptions {
   executor: 'host' | 'docker';
   env?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
-  /** How often the cron timer ticks (default every minute, on the minute; ESTAFETTE_CRON_INTERVAL_MS). */
-  cronIntervalMs?: number;
+  log: Logger;
 }
 
 export interface RunningSystem {
@@ -61,7 +51,8 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-const UI_DIR = fileURLToPath(new URL('../../frontend/dist/', import.meta.url));
+/** The built web UI, when `npm run build` has made it. */
+const UI_DIR = packagePath('frontend/dist/');
 
 /** Listens on `port` (0 = any); a taken port is one clear error. */
 async function listen(server: Server, port: number): Promise<number> {
@@ -74,15 +65,23 @@ async function listen(server: Server, port: number): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+const WIRES: Record<string, Wire> = {
+  'webhook-ingest': wireWebhookIngest,
+  'build-dispatch': wireBuildDispatch,
+  'log-ingest': wireLogIngest,
+  'cron-relay': wireCronRelay,
+  'query-api': wireQueryApi,
+};
+
 /** Starts the system; resolves once it serves requests. */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const env = options.env ?? process.env;
-  const log = options.log ?? ((l: string) => console.log(l));
+  const log = options.log;
   const dir = stateDir(env);
   const settings = loadSettings(dir, env);
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err) => log(`stop: ${(err as Error).message}`));
+    for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ error: errorMessage(err) }, 'stop step failed'));
   };
 
   try {
@@ -97,6 +96,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         }),
     );
     const url = `http://localhost:${port}`;
+    const uiBuilt = existsSync(`${UI_DIR}index.html`);
     const config: Config = parseConfig({
       ...env,
       PORT: String(port),
@@ -107,82 +107,67 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ESTAFETTE_JWT_KEY: settings.jwtKey,
       ESTAFETTE_BASE_URL: env.ESTAFETTE_BASE_URL ?? url,
       ESTAFETTE_LOG_INGEST_URL: `http://127.0.0.1:${port}`,
+      ESTAFETTE_UI_DIR: env.ESTAFETTE_UI_DIR ?? (uiBuilt ? UI_DIR : undefined),
       K_SINK: undefined,
     });
 
-    const database: LocalDatabase = await startDatabase(dir, env, log);
+    const database: LocalDatabase = await startDatabase(dir, env, (l) => log.warn(l));
     cleanups.push(() => database.stop());
-    const pool = createPool(database.url);
+    const pool = createPool(database.url, { log });
     cleanups.push(() => pool.end());
     await migrate(pool);
 
-    let bus: Bus;
-    let liveLogs: LiveLogs;
-    try {
-      bus = await createBus(busConfigOf(config));
-      liveLogs = config.natsUrl ? await connectLiveLogs(config.natsUrl, config.busSubjectPrefix) : new MemoryLiveLogs();
-    } catch (err) {
-      throw new Error(`cannot connect to NATS_URL (${config.natsUrl}): ${(err as Error).message}`);
-    }
-    cleanups.push(() => liveLogs.close());
-    cleanups.push(() => bus.close());
-
     const runner = new LocalJobRunner({
+      log,
       env: env.DOCKER_HOST ? { DOCKER_HOST: env.DOCKER_HOST } : {},
       onOutput: (ref, text) => {
-        for (const line of text.split('\n')) if (line.trim()) log(`[builder ${ref.kind} ${ref.id}] ${line}`);
+        for (const line of text.split('\n')) if (line.trim()) log.info({ function: 'builder', [`${ref.kind}Id`]: ref.id }, line);
       },
     });
-    // Registered last so it runs first on stop: builders report `canceled` while the server is up.
-    const publishFrom = (fn: string) => publisher(bus, `/estafette/${fn}`);
+    // One Runtime makes the bus and live logs (one NATS connection, or in-memory); each function
+    // then gets a Runtime over the same parts with its own name on its log lines.
+    const shared = new Runtime(config, log, { pool, jobRunner: runner });
+    let parts: RuntimeParts;
+    try {
+      parts = { pool, jobRunner: runner, bus: await shared.bus(), liveLogs: await shared.liveLogs() };
+    } catch (err) {
+      throw new Error(`cannot connect to NATS_URL (${safeUrl(config.natsUrl ?? '')}): ${errorMessage(err)}`);
+    }
+    cleanups.push(() => shared.close());
 
-    const dispatch = makeBuildDispatch({
-      pool,
-      scm: scmRouter(config.scm),
-      runner,
-      publish: publishFrom('build-dispatch'),
-      settings: { jwtKey: settings.jwtKey, secretKey: settings.secretKey, logIngestUrl: config.logIngestUrl, baseUrl: config.baseUrl, executor: options.executor, maxChainDepth: config.maxChainDepth },
-      log: (l) => log(`[build-dispatch] ${l}`),
-    });
-    const cron = makeCronRelay({ pool, publish: publishFrom('cron-relay'), runner, log: (l) => log(`[cron-relay] ${l}`) });
+    const fns: Record<string, WiredFunction> = {};
+    for (const [name, wire] of Object.entries(WIRES)) fns[name] = wire(new Runtime(config, log.child({ function: name }), parts));
 
-    const subscriptions: Subscription[] = [
-      await bus.subscribe('build-dispatch', consumedBy('build-dispatch').map(eventType), async (ce) => dispatch(parseEvent(ce))),
-      await bus.subscribe('cron-relay', consumedBy('cron-relay').map(eventType), async (ce) => cron(ce)),
-    ];
+    const subscriptions: Subscription[] = [];
+    for (const fn of Object.values(fns)) {
+      if (fn.consumer) subscriptions.push(await parts.bus.subscribe(fn.name, fn.consumer.types, (ce) => fn.consumer!.handle(ce)));
+    }
     cleanups.push(async () => {
       for (const s of subscriptions) await s.stop();
-      for (const d of await bus.deadLetters()) log(deadLetterLine(d));
+      for (const d of await parts.bus.deadLetters()) log.error(deadLetterFields(d), deadLetterLine(d));
     });
 
-    const publishWebhook = publishFrom('webhook-ingest');
-    const handler = routeFunctions({
-      webhookIngest: makeWebhookIngest({
-        secrets: config.forgeSecrets,
-        publish: (name, data, id) => publishWebhook(name, data, { id }),
-        seen: (forge, id) => deliverySeen(pool, forge, id),
-        remember: async (forge, id) => void (await recordDelivery(pool, forge, id)),
-        maxBodyBytes: config.maxWebhookBytes,
-        log: (l) => log(`[webhook-ingest] ${l}`),
-      }),
-      logIngest: makeLogIngest({ pool, config, liveLogs, publish: publishFrom('log-ingest'), log: (l) => log(`[log-ingest] ${l}`) }),
-      queryApi: makeQueryApi({ pool, config, liveLogs, publish: publishFrom('query-api'), staticDir: existsSync(`${UI_DIR}index.html`) ? UI_DIR : undefined, log: (l) => log(`[query-api] ${l}`) }),
-    });
-    server.on('request', toNodeListener(handler, { maxBodyBytes: config.maxWebhookBytes, log: (l) => log(l) }));
-    if (!existsSync(`${UI_DIR}index.html`)) log('web UI not built (run `npm run build`): serving the API only');
+    const handler = routeFunctions(
+      { webhookIngest: fns['webhook-ingest']!.http, logIngest: fns['log-ingest']!.http, queryApi: fns['query-api']!.http },
+      () => allReady(Object.values(fns).map((f) => () => f.ready())),
+    );
+    server.on('request', toNodeListener(handler, { maxBodyBytes: config.maxWebhookBytes, log }));
+    if (!uiBuilt) log.warn('web UI not built (run `npm run build`): serving the API only');
 
-    const tick = (time = new Date()) => publishFrom('cron-relay')('cron.tick', { time: time.toISOString() });
-    const every = options.cronIntervalMs ?? (Number(env.ESTAFETTE_CRON_INTERVAL_MS) || 60_000);
+    const publishTick = publisher(parts.bus, CRON_SOURCE);
+    const tick = async (time = new Date()) => void (await publishTick('cron.tick', { time: time.toISOString() }));
+    const every = config.cronIntervalMs;
     let timer: NodeJS.Timeout | undefined;
     const schedule = () => {
       timer = setTimeout(() => {
-        tick().catch((err) => log(`cron tick failed: ${(err as Error).message}`));
+        tick().catch((err) => log.warn({ error: errorMessage(err) }, 'cron tick failed'));
         schedule();
       }, every - (Date.now() % every) + 50);
       timer.unref();
     };
     schedule();
     cleanups.push(async () => clearTimeout(timer));
+    // Registered last so it runs first on stop: builders report `canceled` while the server is up.
     cleanups.push(() => runner.close());
 
     return {
@@ -192,7 +177,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       webhookToken: settings.webhookToken,
       settings,
       databaseDescription: database.kind === 'embedded' ? `embedded PostgreSQL (${dir}/pg)` : 'PostgreSQL at DATABASE_URL',
-      busDescription: config.natsUrl ? `NATS JetStream at ${config.natsUrl}` : 'in-memory',
+      busDescription: config.natsUrl ? `NATS JetStream at ${safeUrl(config.natsUrl)}` : 'in-memory',
       pool,
       runner,
       tick,

@@ -14,7 +14,7 @@ import type { DispatchDeps } from './deps.ts';
 export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e: CancelData): Promise<void> {
   const job = kind === 'build' ? await getBuild(deps.pool, e.id) : await getRelease(deps.pool, e.id);
   if (!job) {
-    deps.log(`cancel of ${kind} ${e.id} ignored: no such ${kind}`);
+    deps.log.info(`cancel of ${kind} ${e.id} ignored: no such ${kind}`);
     return;
   }
   const status: JobStatus = 'buildStatus' in job ? job.buildStatus : job.releaseStatus;
@@ -34,7 +34,7 @@ export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e
     // A racing report (e.g. the build just finished) wins; cancel is then a no-op.
     ignoreIllegal(err);
   }
-  deps.log(`cancel of ${kind} ${job.id} (was ${status}) requested${e.requestedBy ? ` by ${e.requestedBy}` : ''}`);
+  deps.log.info(`cancel of ${kind} ${job.id} (was ${status}) requested${e.requestedBy ? ` by ${e.requestedBy}` : ''}`);
 }
 
 function ignoreIllegal(err: unknown): void {

@@ -7,11 +7,12 @@ import type { EventName, EventPayloads } from '../../shared/events/types.ts';
 import type { JobRunner } from '../../shared/jobs/runner.ts';
 import type { ScmProvider } from '../../shared/scm/provider.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
   jwtKey: string;
-  /** Base64 key the builder decrypts secrets with (absent: secrets stay encrypted). */
+  /** Base64 master key of the secrets; only build-dispatch opens them (absent: secrets stay encrypted). */
   secretKey?: string;
   /** Where builders send logs and status. */
   logIngestUrl: string;
@@ -26,9 +27,11 @@ export interface DispatchDeps {
   pool: pg.Pool;
   scm: ScmProvider;
   runner: JobRunner;
-  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<void>;
+  /** Publishes an event (its result is not needed here). */
+  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<unknown>;
   settings: DispatchSettings;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
 }
 
 /** A validated event as the handler receives it. */

@@ -117,8 +117,8 @@ async function releaseVersion(deps: TriggerDeps, owner: Pipeline, action: { targ
   }
 }
 
-// Bots do not exist here yet; say so once per logger rather than on every firing.
-const toldAboutBots = new WeakSet<(line: string) => void>();
+// Bots do not exist here yet; say so once per handler (its pool) rather than on every firing.
+const toldAboutBots = new WeakSet<object>();
 
 /**
  * Publishes what trigger `t` (owned by pipeline `owner`) asks for in response to `firing`.
@@ -134,26 +134,26 @@ export async function fireTrigger(deps: TriggerDeps, owner: Pipeline, t: StoredT
   if (a.kind === 'builds') {
     const branch = a.branch || (await defaultBranch(deps, owner.id));
     if (!branch) {
-      deps.log(`${label} not fired: the pipeline has no build to take a branch from`);
+      deps.log.info(`${label} not fired: the pipeline has no build to take a branch from`);
       return false;
     }
     await deps.publish('build.requested', { ...repo, branch, trigger, chainDepth }, { id });
-    deps.log(`${label} fired: build of ${branch} requested (chain depth ${chainDepth})`);
+    deps.log.info(`${label} fired: build of ${branch} requested (chain depth ${chainDepth})`);
     return true;
   }
   if (a.kind === 'releases') {
     const v = await releaseVersion(deps, owner, a, firing);
     if ('reason' in v) {
-      deps.log(`${label} not fired: ${v.reason}`);
+      deps.log.info(`${label} not fired: ${v.reason}`);
       return false;
     }
     await deps.publish('release.requested', { ...repo, name: a.target, ...(a.action ? { action: a.action } : {}), version: v.version, trigger, chainDepth }, { id });
-    deps.log(`${label} fired: release of ${v.version} to ${a.target}${a.action ? `/${a.action}` : ''} requested (chain depth ${chainDepth})`);
+    deps.log.info(`${label} fired: release of ${v.version} to ${a.target}${a.action ? `/${a.action}` : ''} requested (chain depth ${chainDepth})`);
     return true;
   }
-  if (!toldAboutBots.has(deps.log)) {
-    toldAboutBots.add(deps.log);
-    deps.log(`${label} not fired: bots are not implemented (bot '${a.bot}')`);
+  if (!toldAboutBots.has(deps.pool)) {
+    toldAboutBots.add(deps.pool);
+    deps.log.info(`${label} not fired: bots are not implemented (bot '${a.bot}')`);
   }
   return false;
 }

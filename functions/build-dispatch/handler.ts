@@ -18,12 +18,14 @@ import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from './fi
 export type DispatchHandler = (event: DispatchEvent) => Promise<void>;
 
 /** The build-dispatch event handler. */
-export function makeHandler(deps: DispatchDeps): DispatchHandler {
+export function makeHandler(base: DispatchDeps): DispatchHandler {
   return async (event) => {
+    // Every line logged while handling this event carries its id and type.
+    const deps: DispatchDeps = { ...base, log: base.log.child({ eventId: event.id, eventType: event.name }) };
     switch (event.name) {
       case 'git.push': {
         if (event.data.tag && !event.data.branch) {
-          deps.log(`tag push ${event.data.tag} of ${event.data.repoOwner}/${event.data.repoName} ignored: builds run for branches`);
+          deps.log.info(`tag push ${event.data.tag} of ${event.data.repoOwner}/${event.data.repoName} ignored: builds run for branches`);
           return;
         }
         await dispatchBuild(deps, fromPush(event.id, event.data));
@@ -48,14 +50,14 @@ export function makeHandler(deps: DispatchDeps): DispatchHandler {
         return fireReleaseTriggers(deps, event.id, event.data);
       case 'pipeline.archived': {
         const p = await setPipelineArchived(deps.pool, event.data, event.data.archived);
-        deps.log(p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
+        deps.log.info(p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
         return;
       }
       case 'pipeline.renamed': {
         const p = await getPipeline(deps.pool, event.data);
-        if (!p) return deps.log(`rename of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
+        if (!p) return deps.log.info(`rename of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
         await renamePipeline(deps.pool, event.data, { repoOwner: event.data.newRepoOwner, repoName: event.data.newRepoName });
-        deps.log(`pipeline ${event.data.repoOwner}/${event.data.repoName} renamed to ${event.data.newRepoOwner}/${event.data.newRepoName}`);
+        deps.log.info(`pipeline ${event.data.repoOwner}/${event.data.repoName} renamed to ${event.data.newRepoOwner}/${event.data.newRepoName}`);
         return;
       }
       case 'release.started':

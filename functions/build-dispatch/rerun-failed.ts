@@ -29,7 +29,7 @@ function latestRuns(runs: readonly StageRun[]): Map<string, StageRun> {
 export async function reuseStagesBeforeFailure(deps: DispatchDeps, build: Build, plan: Plan, failedId: string): Promise<Plan> {
   const failed = await getBuild(deps.pool, failedId);
   if (!failed || failed.pipelineId !== build.pipelineId) {
-    deps.log(`build ${build.id}: re-run of build ${failedId} runs every stage (that build is not of this pipeline)`);
+    deps.log.info({ buildId: build.id, rerunOf: failedId }, 're-run runs every stage: the failed build is not of this pipeline');
     return plan;
   }
   const latest = latestRuns(await listStageRuns(deps.pool, 'build', failed.id));
@@ -40,7 +40,7 @@ export async function reuseStagesBeforeFailure(deps: DispatchDeps, build: Build,
     if (!s.builtin) reused.add(s.name);
   }
   if (!reused.size) {
-    deps.log(`build ${build.id}: re-run of build #${failed.buildNumber} runs every stage (its first stage did not succeed)`);
+    deps.log.info({ buildId: build.id, rerunOf: failed.id }, `re-run of build #${failed.buildNumber} runs every stage: its first stage did not succeed`);
     return plan;
   }
   const reusedFrom = { buildId: failed.id, buildNumber: failed.buildNumber };
@@ -59,6 +59,6 @@ export async function reuseStagesBeforeFailure(deps: DispatchDeps, build: Build,
       ...(r.durationMs !== null ? { durationMs: r.durationMs } : {}),
     }));
   await upsertStageRuns(deps.pool, 'build', build.id, rows);
-  deps.log(`build ${build.id}: re-run of build #${failed.buildNumber} from its first failed stage; reused ${[...reused].join(', ')}`);
+  deps.log.info({ buildId: build.id, rerunOf: failed.id, reused: [...reused] }, `re-run of build #${failed.buildNumber} from its first failed stage; reused ${[...reused].join(', ')}`);
   return { ...plan, stages: plan.stages.map((s) => (reused.has(s.name) ? { ...s, reusedFrom } : s)) };
 }

@@ -86,27 +86,27 @@ async function resolveRevision(deps: DispatchDeps, req: BuildRequest, pipeline: 
 export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Promise<Build | undefined> {
   const name = full(req);
   if (req.chainDepth > deps.settings.maxChainDepth) {
-    deps.log(`build of ${name}@${req.branch} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
+    deps.log.info(`build of ${name}@${req.branch} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
     return undefined;
   }
   const existing = await getPipeline(deps.pool, req);
   if (existing?.archived) {
-    deps.log(`build of ${name} skipped: the pipeline is archived`);
+    deps.log.info(`build of ${name} skipped: the pipeline is archived`);
     return undefined;
   }
   const cloneUrl = req.cloneUrl || existing?.cloneUrl;
   if (!cloneUrl) {
-    deps.log(`build of ${name} skipped: no clone URL known (the pipeline has never been pushed)`);
+    deps.log.info(`build of ${name} skipped: no clone URL known (the pipeline has never been pushed)`);
     return undefined;
   }
   const revision = await resolveRevision(deps, req, existing);
   if (!revision) {
-    deps.log(`build of ${name}@${req.branch} skipped: no revision given and none known for the branch`);
+    deps.log.info(`build of ${name}@${req.branch} skipped: no revision given and none known for the branch`);
     return undefined;
   }
   const text = await deps.scm.getManifest({ ...req, cloneUrl, forge: (req.forge || existing?.forge || undefined) as never }, revision);
   if (text === undefined) {
-    deps.log(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
+    deps.log.info(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
     return undefined;
   }
   const loaded = loadManifest(text);
@@ -114,7 +114,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   const valid = manifest !== undefined && loaded.errors.length === 0;
   if (valid && manifest.archived) {
     await upsertPipeline(deps.pool, { ...req, archived: true, manifest: text, cloneUrl, forge: req.forge });
-    deps.log(`build of ${name} skipped: the manifest says archived`);
+    deps.log.info(`build of ${name} skipped: the manifest says archived`);
     return undefined;
   }
   const pipeline = await upsertPipeline(deps.pool, {
@@ -150,7 +150,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     if (created) {
       const lines = loaded.errors.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
       await writeSystemStep(deps.pool, 'build', build.id, 'validate-manifest', ['The manifest is invalid:', ...lines]);
-      deps.log(`build ${build.id} of ${name} failed: invalid manifest (${lines.length} error(s))`);
+      deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} of ${name} failed: invalid manifest (${lines.length} error(s))`);
     }
     return build;
   }
@@ -176,7 +176,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
-  deps.log(`build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
+  deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
   return build;
 }
 

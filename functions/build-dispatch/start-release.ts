@@ -34,16 +34,16 @@ async function resolveVersion(deps: DispatchDeps, pipelineId: string, version: s
 export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: ReleaseRequestedData): Promise<Release | undefined> {
   const name = `${req.repoSource}/${req.repoOwner}/${req.repoName}`;
   if (req.chainDepth > deps.settings.maxChainDepth) {
-    deps.log(`release of ${name} to ${req.name} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
+    deps.log.info(`release of ${name} to ${req.name} refused: trigger chain depth ${req.chainDepth} exceeds ${deps.settings.maxChainDepth} (a trigger loop?)`);
     return undefined;
   }
   const pipeline = await getPipeline(deps.pool, req);
   if (!pipeline) {
-    deps.log(`release of ${name} refused: unknown pipeline`);
+    deps.log.info(`release of ${name} refused: unknown pipeline`);
     return undefined;
   }
   if (pipeline.archived) {
-    deps.log(`release of ${name} skipped: the pipeline is archived`);
+    deps.log.info(`release of ${name} skipped: the pipeline is archived`);
     return undefined;
   }
   const version = (await resolveVersion(deps, pipeline.id, req.version)) ?? req.version;
@@ -83,7 +83,7 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   });
   if (refusal) {
     if (created) await writeSystemStep(deps.pool, 'release', release.id, 'validate-release', [`Release refused: ${refusal}`]);
-    deps.log(`release ${release.id} of ${name} to ${req.name} refused: ${refusal}`);
+    deps.log.info({ releaseId: release.id, pipeline: name }, `release ${release.id} of ${name} to ${req.name} refused: ${refusal}`);
     return release;
   }
   if (!created && release.releaseStatus !== 'pending') return release;
@@ -111,6 +111,6 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   await setReleasePlan(deps.pool, release.id, plan);
   const clone = plan.stages.some((s) => s.builtin === 'git-clone');
   await startJob(deps, { kind: 'release', id: release.id, plan, cloneUrl: pipeline.cloneUrl, clone });
-  deps.log(`release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''} started`);
+  deps.log.info({ releaseId: release.id, pipeline: name }, `release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''} started`);
   return release;
 }

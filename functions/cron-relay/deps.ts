@@ -5,10 +5,11 @@
  */
 import type pg from 'pg';
 import type { EventName, EventPayloads } from '../../shared/events/types.ts';
-import type { JobRunner, JobState } from '../../shared/jobs/runner.ts';
+import type { JobRunner } from '../../shared/jobs/runner.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
-/** A JobRunner, optionally able to report every job's state in one call (kubernetes: one list). */
-export type HousekeepingRunner = JobRunner & { states?(): Promise<Map<string, JobState>> };
+/** The runner whose jobs housekeeping checks (any JobRunner; `states` makes it one call). */
+export type HousekeepingRunner = JobRunner;
 
 /** Tunables of housekeeping (HOUSEKEEPING_DEFAULTS in housekeeping.ts). */
 export interface HousekeepingSettings {
@@ -24,13 +25,14 @@ export interface HousekeepingSettings {
 
 export interface CronRelayDeps {
   pool: pg.Pool;
-  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<void>;
+  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<unknown>;
   /**
    * The runner whose jobs housekeeping checks. Absent: no housekeeping (a separate process with
    * a local runner knows nothing of the builders another process started).
    */
   runner?: HousekeepingRunner;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
   /** The clock (tests pin it). */
   now?: () => Date;
   housekeeping?: Partial<HousekeepingSettings>;

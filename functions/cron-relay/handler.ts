@@ -31,9 +31,9 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
     const tickMinute = minuteOf(tick.time);
     const oldest = tickMinute.getTime() - CATCH_UP_MINUTES * 60_000;
     if (tickMinute.getTime() > now.getTime() + MAX_AHEAD_MS) {
-      deps.log(`cron tick ${tick.id} for ${tickMinute.toISOString()} is ahead of the clock (${now.toISOString()}): no cron triggers fired`);
+      deps.log.info(`cron tick ${tick.id} for ${tickMinute.toISOString()} is ahead of the clock (${now.toISOString()}): no cron triggers fired`);
     } else if (tickMinute.getTime() < minuteOf(now).getTime() - CATCH_UP_MINUTES * 60_000) {
-      deps.log(`cron tick ${tick.id} for ${tickMinute.toISOString()} arrived more than ${CATCH_UP_MINUTES} min late: no cron triggers fired`);
+      deps.log.info(`cron tick ${tick.id} for ${tickMinute.toISOString()} arrived more than ${CATCH_UP_MINUTES} min late: no cron triggers fired`);
     } else {
       const last = await lastProcessedMinute(deps.pool);
       // The very first tick starts at its own minute: there is no missed minute to catch up.
@@ -42,7 +42,7 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
         const minute = new Date(m);
         const fired = await fireCronMinute(deps, minute);
         await markMinuteProcessed(deps.pool, minute);
-        if (fired > 0) deps.log(`cron ${minute.toISOString()}: ${fired} trigger(s) fired${m < tickMinute.getTime() ? ' (caught up)' : ''}`);
+        if (fired > 0) deps.log.info(`cron ${minute.toISOString()}: ${fired} trigger(s) fired${m < tickMinute.getTime() ? ' (caught up)' : ''}`);
       }
       if (tickMinute.getUTCMinutes() === 0) await pruneCronFirings(deps.pool, new Date(tickMinute.getTime() - KEEP_FIRINGS_MS));
     }
@@ -51,7 +51,7 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
     } catch (err) {
       // Housekeeping runs again on the next tick; failing the tick would only redeliver the
       // (already fired) cron minute and retry the same unreachable API server.
-      deps.log(`housekeeping failed: ${(err as Error).message}`);
+      deps.log.warn({ error: (err as Error).message }, 'housekeeping failed; it runs again on the next tick');
     }
   };
 }

@@ -72,10 +72,8 @@ async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSetting
 
 /** The state lookup for this pass: one list call when the runner can, else one call per job. */
 async function stateLookup(runner: HousekeepingRunner): Promise<(ref: JobRef) => Promise<JobState>> {
-  if (typeof runner.states === 'function') {
-    const all = await runner.states();
-    return async (ref) => all.get(`${ref.kind}/${ref.id}`) ?? 'missing';
-  }
+  const all = await runner.states?.();
+  if (all) return async (ref) => all.get(`${ref.kind}/${ref.id}`) ?? 'missing';
   return (ref) => runner.state(ref);
 }
 
@@ -112,7 +110,7 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
         await writeSystemStep(tx, c.ref.kind, c.ref.id, 'reconcile', [line], to === 'canceled' ? 'canceled' : 'failed');
       }
     });
-    deps.log(`${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
+    deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}` }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
     out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });
   }
   return out;

@@ -45,6 +45,7 @@ import { Router, type Route, type RouteContext } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
 import { describeTriggers } from './trigger-descriptions.ts';
 import { serveStatic } from './static-files.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
 /** What the handler needs; no transport of its own. */
 export interface QueryApiDeps {
@@ -61,7 +62,8 @@ export interface QueryApiDeps {
   pingMs?: number;
   /** fetch for the OAuth provider calls (default global fetch). */
   fetch?: typeof fetch;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
 }
 
 type Ctx = RouteContext<Principal>;

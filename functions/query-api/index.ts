@@ -1,32 +1,7 @@
 /**
- * query-api on functions-framework: the REST API behind the web UI and CLI. Sign-in comes from
- * ESTAFETTE_AUTH (off when unset), live logs from core NATS (NATS_URL) or this process.
+ * The Knative entry of query-api (bundled as dist/functions/query-api.mjs): binds PORT at once and
+ * loads the composition root (wire.ts) behind it, on functions-framework (shared/http/serve.ts).
  */
-import { parseConfig } from '../../shared/config/config.ts';
-import { parseAuthSettings } from '../../shared/auth/settings.ts';
-import { Runtime } from '../../shared/runtime/runtime.ts';
-import { registerFunction } from '../../shared/http/framework.ts';
-import { lazyHandler } from '../../shared/http/health.ts';
-import { connectLiveLogs, MemoryLiveLogs } from '../../shared/bus/live-logs.ts';
-import { makeHandler } from './handler.ts';
+import { runFunction } from '../../shared/http/serve.ts';
 
-/** CloudEvent source of the events query-api emits. */
-export const SOURCE = '/estafette/query-api';
-
-const config = parseConfig();
-const auth = parseAuthSettings(process.env, config.jwtKey, config.baseUrl);
-const runtime = new Runtime(config);
-
-registerFunction(
-  'query-api',
-  lazyHandler(async () =>
-    makeHandler({
-      pool: runtime.pool(),
-      liveLogs: config.natsUrl ? await connectLiveLogs(config.natsUrl, config.busSubjectPrefix) : new MemoryLiveLogs(),
-      publish: await runtime.publish(SOURCE),
-      auth,
-      ...(config.secretKey ? { secretKey: config.secretKey } : {}),
-      log: (line) => console.log(line),
-    }),
-  ),
-);
+await runFunction('query-api', () => import('./wire.ts'));

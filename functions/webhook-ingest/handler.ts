@@ -1,10 +1,10 @@
 /**
  * webhook-ingest: one endpoint per forge (`POST /api/integrations/<forge>/events`, `GET …/status`).
- * It authenticates the delivery (HMAC or token, constant time), parses and normalises it, drops
- * deliveries it has seen, publishes the events and answers 202 — no slow work inline.
- * Event ids are derived from (forge, delivery id, index), so a delivery that races its own
- * retry still yields the same CloudEvent id and is deduplicated downstream (JetStream msg id,
- * build-dispatch's processed-event record).
+ * It authenticates the delivery (HMAC or token, constant time), parses and normalises it,
+ * publishes the events and answers 202 — no database, no slow work inline. Event ids are
+ * derived from (forge, delivery id, index) and published as JetStream's `Nats-Msg-Id`, so a quick
+ * redelivery is dropped by the stream's duplicate window (the answer then says `duplicate`) and a
+ * late one by build-dispatch's per-event idempotency: a delivery never builds twice.
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -17,19 +17,17 @@ import { gitea } from './forges/gitea.ts';
 import { gitlab } from './forges/gitlab.ts';
 import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
+import type { Logger } from '../../shared/log/logger.ts';
 
 export const ADAPTERS: Record<Forge, ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
 export interface WebhookDeps {
   secrets: ForgeSecrets;
-  /** Publishes one event with the given id. */
-  publish<N extends EventName>(name: N, data: EventPayloads[N], id: string): Promise<void>;
-  /** True when (forge, delivery id) was already accepted. */
-  seen(forge: Forge, deliveryId: string): Promise<boolean>;
-  /** Remembers an accepted delivery (after its events were published). */
-  remember(forge: Forge, deliveryId: string): Promise<void>;
+  /** Publishes one event with the given id; `duplicate` when the bus already had it. */
+  publish<N extends EventName>(name: N, data: EventPayloads[N], id: string): Promise<{ duplicate: boolean }>;
   maxBodyBytes: number;
-  log(line: string): void;
+  /** Structured log lines (ids as fields). */
+  log: Logger;
 }
 
 const ROUTE = /^\/api\/integrations\/([a-z]+)\/(events|status)\/?$/;
@@ -61,16 +59,13 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body must be a JSON object');
     const parsed = adapter.parse(req, body);
     if (parsed.kind === 'ignored') {
-      deps.log(`${adapter.forge} delivery ${parsed.deliveryId ?? '-'} ignored: ${parsed.reason}`);
+      deps.log.info({ forge: adapter.forge, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.forge} delivery ignored: ${parsed.reason}`);
       return json(202, { ignored: true, reason: parsed.reason });
     }
     const ids = parsed.events.map((_, i) => deliveryEventId(adapter.forge, parsed.deliveryId, i));
-    if (await deps.seen(adapter.forge, parsed.deliveryId)) {
-      return json(202, { eventId: ids[0], eventIds: ids, duplicate: true });
-    }
-    for (const [i, e] of parsed.events.entries()) await deps.publish(e.name, e.data as never, ids[i]);
-    await deps.remember(adapter.forge, parsed.deliveryId);
-    return json(202, { eventId: ids[0], eventIds: ids });
+    let duplicates = 0;
+    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    return json(202, { eventId: ids[0], eventIds: ids, ...(duplicates > 0 && duplicates === ids.length ? { duplicate: true } : {}) });
   }
 
   return async (req) => {

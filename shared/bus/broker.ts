@@ -7,7 +7,7 @@
  */
 import { HTTP, type CloudEvent } from 'cloudevents';
 import type { EventType } from '../events/types.ts';
-import { assertPublishable, errorText, type Bus, type DeadLetter, type EventHandler, type SubscribeOptions, type Subscription } from './bus.ts';
+import { assertPublishable, errorText, type Bus, type DeadLetter, type EventHandler, type PublishResult, type SubscribeOptions, type Subscription } from './bus.ts';
 
 /** Where and how hard to publish. */
 export interface BrokerBusOptions {
@@ -42,7 +42,7 @@ export class BrokerBus implements Bus {
     }
   }
 
-  async publish(event: CloudEvent<unknown>): Promise<void> {
+  async publish(event: CloudEvent<unknown>): Promise<PublishResult> {
     assertPublishable(event);
     const msg = HTTP.binary(event);
     const what = `${event.type} ${event.id}`;
@@ -55,7 +55,8 @@ export class BrokerBus implements Bus {
           body: msg.body as string,
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
-        if (res.ok) return;
+        // The Broker's channel (NATS JetStream) dedupes by event id; it does not tell us.
+        if (res.ok) return { duplicate: false };
         const text = (await res.text().catch(() => '')).slice(0, 200);
         last = `HTTP ${res.status}${text ? ` ${text}` : ''}`;
         if (res.status < 500 && res.status !== 429) throw new PublishError(`broker rejected ${what}: ${last}`, res.status);

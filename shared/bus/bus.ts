@@ -25,6 +25,7 @@
 import type { CloudEvent } from 'cloudevents';
 import { ValidationError } from '../errors/http-error.ts';
 import { isEventType, type EventType } from '../events/types.ts';
+import type { Readiness } from '../http/health.ts';
 
 /** Handles one delivery; resolve = ack, throw = redeliver after backoff (or dead-letter). */
 export type EventHandler = (event: CloudEvent<unknown>, delivery: Delivery) => Promise<void>;
@@ -56,6 +57,12 @@ export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = {
 export const backoffFor = (backoffMs: readonly number[], attempt: number): number =>
   backoffMs.length ? backoffMs[Math.min(attempt, backoffMs.length) - 1]! : 0;
 
+/** What the transport said about one publish. */
+export interface PublishResult {
+  /** True when an event with this id was already published within the duplicate window (dropped). */
+  duplicate: boolean;
+}
+
 /** A running subscription. */
 export interface Subscription {
   /** Stops taking events (the consumer stays durable) after the handler in progress finishes. */
@@ -74,8 +81,10 @@ export interface DeadLetter {
 
 /** The bus. */
 export interface Bus {
-  /** Publishes an event of a `ci.estafette.*` type; resolves once the transport accepted it. */
-  publish(event: CloudEvent<unknown>): Promise<void>;
+  /** Publishes an event of a `ci.estafette.*` type; resolves once the transport accepted (and stored) it. */
+  publish(event: CloudEvent<unknown>): Promise<PublishResult>;
+  /** Whether a publish can succeed now (connected); absent = always. */
+  ready?(): Promise<Readiness>;
   /** Delivers events of `types` to `handler` as durable consumer `consumer` ([A-Za-z0-9_-]+). */
   subscribe(consumer: string, types: readonly EventType[], handler: EventHandler, options?: SubscribeOptions): Promise<Subscription>;
   /** Dead letters, oldest first, of one consumer or all (for operators and tests). */
@@ -98,6 +107,9 @@ export function assertConsumerName(consumer: string): void {
 /** One line about a dead letter, without the payload (which may hold user data). */
 export const deadLetterLine = (d: DeadLetter): string =>
   `bus: dead-lettered ${d.event.type} ${d.event.id} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
+
+/** The log fields of a dead letter (ids only, never the payload). */
+export const deadLetterFields = (d: DeadLetter) => ({ eventId: d.event.id, eventType: d.event.type, consumer: d.consumer, deliveries: d.deliveries, error: d.error });
 
 /** The message of a thrown value on one line, bounded (for dead letters and logs). */
 export const errorText = (err: unknown): string =>

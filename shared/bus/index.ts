@@ -4,6 +4,8 @@
  * also imported statically gives a second module instance under mocha + tsx, and then
  * `instanceof ValidationError` fails across them.
  */
+import type { NatsConnection } from 'nats';
+import type { Logger } from '../log/logger.ts';
 import { BrokerBus } from './broker.ts';
 import type { Bus } from './bus.ts';
 import { connectJetStreamBus } from './jetstream.ts';
@@ -17,14 +19,21 @@ export type BusConfig =
   | { kind: 'broker'; sink: string }
   | { kind: 'memory' };
 
+/** What createBus may reuse: a NATS connection already open in the process, the logger. */
+export interface BusContext {
+  connection?: NatsConnection;
+  log?: Logger;
+}
+
 /** The transport for `config` (connected, streams ensured). */
-export async function createBus(config: BusConfig): Promise<Bus> {
+export async function createBus(config: BusConfig, context: BusContext = {}): Promise<Bus> {
+  const log = context.log ? { log: context.log } : {};
   switch (config.kind) {
     case 'jetstream':
-      return connectJetStreamBus(config);
+      return connectJetStreamBus({ ...config, ...log, ...(context.connection ? { connection: context.connection } : {}) });
     case 'broker':
       return new BrokerBus({ sink: config.sink });
     case 'memory':
-      return new MemoryBus();
+      return new MemoryBus(log);
   }
 }

@@ -11,7 +11,6 @@
 import { CloudEvent } from 'cloudevents';
 import {
   AckPolicy,
-  connect,
   DeliverPolicy,
   headers,
   nanos,
@@ -24,16 +23,21 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { EventType } from '../events/types.ts';
+import type { Readiness } from '../http/health.ts';
+import type { Logger } from '../log/logger.ts';
+import { connectNats, isConnected } from './nats-connection.ts';
 import {
   assertConsumerName,
   assertPublishable,
   backoffFor,
+  deadLetterFields,
   deadLetterLine,
   errorText,
   SUBSCRIBE_DEFAULTS,
   type Bus,
   type DeadLetter,
   type EventHandler,
+  type PublishResult,
   type SubscribeOptions,
   type Subscription,
 } from './bus.ts';
@@ -55,14 +59,11 @@ export interface JetStreamBusOptions {
   maxAgeMs?: number;
   /** Duplicate window for event ids, in ms (default 2 minutes). */
   duplicateWindowMs?: number;
-  /** Where dead-letter lines go (default console.error). */
-  log?: (line: string) => void;
+  /** Where dead letters are logged. */
+  log?: Logger;
 }
 
 const DAY = 86_400_000;
-
-/** A URL safe to print: credentials removed. */
-const redact = (url: string): string => url.replace(/\/\/[^@/]*@/g, '//***@');
 
 /** Connects to NATS, ensures the streams and returns the bus. */
 export async function connectJetStreamBus(options: JetStreamBusOptions): Promise<JetStreamBus> {
@@ -70,11 +71,7 @@ export async function connectJetStreamBus(options: JetStreamBusOptions): Promise
   const owns = !nc;
   if (!nc) {
     if (!options.url) throw new Error('jetstream bus: no NATS url');
-    try {
-      nc = await connect({ servers: options.url.split(','), name: 'estafette-bus' });
-    } catch (err) {
-      throw new Error(`cannot connect to NATS at ${redact(options.url)}: ${errorText(err)}`, { cause: err });
-    }
+    nc = await connectNats(options.url, { name: 'estafette-bus', ...(options.log ? { log: options.log } : {}) });
   }
   const bus = new JetStreamBus(nc, owns, await nc.jetstreamManager(), options);
   await bus.ensureStreams();
@@ -124,12 +121,17 @@ export class JetStreamBus implements Bus {
     else await this.jsm.streams.add({ name, ...config, retention: RetentionPolicy.Limits, storage: StorageType.File });
   }
 
-  async publish(event: CloudEvent<unknown>): Promise<void> {
+  async publish(event: CloudEvent<unknown>): Promise<PublishResult> {
     assertPublishable(event);
     const h = headers();
     h.set('content-type', 'application/cloudevents+json');
     h.set('ce-type', event.type);
-    await this.js.publish(eventSubject(event.type, this.prefix), new TextEncoder().encode(JSON.stringify(event)), { msgID: event.id, headers: h });
+    const ack = await this.js.publish(eventSubject(event.type, this.prefix), new TextEncoder().encode(JSON.stringify(event)), { msgID: event.id, headers: h });
+    return { duplicate: ack.duplicate };
+  }
+
+  async ready(): Promise<Readiness> {
+    return isConnected(this.nc) ? { ok: true } : { ok: false, reason: 'NATS is not connected (reconnecting)' };
   }
 
   async subscribe(consumer: string, types: readonly EventType[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -232,11 +234,11 @@ export class JetStreamBus implements Bus {
       await this.js.publish(deadLetterSubject(consumer, event.type, this.prefix), m.data, { msgID: `${consumer}:${event.id}`, headers: h });
     } catch (err) {
       // The dead-letter stream is unreachable: keep the event where it is and try again later.
-      (this.options.log ?? console.error)(`bus: cannot dead-letter ${event.type} ${event.id}: ${errorText(err)}`);
+      this.options.log?.error({ eventId: event.id, eventType: event.type, consumer, error: errorText(err) }, 'bus: cannot dead-letter the event; it stays on the stream');
       m.nak(60_000);
       return;
     }
-    (this.options.log ?? console.error)(deadLetterLine(letter));
+    this.options.log?.error(deadLetterFields(letter), deadLetterLine(letter));
     m.term();
   }
 

@@ -5,7 +5,8 @@
  * that misses messages reloads stored lines from the database by seq, so nothing here needs to
  * persist. The in-memory implementation does the same inside one process (local mode without NATS).
  */
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectNats } from './nats-connection.ts';
 import type { LiveMessage } from '../logs/protocol.ts';
 import { logSubject } from './names.ts';
 
@@ -65,7 +66,7 @@ export class NatsLiveLogs implements LiveLogs {
 
 /** Connects to NATS at `url` and returns LiveLogs that own the connection. */
 export async function connectLiveLogs(url: string, subjectPrefix?: string): Promise<NatsLiveLogs> {
-  const nc = await connect({ servers: url.split(','), name: 'estafette-live-logs' });
+  const nc = await connectNats(url, { name: 'estafette-live-logs' });
   return new NatsLiveLogs(nc, { subjectPrefix, owns: true });
 }
 

@@ -8,16 +8,19 @@
  */
 import { CloudEvent } from 'cloudevents';
 import type { EventType } from '../events/types.ts';
+import type { Logger } from '../log/logger.ts';
 import {
   assertConsumerName,
   assertPublishable,
   backoffFor,
+  deadLetterFields,
   deadLetterLine,
   errorText,
   SUBSCRIBE_DEFAULTS,
   type Bus,
   type DeadLetter,
   type EventHandler,
+  type PublishResult,
   type SubscribeOptions,
   type Subscription,
 } from './bus.ts';
@@ -28,8 +31,8 @@ export interface MemoryBusOptions {
   retain?: number;
   /** Duplicate window for event ids in ms (default 2 minutes, as JetStream). */
   duplicateWindowMs?: number;
-  /** Where dead-letter lines go (default console.error). */
-  log?: (line: string) => void;
+  /** Where dead letters are logged (default: nowhere but deadLetters()). */
+  log?: Logger;
 }
 
 interface Pending {
@@ -49,7 +52,7 @@ interface Durable {
 
 /** In-process Bus. */
 export class MemoryBus implements Bus {
-  private readonly options: Required<MemoryBusOptions>;
+  private readonly options: Required<Omit<MemoryBusOptions, 'log'>> & Pick<MemoryBusOptions, 'log'>;
   private readonly retained: Array<{ type: string; json: string }> = [];
   private readonly seen = new Map<string, number>();
   private readonly durables = new Map<string, Durable>();
@@ -58,15 +61,15 @@ export class MemoryBus implements Bus {
   private closed = false;
 
   constructor(options: MemoryBusOptions = {}) {
-    this.options = { retain: 10_000, duplicateWindowMs: 120_000, log: (l) => console.error(l), ...options };
+    this.options = { retain: 10_000, duplicateWindowMs: 120_000, ...options };
   }
 
-  async publish(event: CloudEvent<unknown>): Promise<void> {
+  async publish(event: CloudEvent<unknown>): Promise<PublishResult> {
     if (this.closed) throw new Error('bus is closed');
     assertPublishable(event);
     const now = Date.now();
     for (const [id, at] of this.seen) if (now - at > this.options.duplicateWindowMs) this.seen.delete(id);
-    if (this.seen.has(event.id)) return;
+    if (this.seen.has(event.id)) return { duplicate: true };
     this.seen.set(event.id, now);
     const json = JSON.stringify(event);
     this.retained.push({ type: event.type, json });
@@ -76,6 +79,7 @@ export class MemoryBus implements Bus {
       d.queue.push({ json, type: event.type, deliveries: 0, notBefore: 0, inFlight: false });
       wake(d);
     }
+    return { duplicate: false };
   }
 
   async subscribe(consumer: string, types: readonly EventType[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -141,7 +145,7 @@ export class MemoryBus implements Bus {
           remove(d.queue, next);
           const letter: DeadLetter = { consumer: d.consumer, event, error: errorText(err), deliveries: next.deliveries, at: new Date().toISOString() };
           this.dead.push(letter);
-          this.options.log(deadLetterLine(letter));
+          this.options.log?.error(deadLetterFields(letter), deadLetterLine(letter));
         } else {
           next.notBefore = Date.now() + backoffFor(o.backoffMs, next.deliveries);
         }

@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors/http-error.ts';
 import { isExecutorName, type ExecutorName } from '../plan/builder-config.ts';
+import { parseAuthSettings, type AuthSettings } from '../auth/settings.ts';
 
 export interface ForgeSecrets {
   /** HMAC secret of GitHub webhooks (X-Hub-Signature-256). */
@@ -60,7 +61,18 @@ export interface Config {
   /** Longest trigger chain (A triggers B triggers …) before dispatch refuses. */
   maxChainDepth: number;
   scm: ScmSettings;
+  /** Sign-in (ESTAFETTE_AUTH); off when unset. */
+  auth: AuthSettings;
+  /** Folder of the built web UI that query-api serves for non-/api GETs (local mode sets it). */
+  uiDir?: string;
+  /** Interval of the local mode's cron timer in ms (the PingSource ticks every minute on Knative). */
+  cronIntervalMs: number;
+  /** pino level of the process's log lines. */
+  logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
@@ -103,6 +115,13 @@ function key32(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw;
 }
 
+/** LOG_LEVEL alone (the CLI needs it before the rest of the config can be parsed). */
+export function parseLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const level = env.LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
+  return level as LogLevel;
+}
+
 /** Parses the configuration; throws ConfigError on the first bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
@@ -111,6 +130,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (jobRunner !== 'kubernetes' && jobRunner !== 'local') throw new ConfigError('JOB_RUNNER', `expected kubernetes or local, got '${jobRunner}'`);
   const executor = env.ESTAFETTE_EXECUTOR ?? (jobRunner === 'local' ? 'host' : 'docker');
   if (!isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
+  const logLevel = parseLogLevel(env);
+  const jwtKey = env.ESTAFETTE_JWT_KEY || undefined;
   return {
     port,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
@@ -126,7 +147,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       generic: env.ESTAFETTE_WEBHOOK_TOKEN || undefined,
     },
     secretKey: key32(env, 'ESTAFETTE_SECRET_KEY'),
-    jwtKey: env.ESTAFETTE_JWT_KEY || undefined,
+    jwtKey,
     baseUrl,
     logIngestUrl: url(env, 'ESTAFETTE_LOG_INGEST_URL', ['http', 'https']) ?? baseUrl,
     jobRunner,
@@ -147,5 +168,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       giteaApiUrl: url(env, 'GITEA_API_URL', ['http', 'https']),
       giteaToken: env.GITEA_TOKEN || undefined,
     },
+    auth: parseAuthSettings(env, jwtKey, baseUrl),
+    ...(env.ESTAFETTE_UI_DIR ? { uiDir: env.ESTAFETTE_UI_DIR } : {}),
+    cronIntervalMs: int(env, 'ESTAFETTE_CRON_INTERVAL_MS', 60_000, 100),
+    logLevel,
   };
 }

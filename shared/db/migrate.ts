@@ -11,9 +11,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { sqlState } from './pool.ts';
+import { isBundled, packagePath } from '../runtime/package-path.ts';
 
 /** One migration file. */
 export interface Migration {
@@ -38,7 +38,8 @@ export interface MigrateOptions {
 }
 
 const DEFAULTS = {
-  dir: fileURLToPath(new URL('./migrations/', import.meta.url)),
+  // The bundler copies the .sql files to dist/migrations beside the bundles.
+  dir: packagePath(isBundled ? 'dist/migrations/' : 'shared/db/migrations/'),
   leaseMs: 60_000,
   pollMs: 250,
   waitMs: 600_000,

@@ -5,6 +5,7 @@
  * transaction" error, and PostgreSQL's under SERIALIZABLE) with bounded, jittered backoff.
  */
 import pg from 'pg';
+import type { Logger } from '../log/logger.ts';
 
 /** Anything that runs a query: the pool itself or a client inside a transaction. */
 export type Db = Pick<pg.ClientBase, 'query'>;
@@ -19,9 +20,11 @@ export interface PoolOptions {
   connectTimeoutMs?: number;
   /** Idle connections are closed after this many ms (Knative scales to zero; don't hold connections). */
   idleTimeoutMs?: number;
+  /** Where an idle connection's error is logged (default: stderr). */
+  log?: Logger;
 }
 
-const POOL_DEFAULTS: Required<PoolOptions> = { max: 10, queryTimeoutMs: 30_000, connectTimeoutMs: 10_000, idleTimeoutMs: 30_000 };
+const POOL_DEFAULTS: Required<Omit<PoolOptions, 'log'>> = { max: 10, queryTimeoutMs: 30_000, connectTimeoutMs: 10_000, idleTimeoutMs: 30_000 };
 
 // INT8 (oid 20) stays a string; every other type keeps pg's parser.
 const types = {
@@ -44,7 +47,9 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   // An idle client losing its connection must not crash the process; the next checkout reconnects.
   // Connections still closing after end() are expected to be cut: not worth a line.
   pool.on('error', (err) => {
-    if (!pool.ending) console.error(`db: idle connection error: ${err.message}`);
+    if (pool.ending) return;
+    if (o.log) o.log.warn({ error: err.message }, 'db: idle connection error');
+    else console.error(`db: idle connection error: ${err.message}`);
   });
   return pool;
 }

@@ -1,13 +1,26 @@
 /** `GET /liveness` and `GET /readiness` for every function (Knative probes, load balancers). */
 import { json, type HttpHandler } from './types.ts';
 
-/** Answers the health routes itself and passes everything else to `handler`. */
-export function withHealth(name: string, handler: HttpHandler, ready: () => Promise<boolean> = async () => true): HttpHandler {
+/** Whether a function (or one of its dependencies) can serve requests now, and if not, why. */
+export type Readiness = { ok: true } | { ok: false; reason: string };
+
+/** Ready when every check is; otherwise the reasons of those that are not, joined. */
+export async function allReady(checks: Array<() => Promise<Readiness>>): Promise<Readiness> {
+  const results = await Promise.all(checks.map((c) => c().catch((err: unknown): Readiness => ({ ok: false, reason: String((err as Error)?.message ?? err) }))));
+  const reasons = results.flatMap((r) => (r.ok ? [] : [r.reason]));
+  return reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true };
+}
+
+/**
+ * Answers the health routes itself and passes everything else to `handler`. Liveness says the
+ * process serves HTTP; readiness runs `ready` and answers 503 with its reason when it fails.
+ */
+export function withHealth(name: string, handler: HttpHandler, ready: () => Promise<Readiness> = async () => ({ ok: true })): HttpHandler {
   return async (req) => {
     if (req.method === 'GET' && req.path === '/liveness') return json(200, { status: 'ok', function: name });
     if (req.method === 'GET' && req.path === '/readiness') {
-      const ok = await ready().catch(() => false);
-      return json(ok ? 200 : 503, { status: ok ? 'ok' : 'not ready', function: name });
+      const r = await ready().catch((err: unknown): Readiness => ({ ok: false, reason: String((err as Error)?.message ?? err) }));
+      return r.ok ? json(200, { status: 'ok', function: name }) : json(503, { status: 'not ready', function: name, reason: r.reason });
     }
     return handler(req);
   };

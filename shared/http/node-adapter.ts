@@ -9,15 +9,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, toHttpResponse } from '../errors/http-error.ts';
 import { codingFor, createCompressor, encodedHeaders, withVary } from './compression.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
 
 export interface AdapterOptions {
   /** Bodies larger than this are refused with 413 before the handler runs. */
   maxBodyBytes: number;
   /** Where one line per error goes. */
-  log: (line: string) => void;
+  log: Logger;
 }
 
-const DEFAULTS: AdapterOptions = { maxBodyBytes: 25 * 1024 * 1024, log: (l) => console.error(l) };
+const DEFAULTS: AdapterOptions = { maxBodyBytes: 25 * 1024 * 1024, log: createLogger() };
 
 async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const pre = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
@@ -115,13 +116,15 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
       response = await handler(request);
     } catch (err) {
       const { status, body } = toHttpResponse(err);
-      o.log(`${req.method} ${url.pathname} → ${status} ${status >= 500 ? describe(err) : body.message}`);
+      const fields = { method: req.method, path: url.pathname, status };
+      if (status >= 500) o.log.error({ ...fields, error: describe(err) }, `${req.method} ${url.pathname} → ${status}`);
+      else o.log.info({ ...fields, reason: body.message }, `${req.method} ${url.pathname} → ${status} ${body.message}`);
       response = { status, body };
     }
     try {
       await respond(res, response, abort.signal, headerValue(req.headers['accept-encoding']));
     } catch (err) {
-      o.log(`${req.method} ${url.pathname}: response failed: ${describe(err)}`);
+      o.log.warn({ method: req.method, path: url.pathname, error: describe(err) }, 'response failed');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     }

@@ -30,6 +30,8 @@ export interface JobRunner {
   cancel(ref: JobRef): Promise<void>;
   /** Where the job stands, as far as the runner knows. */
   state(ref: JobRef): Promise<JobState>;
+  /** Every job's state in one call (kubernetes: one list), keyed `kind/id`; absent or undefined = ask per job. */
+  states?(): Promise<Map<string, JobState> | undefined>;
   /** Releases resources held by the runner (local: stops running builders). */
   close(): Promise<void>;
 }

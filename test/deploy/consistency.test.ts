@@ -219,8 +219,8 @@ RENDERS.forEach((dir) => {
       const job = find(objs(), 'Job', 'estafette-migrate', 'batch');
       expect(job).to.exist;
       const c = at(job, 'spec', 'template', 'spec', 'containers', 0) as Record<string, unknown>;
-      expect(c.command).to.deep.equal(['node', 'bin/estafette.js', 'migrate']);
-      expect(existsSync(join(ROOT, 'bin/estafette.js'))).to.equal(true);
+      expect(c.command).to.deep.equal(['node', 'dist/cli.mjs', 'migrate']);
+      expect(existsSync(join(ROOT, 'dist/cli.mjs'))).to.equal(true);
       expect(String(c.image)).to.equal(String(container(find(objs(), 'Service', 'query-api', 'serving.knative.dev')!).image));
       expect(envFromNames(c).sort()).to.deep.equal(['configmap/estafette-config', 'secret/estafette-secrets']);
       expect(at(job, 'spec', 'template', 'spec', 'restartPolicy')).to.equal('Never');

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,13 +92,12 @@ describe('deploy: Dockerfile and skaffold', () => {
       const user = effective(stages, target, 'USER');
       expect(user, 'USER').to.match(/^[1-9]\d*(:\d+)?$/);
       const chain = stageChain(stages, target).map((s) => s.name);
-      expect(chain, 'built on the dev-dependency stage').to.not.include('build-deps');
-      const copiedFrom = stageChain(stages, target).flatMap((s) => s.instructions.filter((i) => i.keyword === 'COPY').map((i) => /--from=(\S+)/.exec(i.args)?.[1]).filter(Boolean));
-      for (const from of copiedFrom) {
-        if (from === 'frontend-build') continue; // only its built dist/ is copied (checked below)
-        const npmCi = stageChain(stages, String(from)).flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
-        expect(npmCi.length, `${from} installs dependencies`).to.be.greaterThan(0);
-        for (const run of npmCi) expect(run.args, `${from}: ${run.args}`).to.match(/--omit=dev/);
+      expect(chain, 'built on the build stage').to.not.include('build');
+      // From the build stage only built output is copied: bundles, migrations, the UI — never node_modules.
+      const copies = stageChain(stages, target).flatMap((s) => s.instructions.filter((i) => i.keyword === 'COPY' && /--from=build\b/.test(i.args)));
+      for (const c of copies) {
+        const sources = c.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+        for (const src of sources) expect(src, c.args).to.match(/^\/app\/(dist|frontend\/dist)(\/|$)/);
       }
     });
   });
@@ -109,27 +108,32 @@ describe('deploy: Dockerfile and skaffold', () => {
   });
 
   functions.forEach((name) => {
-    it(`${name}: its target starts that function through the shared entry`, () => {
+    it(`${name}: its target runs that function's bundle with plain node (no TypeScript loader)`, () => {
       expect(stage(name)?.from).to.equal('functions-runtime');
-      expect(JSON.parse(String(effective(stages, name, 'CMD')))).to.deep.equal([name]);
-      const entry = JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))) as string[];
-      const script = entry.find((e) => /\.ts\b/.test(e)) ?? '';
-      const file = /(\S+\.ts)/.exec(script)?.[1];
-      expect(file && existsSync(join(ROOT, file)), `entry ${file} exists`).to.equal(true);
+      const command = [...JSON.parse(String(effective(stages, name, 'ENTRYPOINT'))), ...JSON.parse(String(effective(stages, name, 'CMD')))] as string[];
+      expect(command).to.deep.equal(['node', `dist/functions/${name}.mjs`]);
+      expect(existsSync(join(ROOT, command[1]!)), `${command[1]} is built`).to.equal(true);
     });
   });
 
-  it('builder: has git and runs builder/main.ts', () => {
+  it('no runtime target mentions tsx', () => {
+    for (const target of [...RUNTIME_TARGETS, 'migrate']) {
+      const text = stageChain(stages, target).filter((s) => s.name !== 'build' && s.name !== 'base').flatMap((s) => s.instructions).map((i) => i.args).join('\n');
+      expect(text, target).to.not.match(/tsx/);
+    }
+  });
+
+  it('builder: has git and runs the builder bundle', () => {
     const runs = stageChain(stages, 'builder').flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs.some((r) => /apt-get install[^&]*\bgit\b/.test(r))).to.equal(true);
-    expect(JSON.parse(String(effective(stages, 'builder', 'ENTRYPOINT')))).to.deep.equal(['node', '--import', 'tsx', 'builder/main.ts']);
-    expect(existsSync(join(ROOT, 'builder/main.ts'))).to.equal(true);
+    expect(JSON.parse(String(effective(stages, 'builder', 'ENTRYPOINT')))).to.deep.equal(['node', 'dist/builder.mjs']);
+    expect(existsSync(join(ROOT, 'dist/builder.mjs'))).to.equal(true);
   });
 
   it('frontend: serves the Vite build and answers the probe path of its Knative Service', function () {
     requireKubectl(this);
     const copies = stage('frontend')?.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args) ?? [];
-    expect(copies.some((c) => /--from=frontend-build \/app\/frontend\/dist /.test(c))).to.equal(true);
+    expect(copies.some((c) => /--from=build \/app\/frontend\/dist /.test(c))).to.equal(true);
     const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     const svc = ofKind(renderedObjects('knative/base'), 'Service', 'serving.knative.dev').find((s) => s.metadata.name === 'frontend');
     const probe = String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'readinessProbe', 'httpGet', 'path'));
@@ -162,23 +166,6 @@ describe('deploy: Dockerfile and skaffold', () => {
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }
-  });
-
-  it('dev profile: patches only function artifacts, with build args the Dockerfile declares, and syncs sources', () => {
-    const dev = profile('dev');
-    expect(dev.activation?.some((a) => a.command === 'dev')).to.equal(true);
-    const declared = stage('functions-runtime')?.instructions.filter((i) => i.keyword === 'ARG').map((i) => i.args.split('=')[0]) ?? [];
-    const patched = new Set<number>();
-    for (const p of dev.patches ?? []) {
-      const m = /^\/build\/artifacts\/(\d+)\/(docker\/buildArgs|sync)$/.exec(p.path);
-      expect(m, `unexpected patch ${p.path}`).to.not.equal(null);
-      const index = Number(m![1]);
-      expect(functions, `artifact ${index}`).to.include(artifacts[index]?.docker?.target);
-      patched.add(index);
-      if (m![2] === 'docker/buildArgs') expect(Object.keys(p.value as object).filter((k) => !declared.includes(k))).to.deep.equal([]);
-      else for (const rule of (p.value as Artifact['sync'])?.manual ?? []) expect(rule.dest).to.equal(effective(stages, 'functions-runtime', 'WORKDIR'));
-    }
-    expect(patched.size).to.equal(functions.length);
   });
 
   it('dev profile: port-forwards to the dev overlay\'s query-api Service on its port', function () {
@@ -223,7 +210,8 @@ async function startTarget(name: string, cwd: string, extraEnv: Record<string, s
   const port = await freePort();
   const child = spawn(entry[0], [...entry.slice(1), ...cmd], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), NODE_RUN_FLAGS: '', JOB_RUNNER: 'local', ...extraEnv },
+    // A database URL is required configuration; nothing connects before a request needs it.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), JOB_RUNNER: 'local', DATABASE_URL: 'postgres://127.0.0.1:1/none', ESTAFETTE_JWT_KEY: 'k', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const state = { output: '' };
@@ -258,29 +246,5 @@ describe('deploy: each function image\'s start command serves its health routes'
         child.kill('SIGTERM');
       }
     });
-  });
-});
-
-describe('deploy: the dev profile\'s reload', function () {
-  this.timeout(30_000);
-
-  it('restarts a function when skaffold syncs a changed source (NODE_RUN_FLAGS=--watch)', async () => {
-    const dev = profile('dev').patches?.find((p) => p.path === '/build/artifacts/0/docker/buildArgs')?.value as Record<string, string>;
-    const name = String(artifacts[0].docker?.target);
-    // A copy of what the image holds, so the change touches no file of the checkout.
-    const dir = mkdtempSync(join(tmpdir(), 'dev-reload-'));
-    for (const f of ['package.json', 'tsconfig.json', 'bin', 'cli', 'shared', 'functions']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-    const { child, state, liveness } = await startTarget(name, dir, { NODE_RUN_FLAGS: dev.NODE_RUN_FLAGS });
-    try {
-      expect((await liveness())?.status, state.output).to.equal(200);
-      appendFileSync(join(dir, 'functions', name, 'index.ts'), '\n// synced change\n');
-      for (let i = 0; i < 60 && !/Restarting/.test(state.output); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(state.output).to.match(/Restarting/);
-      expect((await liveness())?.status, state.output).to.equal(200);
-    } finally {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,10 +1,24 @@
-/** Child processes of the system for tests: spawn `node` directly (killing npx leaves node running). */
+/**
+ * Child processes of the system for tests: spawn `node` directly (killing npx leaves node
+ * running). Functions run as production runs them: their bundle, `node dist/functions/<name>.mjs`
+ * (the mocha root hook builds dist/ before any test).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FunctionName } from '../../shared/http/functions.ts';
+
+/** The bundle of function `name`. */
+export const functionBundle = (name: FunctionName): string => fileURLToPath(new URL(`../../dist/functions/${name}.mjs`, import.meta.url));
 
 export interface Proc {
   child: ChildProcess;
   output(): string;
   stop(): Promise<void>;
+}
+
+/** Spawns function `name` from its bundle (`node [nodeArgs] dist/functions/<name>.mjs`) with env added. */
+export function spawnFunction(name: FunctionName, env: Record<string, string | undefined>, nodeArgs: string[] = []): Proc {
+  return spawnProcess(process.execPath, [...nodeArgs, functionBundle(name)], env);
 }
 
 /** Spawns `node --import tsx <args>` with env added to the current one. */

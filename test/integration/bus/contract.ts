@@ -97,7 +97,7 @@ export function describeBus(name: string, factory: (ctx: Mocha.Context) => Promi
 
     it('delivers attributes and data intact', async () => {
       const sent = requested(7);
-      const [got] = await observe([REQUESTED], 1, () => h.bus.publish(sent));
+      const [got] = await observe([REQUESTED], 1, async () => void (await h.bus.publish(sent)));
       expect(got).to.deep.include({ id: sent.id, type: sent.type, source: '/test', subject: 's7', specversion: '1.0' });
       expect(got!.data).to.deep.equal(sent.data);
     });

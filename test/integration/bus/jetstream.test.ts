@@ -6,6 +6,7 @@ import { makeEvent } from '../../../shared/events/make.ts';
 import { eventType } from '../../../shared/events/types.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 import { describeBus, until } from './contract.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 /** A bus on the real NATS server under unique stream and subject names; close() deletes them. */
 async function jetstreamBus(ctx: Mocha.Context) {
@@ -13,7 +14,7 @@ async function jetstreamBus(ctx: Mocha.Context) {
   const name = uniqueName('BUS');
   const logs: string[] = [];
   const names = { stream: `${name}_EV`, deadLetterStream: `${name}_DLQ`, subjectPrefix: `${name}.` };
-  const bus = await connectJetStreamBus({ url, ...names, log: (l) => logs.push(l) });
+  const bus = await connectJetStreamBus({ url, ...names, log: recordingLogger(logs) });
   return {
     bus,
     delivers: true,

@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { createBus } from '../../../shared/bus/index.ts';
 import { MemoryBus } from '../../../shared/bus/memory.ts';
 import { describeBus } from './contract.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 describeBus('memory', async () => {
   const logs: string[] = [];
-  const bus = new MemoryBus({ log: (l) => logs.push(l) });
+  const bus = new MemoryBus({ log: recordingLogger(logs) });
   return { bus, delivers: true, logs, close: () => bus.close() };
 });
 

@@ -12,6 +12,7 @@ import type { CronRelayDeps } from '../../../functions/cron-relay/deps.ts';
 import { parseTick, type TickEvent } from '../../../functions/cron-relay/tick.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, type Published } from '../triggers/harness.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 const STAGES = `
 stages:
@@ -42,7 +43,7 @@ describe('cron-relay: cron triggers', function () {
   const relayDeps = (pool = db.pool): CronRelayDeps => ({
     pool,
     publish: async (name, data, opts) => void published.push({ name, id: opts?.id ?? '', data } as Published),
-    log: (l) => logs.push(l),
+    log: recordingLogger(logs),
     now: () => clock,
   });
   const fired = () => published.filter((e) => e.name === 'build.requested' || e.name === 'release.requested');

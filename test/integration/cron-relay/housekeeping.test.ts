@@ -15,6 +15,7 @@ import { reconcileJobs } from '../../../functions/cron-relay/housekeeping.ts';
 import type { CronRelayDeps } from '../../../functions/cron-relay/deps.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, JOB_NAMESPACE, type Repo } from '../triggers/harness.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 const MANIFEST = `
 stages:
@@ -51,7 +52,7 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     pool: db.pool,
     publish: async () => {},
     runner: new KubernetesJobRunner(h.api.kubeConfig(), { namespace: JOB_NAMESPACE }),
-    log: (l) => logs.push(l),
+    log: recordingLogger(logs),
     now: () => new Date(Date.now() + offsetMs),
   });
   const jobKey = (id: string) => {

@@ -1,5 +1,5 @@
 /**
- * cron-relay as it runs on Knative: its own process on functions-framework (shared/http/serve.ts),
+ * cron-relay as it runs on Knative: its own process on functions-framework (its bundle, dist/functions/cron-relay.mjs),
  * receiving PingSource's binary-mode `dev.knative.sources.ping` CloudEvents (data `{"time": ""}`,
  * the minute in the `ce-time` header) and publishing to a Broker stand-in at K_SINK, with the
  * kubernetes runner from KUBECONFIG for housekeeping. PostgreSQL is real.
@@ -10,7 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../cli/start/database.ts';
-import { spawnNode, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
+import { spawnFunction, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, JOB_NAMESPACE } from '../triggers/harness.ts';
 
@@ -53,7 +53,7 @@ describe('cron-relay over HTTP (functions-framework process)', function () {
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${h.api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    proc = spawnNode(['shared/http/serve.ts', 'cron-relay'], {
+    proc = spawnFunction('cron-relay', {
       DATABASE_URL: db.url, K_SINK: `http://127.0.0.1:${(broker.address() as { port: number }).port}`, NATS_URL: undefined,
       PORT: String(port), KUBECONFIG: kubeconfig, JOB_RUNNER: 'kubernetes', JOB_NAMESPACE,
     });

@@ -16,6 +16,7 @@ import { listStageRuns, upsertStageRuns } from '../../../shared/db/stages.ts';
 import type { StageReport } from '../../../shared/logs/protocol.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
 import { tempRepo, type TempRepo } from '../../support/git-repo.ts';
+import { recordingLogger } from '../../support/logger.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 
 const MANIFEST = `
@@ -62,7 +63,7 @@ describe('build-dispatch: re-run failed stages', function () {
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async () => undefined,
       settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
-      log: (l) => logs.push(l),
+      log: recordingLogger(logs),
     };
     handler = makeHandler(deps);
   });

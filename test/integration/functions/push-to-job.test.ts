@@ -16,7 +16,7 @@ import { migrate } from '../../../shared/db/migrate.ts';
 import { freePort } from '../../../cli/start/database.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
 import { freshDatabase, requireService } from '../../support/services.ts';
-import { spawnNode, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
+import { spawnFunction, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
 import { githubHeaders, githubPush } from '../../support/webhooks.ts';
 
 const MANIFEST = 'version:\n  semver:\n    major: 2\n    minor: 3\nstages:\n  build:\n    image: golang:1.22\n    commands: ["go build"]\n';
@@ -76,11 +76,11 @@ describe('push to Job over real HTTP between functions', function () {
     webhookUrl = `http://127.0.0.1:${webhookPort}`;
     const common = { DATABASE_URL: dbUrl, K_SINK: brokerUrl, NATS_URL: undefined };
     procs = [
-      spawnNode(['shared/http/serve.ts', 'build-dispatch'], {
+      spawnFunction('build-dispatch', {
         ...common, PORT: String(dispatchPort), KUBECONFIG: kubeconfig, JOB_RUNNER: 'kubernetes', JOB_NAMESPACE: 'ci-jobs',
         ESTAFETTE_JWT_KEY: 'k', GITHUB_API_URL: githubUrl, ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.example',
       }),
-      spawnNode(['shared/http/serve.ts', 'webhook-ingest'], { ...common, PORT: String(webhookPort), GITHUB_WEBHOOK_SECRET: 'gh-secret' }),
+      spawnFunction('webhook-ingest', { ...common, PORT: String(webhookPort), GITHUB_WEBHOOK_SECRET: 'gh-secret' }),
     ];
     await Promise.all([waitForHttp(`${dispatchUrl}/liveness`), waitForHttp(`${webhookUrl}/liveness`)]);
   });

@@ -20,6 +20,7 @@ import type { Publish } from '../../../shared/runtime/runtime.ts';
 import { makeHandler as makeLogIngest } from '../../../functions/log-ingest/handler.ts';
 import { makeHandler as makeQueryApi, type QueryApiDeps } from '../../../functions/query-api/handler.ts';
 import { freshDatabase, requireService, uniqueName } from '../../support/services.ts';
+import { silentLogger } from '../../support/logger.ts';
 
 export const JWT_KEY = 'test-jwt-key-0123456789abcdef';
 
@@ -70,8 +71,9 @@ export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<Que
   const published: Published[] = [];
   const publish: Publish = async (name, data, opts) => {
     published.push({ name, data: data as unknown as Record<string, unknown>, ...(opts?.id ? { id: opts.id } : {}) });
+    return { duplicate: false };
   };
-  const quiet = () => {};
+  const quiet = silentLogger;
   const ingest = createServer(toNodeListener(makeLogIngest({ pool, liveLogs: publisherLogs, publish, jwtKey: JWT_KEY, log: quiet }), { log: quiet }));
   const api = createServer(
     toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, ...options }), { log: quiet }),

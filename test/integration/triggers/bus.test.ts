@@ -19,6 +19,7 @@ import type { DispatchEvent } from '../../../functions/build-dispatch/deps.ts';
 import { requireService, uniqueName } from '../../support/services.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, type Repo } from './harness.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 const STAGES = `
 stages:
@@ -46,7 +47,7 @@ describe('triggers and cron over NATS JetStream', function () {
   beforeEach(async () => {
     const name = uniqueName('TRIG');
     names = { stream: `${name}_EV`, deadLetterStream: `${name}_DLQ`, subjectPrefix: `${name}.` };
-    bus = await connectJetStreamBus({ url: natsUrl, ...names, log: (l) => busLogs.push(l) });
+    bus = await connectJetStreamBus({ url: natsUrl, ...names, log: recordingLogger(busLogs) });
     h = await DispatchHarness.start(db, 5, publisher(bus, '/test/build-dispatch'));
   });
   afterEach(async () => {
@@ -131,7 +132,7 @@ ${STAGES}`);
     const pools = [createPool(db.url, { max: 4 }), createPool(db.url, { max: 4 })];
     try {
       for (const pool of pools) {
-        const relay = makeCronRelay({ pool, publish: publisher(bus, '/test/cron-relay'), log: (l) => relayLogs.push(l), now: () => new Date(minute.getTime() + 5_000) });
+        const relay = makeCronRelay({ pool, publish: publisher(bus, '/test/cron-relay'), log: recordingLogger(relayLogs), now: () => new Date(minute.getTime() + 5_000) });
         subs.push(await bus.subscribe('cron-relay', [eventType('cron.tick')], async (ce) => relay(ce as Parameters<typeof relay>[0]), { backoffMs: [50] }));
       }
       for (const s of [0, 1, 2]) await bus.publish(makeEvent('cron.tick', { time: new Date(minute.getTime() + s * 1000).toISOString() }, { source: '/test/ping' }));

@@ -16,6 +16,7 @@ import type { JobStatus } from '../../../shared/status/status.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
 import { tempRepo, type TempRepo } from '../../support/git-repo.ts';
 import type { TestDatabase } from '../db/database.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 export type Published = { [N in EventName]: { name: N; id: string; data: EventPayloads[N] } }[EventName];
 
@@ -55,7 +56,7 @@ export class DispatchHarness {
         else this.queue.push(e);
       },
       settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth },
-      log: (l) => this.logs.push(l),
+      log: recordingLogger(this.logs),
     };
     this.handler = makeHandler(this.deps);
   }

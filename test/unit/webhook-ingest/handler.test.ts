@@ -4,20 +4,25 @@ import { repoFromUrl } from '../../../functions/webhook-ingest/forges/generic.ts
 import type { HttpRequest } from '../../../shared/http/types.ts';
 import { toHttpResponse } from '../../../shared/errors/http-error.ts';
 import { bitbucketHeaders, fixture, giteaHeaders, githubHeaders, gitlabHeaders } from '../../support/webhooks.ts';
+import { recordingLogger } from '../../support/logger.ts';
 
 const secrets = { github: 'gh-secret', bitbucket: 'bb-secret', gitlab: 'gl-token', gitea: 'gt-secret', generic: 'generic-token' };
 
 function harness(overrides: Partial<WebhookDeps> = {}) {
   const published: Array<{ name: string; data: any; id: string }> = [];
-  const seen = new Set<string>();
+  // Like JetStream's duplicate window: an id published before is dropped and reported as such.
+  const ids = new Set<string>();
   const logs: string[] = [];
   const deps: WebhookDeps = {
     secrets,
-    publish: async (name, data, id) => void published.push({ name, data, id }),
-    seen: async (f, d) => seen.has(`${f}/${d}`),
-    remember: async (f, d) => void seen.add(`${f}/${d}`),
+    publish: async (name, data, id) => {
+      if (ids.has(id)) return { duplicate: true };
+      ids.add(id);
+      published.push({ name, data, id });
+      return { duplicate: false };
+    },
     maxBodyBytes: 25 * 1024 * 1024,
-    log: (l) => logs.push(l),
+    log: recordingLogger(logs),
     ...overrides,
   };
   const handler = makeHandler(deps);
@@ -73,7 +78,7 @@ describe('webhook-ingest handler', () => {
 
   it('does not remember a delivery whose publish failed (the forge retry is not lost)', async () => {
     let fail = true;
-    const h = harness({ publish: async () => { if (fail) throw new Error('bus down'); } });
+    const h = harness({ publish: async () => { if (fail) throw new Error('bus down'); return { duplicate: false }; } });
     const body = fixture('github-push.json');
     const first: any = await h.call(gh, githubHeaders(secrets.github, body, 'push', 'retry-me'), body);
     expect(first.status).to.equal(500);

@@ -1,0 +1,44 @@
+/**
+ * Composition root of build-dispatch: the database, the forge providers, the job runner
+ * (Kubernetes in production, loaded on the first Job) and the settings every job gets. It
+ * takes its events over HTTP from Knative Triggers, or from the local mode's bus loop.
+ */
+import { ConfigError } from '../../shared/errors/http-error.ts';
+import { parseEvent } from '../../shared/events/validate.ts';
+import { cloudEventEndpoint } from '../../shared/http/cloudevent-endpoint.ts';
+import { consumedBy } from '../../shared/http/functions.ts';
+import { allReady } from '../../shared/http/health.ts';
+import { scmRouter } from '../../shared/scm/select.ts';
+import type { Wire } from '../../shared/runtime/wired-function.ts';
+import { makeHandler } from './handler.ts';
+
+/** CloudEvent source of the events build-dispatch emits. */
+export const SOURCE = '/estafette/build-dispatch';
+
+export const wire: Wire = (runtime) => {
+  const { config } = runtime;
+  if (!config.jwtKey) throw new ConfigError('ESTAFETTE_JWT_KEY', 'is required to sign job tokens');
+  const handle = makeHandler({
+    pool: runtime.pool(),
+    scm: scmRouter(config.scm),
+    runner: runtime.jobRunner(),
+    publish: runtime.publisher(SOURCE),
+    settings: {
+      jwtKey: config.jwtKey,
+      ...(config.secretKey ? { secretKey: config.secretKey } : {}),
+      logIngestUrl: config.logIngestUrl,
+      baseUrl: config.baseUrl,
+      executor: config.executor,
+      maxChainDepth: config.maxChainDepth,
+    },
+    log: runtime.log,
+  });
+  return {
+    name: 'build-dispatch',
+    http: cloudEventEndpoint((event) => handle(event)),
+    consumer: { types: consumedBy('build-dispatch'), handle: (ce) => handle(parseEvent(ce)) },
+    ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
+    maxBodyBytes: config.maxWebhookBytes,
+    warm: () => runtime.warmJobRunner(),
+  };
+};
