@@ -10,6 +10,7 @@ import type { BuildRequestedData, GitPushData, TriggerInfo } from '../../shared/
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
+import { buildRun } from '../../shared/manifest/build-run.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
 import { createBuild, findBuildsByVersion, getBuild, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
 import { replaceTriggers } from '../../shared/db/triggers.ts';
@@ -22,6 +23,7 @@ import { buildLimit, pathFilterSkip } from '../../shared/manifest/scheduling.ts'
 import { advanceBuilds } from './scheduling/admission.ts';
 import { cancelSupersededBuilds } from './scheduling/supersede.ts';
 import { pushChanges } from './scheduling/changed-files.ts';
+import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -40,6 +42,8 @@ export interface BuildRequest {
   version?: string;
   /** Set for a push: the branch head before it and the files it changed (when the forge listed them). */
   push?: { before?: string; changedFiles?: string[] };
+  /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
+  rerunFailedOf?: string;
 }
 
 /** A git.push as a build request. */
@@ -66,10 +70,11 @@ export const fromRequest = (id: string, e: BuildRequestedData): BuildRequest => 
   repoName: e.repoName,
   branch: e.branch,
   revision: e.revision,
-  commits: [],
+  commits: e.commits ?? [],
   trigger: e.trigger,
   chainDepth: e.chainDepth,
   version: e.version,
+  ...(e.rerunFailedOf ? { rerunFailedOf: e.rerunFailedOf } : {}),
 });
 
 const full = (r: { repoSource: string; repoOwner: string; repoName: string }) => `${r.repoSource}/${r.repoOwner}/${r.repoName}`;
@@ -163,24 +168,25 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   // A redelivery re-runs what may not have happened: a queued build's plan and admission, a pending build's start.
   if (!created && build.buildStatus !== 'pending' && build.buildStatus !== 'queued') return build;
 
-  const v = req.version ? { ...rendered(build.buildNumber), version: req.version } : rendered(build.buildNumber);
-  const plan = compilePlan(manifest, {
-    kind: 'build',
-    repoSource: req.repoSource,
-    repoOwner: req.repoOwner,
-    repoName: req.repoName,
-    branch: req.branch,
-    revision,
-    version: v,
-    buildId: build.id,
-    // A new build holds the pipeline's highest number, so also the highest on its branch.
-    counters: { current: build.buildNumber, max: build.buildNumber, maxCurrentBranch: build.buildNumber },
-    datetime: build.insertedAt,
-    ciServerBaseUrl: deps.settings.baseUrl,
-    trigger: req.trigger,
-    namedTriggers: await namedTriggerFields(deps, manifest, req),
+  // buildRun is shared with `estafette plan`, so a preview compiles exactly what runs here.
+  const compiled = compilePlan(manifest, {
+    ...buildRun(manifest, {
+      repoSource: req.repoSource,
+      repoOwner: req.repoOwner,
+      repoName: req.repoName,
+      branch: req.branch,
+      revision,
+      counter: build.buildNumber,
+      ...(req.version ? { version: req.version } : {}),
+      buildId: build.id,
+      datetime: build.insertedAt,
+      ciServerBaseUrl: deps.settings.baseUrl,
+      trigger: req.trigger,
+      namedTriggers: await namedTriggerFields(deps, manifest, req),
+    }),
     ...(changes ? { changes } : {}),
   });
+  const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   const superseded = req.push ? await cancelSupersededBuilds(deps, manifest, build) : [];
   if (build.buildStatus === 'queued') {
