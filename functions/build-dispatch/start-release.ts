@@ -103,6 +103,18 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   // A redelivery re-runs what may not have happened: the plan, admission, a pending release's start.
   if (!created && !['pending', 'queued', 'awaiting-approval'].includes(release.releaseStatus)) return release;
 
+  const what = `release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''}`;
+  // Before the plan is stored: admission skips a release without one, so nobody starts it meanwhile.
+  if (created && release.releaseStatus === 'queued' && req.ifBusy === 'refuse') {
+    const busy = await countActiveReleases(deps.pool, { pipelineId: pipeline.id, name: req.name, action: req.action ?? '' });
+    if (busy >= (schedule?.limit ?? 1)) {
+      const canceled = await transitionReleaseStatus(deps.pool, release.id, 'canceled', { reason: `target ${req.name} is busy (${busy} release(s) running) and the request said not to queue` });
+      const e = jobStatusEvent(canceled, 'canceled');
+      if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+      deps.log.info({ releaseId: release.id, pipeline: name }, `${what} refused: ${canceled.statusReason}`);
+      return canceled;
+    }
+  }
   const manifest = loaded!.manifest!;
   const plan = compilePlan(manifest, {
     kind: 'release',
@@ -124,20 +136,9 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     namedTriggers: await namedTriggerFields(deps, manifest, req),
   });
   await setReleasePlan(deps.pool, release.id, plan);
-  const what = `release ${release.id} of ${name} ${version} to ${req.name}${req.action ? `/${req.action}` : ''}`;
   if (release.releaseStatus === 'awaiting-approval') {
     deps.log.info({ releaseId: release.id, pipeline: name }, `${what} awaits approval (${schedule?.approval?.required ?? 1} needed)`);
     return release;
-  }
-  if (created && release.releaseStatus === 'queued' && req.ifBusy === 'refuse') {
-    const busy = await countActiveReleases(deps.pool, { pipelineId: pipeline.id, name: req.name, action: req.action ?? '' });
-    if (busy >= (schedule?.limit ?? 1)) {
-      const canceled = await transitionReleaseStatus(deps.pool, release.id, 'canceled', { reason: `target ${req.name} is busy (${busy} release(s) running) and the request said not to queue` });
-      const e = jobStatusEvent(canceled, 'canceled');
-      if (e) await deps.publish(e.name, e.data as never, { id: e.id });
-      deps.log.info({ releaseId: release.id, pipeline: name }, `${what} refused: ${canceled.statusReason}`);
-      return canceled;
-    }
   }
   if (release.releaseStatus === 'pending') {
     // Admitted before a crash or a failed start: start it (the runner's start is idempotent).

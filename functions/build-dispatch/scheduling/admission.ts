@@ -25,7 +25,7 @@ import { countActiveReleases, getRelease, getReleasePlan, listQueuedReleases, li
 import type { DispatchDeps } from '../deps.ts';
 import { startJob } from '../start-job.ts';
 
-/** Most waiting jobs one admission pass looks at (the oldest; the next pass sees the rest). */
+/** Most waiting jobs one admission pass looks at: the oldest (beyond them, a job waits until fewer are ahead of it). */
 export const ADMISSION_SCAN = 500;
 
 /** An admitted job whose Job is not running after this long had its start lost: start it again (default of settings.admittedStartGraceMs). */
@@ -57,8 +57,8 @@ export async function advanceBuilds(deps: DispatchDeps): Promise<string[]> {
     }
     return out;
   });
-  for (const id of admitted) await startStoredJob(deps, 'build', id);
   if (admitted.length) deps.log.info({ builds: admitted }, `admitted ${admitted.length} queued build(s)`);
+  await startAll(deps, 'build', admitted);
   return admitted;
 }
 
@@ -80,9 +80,20 @@ export async function advanceReleases(deps: DispatchDeps): Promise<string[]> {
     }
     return out;
   });
-  for (const id of admitted) await startStoredJob(deps, 'release', id);
   if (admitted.length) deps.log.info({ releases: admitted }, `admitted ${admitted.length} queued release(s)`);
+  await startAll(deps, 'release', admitted);
   return admitted;
+}
+
+/**
+ * Starts the Jobs of the admitted, each even when another failed (they are admitted: none may
+ * wait for the backstop because of a neighbour); then throws the first failure, so the event is
+ * redelivered and the failed ones are tried again (restartOrphans, or the redelivered request).
+ */
+async function startAll(deps: DispatchDeps, kind: 'build' | 'release', ids: string[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const id of ids) await startStoredJob(deps, kind, id).catch((err: unknown) => failures.push(err));
+  if (failures.length) throw failures[0];
 }
 
 /** Starts the Job of an admitted build or release from its stored plan. */

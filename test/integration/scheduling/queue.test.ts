@@ -182,10 +182,21 @@ describe('scheduling: supersede, build queue, release queue', function () {
       return rs.length === 2 && rs.every((x) => x.releaseStatus === 'succeeded') && rs;
     });
     expect(neverOverlap(done), JSON.stringify(done.map((x) => [x.startedAt, x.finishedAt]))).to.equal(true);
+    // A request published straight to the bus (a trigger, another client) is refused by dispatch itself.
+    h.runner.mode = { kind: 'hold' };
+    expect((await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion })).status).to.equal(202);
+    await h.until('a release running', async () => (await r.releases()).some((x) => x.releaseStatus === 'running'));
+    await h.publish('release.requested', { ...r.ref, name: 'production', version: build!.buildVersion, trigger: { event: 'manual', fields: {} }, chainDepth: 0, ifBusy: 'refuse' }, { id: 'busy-refuse' });
+    const refusedByDispatch = await h.until('the refused release', async () => (await r.releases()).find((x) => x.eventId === 'busy-refuse' && x.releaseStatus === 'canceled'));
+    expect(refusedByDispatch.statusReason).to.equal('target production is busy (1 release(s) running) and the request said not to queue');
+    expect(h.runner.startCalls).to.not.include(`release/${refusedByDispatch.id}`);
+    h.runner.mode = { kind: 'auto', ms: 30 };
+    h.runner.releaseHeld();
+    await h.until('the third release succeeded', async () => (await r.releases()).filter((x) => x.releaseStatus === 'succeeded').length === 3);
     // With the target free again, refuse lets it through.
     const free = await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion, ifBusy: 'refuse' });
     expect(free.status).to.equal(202);
-    await h.until('the third release succeeded', async () => (await r.releases()).filter((x) => x.releaseStatus === 'succeeded').length === 3);
+    await h.until('the fourth release succeeded', async () => (await r.releases()).filter((x) => x.releaseStatus === 'succeeded').length === 4);
   });
 
   it('a target with concurrency 2 runs two releases at once and queues the third', async () => {
