@@ -21,6 +21,8 @@ export interface CliOptions {
   bin?: string;
   /** Kill it (SIGKILL) after this long; the result then shows code null. */
   timeoutMs?: number;
+  /** Called with all of stdout so far whenever more arrives (to act while it runs). */
+  onStdout?: (stdout: string) => void;
 }
 
 /** Runs `estafette args…` to its end. */
@@ -31,7 +33,10 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   const child = spawn(cmd, argv, { cwd: opts.cwd ?? process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    opts.onStdout?.(stdout);
+  });
   child.stderr.on('data', (d) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   return new Promise((resolve, reject) => {
