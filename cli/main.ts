@@ -5,8 +5,9 @@
  * chunk). Here too: `--version`, `--help`, `help <command>`, and the answers to a command's
  * UsageError (usage on stderr, exit 2) and HelpRequest (help on stdout, exit 0).
  */
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import pkg from '../package.json' with { type: 'json' };
+import { packagePath } from '../shared/runtime/package-path.ts';
 import { HelpRequest, UsageError } from './args.ts';
 import type { CommandModule } from './command.ts';
 
@@ -58,7 +59,9 @@ const unknown = (name: string): number => {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (name === '--version' || name === '-V') {
-    process.stdout.write(`estafette ${pkg.version}\n`);
+    // Read at run time, so a bundle never reports the version it was built at.
+    const { version } = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`estafette ${version}\n`);
     return 0;
   }
   if (name === 'help' && args.length > 0) {

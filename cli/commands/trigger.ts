@@ -39,6 +39,16 @@ const APPEAR_TIMEOUT_MS = 60_000;
 
 const git = (dir: string, ...args: string[]): string => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** True when the git command exits 0. */
+function succeeds(dir: string, ...args: string[]): boolean {
+  try {
+    git(dir, ...args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Changed and untracked files, without the local mode's own state folder. */
 function uncommitted(dir: string): string[] {
   try {
@@ -78,6 +88,11 @@ export async function run(args: string[]): Promise<number> {
   const dir = positionals[0] ?? '.';
   if (!existsSync(join(dir, '.estafette.yaml'))) {
     process.stderr.write(`estafette trigger: no .estafette.yaml in ${dir}\n`);
+    return 2;
+  }
+  if (!succeeds(dir, 'rev-parse', '--verify', '--quiet', 'HEAD^{commit}')) {
+    const why = succeeds(dir, 'rev-parse', '--show-toplevel') ? 'has no commit yet' : 'is not in a git repository';
+    process.stderr.write(`estafette trigger: ${dir} ${why}: trigger builds a commit ('estafette run' runs a working tree)\n`);
     return 2;
   }
   const config = parseCliConfig();

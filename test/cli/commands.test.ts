@@ -5,7 +5,10 @@
  * The commands are read from `estafette help`, so a command added later is held to it too.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../support/cli.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -70,6 +73,21 @@ describe('estafette: version, help and usage of every command', function () {
     { name: 'a limit that is not a number', args: ['builds', 'local/o/r', '--limit', 'lots'], stderr: /^estafette builds: --limit must be a whole number from 1 to 100, not 'lots'/ },
     { name: 'an unknown subcommand', args: ['secret', 'shred'], stderr: /^estafette secret: unknown subcommand 'shred'\nusage: estafette secret encrypt/ },
   ];
+  it('trigger refuses a folder outside git, and a repository without a commit, before it looks for a server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'estafette-nogit-'));
+    try {
+      writeFileSync(join(dir, '.estafette.yaml'), 'stages: {}\n');
+      const env = { ESTAFETTE_WEBHOOK_TOKEN: 'unused', GIT_CEILING_DIRECTORIES: tmpdir() };
+      const outside = await runCli(['trigger', dir], { env });
+      expect([outside.code, outside.stderr]).to.deep.equal([2, `estafette trigger: ${dir} is not in a git repository: trigger builds a commit ('estafette run' runs a working tree)\n`]);
+      execFileSync('git', ['init', '-q', dir]);
+      const empty = await runCli(['trigger', dir], { env });
+      expect([empty.code, empty.stderr]).to.deep.equal([2, `estafette trigger: ${dir} has no commit yet: trigger builds a commit ('estafette run' runs a working tree)\n`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   mistakes.forEach((m) =>
     it(`exits 2 with the usage for ${m.name}`, async () => {
       const r = await runCli(m.args);
