@@ -93,5 +93,6 @@ export function choice<T extends string>(option: string, value: string, choices:
 export function integer(option: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (/^\d+$/.test(value) && n >= min && n <= max) return n;
-  throw new UsageError(`--${option} must be a whole number from ${min} to ${max}, not '${value}'`);
+  const range = max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : '';
+  throw new UsageError(`--${option} must be a whole number${range}, not '${value}'`);
 }

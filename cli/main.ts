@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   builds: () => import('./commands/builds.ts'),
   logs: () => import('./commands/logs.ts'),
   migrate: () => import('./commands/migrate.ts'),
+  plan: () => import('./commands/plan.ts'),
   run: () => import('./commands/run.ts'),
   schema: () => import('./commands/schema.ts'),
   secret: () => import('./commands/secret.ts'),
