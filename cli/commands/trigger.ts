@@ -67,7 +67,7 @@ async function awaitBuild(api: ApiClient, p: PipelineRef, eventId: string): Prom
   const end = Date.now() + APPEAR_TIMEOUT_MS;
   for (;;) {
     try {
-      const page = await api.get<{ items: Build[] }>(`${pipelinePath(p)}/builds`, { 'page[size]': 20 });
+      const page = await api.get<{ items: Build[] }>(`${pipelinePath(p)}/builds`, { 'filter[eventId]': eventId, 'page[size]': 1 });
       const b = page.items.find((x) => x.eventId === eventId);
       if (b) return b;
     } catch (err) {
