@@ -3,6 +3,8 @@
  * Every setting has a default where one makes sense; a bad value raises a ConfigError naming the
  * variable, which entry points print as one line before exiting 1.
  */
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors/http-error.ts';
 import { isExecutorName, type ExecutorName } from '../plan/builder-config.ts';
 import { parseAuthSettings, type AuthSettings } from '../auth/settings.ts';
@@ -120,6 +122,39 @@ export function parseLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
   const level = env.LOG_LEVEL || 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   return level as LogLevel;
+}
+
+/** Settings of the `estafette` commands that talk to a server (trigger, builds, logs). */
+export interface CliConfig {
+  /** ESTAFETTE_URL; unset → the running `estafette start` found in the local state, else http://localhost:8080. */
+  serverUrl?: string;
+  /** ESTAFETTE_WEBHOOK_TOKEN: the generic webhook's token for `trigger` (else the local state's). */
+  webhookToken?: string;
+  /** ESTAFETTE_CLIENT_ID + ESTAFETTE_CLIENT_SECRET: an API client of ESTAFETTE_AUTH, for a server with sign-in on. */
+  client?: { id: string; secret: string };
+  /** Per-user state folder, `$XDG_STATE_HOME/estafette` (default `~/.local/state/estafette`): where the last `estafette start` is noted. */
+  userStateDir: string;
+}
+
+/** The per-user state folder, `$XDG_STATE_HOME/estafette` (the XDG spec ignores a relative value; default `~/.local/state`). */
+export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  return join(xdg, 'estafette');
+}
+
+/** Parses the CLI's client settings; throws ConfigError on the first bad variable. */
+export function parseCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const id = env.ESTAFETTE_CLIENT_ID || undefined;
+  const secret = env.ESTAFETTE_CLIENT_SECRET || undefined;
+  if (id && !secret) throw new ConfigError('ESTAFETTE_CLIENT_SECRET', 'is required with ESTAFETTE_CLIENT_ID');
+  if (secret && !id) throw new ConfigError('ESTAFETTE_CLIENT_ID', 'is required with ESTAFETTE_CLIENT_SECRET');
+  const serverUrl = url(env, 'ESTAFETTE_URL', ['http', 'https']);
+  return {
+    ...(serverUrl ? { serverUrl } : {}),
+    ...(env.ESTAFETTE_WEBHOOK_TOKEN ? { webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN } : {}),
+    ...(id && secret ? { client: { id, secret } } : {}),
+    userStateDir: userStateDir(env),
+  };
 }
 
 /** Parses the configuration; throws ConfigError on the first bad variable. */
