@@ -10,7 +10,7 @@
  * masked in every line. Cancel (the `cancel` signal) stops the running stage within the grace
  * period and marks everything left `canceled`. Executor resources are destroyed in `finally`.
  */
-import { evaluateWhen, expandEstafetteVars } from '../shared/manifest/when.ts';
+import { evaluateWhen, expandEstafetteVars, whenEvent } from '../shared/manifest/when.ts';
 import { SecretError } from '../shared/secrets/secret.ts';
 import type { LogStream, StageReport } from '../shared/logs/protocol.ts';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
@@ -108,6 +108,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
     branch: plan.branch,
     action: plan.action ?? '',
     trigger: plan.estafetteEnv.ESTAFETTE_TRIGGER_EVENT ?? '',
+    event: whenEvent(plan.estafetteEnv),
     server: 'estafette',
   });
   /** true/false, or the error message of an invalid expression. */

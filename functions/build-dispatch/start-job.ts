@@ -1,12 +1,17 @@
 /**
  * Hands a compiled plan to the job runner: a job token for exactly this job, the BuilderConfig,
  * and `runner.start` (idempotent, so a redelivered event re-starting a pending job is harmless).
+ * Two forge-facing parts are decided here: the secrets the job may have (none for a fork's pull
+ * request: `secretsAllowed` false), and the clone credentials (clone-credentials.ts), a
+ * short-lived token in the clone URL and in `credentials`, which the builder masks.
  */
 import { signJobToken } from '../../shared/auth/job-token.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
+import type { RepoLocation } from '../../shared/scm/provider.ts';
 import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
 import type { DispatchDeps } from './deps.ts';
+import { cloneAccessFor } from './clone-credentials.ts';
 
 export interface StartJob {
   kind: 'build' | 'release' | 'bot';
@@ -14,20 +19,28 @@ export interface StartJob {
   plan: Plan;
   cloneUrl: string;
   clone: boolean;
+  /** False for code from outside the repository (pull-requests.ts): the job gets no secrets. Default true. */
+  secretsAllowed?: boolean;
+  /** The ref to fetch when it is not the plan's branch (a pull request's `pull/7/head`). */
+  cloneRef?: string;
+  /** The repository on its forge, for clone credentials (none for local repositories). */
+  cloneAccess?: RepoLocation;
 }
 
 /** Starts the builder for a job. */
 export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void> {
   const s = deps.settings;
   const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id });
+  const clone = job.clone && job.cloneAccess ? await cloneAccessFor(deps, job.cloneAccess, job.cloneUrl) : { cloneUrl: job.cloneUrl };
   const config: BuilderConfig = {
     job: { kind: job.kind, id: job.id },
     plan: job.plan,
-    git: { cloneUrl: job.cloneUrl, branch: job.plan.branch, revision: job.plan.revision, clone: job.clone },
+    git: { cloneUrl: clone.cloneUrl, branch: job.cloneRef ?? job.plan.branch, revision: job.plan.revision, clone: job.clone },
     ingest: { url: s.logIngestUrl, token },
     executor: s.executor,
     workDir: WORK_DIR,
-    ...(s.secretKey ? { secretKey: s.secretKey } : {}),
+    ...(s.secretKey && job.secretsAllowed !== false ? { secretKey: s.secretKey } : {}),
+    ...(clone.credentials ? { credentials: clone.credentials } : {}),
   };
   await deps.runner.start({ kind: job.kind, id: job.id, repoOwner: job.plan.repoOwner, repoName: job.plan.repoName }, config);
 }
