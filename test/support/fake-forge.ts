@@ -116,15 +116,18 @@ export class FakeForge {
     execFileSync('git', ['init', '-q', '-b', 'main', work]);
     git(work, 'remote', 'add', 'origin', bare);
     if (opts.private) this.privateRepos.add(`${owner}/${name}`.toLowerCase());
+    let commits = 0;
     return {
       owner,
       name,
       workTree: work,
       cloneUrl: `${this.url}/git/${owner}/${name}.git`,
       commit(files, message = 'change', branch = 'main') {
-        const current = git(work, 'rev-parse', '--abbrev-ref', 'HEAD').replace(/^HEAD$/, 'main');
+        const current = git(work, 'symbolic-ref', '--short', 'HEAD');
         if (current !== branch) git(work, 'checkout', '-q', '-B', branch);
-        for (const [p, content] of Object.entries(files)) {
+        // Same files in two repositories must still make two commits (statuses are found by sha).
+        const unique = { '.fake-forge': `${owner}/${name} ${++commits}\n`, ...files };
+        for (const [p, content] of Object.entries(unique)) {
           mkdirSync(dirname(join(work, p)), { recursive: true });
           writeFileSync(join(work, p), content);
         }

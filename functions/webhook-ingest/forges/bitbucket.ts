@@ -102,16 +102,23 @@ function cloudPullRequest(body: unknown, deliveryId: string, action: string, opt
   };
 }
 
-/** Bitbucket Server / Data Center `repo:refs_changed`: one git.push per added or updated branch or tag. */
-function serverPush(body: unknown, deliveryId: string): ParseResult {
+/**
+ * Bitbucket Server / Data Center `repo:refs_changed`: one git.push per added or updated branch or
+ * tag. Its payload names the repository (project key, slug) but, in most versions, not the
+ * server: the host comes from the repository's links when present, else from the webhook URL's
+ * `?host=` (as the administrator configured it).
+ */
+function serverPush(req: HttpRequest, body: unknown, deliveryId: string): ParseResult {
   const project = str(body, 'repository.project.key');
   const slug = str(body, 'repository.slug');
   const links = arr(body, 'repository.links.clone');
-  const httpClone = links.find((l) => optStr(l, 'name') === 'http') ?? links.find((l) => optStr(l, 'href').startsWith('http'));
+  const httpClone = links.find((l) => optStr(l, 'name') === 'http') ?? links.find((l) => /^https?:/.test(optStr(l, 'href')));
   const self = arr(body, 'repository.links.self')[0];
-  const cloneUrl = httpClone ? str(httpClone, 'href') : '';
-  if (!cloneUrl) throw new ValidationError("payload field 'repository.links.clone' must have an http clone link");
-  const repoSource = hostOf(optStr(self, 'href') || cloneUrl, 'bitbucket.local');
+  const configured = req.query.get('host') ?? '';
+  if (configured && !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(configured)) throw new ValidationError("query parameter 'host' must be a host name (host or host:port)");
+  const repoSource = hostOf(optStr(self, 'href') || optStr(httpClone, 'href'), configured);
+  if (!repoSource) throw new ValidationError("the payload names no server: add ?host=<your Bitbucket host> to the webhook URL");
+  const cloneUrl = optStr(httpClone, 'href') || `https://${repoSource}/scm/${project.toLowerCase()}/${slug}.git`;
   const events: NormalisedEvent[] = [];
   for (const change of arr(body, 'changes')) {
     if (optStr(change, 'type') === 'DELETE') continue;
@@ -152,7 +159,7 @@ export const bitbucket: ForgeAdapter = {
     const event = req.headers['x-event-key'] ?? '';
     if (isServer(req)) {
       const deliveryId = req.headers['x-request-id']!;
-      if (event === 'repo:refs_changed') return serverPush(body, deliveryId);
+      if (event === 'repo:refs_changed') return serverPush(req, body, deliveryId);
       if (event === 'diagnostics:ping') return { kind: 'ignored', deliveryId, reason: 'ping' };
       return { kind: 'ignored', deliveryId, reason: `event '${event.slice(0, 100) || '(none)'}' is not handled` };
     }
