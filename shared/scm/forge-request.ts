@@ -19,11 +19,16 @@ export interface ForgeRequest {
 export function fetchFailure(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: unknown; name?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  // fetch says only "fetch failed"; the reason is down its cause chain (the system error if any).
   let cur: unknown = e;
   let text = e?.message ?? String(err);
+  let coded = false;
   for (let depth = 0; cur && depth < 4; depth++) {
     const c = cur as { message?: string; code?: string; cause?: unknown };
-    if (c.code && c.message) text = c.message;
+    if (c.message && (c.code || !coded) && depth > 0) {
+      text = c.message;
+      coded = Boolean(c.code);
+    }
     cur = c.cause;
   }
   return text.replace(/\s+/g, ' ').slice(0, 300);
