@@ -68,7 +68,7 @@ describe('estafette start with a GitHub repository: statuses, release, forge fai
     await drop?.();
   });
 
-  const deliver = (body: Buffer) => fetch(`${sys.url}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push'), body });
+  const deliver = (body: Buffer) => fetch(`${sys.url}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push'), body: new Uint8Array(body) });
   const pipeline = (repo: FakeRepo) => `/api/pipelines/github.com/${repo.owner}/${repo.name}`;
   const buildAt = (repo: FakeRepo, sha: string, final = true) =>
     waitFor(`the build of ${sha.slice(0, 8)}`, async () => {

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { listStageRuns } from '../../../shared/db/stages.ts';
 import { listBuilds } from '../../../shared/db/builds.ts';
 import { getPipeline } from '../../../shared/db/pipelines.ts';
+import { listReleases } from '../../../shared/db/releases.ts';
 import { readLogLines } from '../../../shared/db/logs.ts';
 import { encryptSecret, generateSecretKey } from '../../../shared/secrets/secret.ts';
 import { FakeForge, type FakeRepo } from '../../support/fake-forge.ts';
@@ -211,6 +212,15 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
     // The fork's manifest never became the pipeline's.
     expect((await getPipeline(db.pool, { repoSource: 'github.com', repoOwner: 'octo', repoName: repo.name }))!.cloneUrl).to.equal('');
 
+    // A version built from a fork cannot be released.
+    await h.emit('release.requested', { repoSource: 'github.com', repoOwner: 'octo', repoName: repo.name, name: 'production', version: build.buildVersion, trigger: { event: 'manual', fields: {} }, chainDepth: 0 }, {});
+    const refusedRelease = await waitFor('the refused release', async () => {
+      const p = await getPipeline(db.pool, { repoSource: 'github.com', repoOwner: 'octo', repoName: repo.name });
+      return (await listReleases(db.pool, { pipelineId: p!.id })).items.find((r) => r.releaseStatus === 'failed');
+    });
+    const why = (await listStageRuns(db.pool, 'release', refusedRelease.id)).find((x) => x.stage === 'validate-release')!;
+    expect(why.message).to.match(/built from pull request #7 of a fork, which cannot be released/);
+
     const withSecret = fork.commit({ '.estafette.yaml': MANIFEST.replace('commands: ["echo hi"]', `env:\n      TOKEN: ${encryptSecret('s3cret', key)}\n    commands: ["echo hi"]`) }, 'use a secret');
     repo.fetchInto(fork, withSecret, 'refs/pull/8/head');
     const body8 = pr(8, withSecret);
@@ -220,6 +230,19 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
     expect(step.message).to.match(/stage 'build' needs estafette\.secret\(\.\.\.\) values, and builds of pull requests from forks get no secrets/);
     expect(h.runner.started.some((s) => s.ref.id === refused.id)).to.equal(false);
     expect(await statesSettled(withSecret, 2)).to.deep.equal(['pending', 'failure']);
+  });
+
+  it('a push of 30 commits stores the newest 20 with the count', async () => {
+    await start();
+    const repo = forge.repo('octo', repoName());
+    const sha = repo.commit({ '.estafette.yaml': MANIFEST });
+    const p = JSON.parse(githubPush(repo, sha).toString());
+    p.commits = Array.from({ length: 30 }, (_, i) => ({ ...p.head_commit, id: i === 29 ? sha : `c${i}`, message: `commit ${i}` }));
+    const body = buf(p);
+    await h.deliver('github', githubHeaders(SECRET, body, 'push'), body);
+    const build = await waitFor('the build', async () => (await buildsOf(repo))[0]);
+    expect(build.commits.map((c) => c.message)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `commit ${i + 10}`));
+    expect(build.commitCount).to.equal(30);
   });
 
   it('[skip ci] builds nothing: 202 ignored with the reason', async () => {
