@@ -92,8 +92,14 @@ export function parseBuilderConfig(raw: unknown): BuilderConfig {
   c.bool(git, 'clone', 'git');
   if (!isExecutorName(root.executor)) c.problems.push(`executor must be 'host' or 'docker'`);
   c.str(root, 'workDir', 'config');
-  c.str(root, 'secretKey', 'config', true);
   c.num(root, 'cancelGraceSeconds', 'config', true);
+  c.num(root, 'heartbeatSeconds', 'config', true);
+  c.str(root, 'removeOnExit', 'config', true);
+  if (root.secrets !== undefined) {
+    const secrets = c.obj(root.secrets, 'secrets');
+    c.env(secrets, 'values', 'secrets');
+    c.str(secrets, 'refused', 'secrets', true);
+  }
   const plan = c.obj(root.plan, 'plan');
   for (const k of ['repoSource', 'repoOwner', 'repoName', 'branch', 'revision', 'version']) c.str(plan, k, 'plan');
   c.env(plan, 'estafetteEnv', 'plan');

@@ -1,11 +1,15 @@
 /**
  * Hands a compiled plan to the job runner: a job token for exactly this job, the BuilderConfig,
  * and `runner.start` (idempotent, so a redelivered event re-starting a pending job is harmless).
- * Two forge-facing parts are decided here: the secrets the job may have (none for a fork's pull
- * request: `secretsAllowed` false), and the clone credentials (clone-credentials.ts), a
- * short-lived token in the clone URL and in `credentials`, which the builder masks.
+ * The master secret key never leaves this function: the plan's secrets are opened here, only
+ * those this pipeline may use, and only their values go to the job (a refused plan gets none and
+ * fails in the builder with a `validate-secrets` step). A job whose code is not the repository's
+ * own (a fork's pull request: `secretsAllowed` false) gets no secret values at all. The clone
+ * credentials (clone-credentials.ts), a short-lived token in the clone URL and in `credentials`,
+ * are masked by the builder.
  */
 import { signJobToken } from '../../shared/auth/job-token.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import type { RepoLocation } from '../../shared/scm/provider.ts';
@@ -39,7 +43,7 @@ export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void>
     ingest: { url: s.logIngestUrl, token },
     executor: s.executor,
     workDir: WORK_DIR,
-    ...(s.secretKey && job.secretsAllowed !== false ? { secretKey: s.secretKey } : {}),
+    secrets: job.secretsAllowed === false ? { values: {} } : openPlanSecrets(job.plan, s.secretKey),
     ...(clone.credentials ? { credentials: clone.credentials } : {}),
   };
   await deps.runner.start({ kind: job.kind, id: job.id, repoOwner: job.plan.repoOwner, repoName: job.plan.repoName }, config);

@@ -67,8 +67,15 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'forge.status': obj({ ...repo, kind: { enum: ['build', 'release'] }, id, status, branch: str, revision: str }),
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validators = new Map<EventName, ValidateFunction>(EVENT_NAMES.map((n) => [n, ajv.compile(PAYLOAD_SCHEMAS[n])]));
+// Compiled per event type on first use: ajv's code generation is most of a cold instance's first
+// event otherwise, and a function sees only a few of the types.
+let ajv: Ajv | undefined;
+const validators = new Map<EventName, ValidateFunction>();
+const validatorFor = (name: EventName): ValidateFunction => {
+  let v = validators.get(name);
+  if (!v) validators.set(name, (v = (ajv ??= new Ajv({ allErrors: true })).compile(PAYLOAD_SCHEMAS[name])));
+  return v;
+};
 
 /** One problem found in an event. */
 export interface EventProblem {
@@ -119,7 +126,7 @@ export function parseEvent(ce: unknown): ParsedEvent {
   }
   const data = decodeData(e.data);
   if (name) {
-    const validate = validators.get(name)!;
+    const validate = validatorFor(name);
     if (!validate(data)) problems.push(...(validate.errors ?? []).map(problem));
   }
   if (problems.length) {
