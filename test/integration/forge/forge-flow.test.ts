@@ -204,6 +204,7 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
     expect(build.trigger!.fields).to.include({ NUMBER: '7', BASE_BRANCH: 'main', HEAD_BRANCH: 'fix', HEAD_REPOSITORY: `contributor/${repo.name}` });
     await finished(build.id);
     const job = h.runner.started.find((s) => s.ref.id === build.id)!;
+    expect(job.config.secrets).to.deep.equal({ values: {} });
     expect(job.config).to.not.have.property('secretKey');
     expect(job.config.git).to.include({ branch: 'pull/7/head', revision: head });
     expect(job.config.plan.estafetteEnv.ESTAFETTE_TRIGGER_PULL_REQUEST_NUMBER).to.equal('7');
