@@ -127,7 +127,11 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   if (read.kind === 'stop') return read.build;
   const { text, placeholder } = read;
   if (text === undefined) {
-    if (placeholder) await failBuild(deps, placeholder.id, FETCH_MANIFEST_STEP, [`${name}@${revision} has no .estafette.yaml: nothing to build`]);
+    if (placeholder) {
+      // Earlier attempts showed a pending build (and told the forge); it ends here.
+      await failBuild(deps, placeholder.id, FETCH_MANIFEST_STEP, [`${name}@${revision} has no .estafette.yaml: nothing to build`]);
+      await requestForgeStatus(deps, { kind: 'build', id: placeholder.id, repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, branch: req.branch, revision }, 'failed');
+    }
     deps.log.info(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
     return undefined;
   }

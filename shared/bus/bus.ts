@@ -113,7 +113,7 @@ export function deadLetterAbout(d: DeadLetter): { repository?: string; branch?: 
   if (data === null || typeof data !== 'object') return {};
   const s = (k: string): string | undefined => (typeof data[k] === 'string' && data[k] !== '' ? (data[k] as string).slice(0, 300) : undefined);
   const repository = s('repoSource') && s('repoOwner') && s('repoName') ? `${s('repoSource')}/${s('repoOwner')}/${s('repoName')}` : undefined;
-  const branch = s('branch') ?? s('tag');
+  const branch = s('branch') ?? s('tag') ?? s('headBranch');
   const revision = s('revision');
   return { ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(revision ? { revision } : {}) };
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkWhen, evaluateWhen, parseWhen, whenEvent, WhenError } from '../../../shared/manifest/when.ts';
+import { checkWhen, decideWhen, evaluateWhen, parseWhen, whenEvent, whenParams, WhenError } from '../../../shared/manifest/when.ts';
 
 const params = { status: 'succeeded', branch: 'main', action: 'deploy', trigger: 'git', server: 'estafette' };
 
@@ -101,6 +101,13 @@ describe("when: event == 'pull_request'", () => {
       expect(evaluateWhen("event == 'pull_request'", p)).to.equal(c.event === 'pull_request');
     }),
   );
+
+  it('is among the parameters a run passes (whenParams)', () => {
+    const plan = { branch: 'pull/7/head', estafetteEnv: { ESTAFETTE_TRIGGER_EVENT: 'pull_request' } };
+    expect(whenParams(plan, 'succeeded')).to.include({ event: 'pull_request', trigger: 'pull_request' });
+    expect(decideWhen(plan, "event == 'pull_request'", {}, 'succeeded')).to.equal(true);
+    expect(decideWhen({ ...plan, estafetteEnv: { ESTAFETTE_TRIGGER_EVENT: 'git', ESTAFETTE_TRIGGER_GIT_EVENT: 'push' } }, "event == 'pull_request'", {}, 'succeeded')).to.equal(false);
+  });
 
   it('is a parameter every manifest may use (lint accepts it)', () => {
     expect(checkWhen("event == 'pull_request'")).to.equal(undefined);
