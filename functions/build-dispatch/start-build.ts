@@ -28,6 +28,7 @@ async function failBuild(deps: DispatchDeps, id: string, step: string, lines: st
   await writeSystemStep(deps.pool, 'build', id, step, lines);
   await transitionBuildStatus(deps.pool, id, 'failed');
 }
+import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -54,6 +55,8 @@ export interface BuildRequest {
   installationId?: number;
   /** True when the code comes from outside the repository (a fork's pull request): no secrets, no pipeline updates. */
   untrusted?: boolean;
+  /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
+  rerunFailedOf?: string;
 }
 
 /** A git.push as a build request. */
@@ -81,10 +84,11 @@ export const fromRequest = (id: string, e: BuildRequestedData): BuildRequest => 
   repoName: e.repoName,
   branch: e.branch,
   revision: e.revision,
-  commits: [],
+  commits: e.commits ?? [],
   trigger: e.trigger,
   chainDepth: e.chainDepth,
   version: e.version,
+  ...(e.rerunFailedOf ? { rerunFailedOf: e.rerunFailedOf } : {}),
 });
 
 const full = (r: { repoSource: string; repoOwner: string; repoName: string }) => `${r.repoSource}/${r.repoOwner}/${r.repoName}`;
@@ -199,7 +203,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
   // buildRun is shared with `estafette plan`, so a preview compiles exactly what runs here.
-  const plan = compilePlan(manifest, {
+  const compiled = compilePlan(manifest, {
     ...buildRun(manifest, {
       repoSource: req.repoSource,
       repoOwner: req.repoOwner,
@@ -216,6 +220,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     }),
     ...(req.tag ? { tag: req.tag } : {}),
   });
+  const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   const refusal = secretsAllowed(req) ? undefined : secretsRefusal(plan);
   if (refusal) {
