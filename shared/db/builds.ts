@@ -12,6 +12,7 @@ import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
 import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
 import type { ReleaseTargetDef } from './pipelines.ts';
+import type { RepoLocation } from '../scm/provider.ts';
 import { sqlState, withTransaction, type Db } from './pool.ts';
 
 /** The API's Build object (docs/API.md). `duration` is in seconds. */
@@ -32,6 +33,8 @@ export interface Build extends RepoRef {
   /** Only from getBuild(…, { withManifest: true }). */
   manifest?: string;
   commits: Commit[];
+  /** How many commits the push carried (commits keeps at most 20 of them). */
+  commitCount: number;
   trigger: TriggerInfo | null;
   chainDepth: number;
   eventId: string | null;
@@ -59,6 +62,7 @@ interface BuildRow {
   manifest?: string;
   trigger: TriggerInfo | null;
   commits: Commit[];
+  commit_count: number;
   chain_depth: number;
   event_id: string | null;
   inserted_at: Date;
@@ -69,7 +73,7 @@ interface BuildRow {
 }
 
 const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status, status_reason, labels,
-  release_targets, trigger, commits, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
+  release_targets, trigger, commits, commit_count, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
 
 function toBuild(r: BuildRow): Build {
   const b: Build = {
@@ -87,6 +91,7 @@ function toBuild(r: BuildRow): Build {
     labels: r.labels,
     releaseTargets: r.release_targets,
     commits: r.commits,
+    commitCount: Math.max(r.commit_count, r.commits.length),
     trigger: r.trigger,
     chainDepth: r.chain_depth,
     eventId: r.event_id,
@@ -117,6 +122,8 @@ export interface BuildInput extends RepoRef {
   plan?: Plan | null;
   trigger?: TriggerInfo | null;
   commits?: Commit[];
+  /** How many commits the push carried, when more than `commits` holds. */
+  commitCount?: number;
   chainDepth?: number;
   /** Id of the event that requested the build: a second createBuild with it returns the first build. */
   eventId?: string;
@@ -168,10 +175,10 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
   const status = input.status ?? 'pending';
   const r = await tx.query<BuildRow>(
     `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
-       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms,
+       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, commit_count, finished_at, duration_ms,
        queue_limit, queue_per_branch, queue_global)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-       CASE WHEN $10::TEXT = 'failed' THEN now() END, CASE WHEN $10::TEXT = 'failed' THEN 0 END, $19, $20, $21)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+       CASE WHEN $10::TEXT = 'failed' THEN now() END, CASE WHEN $10::TEXT = 'failed' THEN 0 END, $20, $21, $22)
      RETURNING ${COLUMNS}`,
     [
       newId(),
@@ -192,6 +199,7 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
       JSON.stringify(input.commits ?? []),
       input.chainDepth ?? 0,
       input.eventId ?? null,
+      Math.max(input.commitCount ?? 0, input.commits?.length ?? 0),
       input.queue?.limit ?? null,
       input.queue?.perBranch ?? false,
       input.queue?.global ?? false,
@@ -379,6 +387,25 @@ export async function transitionBuildStatusIn(tx: Db, id: string, to: JobStatus,
   throw new IllegalTransitionError(`build ${id}`, current.buildStatus, to);
 }
 
+/** How to start the Job of a queued build (migration 0241): what the dispatching instance knew. */
+export interface BuildJobStart {
+  cloneUrl: string;
+  cloneRef?: string;
+  secretsAllowed?: boolean;
+  cloneAccess?: RepoLocation;
+}
+
+/** Stores how a queued build's Job is to be started. */
+export async function setBuildJobStart(db: Db, id: string, start: BuildJobStart): Promise<void> {
+  await db.query('UPDATE builds SET job_start = $2 WHERE id = $1', [id, JSON.stringify(start)]);
+}
+
+/** How a queued build's Job is to be started, or null when it was not stored. */
+export async function getBuildJobStart(db: Db, id: string): Promise<BuildJobStart | null> {
+  const r = await db.query<{ job_start: BuildJobStart | null }>('SELECT job_start FROM builds WHERE id = $1', [id]);
+  return r.rows[0]?.job_start ?? null;
+}
+
 /** The limits a queued build waits under. */
 export interface BuildQueueLimits {
   /** At most this many active builds of its pipeline (undefined: no pipeline limit). */
@@ -500,6 +527,40 @@ export async function buildSuccessRate(db: Db, pipelineId: string, since?: Date)
   const failed = Number(r.rows[0]!.failed);
   const total = succeeded + failed;
   return { total, succeeded, failed, rate: total === 0 ? 0 : succeeded / total };
+}
+
+/**
+ * Fills in what a build created before its manifest could be read lacks (version, labels,
+ * release targets, manifest) once it has been read; only while the build is pending.
+ */
+export async function completeBuildManifest(
+  db: Db,
+  id: string,
+  facts: { version: string; labels: Record<string, string>; releaseTargets: ReleaseTargetDef[]; manifest: string },
+): Promise<Build | null> {
+  const r = await db.query<BuildRow>(
+    `UPDATE builds SET version = $2, labels = $3, release_targets = $4, manifest = $5, updated_at = now()
+     WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+    [id, facts.version, JSON.stringify(facts.labels), JSON.stringify(facts.releaseTargets), facts.manifest],
+  );
+  if (!r.rows[0]) return null;
+  const build = toBuild(r.rows[0]);
+  await syncSummary(db, build, 'same');
+  return build;
+}
+
+/**
+ * Detaches a build from the event that created it, so a redelivery of that event (a user's
+ * "Redeliver" after the build failed without ever running) builds again instead of being a
+ * duplicate. Also bumps updated_at.
+ */
+export async function releaseBuildEvent(db: Db, id: string): Promise<void> {
+  await db.query('UPDATE builds SET event_id = NULL, updated_at = now() WHERE id = $1', [id]);
+}
+
+/** Marks a pending build as still being worked on (housekeeping leaves recently updated builds alone). */
+export async function touchBuild(db: Db, id: string): Promise<void> {
+  await db.query("UPDATE builds SET updated_at = now() WHERE id = $1 AND status = 'pending'", [id]);
 }
 
 /** The commits and trigger of each given build (for build summaries that lack them), in one query. */

@@ -17,7 +17,7 @@
  * full nothing is admitted), while a build whose own pipeline is full lets later builds of
  * other pipelines go ahead.
  */
-import { getBuild, getBuildPlan, listQueuedBuilds, countActiveBuilds, listStaleBuilds, transitionBuildStatusIn, type Build } from '../../../shared/db/builds.ts';
+import { getBuild, getBuildJobStart, getBuildPlan, listQueuedBuilds, countActiveBuilds, listStaleBuilds, transitionBuildStatusIn, type Build } from '../../../shared/db/builds.ts';
 import { getPipelineById } from '../../../shared/db/pipelines.ts';
 import { withTransaction } from '../../../shared/db/pool.ts';
 import { lockQueue } from '../../../shared/db/queue-locks.ts';
@@ -106,7 +106,9 @@ export async function startStoredJob(deps: DispatchDeps, kind: 'build' | 'releas
     return;
   }
   const clone = kind === 'build' || plan.stages.some((s) => s.builtin === 'git-clone');
-  await startJob(deps, { kind, id, plan, cloneUrl: pipeline.cloneUrl, clone });
+  // A queued build carries what its dispatcher knew (clone ref, secrets, credentials); a release starts as dispatchRelease would.
+  const start = kind === 'build' ? await getBuildJobStart(deps.pool, id) : null;
+  await startJob(deps, { kind, id, plan, clone, cloneUrl: pipeline.cloneUrl, ...(start ?? {}) });
   deps.log.info({ [`${kind}Id`]: id, pipeline: `${row.repoSource}/${row.repoOwner}/${row.repoName}` }, `${kind} ${id} started`);
 }
 

@@ -20,6 +20,7 @@ import type { HttpHandler, HttpRequest, BodyResponse } from '../../../shared/htt
 import { MemoryLiveLogs } from '../../../shared/bus/live-logs.ts';
 import { MemoryDispatchOutcomes } from '../../../shared/bus/dispatch-outcomes.ts';
 import { localScm } from '../../../shared/scm/local.ts';
+import { ForgeEndpoints } from '../../../shared/scm/endpoints.ts';
 import { getPipeline } from '../../../shared/db/pipelines.ts';
 import { listBuilds, type Build } from '../../../shared/db/builds.ts';
 import { listReleases, type Release } from '../../../shared/db/releases.ts';
@@ -194,10 +195,11 @@ export class SchedulingHarness {
     return {
       pool: this.db.pool,
       scm: localScm,
+      forges: new ForgeEndpoints({ hosts: {}, timeoutMs: 1000 }),
       runner: this.runner,
       publish: publisher(this.bus, '/test/build-dispatch'),
       settings: {
-        jwtKey: JWT_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'host', maxChainDepth: 5,
+        jwtKey: JWT_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'host', maxChainDepth: 5, manifestAttempts: 3, statusContext: 'estafette',
         maxRunningBuilds: this.options.maxRunningBuilds ?? 0,
         ...(this.options.admittedStartGraceMs ? { admittedStartGraceMs: this.options.admittedStartGraceMs } : {}),
       },

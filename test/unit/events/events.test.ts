@@ -23,6 +23,11 @@ const VALID: { [N in EventName]: EventPayloads[N] } = {
   'pipeline.archived': { ...repo, archived: true },
   'cron.tick': { time: '2026-01-01T10:00:00Z' },
   'queue.advance': { reason: 'tick' },
+  'git.pull_request': {
+    ...repo, forge: 'github', number: 7, action: 'opened', baseBranch: 'main', headBranch: 'fix', headRepository: 'fork/api', fork: true,
+    revision: 'b'.repeat(40), cloneUrl: 'https://github.com/estafette/api.git', cloneRef: 'pull/7/head', title: 'Fix', author: { name: 'octocat' }, deliveryId: 'd2', installationId: 42,
+  },
+  'forge.status': { ...repo, kind: 'build', id: '123', status: 'running', branch: 'main', revision: 'c'.repeat(40) },
 };
 
 describe('events: makeEvent / parseEvent', () => {

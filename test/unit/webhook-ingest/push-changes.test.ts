@@ -30,6 +30,7 @@ function harness(overrides: Partial<WebhookDeps> = {}, onPublish?: (id: string, 
       return { duplicate: dup };
     },
     maxBodyBytes: 25 * 1024 * 1024,
+    forkPullRequests: 'build',
     log: recordingLogger(logs),
     ...overrides,
   });
