@@ -14,6 +14,8 @@ import type { JobStatus } from '../../shared/status/status.ts';
 export interface LogPrinter {
   line(l: LogLine): void | Promise<void>;
   status(report: StatusReport): void;
+  /** True once a stage's final result was printed. */
+  hasResults(): boolean;
   /** Writes the summary table, or just the job's final status when no stage result was seen (a stored log). */
   close(finalStatus?: string): Promise<void>;
 }
@@ -46,6 +48,7 @@ export function createLogPrinter(out: Writable & { isTTY?: boolean }, env: NodeJ
       });
       reporter.status({ ...report, stages });
     },
+    hasResults: () => reporter.finalStages().length > 0,
     async close(finalStatus) {
       if (finalStatus) reporter.status({ status: finalStatus as JobStatus });
       const summarised = reporter.finalStages().length > 0;
