@@ -4,6 +4,7 @@
  * `estafette validate` never loads what `estafette start` needs (the bundle keeps each in its own
  * chunk).
  */
+import { isDebug } from '../shared/config/config.ts';
 import { pathToFileURL } from 'node:url';
 import type { CommandModule } from './command.ts';
 
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Last line of defence: a bug must still not print a stack trace at the user.
     process.stderr.write(`estafette ${name}: ${(err as Error)?.message ?? String(err)}\n`);
-    if (process.env.ESTAFETTE_DEBUG) console.error(err);
+    if (isDebug()) console.error(err);
     return 1;
   }
 }

@@ -2,6 +2,7 @@
  * `estafette migrate`: applies pending database migrations to DATABASE_URL (PostgreSQL or
  * CockroachDB). Safe to run while other instances migrate the same database.
  */
+import { parseCliSettings } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 
@@ -15,7 +16,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`estafette migrate: takes no arguments\nusage: ${usage}\n`);
     return 2;
   }
-  const url = process.env.DATABASE_URL;
+  const url = parseCliSettings().databaseUrl;
   if (!url) {
     process.stderr.write(`estafette migrate: DATABASE_URL is not set\nusage: ${usage}\n`);
     return 1;

@@ -3,6 +3,7 @@
  * the key in ESTAFETTE_SECRET_KEY (base64, 32 bytes). Values can come from stdin (`-`) so they
  * need not appear in shell history or the process list.
  */
+import { parseCliSettings } from '../../shared/config/config.ts';
 import { decryptSecret, encryptSecret, generateSecretKey, parseSecretKey, SecretError } from '../../shared/secrets/secret.ts';
 
 export const summary = 'encrypt, decrypt or generate keys for estafette.secret(...) values';
@@ -18,7 +19,7 @@ function fail(message: string, code = 1): number {
 }
 
 function key(): Buffer {
-  const k = process.env.ESTAFETTE_SECRET_KEY;
+  const k = parseCliSettings().secretKey;
   if (!k) throw new SecretError("ESTAFETTE_SECRET_KEY is not set; create a key with 'estafette secret keygen'");
   try {
     return parseSecretKey(k);

@@ -5,7 +5,7 @@
  * unless NATS_URL is set. Ctrl-C cancels running builds and stops everything.
  */
 import { parseArgs } from 'node:util';
-import { parseLogLevel } from '../../shared/config/config.ts';
+import { isDebug, parseCliSettings, parseLogLevel } from '../../shared/config/config.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { prettyDestination } from '../../shared/log/pretty.ts';
 import { startSystem } from '../start/system.ts';
@@ -23,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`estafette start: ${(err as Error).message}\nusage: ${usage}\n`);
     return 2;
   }
-  const executor = parsed.values.executor ?? process.env.ESTAFETTE_EXECUTOR ?? 'host';
+  const executor = parsed.values.executor ?? parseCliSettings().executor ?? 'host';
   if (executor !== 'host' && executor !== 'docker') {
     process.stderr.write(`estafette start: --executor must be host or docker\n`);
     return 2;
@@ -35,7 +35,7 @@ export async function run(args: string[]): Promise<number> {
     system = await startSystem({ executor, log });
   } catch (err) {
     process.stderr.write(`estafette start: ${(err as Error).message}\n`);
-    if (process.env.ESTAFETTE_DEBUG) console.error(err);
+    if (isDebug()) console.error(err);
     return 1;
   }
   const u = system.url;

@@ -3,6 +3,7 @@
  * `estafette start` (ESTAFETTE_URL, default http://localhost:8080) through the generic webhook,
  * with the token from ESTAFETTE_WEBHOOK_TOKEN or the local state folder.
  */
+import { parseCliSettings } from '../../shared/config/config.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,13 +26,14 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`estafette trigger: no .estafette.yaml in ${dir}\n`);
     return 2;
   }
-  const baseUrl = process.env.ESTAFETTE_URL ?? 'http://localhost:8080';
-  const stored = join(process.env.ESTAFETTE_STATE_DIR ?? '.estafette', 'settings.json');
-  if (!process.env.ESTAFETTE_WEBHOOK_TOKEN && !existsSync(stored)) {
+  const settings = parseCliSettings();
+  const baseUrl = settings.url;
+  const stored = join(settings.stateDir, 'settings.json');
+  if (!settings.webhookToken && !existsSync(stored)) {
     process.stderr.write(`estafette trigger: set ESTAFETTE_WEBHOOK_TOKEN (printed by 'estafette start'), or run from the folder where 'estafette start' keeps .estafette/\n`);
     return 2;
   }
-  const token = process.env.ESTAFETTE_WEBHOOK_TOKEN || loadSettings(stateDir()).webhookToken;
+  const token = settings.webhookToken || loadSettings(stateDir(settings.stateDir)).webhookToken;
   try {
     const r = await triggerRepo(baseUrl, token, dir, parsed.values.branch);
     process.stdout.write(`triggered ${r.repository} ${r.branch}@${r.revision.slice(0, 8)} (event ${r.eventId})\n`);

@@ -13,18 +13,18 @@ export interface LocalSettings {
   jwtKey: string;
 }
 
-/** The state folder (ESTAFETTE_STATE_DIR or ./.estafette), created when missing. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = resolve(env.ESTAFETTE_STATE_DIR ?? '.estafette');
+/** The state folder (ESTAFETTE_STATE_DIR, default ./.estafette: CliSettings.stateDir), created when missing. */
+export function stateDir(given: string): string {
+  const dir = resolve(given);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }
 
 /**
- * Settings from the environment when set, else from `<dir>/settings.json`, generating and
- * storing what is missing.
+ * Settings from the environment when set (`fromEnv`, parsed by the config), else from
+ * `<dir>/settings.json`, generating and storing what is missing.
  */
-export function loadSettings(dir: string, env: NodeJS.ProcessEnv = process.env): LocalSettings {
+export function loadSettings(dir: string, fromEnv: Partial<LocalSettings> = {}): LocalSettings {
   const file = join(dir, 'settings.json');
   const stored: Partial<LocalSettings> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const settings: LocalSettings = {
@@ -34,8 +34,8 @@ export function loadSettings(dir: string, env: NodeJS.ProcessEnv = process.env):
   };
   if (JSON.stringify(stored) !== JSON.stringify(settings)) writeFileSync(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
   return {
-    webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN || settings.webhookToken,
-    secretKey: env.ESTAFETTE_SECRET_KEY || settings.secretKey,
-    jwtKey: env.ESTAFETTE_JWT_KEY || settings.jwtKey,
+    webhookToken: fromEnv.webhookToken || settings.webhookToken,
+    secretKey: fromEnv.secretKey || settings.secretKey,
+    jwtKey: fromEnv.jwtKey || settings.jwtKey,
   };
 }

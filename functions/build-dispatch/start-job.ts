@@ -3,14 +3,22 @@
  * and `runner.start` (idempotent, so a redelivered event re-starting a pending job is harmless).
  * The master secret key never leaves this function: the plan's secrets are opened here, only
  * those this pipeline may use, and only their values go to the job (a refused plan gets none and
- * fails in the builder with a `validate-secrets` step).
+ * fails in the builder with a `validate-secrets` step). The config carries the active trace's
+ * traceparent, so the builder's spans and reports join the trace of the push.
  */
 import { signJobToken } from '../../shared/auth/job-token.ts';
 import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
+import { currentTraceparent } from '../../shared/trace/tracing.ts';
 import type { DispatchDeps } from './deps.ts';
+
+/** The builder continues the trace of the event that started it. */
+const traceOf = (): { traceparent?: string } => {
+  const traceparent = currentTraceparent();
+  return traceparent ? { traceparent } : {};
+};
 
 export interface StartJob {
   kind: 'build' | 'release' | 'bot';
@@ -32,6 +40,7 @@ export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void>
     executor: s.executor,
     workDir: WORK_DIR,
     secrets: openPlanSecrets(job.plan, s.secretKey),
+    ...traceOf(),
   };
   await deps.runner.start({ kind: job.kind, id: job.id, repoOwner: job.plan.repoOwner, repoName: job.plan.repoName }, config);
 }

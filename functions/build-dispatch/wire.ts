@@ -35,7 +35,7 @@ export const wire: Wire = (runtime) => {
   });
   return {
     name: 'build-dispatch',
-    http: cloudEventEndpoint((event) => handle(event)),
+    http: cloudEventEndpoint((event) => handle(event), { consumer: 'build-dispatch' }),
     consumer: { types: consumedBy('build-dispatch'), handle: (ce) => handle(parseEvent(ce)) },
     ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
     maxBodyBytes: config.maxWebhookBytes,
