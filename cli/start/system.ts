@@ -21,7 +21,7 @@ import { errorMessage, safeUrl, type Logger } from '../../shared/log/logger.ts';
 import { Runtime, publisher, type RuntimeParts } from '../../shared/runtime/runtime.ts';
 import type { Wire, WiredFunction } from '../../shared/runtime/wired-function.ts';
 import { packagePath } from '../../shared/runtime/package-path.ts';
-import { startTracingIfConfigured } from '../../shared/trace/tracing.ts';
+import { startTracingIfConfigured, type StopTracing } from '../../shared/trace/tracing.ts';
 import type { JobRef } from '../../shared/jobs/runner.ts';
 import { wire as wireWebhookIngest } from '../../functions/webhook-ingest/wire.ts';
 import { wire as wireBuildDispatch } from '../../functions/build-dispatch/wire.ts';
@@ -36,6 +36,8 @@ export interface SystemOptions {
   executor: 'host' | 'docker';
   env?: NodeJS.ProcessEnv;
   log: Logger;
+  /** How this process exports spans (default: by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; tests record them in memory). */
+  startTracing?: (endpoint: string | undefined, serviceName: string) => Promise<StopTracing>;
 }
 
 export interface RunningSystem {
@@ -136,7 +138,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       K_SINK: undefined,
     });
 
-    const stopTracing = await startTracingIfConfigured(config.otlpEndpoint, 'estafette');
+    const stopTracing = await (options.startTracing ?? startTracingIfConfigured)(config.otlpEndpoint, 'estafette');
     cleanups.push(stopTracing);
 
     const database: LocalDatabase = await startDatabase(dir, given.databaseUrl, (l) => log.warn(l));

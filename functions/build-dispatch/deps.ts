@@ -8,6 +8,7 @@ import type { JobRunner } from '../../shared/jobs/runner.ts';
 import type { ScmProvider } from '../../shared/scm/provider.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Clock } from '../../shared/time/clock.ts';
 
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
@@ -32,6 +33,8 @@ export interface DispatchDeps {
   settings: DispatchSettings;
   /** Structured log lines (ids as fields). */
   log: Logger;
+  /** The clock of job tokens' issue and expiry (default the system clock; tests pin a fake one). */
+  clock?: Clock;
 }
 
 /** A validated event as the handler receives it. */

@@ -31,7 +31,7 @@ export interface StartJob {
 /** Starts the builder for a job. */
 export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void> {
   const s = deps.settings;
-  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id });
+  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id }, undefined, deps.clock);
   const config: BuilderConfig = {
     job: { kind: job.kind, id: job.id },
     plan: job.plan,

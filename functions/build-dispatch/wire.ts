@@ -8,6 +8,7 @@ import { parseEvent } from '../../shared/events/validate.ts';
 import { cloudEventEndpoint } from '../../shared/http/cloudevent-endpoint.ts';
 import { consumedBy } from '../../shared/http/functions.ts';
 import { allReady } from '../../shared/http/health.ts';
+import { observedScm } from '../../shared/scm/observed.ts';
 import { scmRouter } from '../../shared/scm/select.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
 import { makeHandler } from './handler.ts';
@@ -20,7 +21,7 @@ export const wire: Wire = (runtime) => {
   if (!config.jwtKey) throw new ConfigError('ESTAFETTE_JWT_KEY', 'is required to sign job tokens');
   const handle = makeHandler({
     pool: runtime.pool(),
-    scm: scmRouter(config.scm),
+    scm: observedScm(scmRouter(config.scm), runtime.log),
     runner: runtime.jobRunner(),
     publish: runtime.publisher(SOURCE),
     settings: {

@@ -4,7 +4,8 @@
  * publishes the events and answers 202 — no database, no slow work inline. Event ids are
  * derived from (forge, delivery id, index) and published as JetStream's `Nats-Msg-Id`, so a quick
  * redelivery is dropped by the stream's duplicate window (the answer then says `duplicate`) and a
- * late one by build-dispatch's per-event idempotency: a delivery never builds twice.
+ * late one by build-dispatch's per-event idempotency: a delivery never builds twice. Every
+ * delivery is counted received, and a refused one rejected with its reason (shared/metrics/).
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -18,6 +19,7 @@ import { gitlab } from './forges/gitlab.ts';
 import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
 
 export const ADAPTERS: Record<Forge, ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
@@ -46,6 +48,15 @@ function parseJson(raw: Buffer): unknown {
   }
 }
 
+/** The metric reason of a refused delivery, from the status it was refused with. */
+function rejection(err: unknown): WebhookRejection {
+  const status = err instanceof HttpError ? err.status : 500;
+  if (status === 503) return 'not_configured';
+  if (status === 413) return 'too_large';
+  if (status === 401) return 'unauthenticated';
+  return status < 500 ? 'invalid' : 'error';
+}
+
 /** The webhook-ingest handler. */
 export function makeHandler(deps: WebhookDeps): HttpHandler {
   const secretOf = (f: Forge): string | undefined => deps.secrets[f];
@@ -65,6 +76,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const ids = parsed.events.map((_, i) => deliveryEventId(adapter.forge, parsed.deliveryId, i));
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    deps.log.info({ forge: adapter.forge, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.forge} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
     return json(202, { eventId: ids[0], eventIds: ids, ...(duplicates > 0 && duplicates === ids.length ? { duplicate: true } : {}) });
   }
 
@@ -77,6 +89,12 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
       return json(200, { status: 'ok', forge: adapter.forge, configured: Boolean(secretOf(adapter.forge)) });
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-    return events(adapter, req);
+    webhookReceived(adapter.forge);
+    try {
+      return await events(adapter, req);
+    } catch (err) {
+      webhookRejected(adapter.forge, rejection(err));
+      throw err;
+    }
   };
 }

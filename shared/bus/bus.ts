@@ -26,6 +26,7 @@ import type { CloudEvent } from 'cloudevents';
 import { ValidationError } from '../errors/http-error.ts';
 import { isEventType, type EventType } from '../events/types.ts';
 import type { Readiness } from '../http/health.ts';
+import { parseTraceparent } from '../trace/traceparent.ts';
 
 /** Handles one delivery; resolve = ack, throw = redeliver after backoff (or dead-letter). */
 export type EventHandler = (event: CloudEvent<unknown>, delivery: Delivery) => Promise<void>;
@@ -108,8 +109,11 @@ export function assertConsumerName(consumer: string): void {
 export const deadLetterLine = (d: DeadLetter): string =>
   `bus: dead-lettered ${d.event.type} ${d.event.id} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
 
-/** The log fields of a dead letter (ids only, never the payload). */
-export const deadLetterFields = (d: DeadLetter) => ({ eventId: d.event.id, eventType: d.event.type, consumer: d.consumer, deliveries: d.deliveries, error: d.error });
+/** The log fields of a dead letter (ids, its trace and the cause; never the payload). */
+export const deadLetterFields = (d: DeadLetter) => {
+  const traceId = parseTraceparent(d.event.traceparent)?.traceId;
+  return { eventId: d.event.id, eventType: d.event.type, consumer: d.consumer, deliveries: d.deliveries, error: d.error, ...(traceId ? { traceId } : {}) };
+};
 
 /** The message of a thrown value on one line, bounded (for dead letters and logs). */
 export const errorText = (err: unknown): string =>

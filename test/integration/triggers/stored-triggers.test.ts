@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { derivedEventId, normalizedOf } from '../../../functions/build-dispatch/fire-triggers.ts';
+import { derivedEventId, normalizedOf } from '../../../shared/triggers/fire-triggers.ts';
 import { triggerRows } from '../../../functions/build-dispatch/manifest-facts.ts';
 import { loadManifest } from '../../../shared/manifest/load.ts';
 import { allTriggers } from '../../../shared/manifest/triggers.ts';
