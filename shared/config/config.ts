@@ -125,7 +125,7 @@ function key32(env: NodeJS.ProcessEnv, name: string): string | undefined {
 }
 
 /** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go (functions and builder alike); absent, none are exported. */
-export function parseOtlpEndpoint(env: NodeJS.ProcessEnv = process.env): { otlpEndpoint?: string } {
+function parseOtlpEndpoint(env: NodeJS.ProcessEnv = process.env): { otlpEndpoint?: string } {
   const endpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http', 'https']);
   return endpoint ? { otlpEndpoint: endpoint } : {};
 }

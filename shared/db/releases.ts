@@ -160,12 +160,6 @@ export async function getRelease(db: Db, id: string): Promise<Release | null> {
   return r.rows[0] ? toRelease(r.rows[0]) : null;
 }
 
-/** The plan stored with a release, or null. */
-export async function getReleasePlan(db: Db, id: string): Promise<Plan | null> {
-  const r = await db.query<{ plan: Plan | null }>('SELECT plan FROM releases WHERE id = $1', [id]);
-  return r.rows[0]?.plan ?? null;
-}
-
 /** Stores the compiled plan of a release. */
 export async function setReleasePlan(db: Db, id: string, plan: Plan): Promise<void> {
   const r = await db.query('UPDATE releases SET plan = $2, updated_at = now() WHERE id = $1', [id, JSON.stringify(plan)]);

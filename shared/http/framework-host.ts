@@ -36,7 +36,7 @@ export interface HostedFunction {
 }
 
 /** Registers `fn` (plus the health routes) with functions-framework; returns its express app. */
-export function frameworkListener(fn: WiredFunction, log: Logger): RequestListener {
+function frameworkListener(fn: WiredFunction, log: Logger): RequestListener {
   const listener = toNodeListener(withHealth(fn.name, fn.http, fn.ready), { maxBodyBytes: fn.maxBodyBytes, log, name: fn.name });
   http(fn.name, (req, res) => void listener(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   // The express app is the framework server's request listener; an error middleware added last

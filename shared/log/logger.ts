@@ -16,19 +16,6 @@ import { currentTraceId } from '../trace/tracing.ts';
 /** A structured logger: `log.info({ buildId }, 'message')`, `log.child({ function })`. */
 export type Logger = PinoLogger;
 
-/** Ids a log line may carry (the names every function uses for the same thing). */
-export interface LogIds {
-  function?: string;
-  eventId?: string;
-  eventType?: string;
-  buildId?: string;
-  releaseId?: string;
-  botId?: string;
-  pipeline?: string;
-  deliveryId?: string;
-  traceId?: string;
-}
-
 export interface LoggerOptions {
   /** Bound to every line as `function`. */
   name?: string;
