@@ -4,7 +4,7 @@
  * and stage reports with their times from the injected clock. One instance per `runBuild`;
  * the named parts of the build (run-build.ts, stage-attempts.ts, services.ts) share it.
  */
-import { evaluateWhen } from '../shared/manifest/when.ts';
+import { decideWhen } from '../shared/manifest/when.ts';
 import type { LogStream, StageReport } from '../shared/logs/protocol.ts';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
 import type { Plan, PlanStage } from '../shared/plan/types.ts';
@@ -140,14 +140,8 @@ export class BuildContext {
     void this.reporter.line(stage, run, 'stderr', this.mask(`estafette: ${text}`));
   }
 
-  /** Evaluates a `when`: true/false, or the message of an invalid expression. */
+  /** Evaluates a `when`: true/false, or the message of an invalid expression (the rule `estafette plan` shows). */
   decide(when: string, env: Record<string, string>): boolean | string {
-    const plan = this.plan;
-    const params = { status: this.status, branch: plan.branch, action: plan.action ?? '', trigger: plan.estafetteEnv.ESTAFETTE_TRIGGER_EVENT ?? '', server: 'estafette' };
-    try {
-      return evaluateWhen(when || "status == 'succeeded'", params, { ...plan.estafetteEnv, ...env, ESTAFETTE_BUILD_STATUS: this.status });
-    } catch (err) {
-      return `invalid when '${when}': ${(err as Error).message}`;
-    }
+    return decideWhen(this.plan, when, env, this.status);
   }
 }

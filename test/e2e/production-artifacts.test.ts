@@ -4,39 +4,15 @@
  * process it starts — and it does so from any working directory.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushRepo, startLocalSystem, type LocalSystem } from '../support/local-system.ts';
 import { tempRepo, type TempRepo } from '../support/git-repo.ts';
 import { freshDatabase, requireService } from '../support/services.ts';
-import { waitFor } from '../support/processes.ts';
+import { descendants, waitFor } from '../support/processes.ts';
 
 const LONG = 'stages:\n  sleeper:\n    image: alpine:3.20\n    commands:\n    - echo "started"\n    - sleep 30\n';
-
-/** The command lines of the descendants of `pid` (from /proc). */
-function descendants(pid: number): Array<{ pid: number; argv: string[] }> {
-  const out: Array<{ pid: number; argv: string[] }> = [];
-  const children = (p: number): number[] => {
-    try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const walk = (p: number) => {
-    for (const c of children(p)) {
-      try {
-        out.push({ pid: c, argv: readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean) });
-      } catch {
-        /* exited meanwhile */
-      }
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 describe('estafette start runs the bundles, from any directory', function () {
   this.timeout(120_000);
