@@ -74,6 +74,11 @@ function checkStage(c: Checker, v: unknown, path: string, depth: number): void {
     c.bool(svc, 'multiStage', p);
     checkReadiness(c, svc.readiness, `${p}.readiness`);
   });
+  if (s.reusedFrom !== undefined) {
+    const r = c.obj(s.reusedFrom, `${path}.reusedFrom`);
+    c.str(r, 'buildId', `${path}.reusedFrom`);
+    c.num(r, 'buildNumber', `${path}.reusedFrom`);
+  }
   if (!isObj(s.customProperties)) s.customProperties = {};
 }
 

@@ -14,7 +14,9 @@
  *    reported last.
  *
  * Cancel (the `cancel` signal) stops the running stage within the grace period and marks
- * everything left `canceled`. Each top-level stage is a span of the build's trace.
+ * everything left `canceled`. A stage a re-run of failed stages reuses (`reusedFrom`, set by
+ * build-dispatch, which also stored its result) is not run and not reported (`reuseStage`). Each
+ * top-level stage is a span of the build's trace.
  */
 import { applyPlanSecrets, pipelineFullName } from '../shared/secrets/plan-secrets.ts';
 import type { StageReport } from '../shared/logs/protocol.ts';
@@ -104,8 +106,14 @@ async function runChild(ctx: BuildContext, c: PlanStage, parent: string): Promis
   return withServices(ctx, c, path, parent, stageBody(ctx, c, path, parent));
 }
 
+/** A stage the re-run reuses: one line in its log says where its result comes from. */
+function reuseStage(ctx: BuildContext, s: PlanStage): void {
+  void ctx.reporter.line(s.name, 1, 'stdout', `estafette: not run again: the result of build #${s.reusedFrom!.buildNumber} is reused`);
+}
+
 /** One top-level stage. */
 async function runTopStage(ctx: BuildContext, s: PlanStage): Promise<void> {
+  if (s.reusedFrom) return reuseStage(ctx, s);
   if (ctx.cancel.aborted) return ctx.markAll(s, 'canceled');
   const d = ctx.decide(s.when, s.env);
   if (typeof d === 'string') {

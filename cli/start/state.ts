@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { localStateDir } from '../../shared/config/config.ts';
 
 export interface LocalSettings {
   webhookToken: string;
@@ -13,9 +14,12 @@ export interface LocalSettings {
   jwtKey: string;
 }
 
-/** The state folder (ESTAFETTE_STATE_DIR, default ./.estafette: CliSettings.stateDir), created when missing. */
-export function stateDir(given: string): string {
-  const dir = resolve(given);
+/** The state folder's path (ESTAFETTE_STATE_DIR or ./.estafette), without creating it. */
+export const stateDirPath = (env: NodeJS.ProcessEnv = process.env): string => resolve(localStateDir(env));
+
+/** The state folder (ESTAFETTE_STATE_DIR or ./.estafette), created when missing. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = stateDirPath(env);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }

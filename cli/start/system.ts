@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
-import { builderEnv, parseCliSettings, parseConfig, type Config } from '../../shared/config/config.ts';
+import { builderEnv, parseConfig, type Config } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import type { Subscription } from '../../shared/bus/index.ts';
@@ -105,7 +105,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const log = options.log;
   // Parsed once up front, so a bad value stops start-up with one line naming the variable.
   const given = parseConfig({ ...env, JOB_RUNNER: 'local', ESTAFETTE_EXECUTOR: options.executor });
-  const dir = stateDir(parseCliSettings(env).stateDir);
+  const dir = stateDir(env);
   const settings = loadSettings(dir, { webhookToken: given.forgeSecrets.generic, secretKey: given.secretKey, jwtKey: given.jwtKey });
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {

@@ -19,6 +19,7 @@ import type { DispatchDeps } from './deps.ts';
 import { releaseTargets, triggerRows } from './manifest-facts.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -35,6 +36,8 @@ export interface BuildRequest {
   chainDepth: number;
   /** Rebuild of this version (its revision is reused). */
   version?: string;
+  /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
+  rerunFailedOf?: string;
 }
 
 /** A git.push as a build request. */
@@ -60,10 +63,11 @@ export const fromRequest = (id: string, e: BuildRequestedData): BuildRequest => 
   repoName: e.repoName,
   branch: e.branch,
   revision: e.revision,
-  commits: [],
+  commits: e.commits ?? [],
   trigger: e.trigger,
   chainDepth: e.chainDepth,
   version: e.version,
+  ...(e.rerunFailedOf ? { rerunFailedOf: e.rerunFailedOf } : {}),
 });
 
 const full = (r: { repoSource: string; repoOwner: string; repoName: string }) => `${r.repoSource}/${r.repoOwner}/${r.repoName}`;
@@ -154,7 +158,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
   // buildRun is shared with `estafette plan`, so a preview compiles exactly what runs here.
-  const plan = compilePlan(
+  const compiled = compilePlan(
     manifest,
     buildRun(manifest, {
       repoSource: req.repoSource,
@@ -171,6 +175,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
       namedTriggers: await namedTriggerFields(deps, manifest, req),
     }),
   );
+  const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
   deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);

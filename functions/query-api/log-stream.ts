@@ -8,7 +8,7 @@
  * status, for jobs ended by something other than log-ingest); `event: close` follows once the
  * job is final and all its stored lines were sent.
  */
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import { readLogLines } from '../../shared/db/logs.ts';
@@ -65,7 +65,7 @@ export function logStream(o: LogStreamOptions): StreamResponse {
   };
 }
 
-async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Promise<void> {
   const queue: LiveMessage[] = [];
   let wake: (() => void) | undefined;
   const notify = () => {

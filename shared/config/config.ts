@@ -1,7 +1,7 @@
 /**
  * Configuration of every process — functions, builder and CLI — read once from the environment
  * by pure parsers: `parseConfig` (the functions and the local mode), `parseBuilderSettings` (the
- * builder in a Job), `parseCliSettings` (the `estafette` command), plus what is passed on to child
+ * builder in a Job), `parseCliConfig` (the `estafette` command), plus what is passed on to child
  * processes untouched (`inheritedEnv`, `builderEnv`). This is the only module that reads
  * environment variables. Every setting has a default where one makes sense; a bad value raises a
  * ConfigError naming the variable, which entry points print as one line before exiting 1.
@@ -10,6 +10,8 @@
  * configuration table is exactly `configurationTable()`, and a test checks that every variable
  * read anywhere in the code is declared here and parsed here.
  */
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors/http-error.ts';
 import { isExecutorName, type ExecutorName } from '../plan/builder-config.ts';
 import { parseAuthSettings, type AuthSettings } from '../auth/settings.ts';
@@ -137,6 +139,59 @@ export function parseLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
   return level as LogLevel;
 }
 
+/** Settings of the `estafette` commands that talk to a server (trigger, builds, logs). */
+export interface CliConfig {
+  /** ESTAFETTE_URL; unset → the running `estafette start` found in the local state, else http://localhost:8080. */
+  serverUrl?: string;
+  /** ESTAFETTE_WEBHOOK_TOKEN: the generic webhook's token for `trigger` (else the local state's). */
+  webhookToken?: string;
+  /** ESTAFETTE_CLIENT_ID + ESTAFETTE_CLIENT_SECRET: an API client of ESTAFETTE_AUTH, for a server with sign-in on. */
+  client?: { id: string; secret: string };
+  /** Per-user state folder, `$XDG_STATE_HOME/estafette` (default `~/.local/state/estafette`): where the last `estafette start` is noted. */
+  userStateDir: string;  /** ESTAFETTE_STATE_DIR as given (relative to the working directory; default `.estafette`). */
+  stateDir: string;
+  /** ESTAFETTE_SECRET_KEY as given (`secret` and `run` check it with their own messages). */
+  secretKey?: string;
+  /** DATABASE_URL, for `migrate`. */
+  databaseUrl?: string;
+  /** ESTAFETTE_EXECUTOR, the default of `start --executor`. */
+  executor?: ExecutorName;
+  /** NO_COLOR set: no colours even on a terminal (`run`, `logs`, `trigger --watch`). */
+  noColor: boolean;
+}
+
+/** The local mode's state folder as given (ESTAFETTE_STATE_DIR, default `.estafette`). */
+export const localStateDir = (env: NodeJS.ProcessEnv = process.env): string => env.ESTAFETTE_STATE_DIR || '.estafette';
+
+/** The per-user state folder, `$XDG_STATE_HOME/estafette` (the XDG spec ignores a relative value; default `~/.local/state`). */
+export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME && isAbsolute(env.XDG_STATE_HOME) ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local', 'state');
+  return join(xdg, 'estafette');
+}
+
+/** Parses the CLI's client settings; throws ConfigError on the first bad variable. */
+export function parseCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
+  const id = env.ESTAFETTE_CLIENT_ID || undefined;
+  const secret = env.ESTAFETTE_CLIENT_SECRET || undefined;
+  if (id && !secret) throw new ConfigError('ESTAFETTE_CLIENT_SECRET', 'is required with ESTAFETTE_CLIENT_ID');
+  if (secret && !id) throw new ConfigError('ESTAFETTE_CLIENT_ID', 'is required with ESTAFETTE_CLIENT_SECRET');
+  const serverUrl = url(env, 'ESTAFETTE_URL', ['http', 'https']);
+  const executor = env.ESTAFETTE_EXECUTOR || undefined;
+  if (executor !== undefined && !isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres', 'postgresql']);
+  return {
+    ...(serverUrl ? { serverUrl } : {}),
+    ...(env.ESTAFETTE_WEBHOOK_TOKEN ? { webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN } : {}),
+    ...(id && secret ? { client: { id, secret } } : {}),
+    userStateDir: userStateDir(env),
+    stateDir: localStateDir(env),
+    ...(env.ESTAFETTE_SECRET_KEY ? { secretKey: env.ESTAFETTE_SECRET_KEY } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(executor ? { executor } : {}),
+    noColor: Boolean(env.NO_COLOR),
+  };
+}
+
 /** Parses the configuration; throws ConfigError on the first bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = int(env, 'PORT', 8080, 0, 65535);
@@ -210,7 +265,7 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['NATS_URL'], default: 'in-memory bus (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
   { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
   { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there' },
-  { names: ['ESTAFETTE_WEBHOOK_TOKEN'], default: 'generated, kept in `.estafette/`', meaning: 'bearer token of the generic webhook' },
+  { names: ['ESTAFETTE_WEBHOOK_TOKEN'], default: 'generated, kept in `.estafette/`', meaning: 'bearer token of the generic webhook (`estafette trigger` reads it from the running `start` when unset)' },
   { names: ['GITHUB_WEBHOOK_SECRET', 'BITBUCKET_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'GITEA_WEBHOOK_SECRET'], default: '—', meaning: 'per-forge webhook secrets (a forge without one answers 503)' },
   { names: ['MAX_WEBHOOK_BYTES'], default: '26214400', meaning: 'largest webhook (and event, report) body accepted' },
   { names: ['ESTAFETTE_SECRET_KEY'], default: 'generated (local mode)', meaning: 'base64 32-byte key of `estafette.secret(...)` values' },
@@ -229,10 +284,12 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'], default: 'the image\'s user, none', meaning: 'user of docker-executor containers; comma-separated images allowed privileged mode and the Docker socket' },
   { names: ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'], default: 'the local socket', meaning: 'Docker engine of the docker executor (read by the Docker client, passed on to local builders)' },
   { names: ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*'], default: 'the process\'s', meaning: 'the only variables of the builder\'s own environment its host-executor stages, services and git get' },
-  { names: ['ESTAFETTE_URL'], default: 'http://localhost:8080', meaning: 'the running `estafette start` that `estafette trigger` talks to' },
-  { names: ['ESTAFETTE_STATE_DIR'], default: '.estafette', meaning: 'state folder of the local mode (embedded database, generated keys)' },
+  { names: ['ESTAFETTE_URL'], default: 'the running `estafette start`, else http://localhost:8080', meaning: 'the server of `estafette trigger`, `builds` and `logs` (CLI only)' },
+  { names: ['ESTAFETTE_CLIENT_ID', 'ESTAFETTE_CLIENT_SECRET'], default: '—', meaning: 'an API client of the server\'s `ESTAFETTE_AUTH`, for `builds`, `logs` and `trigger --watch` where sign-in is on (CLI only)' },
+  { names: ['ESTAFETTE_STATE_DIR'], default: '`./.estafette`', meaning: 'the local mode\'s state folder (embedded database, generated keys, `server.json` while it runs)' },
+  { names: ['XDG_STATE_HOME'], default: '`~/.local/state`', meaning: 'per-user state: `estafette/last-start.json` points at the running `estafette start` (CLI only)' },
   { names: ['ESTAFETTE_DEBUG'], default: 'off', meaning: 'any value: the CLI prints stack traces of errors' },
-  { names: ['NO_COLOR'], default: 'colour on a terminal', meaning: 'any value: `estafette run` prints without colours' },
+  { names: ['NO_COLOR'], default: '—', meaning: 'set: no colours in `estafette run`, `logs` and `trigger --watch` output on a terminal' },
 ];
 
 /** The README's configuration table (header included), rendered from VARIABLES. */
@@ -290,43 +347,6 @@ export function parseBuilderSettings(env: NodeJS.ProcessEnv = process.env): Buil
     logLevel: parseLogLevel(env),
     ...parseOtlpEndpoint(env),
     docker: { ...(env.ESTAFETTE_DOCKER_USER ? { user: env.ESTAFETTE_DOCKER_USER } : {}), trustedImages },
-  };
-}
-
-/** What the `estafette` command reads from its environment (the local mode also parses the whole Config). */
-export interface CliSettings {
-  /** ESTAFETTE_URL: the running `estafette start` that `trigger` talks to. */
-  url: string;
-  /** ESTAFETTE_STATE_DIR as given (relative to the working directory). */
-  stateDir: string;
-  /** ESTAFETTE_WEBHOOK_TOKEN, when set. */
-  webhookToken?: string;
-  /** ESTAFETTE_SECRET_KEY as given (the secret command and `run` check it with their own messages). */
-  secretKey?: string;
-  /** ESTAFETTE_JWT_KEY, when set. */
-  jwtKey?: string;
-  /** DATABASE_URL, when set. */
-  databaseUrl?: string;
-  /** ESTAFETTE_EXECUTOR, when set. */
-  executor?: ExecutorName;
-  /** NO_COLOR set: no colours even on a terminal. */
-  noColor: boolean;
-}
-
-/** Parses the CLI's settings; throws ConfigError on a bad value. */
-export function parseCliSettings(env: NodeJS.ProcessEnv = process.env): CliSettings {
-  const executor = env.ESTAFETTE_EXECUTOR || undefined;
-  if (executor !== undefined && !isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
-  const databaseUrl = url(env, 'DATABASE_URL', ['postgres', 'postgresql']);
-  return {
-    url: url(env, 'ESTAFETTE_URL', ['http', 'https']) ?? 'http://localhost:8080',
-    stateDir: env.ESTAFETTE_STATE_DIR || '.estafette',
-    ...(env.ESTAFETTE_WEBHOOK_TOKEN ? { webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN } : {}),
-    ...(env.ESTAFETTE_SECRET_KEY ? { secretKey: env.ESTAFETTE_SECRET_KEY } : {}),
-    ...(env.ESTAFETTE_JWT_KEY ? { jwtKey: env.ESTAFETTE_JWT_KEY } : {}),
-    ...(databaseUrl ? { databaseUrl } : {}),
-    ...(executor ? { executor } : {}),
-    noColor: Boolean(env.NO_COLOR),
   };
 }
 

@@ -46,7 +46,10 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
     { tag: str },
   ),
-  'build.requested': obj({ ...repo, branch: str, trigger, chainDepth: count }, { revision: str, version: str, requestedBy: str }),
+  'build.requested': obj(
+    { ...repo, branch: str, trigger, chainDepth: count },
+    { revision: str, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id },
+  ),
   'build.started': obj(buildStarted),
   'build.finished': obj({ ...buildStarted, status }),
   'build.cancel': obj({ id }, { requestedBy: str }),

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builderEnv, configurationTable, inheritedEnv, isDebug, parseBuilderSettings, parseCliSettings, parseConfig, VARIABLES } from '../../../shared/config/config.ts';
+import { builderEnv, configurationTable, inheritedEnv, isDebug, parseBuilderSettings, parseCliConfig, parseConfig, VARIABLES } from '../../../shared/config/config.ts';
 import { ConfigError } from '../../../shared/errors/http-error.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -69,7 +69,7 @@ describe('configuration in one place', () => {
     expect(problems, [
       'Environment variables are read only by shared/config/config.ts. For each line below:',
       '  1. declare the variable in VARIABLES (shared/config/config.ts) with its default and meaning,',
-      '  2. parse it in parseConfig / parseBuilderSettings / parseCliSettings (typed, default, ConfigError naming it),',
+      '  2. parse it in parseConfig / parseBuilderSettings / parseCliConfig (typed, default, ConfigError naming it),',
       '  3. use the parsed value at that line instead, and paste configurationTable() into README.md (see the README test).',
       ...problems.map((p) => `  - ${p}`),
     ].join('\n')).to.deep.equal([]);
@@ -80,7 +80,7 @@ describe('configuration in one place', () => {
     const { env, read } = recordingEnv(values);
     parseConfig(env);
     parseBuilderSettings(env);
-    parseCliSettings(env);
+    parseCliConfig(env);
     inheritedEnv(env);
     builderEnv(env);
     isDebug(env);
@@ -113,8 +113,8 @@ describe('configuration in one place', () => {
     { name: 'a port that is not a number', env: { PORT: 'eighty' }, parse: parseConfig, variable: 'PORT' },
     { name: 'a log level of the builder that pino has not', env: { LOG_LEVEL: 'loud' }, parse: parseBuilderSettings, variable: 'LOG_LEVEL' },
     { name: 'an OTLP endpoint that is not a URL', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, parse: parseConfig, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
-    { name: 'an executor the CLI does not know', env: { ESTAFETTE_EXECUTOR: 'podman' }, parse: parseCliSettings, variable: 'ESTAFETTE_EXECUTOR' },
-    { name: "a trigger URL that is not http(s)", env: { ESTAFETTE_URL: 'ftp://x' }, parse: parseCliSettings, variable: 'ESTAFETTE_URL' },
+    { name: 'an executor the CLI does not know', env: { ESTAFETTE_EXECUTOR: 'podman' }, parse: parseCliConfig, variable: 'ESTAFETTE_EXECUTOR' },
+    { name: "a trigger URL that is not http(s)", env: { ESTAFETTE_URL: 'ftp://x' }, parse: parseCliConfig, variable: 'ESTAFETTE_URL' },
   ];
   bad.forEach((c) =>
     it(`refuses ${c.name} with a ConfigError naming ${c.variable}`, () => {
