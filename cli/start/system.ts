@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
-import { builderEnv, parseConfig, type Config } from '../../shared/config/config.ts';
+import { builderEnv, parseCliConfig, parseConfig, type Config } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import type { Subscription } from '../../shared/bus/index.ts';
@@ -103,10 +103,11 @@ function logBuilderLine(log: Logger, ref: JobRef, line: string): void {
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const env = options.env ?? process.env;
   const log = options.log;
-  // Parsed once up front, so a bad value stops start-up with one line naming the variable.
-  const given = parseConfig({ ...env, JOB_RUNNER: 'local', ESTAFETTE_EXECUTOR: options.executor });
+  const cli = parseCliConfig(env);
   const dir = stateDir(env);
-  const settings = loadSettings(dir, { webhookToken: given.forgeSecrets.generic, secretKey: given.secretKey, jwtKey: given.jwtKey });
+  const settings = loadSettings(dir, { ...(cli.webhookToken ? { webhookToken: cli.webhookToken } : {}), ...(cli.secretKey ? { secretKey: cli.secretKey } : {}), ...(cli.jwtKey ? { jwtKey: cli.jwtKey } : {}) });
+  // Parsed once up front (with the generated keys), so a bad value stops start-up with one line naming the variable.
+  const given = parseConfig({ ...env, JOB_RUNNER: 'local', ESTAFETTE_EXECUTOR: options.executor, ESTAFETTE_WEBHOOK_TOKEN: settings.webhookToken, ESTAFETTE_SECRET_KEY: settings.secretKey, ESTAFETTE_JWT_KEY: settings.jwtKey });
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ error: errorMessage(err) }, 'stop step failed'));

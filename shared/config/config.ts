@@ -152,6 +152,8 @@ export interface CliConfig {
   stateDir: string;
   /** ESTAFETTE_SECRET_KEY as given (`secret` and `run` check it with their own messages). */
   secretKey?: string;
+  /** ESTAFETTE_JWT_KEY, for `start` (else generated and kept in the state folder). */
+  jwtKey?: string;
   /** DATABASE_URL, for `migrate`. */
   databaseUrl?: string;
   /** ESTAFETTE_EXECUTOR, the default of `start --executor`. */
@@ -186,6 +188,7 @@ export function parseCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig 
     userStateDir: userStateDir(env),
     stateDir: localStateDir(env),
     ...(env.ESTAFETTE_SECRET_KEY ? { secretKey: env.ESTAFETTE_SECRET_KEY } : {}),
+    ...(env.ESTAFETTE_JWT_KEY ? { jwtKey: env.ESTAFETTE_JWT_KEY } : {}),
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(executor ? { executor } : {}),
     noColor: Boolean(env.NO_COLOR),
