@@ -5,6 +5,7 @@
  * made from the first line of a stage run; a report for a header already printed is dropped.
  * Without stage results (a finished build's stored log) the end is one `build <status>` line.
  */
+import { parseCliConfig } from '../../shared/config/config.ts';
 import type { Writable } from 'node:stream';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import type { LogLine, StageReport, StatusReport } from '../../shared/logs/protocol.ts';
@@ -22,7 +23,7 @@ export interface LogPrinter {
 
 /** A printer writing to `out` (colour on a TTY unless NO_COLOR is set). */
 export function createLogPrinter(out: Writable & { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): LogPrinter {
-  const reporter = createTerminalReporter({ out, colour: Boolean(out.isTTY) && !env.NO_COLOR });
+  const reporter = createTerminalReporter({ out, colour: Boolean(out.isTTY) && !parseCliConfig(env).noColor });
   const headers = new Set<string>();
   const header = (stage: string, run: number): void => {
     const key = `${stage}#${run}`;
