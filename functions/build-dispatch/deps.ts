@@ -10,6 +10,7 @@ import type { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
+import type { Clock } from '../../shared/time/clock.ts';
 
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
@@ -46,8 +47,8 @@ export interface DispatchDeps {
   log: Logger;
   /** Tells a waiting webhook what became of its push (absent: nobody listens). */
   outcomes?: Pick<DispatchOutcomes, 'publish'>;
-  /** The clock (approval deadlines, orphan checks); tests pin it. */
-  now?: () => Date;
+  /** The clock of job tokens' issue and expiry, approval deadlines and lost-start checks (default the system clock; tests pin a fake one). */
+  clock?: Clock;
 }
 
 /** A validated event as the handler receives it. */

@@ -10,6 +10,7 @@
  * target with `approval` holds its releases as `awaiting-approval` first — manual and triggered
  * ones alike — until query-api records enough approvals; `ifBusy: refuse` cancels instead of queueing.
  */
+import { systemClock } from '../../shared/time/clock.ts';
 import type { ReleaseRequestedData } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
@@ -78,7 +79,7 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
             : undefined;
 
   const schedule = !refusal && loaded?.manifest ? releaseSchedule(loaded.manifest, req.name) : undefined;
-  const now = deps.now?.() ?? new Date();
+  const now = new Date((deps.clock ?? systemClock).now());
   const deadline = schedule?.approval?.expiresAfterSeconds ? new Date(now.getTime() + schedule.approval.expiresAfterSeconds * 1000) : undefined;
   const { release, created } = await createRelease(deps.pool, {
     pipelineId: pipeline.id,

@@ -14,7 +14,7 @@ import { fireCronMinute } from './fire-cron.ts';
 import { reconcileJobs } from './housekeeping.ts';
 import { lastProcessedMinute, markMinuteProcessed } from './minutes.ts';
 import { isTick, parseTick, type TickEvent } from './tick.ts';
-import { derivedEventId } from '../build-dispatch/fire-triggers.ts';
+import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
 
 /** How many minutes before the tick's a missed minute is still caught up. */
 export const CATCH_UP_MINUTES = 5;

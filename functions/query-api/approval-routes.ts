@@ -20,7 +20,7 @@ import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
 import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { json, type HttpResponse } from '../../shared/http/types.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
-import { derivedEventId } from '../build-dispatch/fire-triggers.ts';
+import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
 import { mayApprove, othersCouldApprove, tally, type ApprovalTally } from './approval-rules.ts';
 import * as p from './params.ts';
 import type { Route, RouteContext } from './router.ts';

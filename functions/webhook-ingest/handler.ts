@@ -11,6 +11,7 @@
  * `?wait=<seconds>` (up to ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS) makes the answer wait for what
  * build-dispatch made of each push — the build, or why nothing was built (e.g. a path filter) —
  * heard over core NATS (shared/bus/dispatch-outcomes.ts); still no database on this path.
+ * Every delivery is counted received, and a refused one rejected with its reason (shared/metrics/).
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -25,6 +26,7 @@ import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
+import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
 
 /** The webhook endpoints by name. */
 export const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
@@ -67,6 +69,15 @@ function parseBody(req: HttpRequest): unknown {
   }
 }
 
+/** The metric reason of a refused delivery, from the status it was refused with. */
+function rejection(err: unknown): WebhookRejection {
+  const status = err instanceof HttpError ? err.status : 500;
+  if (status === 503) return 'not_configured';
+  if (status === 413) return 'too_large';
+  if (status === 401) return 'unauthenticated';
+  return status < 500 ? 'invalid' : 'error';
+}
+
 /** The webhook-ingest handler. */
 export function makeHandler(deps: WebhookDeps): HttpHandler {
   const secretOf = (a: ForgeAdapter): string | undefined => deps.secrets[a.endpoint];
@@ -91,6 +102,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
     const duplicate = duplicates > 0 && duplicates === ids.length;
     // A duplicate was dropped by the bus: dispatch will not answer for it again.
     const outcomes = listening && !duplicate ? await listening.result : undefined;
@@ -122,6 +134,12 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
       return json(200, { status: 'ok', forge: adapter.endpoint, configured: Boolean(secretOf(adapter)) });
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-    return events(adapter, req);
+    webhookReceived(adapter.endpoint);
+    try {
+      return await events(adapter, req);
+    } catch (err) {
+      webhookRejected(adapter.endpoint, rejection(err));
+      throw err;
+    }
   };
 }

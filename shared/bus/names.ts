@@ -6,8 +6,6 @@ import type { EventType } from '../events/types.ts';
 
 /** JetStream stream holding every CloudEvent; subject = event type. */
 export const EVENTS_STREAM = 'CI_EVENTS';
-/** Subjects captured by EVENTS_STREAM (event types all start with `ci.estafette.`). */
-export const EVENTS_SUBJECTS = ['ci.estafette.>'];
 /** Stream of events whose handler failed too often. */
 export const DEAD_LETTER_STREAM = 'CI_EVENTS_DLQ';
 export const DEAD_LETTER_SUBJECT_PREFIX = 'dlq.';
@@ -36,9 +34,3 @@ export const logSubject = (kind: 'build' | 'release' | 'bot', id: string): strin
 
 /** Core NATS subject on which build-dispatch tells a waiting webhook what became of an event (never persisted). */
 export const outcomeSubject = (eventId: string): string => `dispatch.outcome.${eventId.replace(/[.*> ]/g, '_')}`;
-
-/** Durable consumer names: one per consuming function. */
-export const CONSUMERS = {
-  buildDispatch: 'build-dispatch',
-  cronRelay: 'cron-relay',
-} as const;

@@ -17,6 +17,7 @@
  * full nothing is admitted), while a build whose own pipeline is full lets later builds of
  * other pipelines go ahead.
  */
+import { systemClock } from '../../../shared/time/clock.ts';
 import { getBuild, getBuildJobStart, getBuildPlan, listQueuedBuilds, countActiveBuilds, listStaleBuilds, transitionBuildStatusIn, type Build } from '../../../shared/db/builds.ts';
 import { getPipelineById } from '../../../shared/db/pipelines.ts';
 import { withTransaction } from '../../../shared/db/pool.ts';
@@ -118,7 +119,7 @@ export async function startStoredJob(deps: DispatchDeps, kind: 'build' | 'releas
  * Returns `kind/id` of each.
  */
 export async function restartOrphans(deps: DispatchDeps): Promise<string[]> {
-  const now = deps.now?.() ?? new Date();
+  const now = new Date((deps.clock ?? systemClock).now());
   const before = new Date(now.getTime() - (deps.settings.admittedStartGraceMs ?? ORPHAN_AFTER_MS));
   const stale: Array<{ kind: 'build' | 'release'; row: Build | Release }> = [
     ...(await listStaleBuilds(deps.pool, ['pending'], before, 50)).map((row) => ({ kind: 'build' as const, row })),

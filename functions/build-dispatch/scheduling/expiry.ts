@@ -3,13 +3,14 @@
  * is canceled with the reason "approval expired". Checked on every `queue.advance` (cron-relay's
  * tick, so within a minute of the deadline); query-api refuses decisions after the deadline too.
  */
+import { systemClock } from '../../../shared/time/clock.ts';
 import { getRelease, listExpiredApprovals } from '../../../shared/db/releases.ts';
 import type { DispatchDeps } from '../deps.ts';
 import { cancelRun } from '../cancel.ts';
 
 /** Cancels the releases whose approval deadline has passed; returns their ids. */
 export async function expireApprovals(deps: DispatchDeps): Promise<string[]> {
-  const now = deps.now?.() ?? new Date();
+  const now = new Date((deps.clock ?? systemClock).now());
   const out: string[] = [];
   for (const w of await listExpiredApprovals(deps.pool, now)) {
     const r = await getRelease(deps.pool, w.id);

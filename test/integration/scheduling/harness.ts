@@ -20,6 +20,7 @@ import type { HttpHandler, HttpRequest, BodyResponse } from '../../../shared/htt
 import { MemoryLiveLogs } from '../../../shared/bus/live-logs.ts';
 import { MemoryDispatchOutcomes } from '../../../shared/bus/dispatch-outcomes.ts';
 import { localScm } from '../../../shared/scm/local.ts';
+import { systemClock } from '../../../shared/time/clock.ts';
 import { ForgeEndpoints } from '../../../shared/scm/endpoints.ts';
 import { getPipeline } from '../../../shared/db/pipelines.ts';
 import { listBuilds, type Build } from '../../../shared/db/builds.ts';
@@ -205,7 +206,7 @@ export class SchedulingHarness {
       },
       log: recordingLogger(this.logs),
       outcomes: this.outcomes,
-      ...(this.options.now ? { now: this.options.now } : {}),
+      ...(this.options.now ? { clock: { now: () => this.options.now!().getTime(), setTimer: systemClock.setTimer } } : {}),
       ...overrides,
     };
   }
