@@ -271,8 +271,8 @@ export class SchedulingHarness {
     }
   }
 
-  /** Waits until `check` holds (20 s by default). */
-  until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  /** Waits until `check` holds (60 s by default: a generous bound, the machine may be shared). */
+  until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
     return waitFor(what, check, timeoutMs, 25);
   }
 

@@ -15,7 +15,7 @@ const stages = 'stages:\n  build:\n    image: alpine:3.20\n    commands: [make]\
 const releases = 'releases:\n  production:\n    stages:\n      deploy:\n        image: alpine:3.20\n        commands: [deploy]\n';
 
 describe('scheduling: supersede, build queue, release queue', function () {
-  this.timeout(60_000);
+  this.timeout(180_000);
   let db: TestDatabase;
   let natsUrl: string;
   let h: SchedulingHarness;
@@ -96,7 +96,8 @@ describe('scheduling: supersede, build queue, release queue', function () {
     ]);
     const one = await h.api<Build>('GET', `/api/pipelines/local/team/${r.name}/builds/${listed.body.items.find((b) => b.buildNumber === 4)!.id}`);
     expect(one.body).to.include({ buildStatus: 'queued', queuePosition: 3 });
-    expect(h.logs.join('\n')).to.match(/#5, .*queued at position 4/);
+    // The line is written just after the queued build is committed (and visible to the API).
+    await h.until('the queue line of build 5', async () => /#5, .*queued at position 4/.test(h.logs.join('\n')));
 
     h.runner.mode = { kind: 'auto', ms: 100 };
     h.runner.releaseHeld();
