@@ -397,7 +397,8 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     expect(await prepare.getAttribute('data-status')).to.equal('succeeded');
     // The failed stage ran again (and fails again: nothing changed), and the page lands on it.
     await page.locator('.failure-summary .failed-stage', { hasText: 'test' }).waitFor({ timeout: 60_000 });
-    await page.locator('.log-line.error-line').waitFor();
+    // Its lines arrive after the summary (the stage's log loads on its own): a generous bound on a shared machine.
+    await page.locator('.log-line.error-line').waitFor({ timeout: 60_000 });
     const again = await api<ApiBuild>(`/api${PL('team', 'failing')}/builds/${newId}`);
     expect(again).to.include({ buildNumber: 2, buildVersion: failed.buildVersion, buildStatus: 'failed' });
     expect(again.trigger).to.deep.equal({ event: 'manual', fields: { USER_ID: 'local' } });
