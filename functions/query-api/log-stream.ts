@@ -6,7 +6,8 @@
  * published). Every log event carries `id: <seq>` so a reconnecting EventSource resumes exactly;
  * status messages become `event: status`; a ping goes out every 15 s (and re-reads the job's
  * status, for jobs ended by something other than log-ingest); `event: close` follows once the
- * job is final and all its stored lines were sent.
+ * job is final and all its stored lines were sent. When the instance stops (SIGTERM), the stream
+ * ends with `event: reconnect` and a short `retry:`, so the client resumes elsewhere at once.
  */
 import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -16,6 +17,7 @@ import type { JobKind } from '../../shared/db/stages.ts';
 import type { StreamResponse } from '../../shared/http/types.ts';
 import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
+import { stopping } from '../../shared/http/stopping.ts';
 
 /** What one stream needs. */
 export interface LogStreamOptions {
@@ -71,6 +73,7 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
     notify();
   }, pingMs);
   signal.addEventListener('abort', notify);
+  stopping.addEventListener('abort', notify);
 
   let last = o.afterSeq;
   // Live lines that arrived after a gap the database could not fill yet (another instance still inserting).
@@ -135,8 +138,9 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
     const initial = await o.status();
     if (initial === null || isFinalJobStatus(initial)) return await close(initial);
     while (!signal.aborted && !res.destroyed) {
-      if (!queue.length && !pingDue) await new Promise<void>((r) => (wake = r));
+      if (!queue.length && !pingDue && !stopping.aborted) await new Promise<void>((r) => (wake = r));
       if (signal.aborted) break;
+      if (stopping.aborted) return await write(`event: reconnect\ndata: ${JSON.stringify({ lastEventId: last })}\nretry: 250\n\n`);
       if (pingDue) {
         pingDue = false;
         await write('event: ping\ndata: {}\n\n');
@@ -166,5 +170,6 @@ async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal
     unsubscribe();
     clearInterval(ping);
     signal.removeEventListener('abort', notify);
+    stopping.removeEventListener('abort', notify);
   }
 }

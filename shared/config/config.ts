@@ -40,6 +40,8 @@ export interface Config {
   busSubjectPrefix: string;
   /** Knative Broker ingress (set by a SinkBinding). */
   kSink?: string;
+  /** The Knative Service this process runs as (K_SERVICE, set by Knative Serving): on Knative when set. */
+  kService?: string;
   forgeSecrets: ForgeSecrets;
   /** Base64 32-byte key for estafette.secret(...) values. */
   secretKey?: string;
@@ -61,7 +63,7 @@ export interface Config {
   /** Longest trigger chain (A triggers B triggers …) before dispatch refuses. */
   maxChainDepth: number;
   scm: ScmSettings;
-  /** Sign-in (ESTAFETTE_AUTH); off when unset. */
+  /** Sign-in (ESTAFETTE_AUTH); off when unset (required on Knative, where `off` must be explicit). */
   auth: AuthSettings;
   /** Folder of the built web UI that query-api serves for non-/api GETs (local mode sets it). */
   uiDir?: string;
@@ -132,11 +134,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
   const logLevel = parseLogLevel(env);
   const jwtKey = env.ESTAFETTE_JWT_KEY || undefined;
+  const kService = env.K_SERVICE || undefined;
   return {
     port,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     natsUrl: url(env, 'NATS_URL', ['nats', 'tls', 'ws', 'wss']),
     kSink: url(env, 'K_SINK', ['http', 'https']),
+    ...(kService ? { kService } : {}),
     busStream: env.ESTAFETTE_BUS_STREAM || 'CI_EVENTS',
     busSubjectPrefix: env.ESTAFETTE_BUS_SUBJECT_PREFIX || '',
     forgeSecrets: {
@@ -168,7 +172,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       giteaApiUrl: url(env, 'GITEA_API_URL', ['http', 'https']),
       giteaToken: env.GITEA_TOKEN || undefined,
     },
-    auth: parseAuthSettings(env, jwtKey, baseUrl),
+    // On Knative the install is reachable by others: sign-in is off only when asked for.
+    auth: parseAuthSettings(env, jwtKey, baseUrl, { required: kService !== undefined }),
     ...(env.ESTAFETTE_UI_DIR ? { uiDir: env.ESTAFETTE_UI_DIR } : {}),
     cronIntervalMs: int(env, 'ESTAFETTE_CRON_INTERVAL_MS', 60_000, 100),
     logLevel,

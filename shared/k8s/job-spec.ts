@@ -3,7 +3,9 @@
  * and a Secret holding its BuilderConfig. Pure functions made of small named parts (jobMeta,
  * podSpec, builderContainer, dindSidecar, volumes); only the kubernetes JobRunner sends them.
  * The Job never restarts a build (`restartPolicy: Never`, `backoffLimit: 0`): stage failures are
- * results the builder reports, and the builder exits 0 whenever it reported.
+ * results the builder reports, and the builder exits 0 whenever it reported. The builder runs as
+ * the image's unprivileged user (BUILDER_UID) with no capabilities on a read-only root file
+ * system; only the docker-in-docker sidecar is privileged.
  */
 import type { V1Job, V1Secret, V1PodSpec, V1Container, V1Volume, V1ObjectMeta, V1Toleration, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { BuilderConfig } from '../plan/builder-config.ts';
@@ -14,6 +16,8 @@ import { jobLabels, jobName } from './names.ts';
 export const CONFIG_MOUNT_DIR = '/etc/estafette';
 export const CONFIG_FILE_KEY = 'builder-config.json';
 export const WORK_DIR = '/estafette-work';
+/** The builder image's user (Dockerfile target `builder`). */
+export const BUILDER_UID = 1000;
 
 export interface JobSpecOptions {
   namespace: string;
@@ -56,8 +60,20 @@ function jobMeta(ref: JobRef, o: JobSpecOptions): V1ObjectMeta {
   return { name: jobName(ref), namespace: o.namespace, labels: jobLabels(ref) };
 }
 
+/**
+ * The work dir is an emptyDir, which the kubelet creates owned by root; git refuses a repository
+ * whose top directory another user owns ("detected dubious ownership") — fsGroup would not help,
+ * git compares the owner's uid. So git is told, in command scope (GIT_CONFIG_COUNT, which
+ * safe.directory honours), to trust exactly that one directory.
+ */
+const TRUST_WORK_DIR = [
+  { name: 'GIT_CONFIG_COUNT', value: '1' },
+  { name: 'GIT_CONFIG_KEY_0', value: 'safe.directory' },
+  { name: 'GIT_CONFIG_VALUE_0', value: WORK_DIR },
+];
+
 function builderContainer(config: BuilderConfig, o: JobSpecOptions): V1Container {
-  const env = [{ name: 'BUILDER_CONFIG_PATH', value: `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_KEY}` }];
+  const env = [{ name: 'BUILDER_CONFIG_PATH', value: `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_KEY}` }, ...TRUST_WORK_DIR];
   if (config.executor === 'docker') env.push({ name: 'DOCKER_HOST', value: 'tcp://127.0.0.1:2375' });
   return {
     name: 'builder',
@@ -65,6 +81,16 @@ function builderContainer(config: BuilderConfig, o: JobSpecOptions): V1Container
     imagePullPolicy: o.imagePullPolicy,
     env,
     resources: o.resources,
+    // Writes go to the volumes only: the work dir, /tmp.
+    securityContext: {
+      runAsUser: BUILDER_UID,
+      runAsGroup: BUILDER_UID,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
     volumeMounts: [
       { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
       { name: 'work', mountPath: WORK_DIR },
