@@ -59,7 +59,8 @@ RUN node /bundle-closure.mjs /in cli.mjs /out migrate
 # A function image: node and that function's bundle (entry + lazy chunks + licence notes; no
 # source maps, which only --enable-source-maps reads), nothing else — every dependency it needs
 # is inside the bundle. Runs as an unprivileged numeric user (numeric so Kubernetes'
-# runAsNonRoot can verify it), from files it cannot change (root-owned).
+# runAsNonRoot can verify it), from files it cannot change (root-owned; BUNDLE_OWNER=1000:1000
+# only for skaffold's dev profile, which syncs rebuilt bundles into running pods).
 FROM ${NODE_IMAGE} AS functions-runtime
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -69,24 +70,29 @@ EXPOSE 8080
 ENTRYPOINT ["node"]
 
 FROM functions-runtime AS webhook-ingest
-COPY --from=dist /app/dist/functions/webhook-ingest.mjs /app/dist/functions/webhook-ingest~*.mjs /app/dist/functions/webhook-ingest*.LEGAL.txt dist/functions/
+ARG BUNDLE_OWNER=0:0
+COPY --chown=${BUNDLE_OWNER} --from=dist /app/dist/functions/webhook-ingest.mjs /app/dist/functions/webhook-ingest~*.mjs /app/dist/functions/webhook-ingest*.LEGAL.txt dist/functions/
 CMD ["dist/functions/webhook-ingest.mjs"]
 
 FROM functions-runtime AS build-dispatch
-COPY --from=dist /app/dist/functions/build-dispatch.mjs /app/dist/functions/build-dispatch~*.mjs /app/dist/functions/build-dispatch*.LEGAL.txt dist/functions/
+ARG BUNDLE_OWNER=0:0
+COPY --chown=${BUNDLE_OWNER} --from=dist /app/dist/functions/build-dispatch.mjs /app/dist/functions/build-dispatch~*.mjs /app/dist/functions/build-dispatch*.LEGAL.txt dist/functions/
 CMD ["dist/functions/build-dispatch.mjs"]
 
 FROM functions-runtime AS log-ingest
-COPY --from=dist /app/dist/functions/log-ingest.mjs /app/dist/functions/log-ingest~*.mjs /app/dist/functions/log-ingest*.LEGAL.txt dist/functions/
+ARG BUNDLE_OWNER=0:0
+COPY --chown=${BUNDLE_OWNER} --from=dist /app/dist/functions/log-ingest.mjs /app/dist/functions/log-ingest~*.mjs /app/dist/functions/log-ingest*.LEGAL.txt dist/functions/
 CMD ["dist/functions/log-ingest.mjs"]
 
 FROM functions-runtime AS cron-relay
-COPY --from=dist /app/dist/functions/cron-relay.mjs /app/dist/functions/cron-relay~*.mjs /app/dist/functions/cron-relay*.LEGAL.txt dist/functions/
+ARG BUNDLE_OWNER=0:0
+COPY --chown=${BUNDLE_OWNER} --from=dist /app/dist/functions/cron-relay.mjs /app/dist/functions/cron-relay~*.mjs /app/dist/functions/cron-relay*.LEGAL.txt dist/functions/
 CMD ["dist/functions/cron-relay.mjs"]
 
 # query-api's image also runs the migration Job (`node dist/cli.mjs migrate`, knative/base/migrate-job.yaml).
 FROM functions-runtime AS query-api
-COPY --from=dist /app/dist/functions/query-api.mjs /app/dist/functions/query-api~*.mjs /app/dist/functions/query-api*.LEGAL.txt dist/functions/
+ARG BUNDLE_OWNER=0:0
+COPY --chown=${BUNDLE_OWNER} --from=dist /app/dist/functions/query-api.mjs /app/dist/functions/query-api~*.mjs /app/dist/functions/query-api*.LEGAL.txt dist/functions/
 COPY --from=migrate-files /out/ dist/
 COPY --from=dist /app/dist/migrations/ dist/migrations/
 CMD ["dist/functions/query-api.mjs"]

@@ -3,7 +3,8 @@
 # with BuildKit, from the checkout as a prepared context: DIST=context takes dist/ and
 # frontend/dist/ as `npm ci`/`npm run build` made them on this machine, since no registry is
 # reachable from a build container here (the default DIST=build runs npm ci inside instead).
-# Base images: docker/base-images.sh. Prints each target's build time.
+# Base images: docker/base-images.sh. Prints each target's build time. BUILD_ARGS adds build
+# args (e.g. skaffold's dev profile's: BUILD_ARGS="BUNDLE_OWNER=1000:1000" IMAGE_TAG=dev).
 #   DOCKER_HOST=unix:///path/docker.sock bash docker/build-images.sh [target ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +33,9 @@ build() {
 all_started=$SECONDS
 for target in "${TARGETS[@]}"; do
   started=$SECONDS
-  build -q --build-arg DIST=context --target "$target" -t "estafette-$target:$TAG" . >/dev/null
+  extra=()
+  for arg in ${BUILD_ARGS:-}; do extra+=(--build-arg "$arg"); done
+  build -q --build-arg DIST=context "${extra[@]}" --target "$target" -t "estafette-$target:$TAG" . >/dev/null
   log "$target: built in $((SECONDS - started)) s"
 done
 log "${#TARGETS[@]} targets built in $((SECONDS - all_started)) s"

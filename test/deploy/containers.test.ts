@@ -25,19 +25,20 @@ import { appendLogLines, readLogLines } from '../../shared/db/logs.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { FUNCTION_NAMES, type FunctionName } from '../../shared/http/functions.ts';
 import { CONFIG_MOUNT_DIR, WORK_DIR } from '../../shared/k8s/job-spec.ts';
+import { HOUSEKEEPING_RBAC } from '../../shared/k8s/rbac.ts';
 import { freePort } from '../../cli/start/database.ts';
 import { dockerUnavailable, skipWithoutDocker } from '../builder/docker-engine.ts';
-import { FakeKubeApi } from '../support/fake-kube-api.ts';
+import type { FakeKubeApi } from '../support/fake-kube-api.ts';
 import { tempRepo, type TempRepo } from '../support/git-repo.ts';
-import { freshDatabase, requireService, uniqueName } from '../support/services.ts';
+import { requireService, uniqueName } from '../support/services.ts';
 import { githubHeaders, githubPush } from '../support/webhooks.ts';
 import { lines, readSse, seed } from '../integration/query-api/harness.ts';
-import { startBrokerStandIn, type BrokerStandIn } from './broker-stand-in.ts';
+import type { BrokerStandIn } from './broker-stand-in.ts';
 import { startDindStandIn } from './dind-stand-in.ts';
-import { at, ofKind, renderedObjects, requireKubectl, type K8sObject, type Located } from './documents.ts';
+import { at, ofKind, requireKubectl, type K8sObject, type Located } from './documents.ts';
 import { allowFetchById, startGitHttpServer, type GitHttpServer } from './git-http-server.ts';
-import { baseImagesMissing, buildImages, envSources, knativeEnv, knativeServices, localImage, type KnativeFunction } from './image-system.ts';
-import { docker, handle, runArgs, runContainer, securityFlags, waitFor200, type ContainerSpec, type RunningContainer, type SecurityContext } from './knative-container.ts';
+import { baseImagesMissing, buildImages, envSources, functionEnvironment, localImage, migrateJob, type FunctionEnvironment, type KnativeFunction } from './image-system.ts';
+import { docker, handle, quantityBytes, rssMiB, runArgs, runContainer, securityFlags, waitFor200, type ContainerSpec, type RunningContainer, type SecurityContext } from './knative-container.ts';
 
 const RUN = uniqueName('img').toLowerCase();
 const CLIENT = { clientId: 'ci-bot', clientSecret: randomBytes(12).toString('hex') };
@@ -70,44 +71,28 @@ async function until<T>(what: string, check: () => T | undefined | false | Promi
 
 describe('deploy: the images run as their Knative Services and Job pods run them', function () {
   this.timeout(120_000);
+  let sys: FunctionEnvironment;
   let objs: Located[];
   let services: Map<string, KnativeFunction>;
   let pool: pg.Pool;
-  let dbUrl = '';
-  let dropDb: (() => Promise<void>) | undefined;
   let broker: BrokerStandIn;
   let kube: FakeKubeApi;
   let github: Server;
   let git: GitHttpServer;
   let repo: TempRepo;
   let work: string;
-  const running = new Map<string, RunningContainer>();
-  let secret: Record<string, string>;
   let natsUrl = '';
-  let kubeconfigDir = '';
+  const running = new Map<string, RunningContainer>();
 
-  /** The env, mounts and local image a function's container gets here. */
-  const runFunction = async (name: FunctionName, overrides: Record<string, string | undefined> = {}, containerName = `${RUN}-${name}`): Promise<RunningContainer> => {
-    const svc = services.get(name)!;
-    const port = await freePort();
-    const usesKube = ['build-dispatch', 'cron-relay'].includes(name);
-    const env: Record<string, string> = {
-      ...knativeEnv(name, svc.emitsEvents ? broker.url : undefined),
-      // Cluster addresses replaced by this machine's; nothing else differs from the manifest.
-      NATS_URL: natsUrl,
-      ESTAFETTE_BUS_SUBJECT_PREFIX: `${RUN}.`,
-      ESTAFETTE_LOG_INGEST_URL: running.get('log-ingest')?.url ?? 'http://127.0.0.1:1',
-      GITHUB_API_URL: `http://127.0.0.1:${(github.address() as AddressInfo).port}`,
-      ...(usesKube ? { KUBECONFIG: '/var/run/estafette/kubeconfig' } : {}),
-    };
-    for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete env[k];
-    else env[k] = v;
-    const sources = envSources(objs, { 'estafette-secrets': Object.fromEntries(Object.entries(secret).filter(([k]) => overrides[k] !== undefined || !(k in overrides))) });
-    return runContainer({
-      name: containerName, container: svc.container, image: localImage(name), port, sources, env,
-      mounts: usesKube ? [`${kubeconfigDir}:/var/run/estafette:ro`] : [],
-    });
-  };
+  /** Starts a function's container as its Knative Service runs it (env changes: `undefined` removes). */
+  const runFunction = async (name: FunctionName, env: Record<string, string | undefined> = {}, containerName?: string): Promise<RunningContainer> =>
+    runContainer(
+      await sys.runOptions(name, {
+        env, ...(containerName ? { containerName } : {}),
+        ...(running.get('log-ingest') ? { logIngestUrl: running.get('log-ingest')!.url } : {}),
+        githubApiUrl: `http://127.0.0.1:${(github.address() as AddressInfo).port}`,
+      }),
+    );
 
   before(async function () {
     this.timeout(600_000);
@@ -119,29 +104,21 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     const pgServer = await requireService(this, 'postgres');
     natsUrl = await requireService(this, 'nats');
     buildImages();
+    sys = await functionEnvironment({
+      pgServer, natsUrl, run: RUN,
+      secret: {
+        GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        ESTAFETTE_WEBHOOK_TOKEN: randomBytes(12).toString('hex'),
+        ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
+        ESTAFETTE_JWT_KEY: JWT_KEY,
+        ESTAFETTE_AUTH: JSON.stringify({ clients: [{ id: CLIENT.clientId, secret: CLIENT.clientSecret, role: 'administrator' }] }),
+      },
+    });
+    ({ objs, services, broker, kube } = sys);
+    pool = createPool(sys.dbUrl, { max: 4 });
     // Build Jobs ask for BUILDER_IMAGE:<track>; this engine has the fresh build under that name.
-    objs = renderedObjects('knative/base');
     const builderRepo = String((ofKind(objs, 'ConfigMap').find((c) => c.metadata.name === 'estafette-builder-defaults')?.data as Record<string, string>).BUILDER_IMAGE);
     await docker('tag', localImage('builder'), `${builderRepo}:stable`);
-    services = knativeServices(objs);
-
-    ({ url: dbUrl, drop: dropDb } = await freshDatabase(pgServer, 'img'));
-    pool = createPool(dbUrl, { max: 4 });
-    secret = {
-      DATABASE_URL: dbUrl,
-      GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      ESTAFETTE_WEBHOOK_TOKEN: randomBytes(12).toString('hex'),
-      ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
-      ESTAFETTE_JWT_KEY: JWT_KEY,
-      ESTAFETTE_AUTH: JSON.stringify({ clients: [{ id: CLIENT.clientId, secret: CLIENT.clientSecret, role: 'administrator' }], secureCookies: false }),
-    };
-
-    broker = await startBrokerStandIn();
-    kube = await new FakeKubeApi().start();
-    kubeconfigDir = mkdtempSync(join(tmpdir(), 'img-kube-'));
-    writeFileSync(join(kubeconfigDir, 'kubeconfig'), `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
-    chmodSync(kubeconfigDir, 0o755);
-    chmodSync(join(kubeconfigDir, 'kubeconfig'), 0o644);
 
     // The repository: served over smart HTTP (the clone) and through a GitHub contents API stand-in (the manifest).
     repo = tempRepo(REPO, 'main', OWNER);
@@ -153,7 +130,6 @@ describe('deploy: the images run as their Knative Services and Job pods run them
       res.writeHead(req.method === 'POST' ? 201 : 404, { 'content-type': 'application/json' }).end('{}');
     });
     await new Promise<void>((r) => github.listen(0, '127.0.0.1', r));
-
     work = mkdtempSync(join(tmpdir(), 'img-pod-'));
   });
 
@@ -162,22 +138,20 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     await Promise.all([...running.values()].map((c) => c.remove()));
     await docker('rm', '-f', `${RUN}-builder`, `${RUN}-no-sink`, `${RUN}-no-auth`, `${RUN}-git`).catch(() => undefined);
     await pool?.end();
-    await dropDb?.();
-    await broker?.stop();
-    await kube?.stop();
+    await sys?.stop();
     await git?.stop();
     github?.close();
     repo?.remove();
-    for (const d of [work, kubeconfigDir]) if (d) rmSync(d, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the migrate Job\'s command applies the schema in query-api\'s image, and a second run (the next deploy) succeeds unchanged', async () => {
-    const job = ofKind(objs, 'Job', 'batch').find((j) => j.metadata.labels?.['app.kubernetes.io/name'] === 'estafette-migrate')!;
+    const job = migrateJob(objs)!;
     const c = at(job, 'spec', 'template', 'spec', 'containers', 0) as ContainerSpec;
     expect(c.image).to.equal('estafette-query-api');
     const migrate = async (n: number) => {
       const name = `${RUN}-migrate-${n}`;
-      const args = await runArgs({ name, container: c, image: localImage('query-api'), port: 0, sources: envSources(objs, { 'estafette-secrets': secret }), env: { NATS_URL: natsUrl } });
+      const args = await runArgs({ name, container: c, image: localImage('query-api'), port: 0, sources: envSources(objs, { 'estafette-secrets': sys.secret }), env: { NATS_URL: natsUrl } });
       await docker(...args);
       const code = Number(await docker('wait', name));
       const logs = await handle(name, 0).logs();
@@ -212,7 +186,9 @@ describe('deploy: the images run as their Knative Services and Job pods run them
       expect(info!.HostConfig.CapDrop, name).to.deep.equal(['ALL']);
       expect(info!.HostConfig.SecurityOpt, name).to.include('no-new-privileges');
       expect(info!.HostConfig.ReadonlyRootfs, name).to.equal(Boolean(sc.readOnlyRootFilesystem));
-      expect(info!.HostConfig.Memory, name).to.be.greaterThan(0);
+      expect(info!.HostConfig.Memory, name).to.equal(quantityBytes(String(services.get(name)!.container.resources?.limits?.memory)));
+      // The memory request is set from this figure: an idle function must fit in it.
+      expect(await rssMiB(c.name), `${name}: idle RSS (MiB) within its memory request`).to.be.below(quantityBytes(String(services.get(name)!.container.resources?.requests?.memory)) / 2 ** 20);
     }
   });
 
@@ -357,7 +333,11 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     expect(events.at(-1)?.event).to.equal('close');
   });
 
-  it('cron-relay: a PingSource tick (binary-mode CloudEvent) is accepted', async () => {
+  it('cron-relay: a PingSource tick (binary-mode CloudEvent) runs housekeeping with only the Kubernetes rights of its own Role', async () => {
+    // A build whose builder vanished: running, not updated for 10 minutes, no Job.
+    const { builds } = await seed(pool, 'abandoned', [{ status: 'running' }]);
+    await pool.query(`UPDATE builds SET updated_at = now() - interval '10 minutes' WHERE id = $1`, [builds[0]!.id]);
+    const since = kube.requests.length;
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
     const res = await fetch(running.get('cron-relay')!.url, {
       method: 'POST',
@@ -365,6 +345,11 @@ describe('deploy: the images run as their Knative Services and Job pods run them
       body: '{"time": ""}',
     });
     expect(res.status, await running.get('cron-relay')!.logs()).to.equal(202);
+    await until('housekeeping to fail the abandoned build', async () => (await getBuild(pool, builds[0]!.id))?.buildStatus === 'failed');
+    const calls = kube.requests.slice(since).map((r) => `${r.apiGroup}/${r.resource}:${r.verb}`);
+    const granted = HOUSEKEEPING_RBAC.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`))));
+    expect(calls).to.include('batch/jobs:list');
+    expect(calls.filter((c) => !granted.includes(c))).to.deep.equal([]);
   });
 
   it('query-api: SIGTERM with a live SSE stream open ends it with a `reconnect` event and exits 0 within the grace period', async () => {
