@@ -4,7 +4,7 @@
  * --full. Each one prints its table and rewrites its own section of docs/PERFORMANCE.md. A
  * benchmark that fails is reported and the others still run; the exit code is 1 if any failed.
  */
-const BENCHES = ['webhook-ingest', 'push-to-build', 'cold-start', 'builder-overhead', 'scale', 'log-ingest', 'query'] as const;
+const BENCHES = ['bundles', 'webhook-ingest', 'push-to-build', 'cold-start', 'builder-overhead', 'scale', 'log-ingest', 'query', 'ui-log'] as const;
 
 interface Args {
   full: boolean;

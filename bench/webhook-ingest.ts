@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { githubHeaders, githubPush } from '../test/support/webhooks.ts';
 import { spawnBare } from './bare-server.ts';
 import { profileMarkdown, summariseProfileDir } from './cpu-profile.ts';
-import { benchStream, freePort, spawnFunction, waitForHttp, withCleanup, type Proc } from './environment.ts';
+import { benchStream, freePort, spawnFunction, spawnNode, waitForHttp, withCleanup, type Proc } from './environment.ts';
 import { spawnFloor } from './floor-server.ts';
 import { ms, section, table, writeSection } from './report.ts';
 
@@ -69,9 +69,18 @@ async function started(proc: Proc, url: string, probe: string): Promise<{ proc: 
   return { proc, url };
 }
 
+const FN_ENV = { GITHUB_WEBHOOK_SECRET: SECRET, K_SINK: undefined, DATABASE_URL: undefined, LOG_LEVEL: 'warn' };
+
 async function startWebhookIngest(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ proc: Proc; url: string }> {
   const port = await freePort();
-  const proc = spawnFunction('webhook-ingest', { ...env, PORT: String(port), GITHUB_WEBHOOK_SECRET: SECRET, K_SINK: undefined, DATABASE_URL: undefined }, nodeArgs);
+  const proc = spawnFunction('webhook-ingest', { ...env, ...FN_ENV, PORT: String(port) }, nodeArgs);
+  return started(proc, `http://127.0.0.1:${port}`, '/readiness');
+}
+
+/** The same composition root on a bare node:http server, without functions-framework (plain-host.ts). */
+async function startPlainHost(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
+  const port = await freePort();
+  const proc = spawnNode(['bench/plain-host.ts', 'webhook-ingest'], { ...env, ...FN_ENV, PORT: String(port) });
   return started(proc, `http://127.0.0.1:${port}`, '/readiness');
 }
 
@@ -106,6 +115,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       return started(spawnFloor(port, { secret: SECRET, ...bus }), `http://127.0.0.1:${port}`, '/');
     });
     const fn = await measure(() => startWebhookIngest(bus.env));
+    const plain = await measure(() => startPlainHost(bus.env));
 
     const ratio = fn.max.rps / floor.max.rps;
     const throughputOk = ratio >= 0.8;
@@ -119,6 +129,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
         row('bare node http (baseline)', bare),
         row('floor: plain JS, HMAC + one acked JetStream publish', floor),
         row('webhook-ingest (bundle, functions-framework, JetStream)', fn),
+        row('same handler on bare node:http, no functions-framework (comparison)', plain),
       ],
     );
     console.log(tbl);
@@ -126,6 +137,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     let body = `${CONNECTIONS} connections, ${seconds} s per load after ${warmup} s of warm-up, autocannon in the benchmark process; each request a signed GitHub push with its own delivery id. The constant-rate load asks for ${RATE} req/s.\n\n${tbl}\n\n`;
     body += `- Throughput: ${(ratio * 100).toFixed(0)}% of the floor (goal ≥ 80%): **${throughputOk ? 'met' : 'missed'}**; the floor itself does ${((100 * floor.max.rps) / bare.max.rps).toFixed(0)}% of the bare server.\n`;
     body += `- p99 at ${RATE} req/s: ${ms(fn.steady.p99)} ms (goal < 20 ms): **${p99Ok ? 'met' : 'missed'}**\n`;
+    body += `- Without functions-framework the same handler does ${((100 * plain.max.rps) / floor.max.rps).toFixed(0)}% of the floor (p99 ${ms(plain.steady.p99)} ms at ${RATE} req/s): the framework's request pipeline costs ${(100 - (100 * fn.max.rps) / plain.max.rps).toFixed(0)}% of the throughput.\n`;
 
     if (!throughputOk || !p99Ok) {
       const dir = mkdtempSync(join(tmpdir(), 'bench-prof-'));

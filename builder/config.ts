@@ -74,6 +74,11 @@ function checkStage(c: Checker, v: unknown, path: string, depth: number): void {
     c.bool(svc, 'multiStage', p);
     checkReadiness(c, svc.readiness, `${p}.readiness`);
   });
+  if (s.reusedFrom !== undefined) {
+    const r = c.obj(s.reusedFrom, `${path}.reusedFrom`);
+    c.str(r, 'buildId', `${path}.reusedFrom`);
+    c.num(r, 'buildNumber', `${path}.reusedFrom`);
+  }
   if (!isObj(s.customProperties)) s.customProperties = {};
 }
 
@@ -92,8 +97,14 @@ export function parseBuilderConfig(raw: unknown): BuilderConfig {
   c.bool(git, 'clone', 'git');
   if (!isExecutorName(root.executor)) c.problems.push(`executor must be 'host' or 'docker'`);
   c.str(root, 'workDir', 'config');
-  c.str(root, 'secretKey', 'config', true);
   c.num(root, 'cancelGraceSeconds', 'config', true);
+  c.num(root, 'heartbeatSeconds', 'config', true);
+  c.str(root, 'removeOnExit', 'config', true);
+  if (root.secrets !== undefined) {
+    const secrets = c.obj(root.secrets, 'secrets');
+    c.env(secrets, 'values', 'secrets');
+    c.str(secrets, 'refused', 'secrets', true);
+  }
   const plan = c.obj(root.plan, 'plan');
   for (const k of ['repoSource', 'repoOwner', 'repoName', 'branch', 'revision', 'version']) c.str(plan, k, 'plan');
   c.env(plan, 'estafetteEnv', 'plan');

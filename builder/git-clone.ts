@@ -3,31 +3,53 @@
  * `git` CLI, shallow (`git init` + `git fetch --depth 1 origin <rev>` + checkout), which works for
  * https, ssh, file:// and local paths alike. When the remote refuses to serve a bare revision
  * shallowly, the branch is fetched instead and deepened until the revision is there.
+ *
+ * Credentials in the clone URL (https://user:token@host/…) never reach a command line or the work
+ * dir: the remote is the URL without them, and git gets them from a credential helper that reads
+ * two variables of git's own environment. git runs with the minimal base environment only.
  */
 import { spawn } from 'node:child_process';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
+import { baseEnv } from '../shared/process/base-env.ts';
 import type { LineSink, StageResult } from './executors/executor.ts';
 import { pipeLines } from './output-lines.ts';
 
 /** The clone URL with any user:password removed, for echoing. */
 export const redactUrl = (url: string): string => url.replace(/\/\/[^/@]+@/, '//***@');
 
+/** The URL without user and password, and those (decoded) when it had them. */
+export function splitCredentials(url: string): { url: string; username?: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { url }; // a local path or scp-like ssh address: nothing to split
+  }
+  if (!u.username && !u.password) return { url };
+  const out = { url: '', username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  u.username = '';
+  u.password = '';
+  out.url = u.href;
+  return out;
+}
+
+/** Answers git's credential `get` from GIT_CLONE_USERNAME / GIT_CLONE_PASSWORD (names only here, values in the env). */
+const CREDENTIAL_HELPER = '!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" "$GIT_CLONE_USERNAME" "$GIT_CLONE_PASSWORD"; }; f';
+
 interface GitRun {
   dir: string;
   onLine: LineSink;
   signal: AbortSignal;
+  /** git's environment: the minimal base, no prompts, and the clone credentials if any. */
+  env: Record<string, string>;
+  /** `-c` options for commands that talk to the remote (the credential helper). */
+  remoteConfig: string[];
 }
 
-function git(args: string[], run: GitRun, echo = true): Promise<number> {
-  if (echo) void run.onLine('stdout', `> git ${args.map(redactUrl).join(' ')}`);
+function git(args: string[], run: GitRun, options: { echo?: boolean; remote?: boolean } = {}): Promise<number> {
+  if (options.echo ?? true) void run.onLine('stdout', `> git ${args.map(redactUrl).join(' ')}`);
   return new Promise((resolve) => {
-    const child = spawn('git', args, {
-      cwd: run.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Never prompt for credentials in a build: fail instead.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', BUILDER_CONFIG_PATH: '' },
-      signal: run.signal,
-    });
+    const child = spawn('git', [...(options.remote ? run.remoteConfig : []), ...args], { cwd: run.dir, stdio: ['ignore', 'pipe', 'pipe'], env: run.env, signal: run.signal });
     const output = Promise.all([pipeLines(child.stdout, 'stdout', run.onLine), pipeLines(child.stderr, 'stderr', run.onLine)]);
     let code = 1;
     child.once('error', () => (code = 127));
@@ -40,21 +62,32 @@ function git(args: string[], run: GitRun, echo = true): Promise<number> {
 
 /** Clones `config.git` into `dir`; a failure is a StageResult, never a rejection. */
 export async function cloneRepository(gitConfig: BuilderConfig['git'], dir: string, onLine: LineSink, signal: AbortSignal): Promise<StageResult> {
-  const run: GitRun = { dir, onLine, signal };
+  const remote = splitCredentials(gitConfig.cloneUrl);
+  // Never prompt for credentials in a build: fail instead.
+  const env: Record<string, string> = { ...baseEnv(), GIT_TERMINAL_PROMPT: '0' };
+  // Reset helpers from the user's git config (local mode), then ours when the URL had credentials.
+  const remoteConfig = ['-c', 'credential.helper='];
+  if (remote.username !== undefined) {
+    env.GIT_CLONE_USERNAME = remote.username;
+    env.GIT_CLONE_PASSWORD = remote.password ?? '';
+    remoteConfig.push('-c', `credential.helper=${CREDENTIAL_HELPER}`);
+  }
+  const run: GitRun = { dir, onLine, signal, env, remoteConfig };
   const ref = gitConfig.revision || gitConfig.branch;
   if (!gitConfig.cloneUrl || !ref) return { exitCode: 1, aborted: false, message: 'no clone url or revision to clone' };
   const fail = (message: string): StageResult => ({ exitCode: 1, aborted: signal.aborted, message });
 
   if ((await git(['init', '-q', '.'], run)) !== 0) return fail('git init failed');
-  await git(['remote', 'remove', 'origin'], run, false);
-  if ((await git(['remote', 'add', 'origin', gitConfig.cloneUrl], run)) !== 0) return fail('git remote add failed');
+  await git(['remote', 'remove', 'origin'], run, { echo: false });
+  if ((await git(['remote', 'add', 'origin', remote.url], run)) !== 0) return fail('git remote add failed');
 
-  let fetched = (await git(['fetch', '-q', '--depth', '1', 'origin', ref], run)) === 0;
+  const fetch = (args: string[]): Promise<boolean> => git(['fetch', '-q', ...args], run, { remote: true }).then((c) => c === 0);
+  let fetched = await fetch(['--depth', '1', 'origin', ref]);
   if (!fetched && !signal.aborted && gitConfig.branch && gitConfig.revision) {
     // Servers without allowReachableSHA1InWant: fetch the branch, then deepen until the revision is in.
-    fetched = (await git(['fetch', '-q', '--depth', '50', 'origin', gitConfig.branch], run)) === 0;
-    if (fetched && (await git(['cat-file', '-e', `${gitConfig.revision}^{commit}`], run, false)) !== 0) {
-      fetched = (await git(['fetch', '-q', '--unshallow', 'origin', gitConfig.branch], run)) === 0;
+    fetched = await fetch(['--depth', '50', 'origin', gitConfig.branch]);
+    if (fetched && (await git(['cat-file', '-e', `${gitConfig.revision}^{commit}`], run, { echo: false })) !== 0) {
+      fetched = await fetch(['--unshallow', 'origin', gitConfig.branch]);
     }
   }
   if (signal.aborted) return fail('clone interrupted');

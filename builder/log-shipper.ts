@@ -13,8 +13,15 @@
  * - Backpressure: while more than `maxUnacked` lines are unacknowledged, `line()` returns a
  *   promise that settles once the backlog is down to half, so the stage's output is paused and
  *   memory stays flat however much a stage prints.
+ * - Heartbeats: every request counts as one; after `heartbeatMs` without any request (a stage
+ *   printing nothing) a Heartbeat goes through the same queue, until `close()` is done.
+ * - Giving up: `close()` keeps retrying for `closeDeadlineMs`; `giveUpAfter(ms)` shortens that
+ *   (the process that started the builder is gone and the ingest may be gone with it), also
+ *   aborting a request in flight at the deadline.
+ * All timing comes from the injected clock.
  */
-import { ingestPath, MAX_BATCH_BYTES, type LogBatch, type LogLine, type LogStream, type StatusReport } from '../shared/logs/protocol.ts';
+import { HEARTBEAT_SECONDS, ingestPath, MAX_BATCH_BYTES, type Heartbeat, type IngestEndpoint, type LogBatch, type LogLine, type LogStream, type StatusReport } from '../shared/logs/protocol.ts';
+import { type CancelTimer, type Clock, isoNow, sleep, systemClock } from './clock.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface LogShipperOptions {
@@ -33,8 +40,11 @@ export interface LogShipperOptions {
   requestTimeoutMs: number;
   /** After close() starts, how long to keep retrying before giving up. */
   closeDeadlineMs: number;
+  /** Milliseconds without any request after which a heartbeat is sent; 0 = never. */
+  heartbeatMs: number;
   /** Where the shipper writes its own diagnostics (never secrets, never log text). */
   warn: (message: string) => void;
+  clock: Clock;
 }
 
 export const LOG_SHIPPER_DEFAULTS: Omit<LogShipperOptions, 'url' | 'token' | 'kind' | 'id'> = {
@@ -45,13 +55,15 @@ export const LOG_SHIPPER_DEFAULTS: Omit<LogShipperOptions, 'url' | 'token' | 'ki
   maxBackoffMs: 5000,
   requestTimeoutMs: 30_000,
   closeDeadlineMs: 5 * 60_000,
+  heartbeatMs: HEARTBEAT_SECONDS * 1000,
   warn: (m) => process.stderr.write(`builder: ${m}\n`),
+  clock: systemClock,
 };
 
 /** Bytes a batch may reach before it is sealed early; well under the ingest's body limit. */
 const SEAL_BYTES = Math.floor(MAX_BATCH_BYTES / 4);
 
-type QueueItem = { what: 'logs'; body: LogBatch } | { what: 'status'; body: StatusReport };
+type QueueItem = { what: 'logs'; body: LogBatch } | { what: 'status'; body: StatusReport } | { what: 'heartbeat'; body: Heartbeat };
 
 /** What the shipper did, for tests and the builder's exit code. */
 export interface LogShipperStats {
@@ -59,33 +71,65 @@ export interface LogShipperStats {
   requests: number;
   retries: number;
   dropped: number;
+  heartbeats: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The HTTP reporter of one job. */
+export interface LogShipper extends Reporter {
+  stats: LogShipperStats;
+  /** Gives up on undelivered reports `ms` from now (or at the close deadline, if sooner). */
+  giveUpAfter(ms: number): void;
+}
 
 /** Creates an HTTP reporter for one job. */
-export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token' | 'kind' | 'id'> & Partial<LogShipperOptions>): Reporter & { stats: LogShipperStats } {
+export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token' | 'kind' | 'id'> & Partial<LogShipperOptions>): LogShipper {
   const o: LogShipperOptions = { ...LOG_SHIPPER_DEFAULTS, ...options };
+  const clock = o.clock;
   const base = o.url.replace(/\/+$/, '');
-  const endpoints = { logs: base + ingestPath(o.kind, o.id, 'logs'), status: base + ingestPath(o.kind, o.id, 'status') };
-  const stats: LogShipperStats = { linesSent: 0, requests: 0, retries: 0, dropped: 0 };
+  const endpoint = (what: IngestEndpoint): string => base + ingestPath(o.kind, o.id, what);
+  const stats: LogShipperStats = { linesSent: 0, requests: 0, retries: 0, dropped: 0, heartbeats: 0 };
 
   let seq = 0;
   let open: LogLine[] = [];
   let openBytes = 0;
-  let flushTimer: NodeJS.Timeout | undefined;
+  let cancelFlush: CancelTimer | undefined;
   const queue: QueueItem[] = [];
   let unacked = 0;
   let pumping = false;
-  let closing = false;
-  let closeDeadline = Infinity;
+  let closed = false;
+  let deadline = Infinity;
+  let cancelDeadline: CancelTimer = () => undefined;
+  /** Aborts requests in flight once the deadline has passed. */
+  const givenUp = new AbortController();
+  let lastRequestAt = clock.now();
+  let cancelHeartbeat: CancelTimer = () => undefined;
   let lastStatusDelivered = true;
   let drainWaiters: Array<() => void> = [];
   let idleWaiters: Array<() => void> = [];
 
+  const setDeadline = (at: number): void => {
+    if (at >= deadline) return;
+    deadline = at;
+    cancelDeadline();
+    cancelDeadline = clock.setTimer(() => givenUp.abort(), Math.max(0, at - clock.now()));
+  };
+
+  /** Keeps one timer that sends a heartbeat once nothing was sent for heartbeatMs. */
+  const armHeartbeat = (): void => {
+    cancelHeartbeat();
+    if (closed || o.heartbeatMs <= 0) return;
+    cancelHeartbeat = clock.setTimer(() => {
+      if (closed) return;
+      if (pumping || queue.length > 0 || clock.now() - lastRequestAt < o.heartbeatMs) return armHeartbeat();
+      stats.heartbeats++;
+      queue.push({ what: 'heartbeat', body: { sentAt: isoNow(clock) } });
+      void pump();
+    }, Math.max(1, lastRequestAt + o.heartbeatMs - clock.now()));
+  };
+
   const seal = (): void => {
-    clearTimeout(flushTimer);
-    flushTimer = undefined;
+    cancelFlush?.();
+    cancelFlush = undefined;
     if (open.length === 0) return;
     queue.push({ what: 'logs', body: { lines: open } });
     open = [];
@@ -101,11 +145,12 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
       let problem: string;
       try {
         stats.requests++;
-        const res = await fetch(endpoints[item.what], {
+        lastRequestAt = clock.now();
+        const res = await fetch(endpoint(item.what), {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
           body,
-          signal: AbortSignal.timeout(o.requestTimeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(o.requestTimeoutMs), givenUp.signal]),
         });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return true;
@@ -118,14 +163,14 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
       } catch (err) {
         problem = (err as Error).message;
       }
-      if (closing && Date.now() + backoff > closeDeadline) {
-        o.warn(`giving up on log-ingest (${problem}) after the close deadline`);
+      if (givenUp.signal.aborted || clock.now() + backoff > deadline) {
+        o.warn(`giving up on log-ingest (${problem}) after the deadline`);
         stats.dropped++;
         return false;
       }
       stats.retries++;
       // Jitter keeps many builders from retrying in lockstep after an ingest restart.
-      await sleep(backoff * (0.5 + Math.random() / 2));
+      await sleep(clock, backoff * (0.5 + Math.random() / 2));
       backoff = Math.min(o.maxBackoffMs, backoff * 2);
     }
   };
@@ -146,13 +191,14 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
             drainWaiters = [];
             w.forEach((f) => f());
           }
-        } else {
+        } else if (item.what === 'status') {
           lastStatusDelivered = ok;
         }
       }
     } finally {
       pumping = false;
     }
+    armHeartbeat();
     if (open.length === 0 && queue.length === 0) {
       const w = idleWaiters;
       idleWaiters = [];
@@ -160,15 +206,21 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
     }
   };
 
+  armHeartbeat();
+
   return {
     stats,
 
+    giveUpAfter(ms: number) {
+      setDeadline(clock.now() + ms);
+    },
+
     line(stage: string, run: number, stream: LogStream, text: string) {
-      open.push({ stage, run, seq: seq++, time: new Date().toISOString(), stream, text });
+      open.push({ stage, run, seq: seq++, time: isoNow(clock), stream, text });
       unacked++;
       openBytes += text.length + stage.length + 80;
       if (open.length >= o.batchLines || openBytes >= SEAL_BYTES) seal();
-      else flushTimer ??= setTimeout(seal, o.flushMs);
+      else cancelFlush ??= clock.setTimer(seal, o.flushMs);
       if (unacked < o.maxUnacked) return undefined;
       return new Promise<void>((resolve) => drainWaiters.push(resolve));
     },
@@ -191,8 +243,7 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
     },
 
     async close(): Promise<boolean> {
-      closing = true;
-      closeDeadline = Date.now() + o.closeDeadlineMs;
+      setDeadline(clock.now() + o.closeDeadlineMs);
       seal();
       if (queue.length > 0 || pumping) {
         await new Promise<void>((resolve) => {
@@ -200,6 +251,9 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
           void pump();
         });
       }
+      closed = true;
+      cancelHeartbeat();
+      cancelDeadline();
       return lastStatusDelivered;
     },
   };

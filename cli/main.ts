@@ -10,6 +10,7 @@ import type { CommandModule } from './command.ts';
 /** Every command, by name (one line each; the file is `cli/commands/<name>.ts`). */
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   migrate: () => import('./commands/migrate.ts'),
+  plan: () => import('./commands/plan.ts'),
   run: () => import('./commands/run.ts'),
   schema: () => import('./commands/schema.ts'),
   secret: () => import('./commands/secret.ts'),

@@ -49,13 +49,19 @@ export const ENTRIES: Entry[] = [
   { out: 'cli', source: 'cli/main.ts' },
 ];
 
+/** When a chunk of a bundle is loaded. */
+export type LoadPhase = 'start' | 'behind' | 'on-demand';
+
 /** What one bundle is: its size at start and what it loads later. */
 export interface BundleReport {
   bundle: string;
-  /** Bytes of the entry file (read before it listens). */
+  /** Bytes of the entry file and its static imports (read before a function listens). */
   entryBytes: number;
-  /** Bytes of the chunks it imports lazily, by chunk, with the packages in each. */
-  lazy: Array<{ file: string; bytes: number; packages: string[] }>;
+  /**
+   * Every other chunk: `behind` = imported by the entry right away (a function loads these
+   * behind its bound port), `on-demand` = imported only when a code path needs it.
+   */
+  lazy: Array<{ file: string; bytes: number; phase: LoadPhase; packages: string[] }>;
   /** The npm packages in the entry file, largest first, with their bytes in the output. */
   packages: Array<{ name: string; bytes: number }>;
 }
@@ -75,10 +81,25 @@ function report(out: string, meta: Metafile, dir: string): BundleReport {
     }
     return [...byPackage].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
   };
+  // The static-import closure of a set of chunks.
+  const closure = (roots: string[]): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (f: string) => {
+      if (seen.has(f) || !meta.outputs[f]) return;
+      seen.add(f);
+      for (const i of meta.outputs[f]!.imports) if (i.kind === 'import-statement') visit(i.path);
+    };
+    roots.forEach(visit);
+    return seen;
+  };
+  const start = closure([entryFile]);
+  const behind = closure([...start].flatMap((f) => meta.outputs[f]!.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)));
+  const phaseOf = (f: string): LoadPhase => (start.has(f) ? 'start' : behind.has(f) ? 'behind' : 'on-demand');
   const lazy = Object.entries(meta.outputs)
-    .filter(([file]) => file.endsWith('.mjs') && file !== entryFile)
-    .map(([file, o]) => ({ file: file.slice(dir.length + 1), bytes: o.bytes, packages: sizes(file).map((p) => p.name) }));
-  return { bundle: entryFile.slice(dir.length + 1), entryBytes: meta.outputs[entryFile]?.bytes ?? 0, lazy, packages: sizes(entryFile) };
+    .filter(([file]) => file.endsWith('.mjs') && !start.has(file))
+    .map(([file, o]) => ({ file: file.slice(dir.length + 1), bytes: o.bytes, phase: phaseOf(file), packages: sizes(file).map((p) => p.name) }));
+  const entryBytes = [...start].reduce((n, f) => n + (meta.outputs[f]?.bytes ?? 0), 0);
+  return { bundle: entryFile.slice(dir.length + 1), entryBytes, lazy, packages: sizes(entryFile) };
 }
 
 /** esbuild's options for one entry, written to `outdir` (relative to the package root). */
@@ -98,6 +119,7 @@ export function entryOptions(e: Entry, outdir: string): BuildOptions & { metafil
     platform: 'node',
     target: 'node20',
     sourcemap: true,
+    // Syntax only: a crash prints the source line of its frame, which must stay readable.
     minifySyntax: true,
     legalComments: 'linked',
     external: EXTERNAL,
@@ -121,8 +143,8 @@ export async function bundle(options: { quiet?: boolean } = {}): Promise<BundleR
   renameSync(`${ROOT}${tmp}`, DIST);
   if (!options.quiet) {
     for (const r of reports) {
-      const lazy = r.lazy.reduce((n, c) => n + c.bytes, 0);
-      process.stdout.write(`  ${`dist/${r.bundle}`.padEnd(34)} ${(r.entryBytes / 1024).toFixed(0).padStart(6)} KB${lazy ? `  + ${(lazy / 1024).toFixed(0)} KB lazy` : ''}\n`);
+      const kb = (phase: LoadPhase) => (r.lazy.filter((c) => c.phase === phase).reduce((n, c) => n + c.bytes, 0) / 1024).toFixed(0);
+      process.stdout.write(`  ${`dist/${r.bundle}`.padEnd(34)} ${(r.entryBytes / 1024).toFixed(0).padStart(6)} KB at start, ${kb('behind').padStart(5)} KB behind it, ${kb('on-demand').padStart(5)} KB on demand\n`);
     }
   }
   return reports;

@@ -5,8 +5,10 @@
  * reachable under their service name (network alias); labels (pipeline, job, stage) on every
  * container so an operator can find them; containers run as the image's user unless `user` is
  * configured, and never privileged unless their image is on the `trustedImages` allow-list.
- * An image that is absent and
- * cannot be pulled fails the stage with a message naming it. `destroy` removes every container
+ * Each stage and service is told its image's digest and creation time (ESTAFETTE_STAGE_IMAGE_SHA,
+ * ESTAFETTE_STAGE_IMAGE_CREATED_DATE, ESTAFETTE_SERVICE_IMAGE_…), as Estafette does, from the
+ * engine's image inspect. An image that is absent and cannot be pulled fails the stage with a
+ * message naming it. `destroy` removes every container
  * and the network of the build, found by label, so nothing leaks after failures or cancels.
  */
 import { PassThrough, type Readable } from 'node:stream';
@@ -73,6 +75,20 @@ const slug = (s: string): string =>
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number })?.statusCode;
 
+/** What Estafette tells a stage about its image (ESTAFETTE_STAGE_IMAGE_SHA, …_CREATED_DATE). */
+interface ImageFacts {
+  /** Hex digest of the image's first repository digest; of its id when it has none (built here, never pushed or pulled). */
+  sha: string;
+  /** Creation time as the engine reports it. */
+  created: string;
+}
+
+/** The facts of an image from the engine's inspect. */
+export function imageFacts(info: Pick<Docker.ImageInspectInfo, 'Id' | 'RepoDigests' | 'Created'>): ImageFacts {
+  const digest = info.RepoDigests?.[0]?.split('@')[1] ?? info.Id;
+  return { sha: digest.slice(digest.indexOf(':') + 1), created: info.Created };
+}
+
 /**
  * Splits Docker's multiplexed attach stream (8-byte frame headers: stream type, size) into
  * stdout and stderr, pausing the source while either side is full so backpressure reaches
@@ -123,19 +139,18 @@ export function createDockerExecutor(docker: Docker = new Docker(), options: Doc
     [DOCKER_LABELS.stage]: stage,
   });
 
-  /** Makes sure the image is present, pulling it if needed; the error message names the image. */
-  const ensureImage = async (image: string): Promise<string | undefined> => {
+  /** Makes sure the image is present, pulling it if needed; its facts, or a problem naming the image. */
+  const ensureImage = async (image: string): Promise<ImageFacts | string> => {
     if (!image) return 'the stage has no image';
     try {
-      await docker.getImage(image).inspect();
-      return undefined;
+      return imageFacts(await docker.getImage(image).inspect());
     } catch (err) {
       if (statusOf(err) !== 404) return `cannot inspect image ${image}: ${(err as Error).message}`;
     }
     try {
       const stream = await docker.pull(image);
       await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve())));
-      return undefined;
+      return imageFacts(await docker.getImage(image).inspect());
     } catch (err) {
       return `image ${image} is not present and cannot be pulled: ${(err as Error).message.split('\n')[0]}`;
     }
@@ -199,12 +214,13 @@ export function createDockerExecutor(docker: Docker = new Docker(), options: Doc
     },
 
     async runStage(stage: StageSpec, options: RunOptions): Promise<StageResult> {
-      const missing = await ensureImage(stage.image);
-      if (missing) return { exitCode: 1, aborted: false, message: missing };
+      const image = await ensureImage(stage.image);
+      if (typeof image === 'string') return { exitCode: 1, aborted: false, message: image };
       if (options.signal.aborted) return { exitCode: 1, aborted: true };
       let container: Docker.Container;
       try {
-        container = await create(`${prefix()}-${slug(stage.path)}-${++counter}`, stage);
+        const env = { ...stage.env, ESTAFETTE_STAGE_IMAGE_SHA: image.sha, ESTAFETTE_STAGE_IMAGE_CREATED_DATE: image.created };
+        container = await create(`${prefix()}-${slug(stage.path)}-${++counter}`, { ...stage, env });
       } catch (err) {
         return { exitCode: 1, aborted: false, message: `cannot create the container: ${(err as Error).message.split('\n')[0]}` };
       }
@@ -229,9 +245,10 @@ export function createDockerExecutor(docker: Docker = new Docker(), options: Doc
     },
 
     async startService(service: ServiceSpec, onLine: LineSink): Promise<ServiceHandle> {
-      const missing = await ensureImage(service.image);
-      if (missing) throw new Error(missing);
-      const container = await create(`${prefix()}-svc-${slug(service.name)}`, { ...service, workDir: '/estafette-work' }, service.name);
+      const image = await ensureImage(service.image);
+      if (typeof image === 'string') throw new Error(image);
+      const env = { ...service.env, ESTAFETTE_SERVICE_IMAGE_SHA: image.sha, ESTAFETTE_SERVICE_IMAGE_CREATED_DATE: image.created };
+      const container = await create(`${prefix()}-svc-${slug(service.name)}`, { ...service, env, workDir: '/estafette-work' }, service.name);
       const { output } = await attach(container, onLine);
       await container.start();
       const exited = container

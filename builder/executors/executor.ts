@@ -37,7 +37,11 @@ export interface BuildInfo {
 /** Receives one line of output; a returned promise pauses reading until it settles. */
 export type LineSink = (stream: LogStream, text: string) => void | Promise<void>;
 
-/** One stage (or parallel child) ready to run: env resolved, `${ESTAFETTE_*}` expanded. */
+/**
+ * One stage (or parallel child) ready to run: env resolved with `${ESTAFETTE_*}` expanded in its
+ * values and the image; commands raw (the shell expands them from `env`, so no value is ever in
+ * a command line). `env` is everything the stage gets besides the executor's minimal base.
+ */
 export interface StageSpec {
   /** Stage path (`build`, `parent/child`), for names and labels. */
   path: string;

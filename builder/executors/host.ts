@@ -1,27 +1,32 @@
 /**
  * The host executor: each stage's commands run with the stage's shell as a child process in the
- * build's work dir; the image is recorded but not used (local mode and tests). Every stage and
+ * build's work dir; the image is recorded but not used (local mode and tests). The child's
+ * environment is the minimal base (base-env.ts) plus exactly the stage's. Every stage and
  * service gets its own process group (`detached`), so a timeout or cancel kills the whole tree
  * with `process.kill(-pgid)`, and whatever a stage left running in the background is killed when
  * it ends — as the removal of its container would in the docker executor.
+ *
+ * No line is cut: after the shell has exited and its group is killed, the output is read to its
+ * end however long the sink holds it back (slow shipping). Reading stops early only when the
+ * pipes stay open with nothing in them (a process that left the stage's process group holds
+ * them; a note says so) or, after a timeout or cancel, once the grace period has passed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Readiness } from '../../shared/plan/types.ts';
 import { pipeLines } from '../output-lines.ts';
+import { baseEnv } from '../../shared/process/base-env.ts';
 import { entrypointScript } from './entrypoint.ts';
-import type {
-  BuildInfo,
-  Executor,
-  LineSink,
-  RunOptions,
-  ServiceHandle,
-  ServiceSpec,
-  StageResult,
-  StageSpec,
-} from './executor.ts';
+import type { BuildInfo, Executor, LineSink, RunOptions, ServiceHandle, ServiceSpec, StageResult, StageSpec } from './executor.ts';
 
-/** Waits at most this long for output pipes after the process group is gone. */
-const PIPE_DRAIN_MS = 2000;
+/** Open pipes with nothing to read for this long, after the group is gone, are held by an escaped process. */
+export const ESCAPED_HOLDER_MS = 5000;
+
+/** The host executor, with the process groups it started (for "nothing left behind" checks). */
+export interface HostExecutor extends Executor {
+  /** The process group id of every stage, service and probe started since `setup`. */
+  processGroups(): readonly number[];
+}
 
 interface HostService extends ServiceHandle {
   child: ChildProcess;
@@ -38,50 +43,88 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-/** The environment of a child: the builder's own (PATH, HOME…) without its config, then the stage's. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = { ...process.env };
-  delete base.BUILDER_CONFIG_PATH;
-  return { ...base, ...env };
+/** The environment of a child: the minimal base, then exactly the stage's. */
+const childEnv = (env: Record<string, string>): Record<string, string> => ({ ...baseEnv(), ...env });
+
+/** Resolves with the exit code (or the spawn error) once the process itself has ended. */
+const exitOf = (child: ChildProcess): Promise<{ code: number; error?: Error }> =>
+  new Promise((resolve) => {
+    child.once('error', (error) => resolve({ code: 127, error }));
+    child.once('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 + 9 : 1) }));
+  });
+
+/** The output of one child: both pipes read line by line to their end. */
+interface Output {
+  done: Promise<void>;
+  /** Milliseconds the pipes have been open, flowing and empty (0 while the sink holds them back). */
+  idleMs(): number;
+  /** Stops reading (what is buffered is still delivered). */
+  stop(): void;
+}
+
+function readOutput(child: ChildProcess, onLine: LineSink): Output {
+  const pipes = [child.stdout!, child.stderr!] as Readable[];
+  let last = Date.now();
+  for (const p of pipes) p.on('data', () => (last = Date.now()));
+  const done = Promise.all([pipeLines(pipes[0]!, 'stdout', onLine), pipeLines(pipes[1]!, 'stderr', onLine)]).then(() => undefined);
+  return {
+    done,
+    idleMs: () => {
+      if (pipes.some((p) => p.isPaused())) last = Date.now();
+      return Date.now() - last;
+    },
+    stop: () => pipes.forEach((p) => p.destroy()),
+  };
 }
 
 /** Creates a host executor. */
-export function createHostExecutor(): Executor {
+export function createHostExecutor(): HostExecutor {
   let build: BuildInfo | undefined;
-  const groups = new Set<number>();
+  const live = new Set<number>();
+  const started: number[] = [];
 
   const spawnScript = (shell: string, commands: string[], env: Record<string, string>): ChildProcess => {
     if (!build) throw new Error('host executor: setup() was not called');
-    const child = spawn(shell, ['-c', entrypointScript(commands)], {
-      cwd: build.workDir,
-      env: childEnv(env),
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    if (child.pid) groups.add(child.pid);
+    const child = spawn(shell, ['-c', entrypointScript(commands)], { cwd: build.workDir, env: childEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid) {
+      live.add(child.pid);
+      started.push(child.pid);
+    }
     return child;
   };
 
-  /** Resolves with the exit code (or the spawn error) once the process itself has ended. */
-  const exitOf = (child: ChildProcess): Promise<{ code: number; error?: Error }> =>
-    new Promise((resolve) => {
-      child.once('error', (error) => resolve({ code: 127, error }));
-      child.once('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 + 9 : 1) }));
-    });
-
-  const drain = async (child: ChildProcess, output: Promise<unknown>): Promise<void> => {
+  /**
+   * After the shell has exited: kills what it left running, then reads its output to the end
+   * (see the header for when reading stops early). Returns a line to add when output was cut.
+   */
+  const finish = async (child: ChildProcess, output: Output, signal?: AbortSignal, graceMs = 0): Promise<string | undefined> => {
     // Background processes of the stage die with it; that also closes the pipes they hold.
     killGroup(child.pid, 'SIGKILL');
-    if (child.pid) groups.delete(child.pid);
-    const timer = sleep(PIPE_DRAIN_MS).then(() => {
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+    if (child.pid) live.delete(child.pid);
+    const endedAt = Date.now();
+    let reading = true;
+    const cut = new Promise<string | undefined>((resolve) => {
+      const check = (): void => {
+        if (!reading) return resolve(undefined);
+        if (signal?.aborted && Date.now() - endedAt >= graceMs) return resolve('stopped reading the output of the stage: it was stopped and the grace period is over');
+        if (output.idleMs() >= ESCAPED_HOLDER_MS) return resolve('stopped reading the output of the stage: a process that left the stage keeps its output open');
+        setTimeout(check, 250).unref();
+      };
+      check();
     });
-    await Promise.race([output, timer]);
+    const note = await Promise.race([output.done.then(() => undefined), cut]);
+    reading = false;
+    if (note) {
+      output.stop();
+      await output.done;
+    }
+    return note;
   };
 
   return {
     name: 'host',
+
+    processGroups: () => [...started],
 
     async setup(b) {
       build = b;
@@ -93,7 +136,7 @@ export function createHostExecutor(): Executor {
       }
       if (options.signal.aborted) return { exitCode: 1, aborted: true };
       const child = spawnScript(stage.shell, stage.commands, stage.env);
-      const output = Promise.all([pipeLines(child.stdout!, 'stdout', options.onLine), pipeLines(child.stderr!, 'stderr', options.onLine)]);
+      const output = readOutput(child, options.onLine);
       let aborted = false;
       let killTimer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
@@ -104,8 +147,9 @@ export function createHostExecutor(): Executor {
       options.signal.addEventListener('abort', onAbort, { once: true });
       try {
         const { code, error } = await exitOf(child);
-        await drain(child, output);
+        const cut = await finish(child, output, options.signal, options.graceMs);
         if (error) return { exitCode: code, aborted, message: `cannot start shell ${stage.shell}: ${error.message}` };
+        if (cut) await options.onLine('stderr', `estafette: ${cut}`);
         return { exitCode: code, aborted };
       } finally {
         options.signal.removeEventListener('abort', onAbort);
@@ -116,8 +160,10 @@ export function createHostExecutor(): Executor {
     async startService(service: ServiceSpec, onLine: LineSink): Promise<ServiceHandle> {
       if (service.commands.length === 0) throw new Error(`the host executor cannot run the entrypoint of image ${service.image}: the service has no commands`);
       const child = spawnScript(service.shell, service.commands, service.env);
-      const output = Promise.all([pipeLines(child.stdout!, 'stdout', onLine), pipeLines(child.stderr!, 'stderr', onLine)]);
-      const exited = exitOf(child).then(() => drain(child, output));
+      const output = readOutput(child, onLine);
+      const exited = exitOf(child)
+        .then(() => finish(child, output))
+        .then(() => undefined);
       const handle: HostService = { spec: service, child, exited };
       return handle;
     },
@@ -138,9 +184,13 @@ export function createHostExecutor(): Executor {
       if (readiness.command.length === 0 || !build) return false;
       const [cmd, ...args] = readiness.command;
       return new Promise<boolean>((resolve) => {
-        const p = spawn(cmd!, args, { cwd: build!.workDir, env: childEnv(svc.spec.env), stdio: 'ignore', timeout: 5000 });
+        const p = spawn(cmd!, args, { cwd: build!.workDir, env: childEnv(svc.spec.env), detached: true, stdio: 'ignore', timeout: 5000 });
+        if (p.pid) started.push(p.pid);
         p.once('error', () => resolve(false));
-        p.once('exit', (code) => resolve(code === 0));
+        p.once('exit', (code) => {
+          killGroup(p.pid, 'SIGKILL');
+          resolve(code === 0);
+        });
       });
     },
 
@@ -153,8 +203,8 @@ export function createHostExecutor(): Executor {
     },
 
     async destroy(): Promise<void> {
-      for (const pid of groups) killGroup(pid, 'SIGKILL');
-      groups.clear();
+      for (const pid of live) killGroup(pid, 'SIGKILL');
+      live.clear();
     },
   };
 }

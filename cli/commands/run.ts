@@ -5,17 +5,18 @@
  * Exit code: 0 when the build succeeded, 1 when it failed or was canceled, 2 on a usage or
  * manifest error.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createExecutor } from '../../builder/executors/create-executor.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
-import { renderVersion } from '../../shared/manifest/version.ts';
+import { buildRun } from '../../shared/manifest/build-run.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
+import { git, repoOf } from '../local-repo.ts';
 
 export const summary = 'run the pipeline of a local .estafette.yaml on this machine';
 export const usage = 'estafette run [DIR] [--branch B] [--executor host|docker] [--stage NAME]';
@@ -57,23 +58,6 @@ function parseArgs(args: string[]): RunArgs {
   return out;
 }
 
-/** Output of a git command in dir, or undefined when it fails (not a repository, no commits). */
-function git(dir: string, args: string[]): string | undefined {
-  try {
-    return execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** source/owner/name from the origin remote (github.com/o/r), else local/local/<dir name>. */
-function repoOf(dir: string): { repoSource: string; repoOwner: string; repoName: string } {
-  const origin = git(dir, ['remote', 'get-url', 'origin']);
-  const m = origin && /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)[:/]([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(origin);
-  if (m) return { repoSource: m[1]!, repoOwner: m[2]!, repoName: m[3]! };
-  return { repoSource: 'local', repoOwner: 'local', repoName: basename(dir) };
-}
-
 /** Runs the command; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
   let opts: RunArgs;
@@ -108,17 +92,7 @@ export async function run(args: string[]): Promise<number> {
 
   const branch = opts.branch ?? git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']) ?? 'main';
   const revision = git(dir, ['rev-parse', 'HEAD']) ?? '0'.repeat(40);
-  const version = renderVersion(loaded.manifest.version, { branch, revision, counter: 0 });
-  let plan: Plan = compilePlan(loaded.manifest, {
-    kind: 'build',
-    ...repoOf(dir),
-    branch,
-    revision,
-    version,
-    buildId: 'local',
-    counters: { current: 0, max: 0, maxCurrentBranch: 0 },
-    ciServerBaseUrl: '',
-  });
+  let plan: Plan = compilePlan(loaded.manifest, buildRun(loaded.manifest, { ...repoOf(dir), branch, revision, counter: 0, buildId: 'local', ciServerBaseUrl: '' }));
   // The working tree is already here: the injected clone step would only say "skipped".
   plan = { ...plan, stages: plan.stages.filter((s) => !(s.injected && s.builtin)) };
   if (opts.stage) {
@@ -138,11 +112,12 @@ export async function run(args: string[]): Promise<number> {
     executor: opts.executor,
     workDir: dir,
     cancelGraceSeconds: 10,
-    ...(process.env.ESTAFETTE_SECRET_KEY ? { secretKey: process.env.ESTAFETTE_SECRET_KEY } : {}),
+    // This process is the dispatcher here: it opens the secrets, the stages get only their values.
+    secrets: openPlanSecrets(plan, process.env.ESTAFETTE_SECRET_KEY),
   };
   const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const reporter = createTerminalReporter({ out: process.stdout, colour });
-  process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${version.version} on ${branch} (${opts.executor} executor)\n`);
+  process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${plan.version} on ${branch} (${opts.executor} executor)\n`);
 
   const cancel = new AbortController();
   const onSignal = (): void => cancel.abort();

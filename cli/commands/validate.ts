@@ -1,86 +1,35 @@
 /**
  * `estafette validate [FILE] [--json]`: parses and lints a manifest (default ./.estafette.yaml)
- * the way the server will. Exit 0 when there is no error (warnings allowed), 1 when there are
+ * the way the server will, each problem with its field, line and column and, for the classic
+ * YAML mistakes, a hint. Exit 0 when there is no error (warnings allowed), 1 when there are
  * errors, 2 when the file cannot be read or the arguments are wrong.
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { loadManifest } from '../../shared/manifest/load.ts';
-import { MAX_MANIFEST_BYTES } from '../../shared/manifest/parse.ts';
 import type { Manifest, Problem } from '../../shared/manifest/types.ts';
+import { readManifestFile, readManifestStdin, UnreadableError } from '../manifest-file.ts';
 
 export const summary = 'check a .estafette.yaml for errors and warnings';
 export const usage = 'estafette validate [FILE|-] [--json]   (FILE defaults to ./.estafette.yaml)';
 
+/** One problem in `--json`: position and hint only when known. */
+export interface ProblemJson {
+  field: string;
+  message: string;
+  line?: number;
+  column?: number;
+  hint?: string;
+}
+
 /** The machine-readable result of `--json`. */
 export interface ValidateJson {
   valid: boolean;
-  errors: Array<{ field: string; message: string }>;
-  warnings: Array<{ field: string; message: string }>;
+  errors: ProblemJson[];
+  warnings: ProblemJson[];
   /** Top-level stage names in run order, the injected git-clone included. */
   stages: string[];
   releases: string[];
   /** Number of build triggers (top-level `triggers`). */
   triggers: number;
-}
-
-class UnreadableError extends Error {}
-
-/** Reads the file as UTF-8 text, refusing directories and anything larger than the parser accepts. */
-function readManifest(file: string): string {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UnreadableError(code === 'ENOENT' ? `${file}: no such file` : code === 'EACCES' ? `${file}: permission denied` : `${file}: cannot be opened (${code ?? 'unknown error'})`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new UnreadableError(`${file}: is a directory, not a manifest file`);
-    // Read at most one byte past the limit: enough for the parser to refuse, never 50 MB.
-    const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
-    let n = 0;
-    for (;;) {
-      let got: number;
-      try {
-        got = readSync(fd, buf, n, buf.length - n, null);
-      } catch (err) {
-        throw new UnreadableError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-      if (got === 0 || (n += got) >= buf.length) break;
-    }
-    return decode(buf.subarray(0, n), n > MAX_MANIFEST_BYTES);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Reads stdin up to one byte past the limit (the parser then refuses it). */
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of process.stdin) {
-      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-      chunks.push(buf);
-      if ((total += buf.length) > MAX_MANIFEST_BYTES) break;
-    }
-  } catch (err) {
-    throw new UnreadableError(`stdin: cannot be read (${(err as Error).message})`);
-  }
-  const all = Buffer.concat(chunks);
-  return decode(all.subarray(0, MAX_MANIFEST_BYTES + 1), all.length > MAX_MANIFEST_BYTES);
-}
-
-function decode(buf: Buffer, truncated: boolean): string {
-  // A truncated text is still over the limit, so the parser refuses it with its own message.
-  if (truncated) return buf.toString('latin1');
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(buf);
-  } catch {
-    // Not UTF-8: hand the parser text with a NUL so it reports "not a text file".
-    return '\u0000';
-  }
 }
 
 function stageNames(m: Manifest | undefined): string[] {
@@ -89,8 +38,20 @@ function stageNames(m: Manifest | undefined): string[] {
   return names.includes('git-clone') ? names : ['git-clone', ...names];
 }
 
-const strip = (p: Problem) => ({ field: p.field, message: p.message });
-const line = (p: Problem) => `  ${p.field || '(manifest)'}: ${p.message}\n`;
+/** A problem as `--json` prints it. */
+export const problemJson = (p: Problem): ProblemJson => ({
+  field: p.field,
+  message: p.message,
+  ...(p.line !== undefined ? { line: p.line, column: p.column } : {}),
+  ...(p.hint ? { hint: p.hint } : {}),
+});
+
+/** A problem as one text line (and a hint line): `  stages.build.image (line 4, column 5): is required`. */
+export const problemLine = (p: Problem): string => {
+  // A YAML syntax error already names its line and column in the message.
+  const at = p.line !== undefined && !p.message.includes(`line ${p.line}, column ${p.column}`) ? ` (line ${p.line}, column ${p.column})` : '';
+  return `  ${p.field || '(manifest)'}${at}: ${p.message}\n${p.hint ? `    hint: ${p.hint}\n` : ''}`;
+};
 
 /** Validates the manifest and prints the result; see the module header for exit codes. */
 export async function run(args: string[]): Promise<number> {
@@ -113,7 +74,7 @@ export async function run(args: string[]): Promise<number> {
   const file = files[0] ?? '.estafette.yaml';
   let text: string;
   try {
-    text = file === '-' ? await readStdin() : readManifest(file);
+    text = file === '-' ? await readManifestStdin() : readManifestFile(file);
   } catch (err) {
     if (!(err instanceof UnreadableError)) throw err;
     process.stderr.write(`estafette validate: ${err.message}\n`);
@@ -123,16 +84,16 @@ export async function run(args: string[]): Promise<number> {
   if (json) {
     const out: ValidateJson = {
       valid: errors.length === 0,
-      errors: errors.map(strip),
-      warnings: warnings.map(strip),
+      errors: errors.map(problemJson),
+      warnings: warnings.map(problemJson),
       stages: stageNames(manifest),
       releases: manifest?.releases.map((r) => r.name) ?? [],
       triggers: manifest?.triggers.length ?? 0,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
-    if (errors.length) process.stdout.write(`errors:\n${errors.map(line).join('')}`);
-    if (warnings.length) process.stdout.write(`warnings:\n${warnings.map(line).join('')}`);
+    if (errors.length) process.stdout.write(`errors:\n${errors.map(problemLine).join('')}`);
+    if (warnings.length) process.stdout.write(`warnings:\n${warnings.map(problemLine).join('')}`);
     const counts = `${errors.length} error(s), ${warnings.length} warning(s)`;
     process.stdout.write(errors.length ? `${file}: invalid, ${counts}\n` : `${file}: valid, ${counts}\n`);
   }

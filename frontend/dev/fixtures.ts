@@ -75,7 +75,13 @@ export function pipelines(): Pipeline[] {
         ...t,
         activeReleases: (t.actions?.length ? t.actions.map((a) => a.name) : [null]).flatMap((a) => rels.find((r) => r.name === t.name && (r.action ?? null) === a) ?? []),
       })),
-      triggers: i === 0 ? [{ cron: { schedule: '0 3 * * *' }, builds: { branch: 'main' } }, { pipeline: { name: 'github.com/estafette/estafette-ci-api', branch: 'main', event: 'finished', status: 'succeeded' } }] : [],
+      triggers:
+        i === 0
+          ? [
+              { kind: 'cron', name: 'nightly', jobKind: 'build' as const, jobName: null, filter: { schedule: '0 3 * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: ago(-3600), lastFired: null },
+              { kind: 'pipeline', name: null, jobKind: 'build' as const, jobName: null, filter: { name: 'github.com/estafette/estafette-ci-api', branch: 'main', event: 'finished', status: 'succeeded' }, action: { builds: { branch: '' } } },
+            ]
+          : [],
       lastBuild: builds[key]![0]!,
       insertedAt: ago(900000),
       updatedAt: builds[key]![0]!.insertedAt,

@@ -1,6 +1,7 @@
 /**
- * The app shell: header with navigation and the current user, the auth gate (sign-in page when
- * auth is on and nobody is signed in), and the route table.
+ * The app shell: header with navigation, the theme choice and the current user, the auth gate
+ * (sign-in page when auth is on and nobody is signed in), and the route table. Pages about one
+ * pipeline, build or release set the tab's title (and status icon) themselves.
  */
 import { useEffect } from 'preact/hooks';
 import { useResource } from './api/use-resource.ts';
@@ -14,18 +15,24 @@ import { RunPage } from './pages/run.tsx';
 import { InsightsPage } from './pages/insights.tsx';
 import { ToolsPage } from './pages/tools.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
+import { BuildsPage } from './pages/builds.tsx';
+import { ReleasesPage } from './pages/releases.tsx';
+import { THEMES, useTheme, type Theme } from './theme.ts';
 
-type Route = { pattern: string; render: (p: Record<string, string>) => preact.ComponentChild; title: string };
+/** A route; `title` undefined: the page sets the tab title itself. */
+type Route = { pattern: string; render: (p: Record<string, string>) => preact.ComponentChild; title?: string };
 
 const PIPE = '/pipelines/:source/:owner/:repo';
 const ROUTES: Route[] = [
   { pattern: '/', title: 'Pipelines', render: () => <PipelinesPage /> },
   { pattern: '/pipelines', title: 'Pipelines', render: () => <PipelinesPage /> },
-  { pattern: PIPE, title: 'Pipeline', render: (p) => <PipelinePage {...pipe(p)} tab="builds" /> },
-  { pattern: `${PIPE}/:tab`, title: 'Pipeline', render: (p) => <PipelinePage {...pipe(p)} tab={p.tab!} /> },
-  { pattern: `${PIPE}/builds/:id`, title: 'Build', render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab="logs" /> },
-  { pattern: `${PIPE}/builds/:id/:tab`, title: 'Build', render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab={p.tab!} /> },
-  { pattern: `${PIPE}/releases/:id`, title: 'Release', render: (p) => <RunPage {...pipe(p)} kind="release" id={p.id!} tab="logs" /> },
+  { pattern: '/builds', title: 'Builds', render: () => <BuildsPage /> },
+  { pattern: '/releases', title: 'Releases', render: () => <ReleasesPage /> },
+  { pattern: PIPE, render: (p) => <PipelinePage {...pipe(p)} tab="builds" /> },
+  { pattern: `${PIPE}/:tab`, render: (p) => <PipelinePage {...pipe(p)} tab={p.tab!} /> },
+  { pattern: `${PIPE}/builds/:id`, render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab="logs" /> },
+  { pattern: `${PIPE}/builds/:id/:tab`, render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab={p.tab!} /> },
+  { pattern: `${PIPE}/releases/:id`, render: (p) => <RunPage {...pipe(p)} kind="release" id={p.id!} tab="logs" /> },
   { pattern: '/insights', title: 'Insights', render: () => <InsightsPage /> },
   { pattern: '/tools', title: 'Tools', render: () => <ToolsPage /> },
   { pattern: '/signin', title: 'Sign in', render: () => <SignInPage /> },
@@ -48,9 +55,10 @@ export function App() {
       break;
     }
   }
+  const ownTitle = !!found && found.route.title === undefined;
   useEffect(() => {
-    document.title = `${found?.route.title ?? 'Not found'} · Estafette CI`;
-  }, [found?.route.title]);
+    if (!ownTitle) document.title = `${found?.route.title ?? 'Not found'} · Estafette CI`;
+  }, [found?.route.title, ownTitle]);
 
   const session = me.data;
   const mustSignIn = session?.authEnabled && !session.authenticated;
@@ -63,7 +71,7 @@ export function App() {
       <Header me={session} path={loc.path} />
       {session && !session.authEnabled ? (
         <p class="auth-off" role="note">
-          Auth is off: everyone is administrator (local mode).
+          <span aria-hidden="true">⚠ </span>Auth is off: everyone is administrator (local mode).
         </p>
       ) : null}
       <main id="main" tabIndex={-1}>
@@ -76,8 +84,11 @@ export function App() {
 }
 
 function Header({ me, path }: { me: Me | undefined; path: string }) {
+  const [theme, setTheme] = useTheme();
   const nav = [
     { href: '/', label: 'Pipelines', active: path === '/' || path.startsWith('/pipelines') },
+    { href: '/builds', label: 'Builds', active: path === '/builds' },
+    { href: '/releases', label: 'Releases', active: path === '/releases' },
     { href: '/insights', label: 'Insights', active: path === '/insights' },
     { href: '/tools', label: 'Tools', active: path === '/tools' },
   ];
@@ -93,6 +104,16 @@ function Header({ me, path }: { me: Me | undefined; path: string }) {
           </a>
         ))}
       </nav>
+      <label class="theme">
+        <span class="visually-hidden">Theme</span>
+        <select value={theme} aria-label="Theme" onChange={(e) => setTheme(e.currentTarget.value as Theme)}>
+          {THEMES.map((t) => (
+            <option key={t} value={t}>
+              {t === 'system' ? '◐ system theme' : t === 'light' ? '☀ light' : '☾ dark'}
+            </option>
+          ))}
+        </select>
+      </label>
       <div class="user" aria-label="Current user">
         {me ? (
           me.authEnabled && me.authenticated ? (

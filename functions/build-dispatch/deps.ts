@@ -12,7 +12,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
   jwtKey: string;
-  /** Base64 key the builder decrypts secrets with (absent: secrets stay encrypted). */
+  /** Base64 master key of the secrets; only build-dispatch opens them (absent: secrets stay encrypted). */
   secretKey?: string;
   /** Where builders send logs and status. */
   logIngestUrl: string;

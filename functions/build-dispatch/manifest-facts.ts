@@ -4,17 +4,12 @@
  */
 import type { Manifest } from '../../shared/manifest/types.ts';
 import { allTriggers } from '../../shared/manifest/triggers.ts';
+import { releaseTargets as sharedReleaseTargets } from '../../shared/manifest/release-targets.ts';
 import type { ReleaseTargetDef } from '../../shared/db/pipelines.ts';
 import type { TriggerInput } from '../../shared/db/triggers.ts';
 
-/** Release targets in manifest order, actions from the release or its template. */
-export function releaseTargets(m: Manifest): ReleaseTargetDef[] {
-  const templates = new Map(m.releaseTemplates.map((t) => [t.name, t]));
-  return m.releases.map((r) => ({
-    name: r.name,
-    actions: (r.actions ?? (r.template ? templates.get(r.template)?.actions : undefined) ?? []).map((a) => ({ name: a.name })),
-  }));
-}
+/** Release targets in manifest order, actions from the release or its template (shared with `estafette plan`). */
+export const releaseTargets = (m: Manifest): ReleaseTargetDef[] => sharedReleaseTargets(m);
 
 /** The manifest's triggers as rows for replaceTriggers. */
 export function triggerRows(m: Manifest): TriggerInput[] {

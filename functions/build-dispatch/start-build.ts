@@ -10,6 +10,7 @@ import type { BuildRequestedData, GitPushData, TriggerInfo } from '../../shared/
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
+import { buildRun } from '../../shared/manifest/build-run.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
 import { createBuild, findBuildsByVersion, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
 import { replaceTriggers } from '../../shared/db/triggers.ts';
@@ -18,6 +19,7 @@ import type { DispatchDeps } from './deps.ts';
 import { releaseTargets, triggerRows } from './manifest-facts.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
 export interface BuildRequest {
@@ -34,6 +36,8 @@ export interface BuildRequest {
   chainDepth: number;
   /** Rebuild of this version (its revision is reused). */
   version?: string;
+  /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
+  rerunFailedOf?: string;
 }
 
 /** A git.push as a build request. */
@@ -59,10 +63,11 @@ export const fromRequest = (id: string, e: BuildRequestedData): BuildRequest => 
   repoName: e.repoName,
   branch: e.branch,
   revision: e.revision,
-  commits: [],
+  commits: e.commits ?? [],
   trigger: e.trigger,
   chainDepth: e.chainDepth,
   version: e.version,
+  ...(e.rerunFailedOf ? { rerunFailedOf: e.rerunFailedOf } : {}),
 });
 
 const full = (r: { repoSource: string; repoOwner: string; repoName: string }) => `${r.repoSource}/${r.repoOwner}/${r.repoName}`;
@@ -152,23 +157,25 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   }
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
-  const v = req.version ? { ...rendered(build.buildNumber), version: req.version } : rendered(build.buildNumber);
-  const plan = compilePlan(manifest, {
-    kind: 'build',
-    repoSource: req.repoSource,
-    repoOwner: req.repoOwner,
-    repoName: req.repoName,
-    branch: req.branch,
-    revision,
-    version: v,
-    buildId: build.id,
-    // A new build holds the pipeline's highest number, so also the highest on its branch.
-    counters: { current: build.buildNumber, max: build.buildNumber, maxCurrentBranch: build.buildNumber },
-    datetime: build.insertedAt,
-    ciServerBaseUrl: deps.settings.baseUrl,
-    trigger: req.trigger,
-    namedTriggers: await namedTriggerFields(deps, manifest, req),
-  });
+  // buildRun is shared with `estafette plan`, so a preview compiles exactly what runs here.
+  const compiled = compilePlan(
+    manifest,
+    buildRun(manifest, {
+      repoSource: req.repoSource,
+      repoOwner: req.repoOwner,
+      repoName: req.repoName,
+      branch: req.branch,
+      revision,
+      counter: build.buildNumber,
+      ...(req.version ? { version: req.version } : {}),
+      buildId: build.id,
+      datetime: build.insertedAt,
+      ciServerBaseUrl: deps.settings.baseUrl,
+      trigger: req.trigger,
+      namedTriggers: await namedTriggerFields(deps, manifest, req),
+    }),
+  );
+  const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
   await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
   deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);

@@ -1,8 +1,12 @@
 /**
  * Hands a compiled plan to the job runner: a job token for exactly this job, the BuilderConfig,
  * and `runner.start` (idempotent, so a redelivered event re-starting a pending job is harmless).
+ * The master secret key never leaves this function: the plan's secrets are opened here, only
+ * those this pipeline may use, and only their values go to the job (a refused plan gets none and
+ * fails in the builder with a `validate-secrets` step).
  */
 import { signJobToken } from '../../shared/auth/job-token.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
@@ -27,7 +31,7 @@ export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void>
     ingest: { url: s.logIngestUrl, token },
     executor: s.executor,
     workDir: WORK_DIR,
-    ...(s.secretKey ? { secretKey: s.secretKey } : {}),
+    secrets: openPlanSecrets(job.plan, s.secretKey),
   };
   await deps.runner.start({ kind: job.kind, id: job.id, repoOwner: job.plan.repoOwner, repoName: job.plan.repoName }, config);
 }

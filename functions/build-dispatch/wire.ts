@@ -39,5 +39,6 @@ export const wire: Wire = (runtime) => {
     consumer: { types: consumedBy('build-dispatch'), handle: (ce) => handle(parseEvent(ce)) },
     ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
     maxBodyBytes: config.maxWebhookBytes,
+    warm: () => runtime.warmJobRunner(),
   };
 };

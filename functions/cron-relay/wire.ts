@@ -26,5 +26,6 @@ export const wire: Wire = (runtime) => {
     consumer: { types: consumedBy('cron-relay'), handle: (ce) => handle(ce as TickEvent) },
     ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
     maxBodyBytes: runtime.config.maxWebhookBytes,
+    warm: () => runtime.warmJobRunner(),
   };
 };

@@ -22,7 +22,7 @@ import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../
 import type { StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
-import { parseBody, parseLogBatch, parseStatusReport } from './validate.ts';
+import { parseBody, parseHeartbeat, parseLogBatch, parseStatusReport } from './validate.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
 /** What the handler needs; no transport of its own. */
@@ -36,7 +36,7 @@ export interface LogIngestDeps {
   log: Logger;
 }
 
-const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status)\/?$/;
+const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
 
 /** Deterministic event id for a job reaching a status (the bus drops a republished duplicate). */
@@ -147,6 +147,11 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
     await authorise(req, deps.jwtKey, job, tokens);
+    if (m[3] === 'heartbeat') {
+      // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
+      parseHeartbeat(parseBody(req.rawBody));
+      return json(202, {});
+    }
     return m[3] === 'logs' ? logs(job, req) : status(job, req);
   };
 }

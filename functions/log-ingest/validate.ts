@@ -4,7 +4,7 @@
  * bad report is refused whole (400/413) and the rest of the system only sees precise types.
  */
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
-import { LOG_STREAMS, MAX_BATCH_BYTES, MAX_BATCH_LINES, type LogLine, type LogStream, type StageReport, type StatusReport } from '../../shared/logs/protocol.ts';
+import { LOG_STREAMS, MAX_BATCH_BYTES, MAX_BATCH_LINES, type Heartbeat, type LogLine, type LogStream, type StageReport, type StatusReport } from '../../shared/logs/protocol.ts';
 import { isJobStatus, isStageStatus } from '../../shared/status/status.ts';
 
 /** Longest text of one line in characters; a builder splits longer output. */
@@ -98,4 +98,10 @@ export function parseStatusReport(body: Record<string, unknown>): StatusReport {
   }
   if (out.status === undefined && !out.stages?.length) throw new ValidationError('a status report needs a status or stages');
   return out;
+}
+
+/** A heartbeat: its send time checked. */
+export function parseHeartbeat(body: Record<string, unknown>): Heartbeat {
+  if (!isTime(body.sentAt)) throw new ValidationError('sentAt must be an ISO-8601 time');
+  return { sentAt: body.sentAt };
 }

@@ -1,8 +1,8 @@
 /**
  * query-api: the REST API of docs/API.md for the web UI and CLI — pipelines, builds, releases,
- * their stages and logs (stored, and live over Server-Sent Events), insights, manifest
- * validate/encrypt, sign-in — plus, in local mode, the built UI. Reads go straight to the query
- * modules; rebuild/cancel/release are validated here and then published as events for
+ * their stages and logs (stored, searched, as plain text, and live over Server-Sent Events),
+ * insights, manifest validate/encrypt, sign-in — plus, in local mode, the built UI. Reads go straight to the query
+ * modules; rebuild/re-run/cancel/release are validated here and then published as events for
  * build-dispatch (202 + the event id). Errors are thrown as HttpErrors and become JSON in the
  * node adapter; nothing here catches and logs.
  */
@@ -18,15 +18,16 @@ import {
   findBuildByRevision,
   findBuildsByVersion,
   getBuild,
+  getBuildPlan,
   latestBuildPerBranch,
   listBuilds,
   type Build,
 } from '../../shared/db/builds.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
-import { readLogLines } from '../../shared/db/logs.ts';
+import { readLogLines, searchLogLines } from '../../shared/db/logs.ts';
 import { countPipelines, getPipeline, listPipelines, withActiveReleases, type Pipeline, type PipelineFilter } from '../../shared/db/pipelines.ts';
-import { countReleases, getRelease, listReleases, releaseStats, type Release, type ReleaseFilter } from '../../shared/db/releases.ts';
+import { countReleases, getRelease, getReleasePlan, listReleases, releaseStats, type Release, type ReleaseFilter } from '../../shared/db/releases.ts';
 import { listStageRuns, type JobKind } from '../../shared/db/stages.ts';
 import { listTriggers } from '../../shared/db/triggers.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -35,10 +36,14 @@ import { loadManifest } from '../../shared/manifest/load.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { encryptSecret, SecretError } from '../../shared/secrets/secret.ts';
 import { isFinalJobStatus } from '../../shared/status/status.ts';
+import { buildSummaries } from './build-summaries.ts';
 import { lastEventSeq, logStream } from './log-stream.ts';
+import { logText } from './log-text.ts';
+import { plannedStages } from './planned-stages.ts';
 import * as p from './params.ts';
 import { Router, type Route, type RouteContext } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
+import { describeTriggers } from './trigger-descriptions.ts';
 import { serveStatic } from './static-files.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
@@ -62,6 +67,12 @@ export interface QueryApiDeps {
 }
 
 type Ctx = RouteContext<Principal>;
+
+/** The trigger of a run someone asked for by hand: `manual`, naming them (ESTAFETTE_TRIGGER_MANUAL_USER_ID). */
+const manualTrigger = (principal: Principal) => ({ event: 'manual', fields: { USER_ID: actor(principal) } });
+
+/** `text` as a regular expression matching exactly that text. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const REVISION = /^[0-9a-f]{40}$/i;
 
 /** The query-api handler. */
@@ -108,16 +119,50 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     sort: p.pipelineSort(q),
   });
   const releaseFilter = (q: URLSearchParams): ReleaseFilter => ({ ...p.paging(q), statuses: p.statuses(q), since: p.since(q), target: p.text(q, 'filter[target]') });
-  const buildFilter = (q: URLSearchParams) => ({ ...p.paging(q), statuses: p.statuses(q), since: p.since(q), branch: p.text(q, 'filter[branch]', 500) });
+  const buildFilter = (q: URLSearchParams) => ({
+    ...p.paging(q),
+    statuses: p.statuses(q),
+    since: p.since(q),
+    branch: p.text(q, 'filter[branch]', 500),
+    eventId: p.text(q, 'filter[eventId]', 100),
+  });
 
-  // The three views of a job's log, shared by builds and releases.
-  const stages = (kind: JobKind) => async (c: Ctx) => json(200, { items: await listStageRuns(pool, kind, (await jobOf(c, kind)).id) });
+  const { withEstimates, buildPage, withLastBuildDetails } = buildSummaries(pool);
+
+  // The views of a job's stages and log, shared by builds and releases.
+  const stages = (kind: JobKind) => async (c: Ctx) => {
+    const { id } = await jobOf(c, kind);
+    const [runs, plan] = await Promise.all([listStageRuns(pool, kind, id), kind === 'release' ? getReleasePlan(pool, id) : getBuildPlan(pool, id)]);
+    return json(200, { items: plannedStages(plan, runs) });
+  };
   const logs = (kind: JobKind) => async (c: Ctx) => {
-    const afterSeq = p.intParam(c.req.query, 'after', -1, -1, Number.MAX_SAFE_INTEGER)!;
-    const limit = p.intParam(c.req.query, 'limit', 5000, 1, 50_000)!;
-    const stage = p.text(c.req.query, 'stage', 512);
+    const q = c.req.query;
+    const stage = p.text(q, 'stage', 512);
+    if (q.has('q')) {
+      // Search: the seqs of the matching lines across the whole log, for next/previous in the UI.
+      const text = p.text(q, 'q', 200);
+      if (!text) throw new ValidationError('q must be a non-empty text to search for');
+      const limit = p.intParam(q, 'limit', 10_000, 1, 100_000)!;
+      const job = await jobOf(c, kind);
+      const found = await searchLogLines(pool, kind, job.id, text, { limit, ...(stage ? { stage } : {}) });
+      return json(200, { q: text, count: found.matches.length, truncated: found.truncated, matches: found.matches });
+    }
+    const afterSeq = p.intParam(q, 'after', -1, -1, Number.MAX_SAFE_INTEGER)!;
+    const limit = p.intParam(q, 'limit', 5000, 1, 50_000)!;
     const job = await jobOf(c, kind);
     return json(200, { items: await readLogLines(pool, kind, job.id, { afterSeq, limit, ...(stage ? { stage } : {}) }) });
+  };
+  const text = (kind: 'build' | 'release') => async (c: Ctx) => {
+    const q = c.req.query;
+    const job = kind === 'build' ? await buildOf(c) : await releaseOf(c);
+    const repo = `${job.repoSource}/${job.repoOwner}/${job.repoName}`;
+    const title =
+      'buildVersion' in job
+        ? `Build ${job.buildVersion} (#${job.buildNumber}) of ${repo}, branch ${job.repoBranch} at ${job.repoRevision.slice(0, 7)}: ${job.buildStatus}`
+        : `Release ${job.releaseVersion} of ${repo} to ${job.name}${job.action ? `/${job.action}` : ''}: ${job.releaseStatus}`;
+    const fileName = 'buildVersion' in job ? `${job.repoName}-${job.buildVersion}-build-${job.buildNumber}` : `${job.repoName}-${job.releaseVersion}-release-${job.name}`;
+    const stage = p.text(q, 'stage', 512);
+    return logText({ pool, kind, id: job.id, title, fileName, ansi: p.flag(q, 'ansi') ?? false, download: p.flag(q, 'download') ?? false, ...(stage ? { stage } : {}) });
   };
   const stream = (kind: JobKind) => async (c: Ctx) => {
     const job = await jobOf(c, kind);
@@ -130,12 +175,13 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     const body = p.jsonBody(c.req.rawBody);
     const version = p.optionalField(body, 'buildVersion', 200);
     const repo = { repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName };
-    const base = { ...repo, trigger: { event: 'manual', fields: {} }, requestedBy: actor(c.principal), chainDepth: 0 };
+    const base = { ...repo, trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0 };
     const eventId = randomUUID();
     if (version) {
       const b = (await findBuildsByVersion(pool, pl.id, version))[0];
       if (!b) throw new NotFoundError(`version ${version} of ${pl.repoOwner}/${pl.repoName}`);
-      await deps.publish('build.requested', { ...base, branch: b.repoBranch, revision: b.repoRevision, version: b.buildVersion }, { id: eventId, subject: pl.id });
+      // A rebuild keeps what the build was of (its commits), and says who asked for it.
+      await deps.publish('build.requested', { ...base, branch: b.repoBranch, revision: b.repoRevision, version: b.buildVersion, commits: b.commits }, { id: eventId, subject: pl.id });
     } else {
       const branch = p.optionalField(body, 'branch', 500);
       if (!branch) throw new ValidationError('give buildVersion (rebuild a version) or branch (build a branch)');
@@ -143,6 +189,26 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       if (revision !== undefined && !REVISION.test(revision)) throw new ValidationError('revision must be a 40-character hex commit id');
       await deps.publish('build.requested', { ...base, branch, ...(revision ? { revision: revision.toLowerCase() } : {}) }, { id: eventId, subject: pl.id });
     }
+    return json(202, { eventId });
+  }
+
+  /**
+   * `POST …/builds/:id/rerun-failed`: a new build of the same version and revision that runs a
+   * failed build again from its first failed stage; the stages before it keep their result
+   * (build-dispatch marks them reused, the builder skips them), as GitHub's "re-run failed jobs".
+   */
+  async function rerunFailed(c: Ctx): Promise<HttpResponse> {
+    const b = await buildOf(c);
+    if (b.buildStatus !== 'failed') throw new HttpError(409, `build ${b.id} is ${b.buildStatus}; only a failed build can re-run its failed stages`);
+    const eventId = randomUUID();
+    await deps.publish(
+      'build.requested',
+      {
+        repoSource: b.repoSource, repoOwner: b.repoOwner, repoName: b.repoName, branch: b.repoBranch, revision: b.repoRevision, version: b.buildVersion,
+        commits: b.commits, trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0, rerunFailedOf: b.id,
+      },
+      { id: eventId, subject: b.pipelineId },
+    );
     return json(202, { eventId });
   }
 
@@ -180,7 +246,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       'release.requested',
       {
         repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName, name, ...(action ? { action } : {}), version,
-        trigger: { event: 'manual', fields: {} }, requestedBy: actor(c.principal), chainDepth: 0,
+        trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0,
       },
       { id: eventId, subject: pl.id },
     );
@@ -193,7 +259,15 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     if (typeof body.value !== 'string') throw new ValidationError('value is required (a string)');
     if (body.value.length > 1024 * 1024) throw new ValidationError('value is longer than 1 MiB');
     for (const k of ['base64', 'double'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw new ValidationError(`${k} must be true or false`);
-    const allowList = p.optionalField(body, 'pipelineAllowList', 1000) ?? '.*';
+    // An empty allow list means the one pipeline the secret is for (the safer reading); every
+    // pipeline has to be asked for explicitly with `.*`.
+    const pipeline = p.optionalField(body, 'pipeline', 500);
+    if (pipeline !== undefined && !/^[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(pipeline)) throw new ValidationError('pipeline must look like source/owner/name, e.g. github.com/my-org/my-repo');
+    const given = p.optionalField(body, 'pipelineAllowList', 1000);
+    if (given === undefined && pipeline === undefined) {
+      throw new ValidationError('give pipeline (the secret is then usable by that pipeline only) or pipelineAllowList (a regular expression; .* for every pipeline)');
+    }
+    const allowList = given ?? escapeRegExp(pipeline!);
     const value = body.base64 ? Buffer.from(body.value, 'utf8').toString('base64') : body.value;
     try {
       const once = encryptSecret(value, deps.secretKey, allowList);
@@ -226,25 +300,26 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       method: 'GET', path: '/api/pipelines', role: 'viewer',
       handle: async (c) => {
         const page = await listPipelines(pool, pipelineFilter(c.req.query));
-        return json(200, { ...page, items: await withActiveReleases(pool, page.items) });
+        return json(200, { ...page, items: await withLastBuildDetails(await withActiveReleases(pool, page.items)) });
       },
     },
     {
       method: 'GET', path: PL, role: 'viewer',
       handle: async (c) => {
-        const [pl] = await withActiveReleases(pool, [await pipelineOf(c)]);
-        const triggers = (await listTriggers(pool, pl!.id)).map((t) => ({ kind: t.kind, name: t.name || null, jobKind: t.jobKind, jobName: t.jobName || null, filter: t.filter, action: t.action }));
-        return json(200, { ...pl, triggers });
+        const [pl] = await withLastBuildDetails(await withActiveReleases(pool, [await pipelineOf(c)]));
+        return json(200, { ...pl, triggers: await describeTriggers(pool, await listTriggers(pool, pl!.id)) });
       },
     },
-    { method: 'GET', path: `${PL}/builds`, role: 'viewer', handle: async (c) => json(200, await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await pipelineOf(c)).id })) },
+    { method: 'GET', path: `${PL}/builds`, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await pipelineOf(c)).id }))) },
     { method: 'POST', path: `${PL}/builds`, role: 'operator', handle: rebuild },
-    { method: 'GET', path: `${PL}/recentbuilds`, role: 'viewer', handle: async (c) => json(200, { items: await latestBuildPerBranch(pool, (await pipelineOf(c)).id) }) },
-    { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, await buildOf(c, { withManifest: true })) },
+    { method: 'GET', path: `${PL}/recentbuilds`, role: 'viewer', handle: async (c) => json(200, await buildPage({ items: await latestBuildPerBranch(pool, (await pipelineOf(c)).id) })) },
+    { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, (await withEstimates([await buildOf(c, { withManifest: true })], (b) => b.pipelineId))[0]) },
+    { method: 'POST', path: `${PL}/builds/:id/rerun-failed`, role: 'operator', handle: rerunFailed },
     { method: 'DELETE', path: `${PL}/builds/:id`, role: 'operator', handle: (c) => cancel(c, 'build') },
     { method: 'GET', path: `${PL}/builds/:id/stages`, role: 'viewer', handle: stages('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs`, role: 'viewer', handle: logs('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs.stream`, role: 'viewer', handle: stream('build') },
+    { method: 'GET', path: `${PL}/builds/:id/logs.txt`, role: 'viewer', handle: text('build') },
     { method: 'GET', path: `${PL}/releases`, role: 'viewer', handle: async (c) => json(200, await listReleases(pool, { ...releaseFilter(c.req.query), pipelineId: (await pipelineOf(c)).id })) },
     { method: 'POST', path: `${PL}/releases`, role: 'operator', handle: release },
     { method: 'GET', path: `${PL}/releases/:id`, role: 'viewer', handle: async (c) => json(200, await releaseOf(c)) },
@@ -252,6 +327,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     { method: 'GET', path: `${PL}/releases/:id/stages`, role: 'viewer', handle: stages('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs`, role: 'viewer', handle: logs('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs.stream`, role: 'viewer', handle: stream('release') },
+    { method: 'GET', path: `${PL}/releases/:id/logs.txt`, role: 'viewer', handle: text('release') },
     {
       method: 'GET', path: `${PL}/stats/buildsdurations`, role: 'viewer',
       handle: async (c) => json(200, { items: await buildDurations(pool, (await pipelineOf(c)).id, p.intParam(c.req.query, 'last', 50, 1, 1000)!) }),
@@ -260,9 +336,9 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
       method: 'GET', path: `${PL}/stats/buildssuccessrate`, role: 'viewer',
       handle: async (c) => json(200, await buildSuccessRate(pool, (await pipelineOf(c)).id, p.since(c.req.query))),
     },
-    { method: 'GET', path: `${PL}/stats/releases`, role: 'viewer', handle: async (c) => json(200, { items: await releaseStats(pool, (await pipelineOf(c)).id) }) },
+    { method: 'GET', path: `${PL}/stats/releases`, role: 'viewer', handle: async (c) => json(200, { items: await releaseStats(pool, (await pipelineOf(c)).id, p.since(c.req.query)) }) },
 
-    { method: 'GET', path: '/api/builds', role: 'viewer', handle: async (c) => json(200, await listBuilds(pool, buildFilter(c.req.query))) },
+    { method: 'GET', path: '/api/builds', role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, buildFilter(c.req.query)))) },
     { method: 'GET', path: '/api/releases', role: 'viewer', handle: async (c) => json(200, await listReleases(pool, releaseFilter(c.req.query))) },
     { method: 'GET', path: '/api/stats/pipelinescount', role: 'viewer', handle: async (c) => json(200, { count: await countPipelines(pool, pipelineFilter(c.req.query)) }) },
     { method: 'GET', path: '/api/stats/buildscount', role: 'viewer', handle: async (c) => json(200, { count: await countBuilds(pool, buildFilter(c.req.query)) }) },
@@ -285,7 +361,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     const matched = router.match(req.method, req.path);
     if (!matched) {
       if (deps.staticDir && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/api/') && req.path !== '/api') {
-        const file = await serveStatic(deps.staticDir, req.path);
+        const file = await serveStatic(deps.staticDir, req.path, req.headers['if-none-match']);
         if (file) return file;
       }
       throw new HttpError(404, `no route ${req.method} ${req.path}`);

@@ -9,7 +9,7 @@
  * job is final and all its stored lines were sent. When the instance stops (SIGTERM), the stream
  * ends with `event: reconnect` and a short `retry:`, so the client resumes elsewhere at once.
  */
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 import type pg from 'pg';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import { readLogLines } from '../../shared/db/logs.ts';
@@ -54,7 +54,7 @@ export function logStream(o: LogStreamOptions): StreamResponse {
   return { status: 200, headers: SSE_HEADERS, stream: (res, signal) => run(o, res, signal) };
 }
 
-async function run(o: LogStreamOptions, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Promise<void> {
   const queue: LiveMessage[] = [];
   let wake: (() => void) | undefined;
   const notify = () => {

@@ -64,6 +64,15 @@ export function bool(q: URLSearchParams, name: string): boolean | undefined {
   return raw === 'true';
 }
 
+/** A flag parameter: `1`/`true` or `0`/`false` (as `?ansi=1`). */
+export function flag(q: URLSearchParams, name: string): boolean | undefined {
+  const raw = q.get(name);
+  if (raw === null) return undefined;
+  if (raw === '' || raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ValidationError(`${name} must be 1 or 0`);
+}
+
 /** `sort` of the pipelines list. */
 export function pipelineSort(q: URLSearchParams): '-lastBuild' | 'name' {
   const raw = q.get('sort') ?? '-lastBuild';

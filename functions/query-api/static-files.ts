@@ -1,8 +1,11 @@
 /**
  * The built web UI (frontend/dist) served by query-api in local mode: a GET for a file under the
  * folder returns it; any other non-/api GET returns index.html so the single-page app's own
- * router handles the path. Paths are resolved inside the folder only.
+ * router handles the path. Paths are resolved inside the folder only. Content-hashed assets
+ * are cached for a year (`immutable`); everything else (index.html) is revalidated on each use
+ * (`no-cache`) by its ETag, answered 304 when unchanged. Compression is the node adapter's.
  */
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { BodyResponse } from '../../shared/http/types.ts';
@@ -21,13 +24,34 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-async function file(path: string): Promise<Buffer | undefined> {
+const etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+
+/** A file's bytes and a strong ETag (its SHA-1, remembered while its mtime and size stay). */
+async function file(path: string): Promise<{ body: Buffer; etag: string } | undefined> {
   const s = await stat(path).catch(() => undefined);
-  return s?.isFile() ? readFile(path) : undefined;
+  if (!s?.isFile()) return undefined;
+  const body = await readFile(path);
+  let known = etags.get(path);
+  if (!known || known.mtimeMs !== s.mtimeMs || known.size !== s.size) {
+    known = { mtimeMs: s.mtimeMs, size: s.size, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    etags.set(path, known);
+  }
+  return { body, etag: known.etag };
 }
 
-/** The response for GET `path` from `dir`, or undefined when the folder has no index.html. */
-export async function serveStatic(dir: string, path: string): Promise<BodyResponse | undefined> {
+const matches = (ifNoneMatch: string | undefined, etag: string): boolean =>
+  !!ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag));
+
+function answer(f: { body: Buffer; etag: string }, type: string, cache: string, ifNoneMatch: string | undefined): BodyResponse {
+  const headers = { 'content-type': type, 'cache-control': cache, etag: f.etag };
+  return matches(ifNoneMatch, f.etag) ? { status: 304, headers } : { status: 200, headers, body: f.body };
+}
+
+/**
+ * The response for GET `path` from `dir` (304 when `ifNoneMatch` names the current version),
+ * or undefined when the folder has no index.html.
+ */
+export async function serveStatic(dir: string, path: string, ifNoneMatch?: string): Promise<BodyResponse | undefined> {
   let decoded: string;
   try {
     decoded = decodeURIComponent(path);
@@ -37,13 +61,13 @@ export async function serveStatic(dir: string, path: string): Promise<BodyRespon
   const root = normalize(dir + sep);
   const target = normalize(join(root, decoded));
   if (target.startsWith(root) && target !== root) {
-    const body = await file(target);
-    if (body) {
+    const found = await file(target);
+    if (found) {
       // Vite puts content-hashed names under assets/: safe to cache forever.
       const cache = decoded.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-      return { status: 200, headers: { 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': cache }, body };
+      return answer(found, TYPES[extname(target)] ?? 'application/octet-stream', cache, ifNoneMatch);
     }
   }
   const index = await file(join(root, 'index.html'));
-  return index ? { status: 200, headers: { 'content-type': TYPES['.html']!, 'cache-control': 'no-cache' }, body: index } : undefined;
+  return index ? answer(index, TYPES['.html']!, 'no-cache', ifNoneMatch) : undefined;
 }

@@ -233,6 +233,8 @@ export interface BuildFilter extends PageRequest {
   statuses?: JobStatus[];
   /** Only builds inserted at or after this time. */
   since?: Date;
+  /** Only the build created by this request event (how a client finds the build its rebuild made). */
+  eventId?: string;
 }
 
 /**
@@ -246,6 +248,7 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
   if (filter.branch !== undefined) w.add('branch = $?', filter.branch);
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
+  if (filter.eventId !== undefined) w.add('event_id = $?', filter.eventId);
   const order = filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC';
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, [...w.params]);
   const rows = await db.query<BuildRow>(
@@ -392,4 +395,28 @@ export async function buildSuccessRate(db: Db, pipelineId: string, since?: Date)
   const failed = Number(r.rows[0]!.failed);
   const total = succeeded + failed;
   return { total, succeeded, failed, rate: total === 0 ? 0 : succeeded / total };
+}
+
+/** The commits and trigger of each given build (for build summaries that lack them), in one query. */
+export async function buildOrigins(db: Db, ids: string[]): Promise<Map<string, { commits: Commit[]; trigger: TriggerInfo | null }>> {
+  if (ids.length === 0) return new Map();
+  const r = await db.query<{ id: string; commits: Commit[]; trigger: TriggerInfo | null }>('SELECT id, commits, trigger FROM builds WHERE id = ANY($1::INT8[])', [ids]);
+  return new Map(r.rows.map((b) => [b.id, { commits: b.commits, trigger: b.trigger }]));
+}
+
+/**
+ * Per pipeline, the median duration in seconds of its latest `window` succeeded builds — what
+ * a running build of it is expected to take — in one query (an index range per pipeline).
+ * Pipelines without a succeeded build are absent.
+ */
+export async function typicalBuildDurations(db: Db, pipelineIds: string[], window = 10): Promise<Map<string, number>> {
+  if (pipelineIds.length === 0) return new Map();
+  const r = await db.query<{ id: string; median: number | null }>(
+    `SELECT p.id, (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY recent.duration_ms) FROM (
+         SELECT duration_ms FROM builds WHERE pipeline_id = p.id AND status = 'succeeded' AND duration_ms IS NOT NULL ORDER BY number DESC LIMIT $2
+       ) AS recent) AS median
+     FROM unnest($1::INT8[]) AS p (id)`,
+    [[...new Set(pipelineIds)], window],
+  );
+  return new Map(r.rows.filter((x) => x.median !== null).map((x) => [String(x.id), Number(x.median) / 1000]));
 }

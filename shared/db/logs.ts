@@ -3,6 +3,7 @@
  * counter per job (shared/logs/protocol.ts), so appending a resent batch is a no-op and
  * lines read back in seq order.
  */
+import { ANSI_ESCAPE_SOURCE } from '../logs/ansi-text.ts';
 import type { LogLine } from '../logs/protocol.ts';
 import pg from 'pg';
 import { sqlState, type Db } from './pool.ts';
@@ -92,6 +93,38 @@ export async function readLogLines(db: Db, kind: JobKind, jobId: string, opts: R
     [kind, jobId, opts.afterSeq ?? -1, opts.stage ?? null, limit],
   );
   return r.rows.map((l) => ({ seq: Number(l.seq), stage: l.stage, run: l.run, time: l.time.toISOString(), stream: l.stream, text: l.text }));
+}
+
+/** Where a search hit: the line's seq and its stage run. */
+export interface LogMatch {
+  seq: number;
+  stage: string;
+  run: number;
+}
+
+/**
+ * The lines of a job whose text contains `text` — case-insensitive, compared with terminal
+ * escapes removed (as the line is shown; only lines holding an escape pay for removing them) —
+ * in seq order, at most `limit` (default 10 000); with `truncated` when there are more. Reads
+ * the job's key range once, so a 1M-line log is one scan.
+ */
+export async function searchLogLines(
+  db: Db,
+  kind: JobKind,
+  jobId: string,
+  text: string,
+  opts: { stage?: string; limit?: number } = {},
+): Promise<{ matches: LogMatch[]; truncated: boolean }> {
+  const limit = Math.min(100_000, Math.max(1, opts.limit ?? 10_000));
+  const r = await db.query<{ seq: string; stage: string; run: number }>(
+    `SELECT seq, stage, run FROM log_lines
+     WHERE job_kind = $1 AND job_id = $2 AND ($4::TEXT IS NULL OR stage = $4::TEXT)
+       AND strpos(lower(CASE WHEN strpos(text, chr(27)) > 0 THEN regexp_replace(text, $5, '', 'g') ELSE text END), lower($3)) > 0
+     ORDER BY seq LIMIT $6`,
+    [kind, jobId, text, opts.stage ?? null, ANSI_ESCAPE_SOURCE, limit + 1],
+  );
+  const matches = r.rows.slice(0, limit).map((m) => ({ seq: Number(m.seq), stage: m.stage, run: m.run }));
+  return { matches, truncated: r.rows.length > limit };
 }
 
 /** The seq for a line written by the system itself: one past the stored maximum (0 for none). */

@@ -244,20 +244,22 @@ export async function countReleases(db: Db, filter: ReleaseFilter = {}): Promise
 }
 
 /**
- * Per (target, action) of a pipeline: succeeded releases, the last one's finish time and the median
- * lead time in seconds from the released build's insert to the release's finish.
+ * Per (target, action) of a pipeline: succeeded releases — those finished at or after `since`
+ * when given, all time otherwise — the last one's finish time and the median lead time in
+ * seconds from the released build's insert to the release's finish.
  */
 export async function releaseStats(
   db: Db,
   pipelineId: string,
+  since?: Date,
 ): Promise<{ name: string; action: string; count: number; lastReleasedAt: string | null; medianLeadTimeSeconds: number | null }[]> {
   const r = await db.query<{ name: string; action: string; count: string; last: Date | null; median: number | null }>(
     `SELECT r.name, r.action, count(*) AS count, max(r.finished_at) AS last,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (r.finished_at - b.inserted_at))) AS median
      FROM releases r LEFT JOIN builds b ON b.id = r.build_id
-     WHERE r.pipeline_id = $1 AND r.status = 'succeeded'
+     WHERE r.pipeline_id = $1 AND r.status = 'succeeded' AND ($2::TIMESTAMPTZ IS NULL OR r.finished_at >= $2::TIMESTAMPTZ)
      GROUP BY r.name, r.action ORDER BY r.name, r.action`,
-    [pipelineId],
+    [pipelineId, since ?? null],
   );
   return r.rows.map((s) => ({
     name: s.name,

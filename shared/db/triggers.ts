@@ -176,6 +176,25 @@ export async function triggersListeningTo(db: Db, kind: 'pipeline' | 'release' |
   return r.rows.map(toTrigger);
 }
 
+/** The latest minute each of the given cron triggers fired for (as long as cron_firings keeps it). */
+export async function lastCronFirings(db: Db, triggerIds: string[]): Promise<Map<string, Date>> {
+  if (triggerIds.length === 0) return new Map();
+  const r = await db.query<{ trigger_id: string; minute: Date }>(
+    'SELECT trigger_id, max(minute) AS minute FROM cron_firings WHERE trigger_id = ANY($1::INT8[]) GROUP BY trigger_id',
+    [triggerIds],
+  );
+  return new Map(r.rows.map((f) => [String(f.trigger_id), f.minute]));
+}
+
+/** The next minute (UTC) after `after` that cron `schedule` fires, or null when it does not parse. */
+export function nextCronFiring(schedule: string, after: Date): Date | null {
+  try {
+    return CronExpressionParser.parse(schedule, { tz: 'UTC', currentDate: after }).next().toDate();
+  } catch {
+    return null;
+  }
+}
+
 /** Forgets cron firings before `before`; returns how many. */
 export async function pruneCronFirings(db: Db, before: Date): Promise<number> {
   const r = await db.query('DELETE FROM cron_firings WHERE minute < $1', [before]);

@@ -75,10 +75,14 @@ export interface BuildRequestedData extends RepoRef {
   revision?: string;
   /** Set for a rebuild of an existing version. */
   version?: string;
+  /** The commits the build is of (a rebuild keeps those of the build it repeats). */
+  commits?: Commit[];
   trigger: TriggerInfo;
   requestedBy?: string;
   /** How many trigger hops led here; dispatch refuses beyond a bound. */
   chainDepth: number;
+  /** Id of a failed build to re-run from its first failed stage (the stages before it are reused). */
+  rerunFailedOf?: string;
 }
 
 export interface BuildStartedData extends RepoRef {

@@ -46,7 +46,10 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
     { tag: str },
   ),
-  'build.requested': obj({ ...repo, branch: str, trigger, chainDepth: count }, { revision: str, version: str, requestedBy: str }),
+  'build.requested': obj(
+    { ...repo, branch: str, trigger, chainDepth: count },
+    { revision: str, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id },
+  ),
   'build.started': obj(buildStarted),
   'build.finished': obj({ ...buildStarted, status }),
   'build.cancel': obj({ id }, { requestedBy: str }),
@@ -59,8 +62,15 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validators = new Map<EventName, ValidateFunction>(EVENT_NAMES.map((n) => [n, ajv.compile(PAYLOAD_SCHEMAS[n])]));
+// Compiled per event type on first use: ajv's code generation is most of a cold instance's first
+// event otherwise, and a function sees only a few of the types.
+let ajv: Ajv | undefined;
+const validators = new Map<EventName, ValidateFunction>();
+const validatorFor = (name: EventName): ValidateFunction => {
+  let v = validators.get(name);
+  if (!v) validators.set(name, (v = (ajv ??= new Ajv({ allErrors: true })).compile(PAYLOAD_SCHEMAS[name])));
+  return v;
+};
 
 /** One problem found in an event. */
 export interface EventProblem {
@@ -111,7 +121,7 @@ export function parseEvent(ce: unknown): ParsedEvent {
   }
   const data = decodeData(e.data);
   if (name) {
-    const validate = validators.get(name)!;
+    const validate = validatorFor(name);
     if (!validate(data)) problems.push(...(validate.errors ?? []).map(problem));
   }
   if (problems.length) {

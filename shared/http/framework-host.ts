@@ -48,7 +48,10 @@ export function frameworkListener(fn: WiredFunction, log: Logger): RequestListen
 export function hostFunction(name: FunctionName, wire: Wire, config: Config): HostedFunction {
   const log = createLogger({ name, level: config.logLevel });
   const runtime = new Runtime(config, log);
-  return { listener: frameworkListener(wire(runtime), log), log, close: () => runtime.close() };
+  const fn = wire(runtime);
+  const listener = frameworkListener(fn, log);
+  fn.warm?.();
+  return { listener, log, close: () => runtime.close() };
 }
 
 /** Logs a start-up failure as one structured line. */

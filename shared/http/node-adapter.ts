@@ -2,10 +2,12 @@
  * Runs an HttpHandler on node:http request/response objects — those of a plain node server or
  * of functions-framework's express (which has already read the body into `req.rawBody`). This is
  * the one place where thrown errors become HTTP answers: HttpError → its status and message;
- * anything else → 500 "internal error", logged once without the request body.
+ * anything else → 500 "internal error", logged once without the request body. Responses are
+ * compressed here too (compression.ts), once for every function.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError, toHttpResponse } from '../errors/http-error.ts';
+import { codingFor, createCompressor, encodedHeaders, withVary } from './compression.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 
@@ -42,12 +44,34 @@ function headersOf(req: IncomingMessage): Record<string, string | undefined> {
   return out;
 }
 
-/** Writes a handler's response. */
-export async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal): Promise<void> {
+/**
+ * Writes a handler's response, compressed (br or gzip, see compression.ts) when the request's
+ * `acceptEncoding` allows and the response is worth it — bodies and streams alike, so every
+ * function gets the same behaviour from this one place.
+ */
+export async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal, acceptEncoding?: string): Promise<void> {
   if ('stream' in r) {
-    res.writeHead(r.status, r.headers ?? {});
-    await r.stream(res, signal);
-    if (!res.writableEnded) res.end();
+    const headers = r.headers ?? {};
+    const coding = codingFor(acceptEncoding, r.status, headers);
+    if (!coding) {
+      res.writeHead(r.status, withVary(headers));
+      await r.stream(res, signal);
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    res.writeHead(r.status, encodedHeaders(headers, coding));
+    const type = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+    const z = createCompressor(coding, { flushEachWrite: /^text\/event-stream/i.test(type) });
+    z.pipe(res);
+    // A viewer that goes away stops the compressor, so the stream sees `destroyed` and ends.
+    const stop = () => z.destroy();
+    res.once('close', stop);
+    try {
+      await r.stream(z, signal);
+    } finally {
+      res.off('close', stop);
+      if (!z.destroyed && !z.writableEnded) z.end();
+    }
     return;
   }
   const headers = { ...(r.headers ?? {}) };
@@ -58,8 +82,18 @@ export async function respond(res: ServerResponse, r: HttpResponse, signal: Abor
     payload = JSON.stringify(r.body);
     headers['content-type'] ??= 'application/json; charset=utf-8';
   }
-  res.writeHead(r.status, headers);
-  res.end(payload);
+  const size = payload === undefined ? 0 : Buffer.byteLength(payload);
+  const coding = payload === undefined ? undefined : codingFor(acceptEncoding, r.status, headers, size);
+  if (!coding) {
+    res.writeHead(r.status, payload === undefined ? headers : withVary(headers));
+    res.end(payload);
+    return;
+  }
+  res.writeHead(r.status, encodedHeaders(headers, coding));
+  const z = createCompressor(coding, { sizeHint: size });
+  z.pipe(res);
+  res.once('close', () => z.destroy());
+  z.end(payload);
 }
 
 /** Turns a handler into a node request listener. */
@@ -67,7 +101,11 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
   const o = { ...DEFAULTS, ...options };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const abort = new AbortController();
-    res.on('close', () => abort.abort());
+    // Only a client that leaves before the answer is complete aborts (an abort per finished
+    // request would cost a DOMException each on the hot path).
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const url = new URL(req.url ?? '/', 'http://localhost');
     let response: HttpResponse;
     try {
@@ -88,7 +126,7 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
       response = { status, body };
     }
     try {
-      await respond(res, response, abort.signal);
+      await respond(res, response, abort.signal, headerValue(req.headers['accept-encoding']));
     } catch (err) {
       o.log.warn({ method: req.method, path: url.pathname, error: describe(err) }, 'response failed');
       if (!res.headersSent) res.writeHead(500).end();
@@ -96,5 +134,7 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
     }
   };
 }
+
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 const describe = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));

@@ -77,6 +77,7 @@ export async function runFunction(name: FunctionName, load: () => Promise<{ wire
     logStartFailure(name, `cannot listen on port ${config.port}: ${err.message}`);
     process.exit(1);
   });
-  const h = await loading;
-  h.log.info({ port: config.port }, `${name} listening on ${config.port}`);
+  // A failed load is reported (and ends the process) by the handler above.
+  const h = await loading.catch(() => undefined);
+  h?.log.info({ port: config.port }, `${name} listening on ${config.port}`);
 }

@@ -4,7 +4,7 @@
  * calls in tests). Handlers are `(req) => Promise<HttpResponse>`; errors they throw become JSON
  * `{status, message}` in one place (`respond` in node-adapter.ts).
  */
-import type { ServerResponse } from 'node:http';
+import type { Writable } from 'node:stream';
 
 export interface HttpRequest {
   method: string;
@@ -27,11 +27,15 @@ export interface BodyResponse {
   body?: unknown;
 }
 
-/** A response written progressively (Server-Sent Events); `write` resolves when done. */
+/**
+ * A response written progressively (Server-Sent Events, plain-text logs): `stream` writes to
+ * `out` — the response itself, or the compressor in front of it — honouring backpressure, and
+ * resolves when done. `out.destroyed` turns true when the client has gone.
+ */
 export interface StreamResponse {
   status: number;
   headers?: Record<string, string>;
-  stream: (res: ServerResponse, signal: AbortSignal) => Promise<void>;
+  stream: (out: Writable, signal: AbortSignal) => Promise<void>;
 }
 
 export type HttpResponse = BodyResponse | StreamResponse;

@@ -15,6 +15,14 @@ export class DeferredJobRunner implements JobRunner {
     private readonly load: () => Promise<JobRunner>,
   ) {}
 
+  /**
+   * Starts loading the runner now, in the background (a cold instance's first event usually
+   * creates a Job: loading overlaps with the database and forge round trips before it).
+   */
+  warm(): void {
+    this.runner().catch(() => {});
+  }
+
   private runner(): Promise<JobRunner> {
     return (this.loaded ??= this.load().catch((err) => {
       this.loaded = undefined;

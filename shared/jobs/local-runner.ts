@@ -1,14 +1,20 @@
 /**
  * The local JobRunner: runs the builder as a child process on this machine (local mode, tests).
- * Each job gets a temp dir holding its config file (mode 0600: it carries the job token and
- * secret key) and its work dir; both are removed when the builder exits. cancel sends SIGTERM,
- * as Kubernetes does when a Job's pod is deleted, and the builder reports `canceled` itself.
+ * Each job gets a temp dir holding its work dir and, beside it (outside the work dir), its config
+ * file (mode 0600: it carries the job token and the values of the plan's secrets), which the
+ * builder reads once and removes. The builder's environment is the minimal base (PATH, HOME,
+ * locale), the Docker settings and BUILDER_CONFIG_PATH — nothing else of this process (no secret
+ * key). An IPC channel ties the builder to this process: when it ends, even by `kill -9`, the
+ * builder cancels its build and removes the temp dir itself (`removeOnExit`); normally the runner
+ * removes it when the builder exits. cancel sends SIGTERM, as Kubernetes does when a Job's pod is
+ * deleted, and the builder reports `canceled` itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuilderConfig } from '../plan/builder-config.ts';
+import { baseEnv } from '../process/base-env.ts';
 import type { JobRef, JobRunner, JobState } from './runner.ts';
 import type { Logger } from '../log/logger.ts';
 import { isBundled, packagePath } from '../runtime/package-path.ts';
@@ -27,7 +33,7 @@ export function builderCommand(): { command: string[]; fromSource: boolean } {
 export interface LocalRunnerOptions {
   /** Command that runs the builder; BUILDER_CONFIG_PATH is set in its env. */
   command: string[];
-  /** Extra env for the builder (e.g. DOCKER_HOST). */
+  /** Extra env for the builder (e.g. DOCKER_HOST); added to the minimal base, never this process's whole env. */
   env: Record<string, string>;
   /** Where builder output that is not a report goes (its own diagnostics). */
   onOutput: (ref: JobRef, text: string) => void;
@@ -43,6 +49,16 @@ export const DEFAULT_LOCAL_RUNNER_OPTIONS: LocalRunnerOptions = {
   onOutput: () => {},
   keepWorkDirs: false,
 };
+
+/** Variables of this process the builder itself reads (which engine, how containers run). */
+const BUILDER_VARIABLES = ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'] as const;
+
+/** The builder's environment: the minimal base and the builder's own variables of `env`. */
+export function builderEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out = baseEnv(env);
+  for (const k of BUILDER_VARIABLES) if (env[k]) out[k] = env[k];
+  return out;
+}
 
 interface Running {
   child: ChildProcess;
@@ -73,12 +89,14 @@ export class LocalJobRunner implements JobRunner {
     const workDir = join(dir, 'work');
     await mkdir(workDir);
     const configPath = join(dir, 'builder-config.json');
-    await writeFile(configPath, JSON.stringify({ ...config, workDir }), { mode: 0o600 });
+    const own: BuilderConfig = { ...config, workDir, ...(this.options.keepWorkDirs ? {} : { removeOnExit: dir }) };
+    await writeFile(configPath, JSON.stringify(own), { mode: 0o600 });
     if (this.running.has(k)) return; // a concurrent start won the race while we wrote files
     const [cmd, ...args] = this.options.command;
     const child = spawn(cmd, args, {
-      env: { ...process.env, ...this.options.env, BUILDER_CONFIG_PATH: configPath },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...builderEnv(), ...this.options.env, BUILDER_CONFIG_PATH: configPath },
+      // The IPC channel is how the builder notices that this process is gone.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.stdout?.on('data', (d) => this.options.onOutput(ref, String(d)));
     child.stderr?.on('data', (d) => this.options.onOutput(ref, String(d)));

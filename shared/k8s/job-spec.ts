@@ -1,7 +1,10 @@
 /**
  * Builds the Kubernetes objects of one run as plain data: a `batch/v1` Job running the builder
- * and a Secret holding its BuilderConfig. Pure functions made of small named parts (jobMeta,
- * podSpec, builderContainer, dindSidecar, volumes); only the kubernetes JobRunner sends them.
+ * and a Secret holding its BuilderConfig (job token, credentials and the decrypted values of the
+ * plan's secrets — never the master key), mounted only into the builder container: the dind
+ * sidecar, and so every stage and service container it runs, sees the work dir alone. Pure
+ * functions made of small named parts (jobMeta, podSpec, builderContainer, dindSidecar, volumes);
+ * only the kubernetes JobRunner sends them.
  * The Job never restarts a build (`restartPolicy: Never`, `backoffLimit: 0`): stage failures are
  * results the builder reports, and the builder exits 0 whenever it reported. The builder runs as
  * the image's unprivileged user (BUILDER_UID) with no capabilities on a read-only root file

@@ -1,8 +1,13 @@
 /**
  * The wire contract between the builder and log-ingest (JSON over HTTP, bearer job token).
  *
- *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/logs    body: LogBatch
- *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/status  body: StatusReport
+ *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/logs       body: LogBatch
+ *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/status     body: StatusReport
+ *   POST {ingest.url}/api/ingest/{builds|releases|bots}/{id}/heartbeat  body: Heartbeat
+ *
+ * Liveness: every request a builder sends (logs, status or heartbeat) shows it is alive; when it
+ * has sent nothing for `heartbeatSeconds` (BuilderConfig, default HEARTBEAT_SECONDS) it sends a
+ * Heartbeat, so the server tells a live build that prints nothing from a dead one.
  *
  * Answers: 202 accepted (idempotent: resending a batch is harmless), 400 malformed,
  * 401 bad token / token for another job, 404 unknown job, 409 illegal status transition,
@@ -62,8 +67,20 @@ export interface StatusReport {
   stages?: StageReport[];
 }
 
+/** "Still here": sent by a builder that has reported nothing else for `heartbeatSeconds`. */
+export interface Heartbeat {
+  /** ISO-8601 time the builder sent it. */
+  sentAt: string;
+}
+
+/** Seconds of silence after which a builder sends a Heartbeat, unless its config says otherwise. */
+export const HEARTBEAT_SECONDS = 10;
+
+/** The endpoints of a job's ingest. */
+export type IngestEndpoint = 'logs' | 'status' | 'heartbeat';
+
 /** Path of a job's ingest endpoint. */
-export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: 'logs' | 'status'): string =>
+export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: IngestEndpoint): string =>
   `/api/ingest/${kind}s/${encodeURIComponent(id)}/${what}`;
 
 /** What log-ingest publishes on core NATS `logs.<id>` for live viewers. */

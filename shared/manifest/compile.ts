@@ -1,7 +1,8 @@
 /**
  * Step three of manifest handling: a linted Manifest plus the facts of one run (RunInfo) → the
  * Plan the dispatcher stores and the builder executes. This is where Estafette's defaults live
- * (shell, work dir, `when`, builder, readiness), where the `git-clone` stage is injected, where a
+ * (shell, work dir, `when`, builder, readiness — an empty value means the default, as there), where
+ * the `git-clone` stage is injected, where a
  * release template is applied, and where every stage's environment is resolved with Estafette's
  * precedence: ESTAFETTE_* < global env < stage env < extension vars. Secrets stay encrypted.
  */
@@ -10,15 +11,16 @@ import { ValidationError } from '../errors/http-error.ts';
 import type { TriggerInfo } from '../events/types.ts';
 import type { Plan, PlanKind, PlanService, PlanStage, Readiness } from '../plan/types.ts';
 import { parseDurationSeconds } from './duration.ts';
-import type { Manifest, ManifestBuilder, ManifestService, ManifestStage } from './types.ts';
-import type { RenderedVersion } from './version.ts';
+import { BUILDER_TRACKS, type Manifest, type ManifestBuilder, type ManifestService, type ManifestStage } from './types.ts';
+import { dnsSafe, type RenderedVersion } from './version.ts';
+
+export { dnsSafe };
 
 /** The default `when` of stages and services. */
 export const DEFAULT_WHEN = "status == 'succeeded'";
 /** Image shown for the injected clone stage (the builder clones itself; see PlanStage.builtin). */
 export const GIT_CLONE_IMAGE = 'extensions/git-clone:stable';
 
-const BUILDER_DEFAULTS: Plan['builder'] = { track: 'stable', os: 'linux', medium: '', type: 'docker' };
 
 /** The facts of one run that the manifest cannot know. */
 export interface RunInfo {
@@ -38,7 +40,7 @@ export interface RunInfo {
   releaseId?: string;
   botId?: string;
   counters?: { current: number; max: number; maxCurrentBranch: number };
-  /** RFC 3339 UTC time of the run; default now. */
+  /** Time of the run (any form Date parses; rendered to whole seconds, UTC); default now. */
   datetime?: string;
   ciServerBaseUrl?: string;
   /** Why the run started; becomes ESTAFETTE_TRIGGER_<EVENT>_<FIELD>. */
@@ -58,15 +60,14 @@ export function toUpperSnake(name: string): string {
     .toUpperCase();
 }
 
-/** A branch name usable in DNS labels and image tags (ESTAFETTE_GIT_BRANCH_DNS_SAFE). */
-export function dnsSafe(branch: string): string {
-  return branch
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-+/, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
+/**
+ * A time as Estafette writes ESTAFETTE_BUILD_DATETIME: RFC 3339 in UTC to the whole second
+ * (`2026-01-02T03:04:05Z`, Go's time.RFC3339). Text that is not a time is kept as given.
+ */
+export function buildDatetime(time: string | Date = new Date()): string {
+  const d = typeof time === 'string' ? new Date(time) : time;
+  if (Number.isNaN(d.getTime())) return String(time);
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The ESTAFETTE_* variables of a run (without the per-stage STAGE_NAME / EXTENSION_*). */
@@ -82,9 +83,10 @@ export function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, s
     ESTAFETTE_BUILD_VERSION: run.version.version,
     ESTAFETTE_BUILD_VERSION_MAJOR: run.version.major,
     ESTAFETTE_BUILD_VERSION_MINOR: run.version.minor,
-    ESTAFETTE_BUILD_VERSION_PATCH: run.version.patch,
+    // Estafette sets the build counter here, not the rendered patch (they differ for `patch: 0`).
+    ESTAFETTE_BUILD_VERSION_PATCH: run.counters ? String(run.counters.current) : run.version.patch,
     ESTAFETTE_BUILD_VERSION_LABEL: run.version.label,
-    ESTAFETTE_BUILD_DATETIME: run.datetime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ESTAFETTE_BUILD_DATETIME: buildDatetime(run.datetime),
     // The builder flips this to 'failed' after a failing stage, as `status` in `when`.
     ESTAFETTE_BUILD_STATUS: 'succeeded',
     ESTAFETTE_CI_SERVER_BASE_URL: run.ciServerBaseUrl ?? '',
@@ -137,16 +139,21 @@ export function extensionEnv(customProperties: Record<string, unknown>): Record<
   return env;
 }
 
-function mergeBuilder(...layers: Array<ManifestBuilder | undefined>): Plan['builder'] {
-  const b = { ...BUILDER_DEFAULTS };
-  for (const l of layers) {
-    if (!l) continue;
-    if (l.track) b.track = l.track;
-    if (l.os === 'linux' || l.os === 'windows') b.os = l.os;
-    if (l.medium === '' || l.medium === 'memory') b.medium = l.medium;
-    if (l.type === 'docker' || l.type === 'kubernetes') b.type = l.type;
-  }
-  return b;
+/**
+ * The builder of a run, as Estafette resolves it: a release's or bot's own `builder` section
+ * replaces the top one as a whole (not field by field), and whatever it leaves out gets the
+ * defaults — os linux, the first track of that os (`stable`, or `nanoserver-1809-stable` on
+ * windows), type docker.
+ */
+function resolveBuilder(top: ManifestBuilder, own: ManifestBuilder | undefined): Plan['builder'] {
+  const b = own ?? top;
+  const os = b.os === 'windows' ? 'windows' : 'linux';
+  return {
+    track: b.track || BUILDER_TRACKS[os][0]!,
+    os,
+    medium: b.medium === 'memory' ? 'memory' : '',
+    type: b.type === 'kubernetes' ? 'kubernetes' : 'docker',
+  };
 }
 
 interface StageContext {
@@ -158,27 +165,30 @@ interface StageContext {
 
 function readiness(svc: ManifestService): Readiness | undefined {
   const p = svc.readinessProbe;
-  if (p?.exec?.command?.length) return { kind: 'exec', command: p.exec.command, timeoutSeconds: p.timeoutSeconds ?? 60 };
+  // Estafette: a timeout of 0 (or none) means 60 s, port 0 means 80, and port 443 means https.
+  if (p?.exec?.command?.length) return { kind: 'exec', command: p.exec.command, timeoutSeconds: p.timeoutSeconds || 60 };
   if (p?.httpGet) {
     const h = p.httpGet;
+    const port = h.port || 80;
     return {
       kind: 'http',
-      scheme: h.scheme === 'https' ? 'https' : 'http',
+      scheme: h.scheme === 'https' || (!h.scheme && port === 443) ? 'https' : 'http',
       host: h.host || svc.name,
-      port: h.port ?? 80,
+      port,
       path: h.path || '/',
-      timeoutSeconds: p.timeoutSeconds ?? 60,
+      timeoutSeconds: p.timeoutSeconds || 60,
     };
   }
   const r = svc.readiness;
   if (r) {
+    const port = r.port || 80;
     return {
       kind: 'http',
-      scheme: r.protocol === 'https' ? 'https' : 'http',
+      scheme: r.protocol === 'https' || (!r.protocol && port === 443) ? 'https' : 'http',
       host: r.hostname || svc.name,
-      port: r.port ?? 80,
+      port,
       path: r.path || '/',
-      timeoutSeconds: r.timeoutSeconds ?? 60,
+      timeoutSeconds: r.timeoutSeconds || 60,
     };
   }
   return undefined;
@@ -188,7 +198,7 @@ function compileService(svc: ManifestService, parent: ManifestStage, ctx: StageC
   const out: PlanService = {
     name: svc.name,
     image: svc.image ?? '',
-    shell: svc.shell ?? ctx.shell,
+    shell: svc.shell || ctx.shell,
     commands: svc.commands ?? [],
     runCommandsInForeground: svc.runCommandsInForeground ?? false,
     env: {
@@ -198,7 +208,7 @@ function compileService(svc: ManifestService, parent: ManifestStage, ctx: StageC
       ...svc.env,
       ...extensionEnv(svc.customProperties),
     },
-    when: svc.when ?? DEFAULT_WHEN,
+    when: svc.when?.trim() || DEFAULT_WHEN,
     // A services-only stage exists to start services for the stages after it.
     multiStage: svc.multiStage ?? !parent.image,
     customProperties: svc.customProperties,
@@ -212,11 +222,12 @@ function compileStage(s: ManifestStage, ctx: StageContext): PlanStage {
   const stage: PlanStage = {
     name: s.name,
     image: s.image ?? '',
-    shell: s.shell ?? ctx.shell,
-    workDir: s.workDir ?? ctx.workDir,
+    // Empty means the default, as in Estafette.
+    shell: s.shell || ctx.shell,
+    workDir: s.workDir || ctx.workDir,
     commands: s.commands ?? [],
     runCommandsInForeground: s.runCommandsInForeground ?? false,
-    when: s.when ?? DEFAULT_WHEN,
+    when: s.when?.trim() || DEFAULT_WHEN,
     env: {
       ...ctx.estafette,
       ESTAFETTE_STAGE_NAME: s.name,
@@ -272,7 +283,7 @@ function selectRun(manifest: Manifest, run: RunInfo): { stages: ManifestStage[];
   }
   return {
     stages: release.stages ?? template?.stages ?? [],
-    builder: { ...template?.builder, ...release.builder },
+    builder: release.builder ?? template?.builder,
     clone: release.clone ?? template?.clone ?? false,
   };
 }
@@ -283,7 +294,7 @@ function selectRun(manifest: Manifest, run: RunInfo): { stages: ManifestStage[];
  */
 export function compilePlan(manifest: Manifest, run: RunInfo): Plan {
   const selected = selectRun(manifest, run);
-  const builder = mergeBuilder(manifest.builder, selected.builder);
+  const builder = resolveBuilder(manifest.builder, selected.builder);
   const windows = builder.os === 'windows';
   const estafette = estafetteEnv(manifest, run);
   const ctx: StageContext = {

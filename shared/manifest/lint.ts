@@ -5,11 +5,17 @@
  */
 import { checkWhen } from './when.ts';
 import { parseDurationSeconds } from './duration.ts';
+import { didYouMean } from './suggest.ts';
 import { actionKindFor, actionsOf, checkCron, compilePattern, filtersOf, type TriggerScope } from './triggers.ts';
+import { MAX_VERSION_NUMBER } from './version.ts';
 import {
   BUILDER_MEDIUMS,
   BUILDER_OS,
+  BUILDER_TRACKS,
   BUILDER_TYPES,
+  SERVICE_KEYS,
+  STAGE_KEYS,
+  type BuilderOs,
   type Manifest,
   type ManifestBuilder,
   type ManifestReleaseAction,
@@ -21,6 +27,9 @@ import {
 
 /** Upper bound on stage retries; more is almost certainly a typo and could run for hours. */
 export const MAX_RETRIES = 20;
+
+/** Estafette's rule for a pipeline or release trigger's status: `finished` takes only these two. */
+export const FINISHED_STATUSES = ['succeeded', 'failed'] as const;
 
 /** What is wrong with an image reference's tag, or undefined when it is pinned. */
 export function imageTagWarning(image: string): string | undefined {
@@ -41,12 +50,12 @@ class Linter {
 
   constructor(private readonly m: Manifest) {}
 
-  error(field: string, message: string): void {
-    this.problems.push({ field, message, severity: 'error' });
+  error(field: string, message: string, hint?: string): void {
+    this.problems.push({ field, message, severity: 'error', ...(hint ? { hint } : {}) });
   }
 
-  warn(field: string, message: string): void {
-    this.problems.push({ field, message, severity: 'warning' });
+  warn(field: string, message: string, hint?: string): void {
+    this.problems.push({ field, message, severity: 'warning', ...(hint ? { hint } : {}) });
   }
 
   run(): void {
@@ -54,8 +63,9 @@ class Linter {
     this.builder(m.builder, 'builder');
     this.version();
     this.triggers(m.triggers, 'triggers', { kind: 'build' });
-    if (m.stages.length === 0) this.error('stages', 'a manifest needs at least one stage');
-    this.stages(m.stages, 'stages');
+    const stagesKey = m.stagesKey ?? 'stages';
+    if (m.stages.length === 0) this.error(stagesKey, 'a manifest needs at least one stage');
+    this.stages(m.stages, stagesKey);
     const templates = new Map(m.releaseTemplates.map((t) => [t.name, t]));
     for (const t of m.releaseTemplates) {
       const f = `releaseTemplates.${t.name}`;
@@ -87,17 +97,31 @@ class Linter {
     }
   }
 
+  /**
+   * A builder section on its own, as Estafette validates it: a release's or bot's builder replaces
+   * the top one (defaults filled in), so its track is checked against its own os (default linux).
+   */
   builder(b: ManifestBuilder | undefined, f: string): void {
     if (!b) return;
-    if (b.os !== undefined && !(BUILDER_OS as readonly string[]).includes(b.os)) this.error(`${f}.os`, `must be one of ${BUILDER_OS.join(', ')}`);
-    if (b.type !== undefined && !(BUILDER_TYPES as readonly string[]).includes(b.type)) this.error(`${f}.type`, `must be one of ${BUILDER_TYPES.join(', ')}`);
+    const osValid = b.os === undefined || b.os === '' || (BUILDER_OS as readonly string[]).includes(b.os);
+    if (!osValid) this.error(`${f}.os`, `must be one of ${BUILDER_OS.join(', ')}`);
+    if (b.type !== undefined && b.type !== '' && !(BUILDER_TYPES as readonly string[]).includes(b.type)) this.error(`${f}.type`, `must be one of ${BUILDER_TYPES.join(', ')}`);
     if (b.medium !== undefined && !(BUILDER_MEDIUMS as readonly string[]).includes(b.medium)) this.error(`${f}.medium`, "must be '' or 'memory'");
-    if (b.track === 'dev') this.warn(`${f}.track`, "the 'dev' builder track changes without notice; use 'stable'");
+    if (b.track !== undefined && b.track !== '' && osValid) {
+      const os: BuilderOs = b.os === 'windows' ? 'windows' : 'linux';
+      const tracks = BUILDER_TRACKS[os];
+      if (!tracks.includes(b.track)) {
+        const other = BUILDER_OS.find((o) => o !== os && BUILDER_TRACKS[o].includes(b.track!));
+        this.error(`${f}.track`, `must be one of ${tracks.join(', ')} for os ${os}${b.os ? '' : ' (the default os)'}`, other ? `'${b.track}' is a track of os ${other}; set os: ${other} beside it` : undefined);
+      } else if (b.track.endsWith('dev')) {
+        this.warn(`${f}.track`, `the '${b.track}' builder track changes without notice; use '${tracks[0]}'`);
+      }
+    }
   }
 
   version(): void {
     const v = this.m.version;
-    if (v.semver && v.custom) this.error('version', "use either 'semver' or 'custom', not both");
+    if (v.semver && v.custom) this.warn('version', "both 'semver' and 'custom' are set; the custom version is used and semver is ignored, as in Estafette");
     const templates: Array<[string | undefined, string]> = [
       [v.semver?.patch, 'version.semver.patch'],
       [v.semver?.labelTemplate, 'version.semver.labelTemplate'],
@@ -109,10 +133,11 @@ class Linter {
         if (!['auto', 'branch', 'revision'].includes(m[1]!)) this.error(f, `unknown template function '{{${m[1]}}}' (known: {{auto}}, {{branch}}, {{revision}})`);
       }
     }
-    if (v.semver?.patch !== undefined && v.semver.patch.trim() === '') this.error('version.semver.patch', 'must not be empty');
-    if (v.custom && v.custom.labelTemplate !== undefined && v.custom.labelTemplate.trim() === '') this.error('version.custom.labelTemplate', 'must not be empty');
+    // An empty patch or label template means its default, as in Estafette.
     for (const [k, n] of [['major', v.semver?.major], ['minor', v.semver?.minor]] as const) {
-      if (n !== undefined && n < 0) this.error(`version.semver.${k}`, 'must not be negative');
+      if (n === undefined) continue;
+      const big = BigInt(n);
+      if (big < 0n || big > MAX_VERSION_NUMBER) this.error(`version.semver.${k}`, `must be an integer from 0 to ${MAX_VERSION_NUMBER}, not ${n}`);
     }
     v.semver?.releaseBranch?.forEach((p, i) => this.pattern(p, `version.semver.releaseBranch${v.semver!.releaseBranch!.length > 1 ? `[${i}]` : ''}`));
   }
@@ -126,7 +151,8 @@ class Linter {
   }
 
   when(expr: string | undefined, f: string): void {
-    if (expr === undefined) return;
+    // Empty means the default (status == 'succeeded'), as in Estafette.
+    if (expr === undefined || expr.trim() === '') return;
     const problem = checkWhen(expr);
     if (problem) this.error(f, `invalid when expression: ${problem}`);
   }
@@ -146,7 +172,8 @@ class Linter {
       this.stages(s.parallelStages, `${f}.parallelStages`, s);
     } else if (s.image === undefined || s.image.trim() === '') {
       const servicesOnly = (s.services?.length ?? 0) > 0 && s.commands === undefined;
-      if (!servicesOnly) this.error(`${f}.image`, 'is required (only a stage with parallelStages or with only services may leave it out)');
+      const misspelt = Object.keys(s.customProperties).find((k) => didYouMean(k, ['image']));
+      if (!servicesOnly) this.error(`${f}.image`, 'is required (only a stage with parallelStages or with only services may leave it out)', misspelt ? `found '${misspelt}': did you mean \`image\`?` : undefined);
     } else {
       const w = imageTagWarning(s.image);
       if (w) this.warn(`${f}.image`, w);
@@ -158,7 +185,19 @@ class Linter {
     if (s.timeout !== undefined && parseDurationSeconds(s.timeout) === undefined) {
       this.error(`${f}.timeout`, `'${s.timeout}' is not a duration (e.g. 30s, 10m, 1h30m)`);
     }
+    this.misspeltKeys(s.customProperties, STAGE_KEYS, f, s as unknown as Record<string, unknown>);
     if (s.services) this.services(s.services, `${f}.services`);
+  }
+
+  /**
+   * Custom properties are how extensions are configured, so any key is allowed on a stage or a
+   * service; one that is a known key misspelt (`comands`, `workdir`) is surely a mistake, though.
+   */
+  misspeltKeys(custom: Record<string, unknown>, known: readonly string[], f: string, written: Record<string, unknown>): void {
+    for (const k of Object.keys(custom)) {
+      const hint = didYouMean(k, known.filter((x) => written[x] === undefined));
+      if (hint) this.warn(`${f}.${k}`, `unknown key '${k}' is not a stage setting; it is passed to the image as a custom property`, hint);
+    }
   }
 
   services(services: ManifestService[], base: string): void {
@@ -169,6 +208,7 @@ class Linter {
       else if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(svc.name)) this.error(`${f}.name`, `'${svc.name}' is not a valid host name`);
       else if (seen.has(svc.name)) this.error(`${f}.name`, `service '${svc.name}' is defined twice in this stage`);
       seen.add(svc.name);
+      this.misspeltKeys(svc.customProperties, SERVICE_KEYS, f, svc as unknown as Record<string, unknown>);
       if (svc.image === undefined || svc.image.trim() === '') this.error(`${f}.image`, 'is required');
       else {
         const w = imageTagWarning(svc.image);
@@ -203,6 +243,16 @@ class Linter {
         if (svc.readiness) this.warn(pf, "both 'readiness' and 'readinessProbe' are set; readinessProbe is used");
       }
     });
+  }
+
+  /** `status` of a pipeline/release filter: for `finished` (the default event) only succeeded or failed. */
+  finishedStatus(event: string | undefined, status: string | undefined, f: string): void {
+    const e = event || 'finished';
+    if (e === 'finished' && status !== undefined && status !== '' && !(FINISHED_STATUSES as readonly string[]).includes(status)) {
+      this.error(`${f}.status`, `must be ${FINISHED_STATUSES.map((x) => `'${x}'`).join(' or ')} for event 'finished', not '${status}'`);
+    } else if (e === 'started' && status) {
+      this.warn(`${f}.status`, "is ignored for event 'started' (a started build or release has no status yet)");
+    }
   }
 
   actions(actions: ManifestReleaseAction[] | undefined, base: string): void {
@@ -246,7 +296,7 @@ class Linter {
       required(p.name, `${f}.pipeline.name`, "the pipeline to watch, e.g. 'github.com/owner/repo' or 'self'");
       oneOf(p.event, ['started', 'finished'], `${f}.pipeline.event`);
       if (p.name && p.name.trim().toLowerCase() !== 'self') this.pattern(p.name, `${f}.pipeline.name`, true);
-      if (p.status !== undefined) this.pattern(p.status, `${f}.pipeline.status`);
+      this.finishedStatus(p.event, p.status, `${f}.pipeline`);
       if (p.branch !== undefined) this.pattern(p.branch, `${f}.pipeline.branch`);
       if (scope.kind === 'build' && p.name?.trim().toLowerCase() === 'self' && (p.event ?? 'finished') === 'finished') {
         this.warn(`${f}.pipeline.name`, 'a build trigger on this pipeline itself rebuilds after every build; only the chain-depth limit stops it');
@@ -258,7 +308,7 @@ class Linter {
       required(r.target, `${f}.release.target`, 'the release target to watch');
       oneOf(r.event, ['started', 'finished'], `${f}.release.event`);
       if (r.name && r.name.trim().toLowerCase() !== 'self') this.pattern(r.name, `${f}.release.name`, true);
-      if (r.status !== undefined) this.pattern(r.status, `${f}.release.status`);
+      this.finishedStatus(r.event, r.status, `${f}.release`);
       if (r.target) this.pattern(r.target, `${f}.release.target`);
     }
     if (t.git) {
@@ -291,9 +341,10 @@ class Linter {
           this.error(`${f}.releases.action`, names.length ? `action '${action}' is not one of this release's actions (${names.join(', ')})` : `action '${action}' is set but the release defines no actions`);
         }
       }
+      // Estafette overwrites the target with the release the trigger is defined under.
       const target = t.releases.target;
-      if (target && target !== scope.release && !this.m.releases.some((r) => r.name === target)) {
-        this.error(`${f}.releases.target`, `release target '${target}' is not defined under releases`);
+      if (target && target !== scope.release) {
+        this.warn(`${f}.releases.target`, `'${target}' is ignored: a release trigger always releases to the release it is defined under ('${scope.release}')`);
       }
     }
     if (t.runs && scope.kind === 'bot' && t.runs.bot && !this.m.bots.some((b) => b.name === t.runs!.bot)) {

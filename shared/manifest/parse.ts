@@ -2,12 +2,17 @@
  * Step one of manifest handling: YAML text → the YAML-facing `Manifest` (types.ts). Refuses
  * hostile input before doing real work (size, binary content, alias bombs, deep nesting), reports
  * YAML syntax errors with line and column, duplicate keys with their field path, unknown top-level
- * keys, and values of the wrong type. Semantic rules (required image, cron syntax, `when`…) are
- * lint's job. Never throws.
+ * keys, and values of the wrong type — with a hint for the classic YAML mistakes (an unquoted
+ * `: ` or leading `[` in a command, a ` #` that cut a command short, a misspelt key). It also
+ * returns a SourceMap, so every problem (lint's too) can name its line and column. Semantic rules
+ * (required image, cron syntax, `when`…) are lint's job. Never throws.
  */
-import { CORE_SCHEMA, load, mergeTag, parseEvents, getScalarValue, EVENT_ID, type Event } from 'js-yaml';
+import { COLLECTION_STYLE, CORE_SCHEMA, load, mergeTag, parseEvents, getScalarValue, EVENT_ID, SCALAR_STYLE, type Event } from 'js-yaml';
+import { SourceMap } from './source-map.ts';
+import { didYouMean } from './suggest.ts';
 import {
   MANIFEST_KEYS,
+  SERVICE_KEYS,
   STAGE_KEYS,
   TRIGGER_ACTIONS,
   TRIGGER_FILTERS,
@@ -47,36 +52,18 @@ export function joinField(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** Maps offsets to 1-based line and column; line starts are computed once per text. */
-function lineColumnOf(text: string): (offset: number) => { line: number; column: number } {
-  let starts: number[] | undefined;
-  return (offset) => {
-    if (!starts) {
-      starts = [0];
-      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    }
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo + 1, column: offset - starts[lo]! + 1 };
-  };
-}
-
 /**
  * Walks the YAML event stream once to find what `load` would either reject without a field path
- * (duplicate keys) or accept although it is dangerous (many aliases). Returns problems.
+ * (duplicate keys) or accept although it is dangerous (many aliases), and records where each
+ * field is written. Returns problems.
  */
-function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOrder: Map<string, string[]>; tooManyAliases: boolean } {
+function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOrder: Map<string, string[]>; tooManyAliases: boolean; source: SourceMap } {
   const problems: Problem[] = [];
   // Key order per mapping path: JS objects list integer-like keys first, YAML order is the truth.
   const keyOrder = new Map<string, string[]>();
   type Frame = { kind: 'map' | 'seq' | 'doc' | 'key'; path: string; keys: Set<string>; expectKey: boolean; key: string; index: number };
   const stack: Frame[] = [];
-  const lineCol = lineColumnOf(text);
+  const source = new SourceMap(text);
   let aliases = 0;
   let duplicates = 0;
   const childPath = (f: Frame): string => (f.kind === 'map' ? joinField(f.path, f.key) : f.kind === 'seq' ? `${f.path}[${f.index}]` : f.path);
@@ -101,7 +88,11 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
           top.key = '?';
           stack.push({ kind, path: top.path, keys: new Set(), expectKey: true, key: '', index: 0 });
         } else {
-          stack.push({ kind, path: top ? childPath(top) : '', keys: new Set(), expectKey: true, key: '', index: 0 });
+          const path = top ? childPath(top) : '';
+          if (top && top.kind !== 'doc') {
+            source.setValue(path, { kind: kind === 'map' ? 'mapping' : 'sequence', start: ev.start, plain: false, flow: ev.style === COLLECTION_STYLE.FLOW });
+          }
+          stack.push({ kind, path, keys: new Set(), expectKey: true, key: '', index: 0 });
         }
         break;
       }
@@ -118,21 +109,27 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
       case EVENT_ID.SCALAR:
         if (top?.kind === 'map' && top.expectKey) {
           const key = getScalarValue(text, ev);
+          // An empty key (`: x`) has no text, so no offset (-1).
+          const at = ev.valueStart >= 0 ? source.position(ev.valueStart) : undefined;
           if (top.keys.has(key) && key !== '<<' && ++duplicates <= MAX_REPORTED_DUPLICATES) {
-            const { line, column } = lineCol(ev.valueStart);
-            problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}' (line ${line}, column ${column}); names must be unique`, severity: 'error' });
+            const where = at ? ` (line ${at.line}, column ${at.column})` : '';
+            problems.push({ field: joinField(top.path, key), message: `duplicate key '${key}'${where}; names must be unique`, severity: 'error', ...at });
           }
+          if (ev.valueStart >= 0) source.setKey(joinField(top.path, key), ev.valueStart);
           top.keys.add(key);
           top.key = key;
           const order = keyOrder.get(top.path);
           if (order) order.push(key);
           else keyOrder.set(top.path, [key]);
+        } else if (top && top.kind !== 'doc' && top.kind !== 'key' && ev.valueStart >= 0) {
+          source.setValue(childPath(top), { kind: 'scalar', start: ev.valueStart, end: ev.valueEnd, plain: ev.style === SCALAR_STYLE.PLAIN, flow: false });
         }
         nodeDone(top);
         break;
       case EVENT_ID.ALIAS:
         aliases++;
         if (top?.kind === 'map' && top.expectKey) top.key = '?';
+        else if (top && top.kind !== 'doc' && top.kind !== 'key') source.setValue(childPath(top), { kind: 'alias', start: ev.anchorStart, plain: false, flow: false });
         nodeDone(top);
         break;
     }
@@ -143,7 +140,7 @@ function scanEvents(text: string, events: Event[]): { problems: Problem[]; keyOr
   if (aliases > MAX_ALIASES) {
     problems.push({ field: '', message: `the manifest uses ${aliases} YAML aliases; at most ${MAX_ALIASES} are allowed`, severity: 'error' });
   }
-  return { problems, keyOrder, tooManyAliases: aliases > MAX_ALIASES };
+  return { problems, keyOrder, tooManyAliases: aliases > MAX_ALIASES, source };
 }
 
 /** Counts nodes as if aliases were copied, stopping at the budget; true when within it. */
@@ -163,14 +160,17 @@ function withinExpansionBudget(doc: unknown): boolean {
 class Reader {
   readonly problems: Problem[] = [];
 
-  constructor(private readonly keyOrder: Map<string, string[]> = new Map()) {}
+  constructor(
+    private readonly keyOrder: Map<string, string[]> = new Map(),
+    private readonly source?: SourceMap,
+  ) {}
 
-  error(field: string, message: string): void {
-    this.problems.push({ field, message, severity: 'error' });
+  error(field: string, message: string, hint?: string): void {
+    this.problems.push({ field, message, severity: 'error', ...(hint ? { hint } : {}) });
   }
 
-  warn(field: string, message: string): void {
-    this.problems.push({ field, message, severity: 'warning' });
+  warn(field: string, message: string, hint?: string): void {
+    this.problems.push({ field, message, severity: 'warning', ...(hint ? { hint } : {}) });
   }
 
   /** A mapping (null → empty, as YAML `key:` with nothing after it). */
@@ -181,12 +181,35 @@ class Reader {
     return undefined;
   }
 
+  /**
+   * The text of a scalar YAML typed as a number or boolean, as written: `version: 1.10` is
+   * `1.10`, not `1.1`, as Go reads it into a string.
+   */
+  private scalarAsText(v: number | boolean, field: string): string {
+    const node = this.source?.node(field);
+    return node?.kind === 'scalar' && node.plain ? this.source!.scalarText(field)! : String(v);
+  }
+
   str(v: unknown, field: string): string | undefined {
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'string') return v;
     // YAML turns `patch: 0` or `releaseBranch: 1.5` into numbers; the user meant the text.
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    this.error(field, `must be a string, not ${describe(v)}`);
+    if (typeof v === 'number' || typeof v === 'boolean') return this.scalarAsText(v, field);
+    this.error(field, `must be a string, not ${describe(v)}`, this.quoteHint(field));
+    return undefined;
+  }
+
+  /** Why YAML read a value meant as text as a mapping or list: the classic unquoted `: ` or `[`. */
+  private quoteHint(field: string): string | undefined {
+    const node = this.source?.node(field);
+    if (!node || (node.kind !== 'mapping' && node.kind !== 'sequence')) return undefined;
+    const line = this.source!.restOfLine(node.start).trim();
+    if (node.flow) {
+      return `YAML reads a value that starts with '${line[0]}' as a ${node.kind === 'sequence' ? 'list' : 'mapping'}; quote the whole value: '${line.replace(/'/g, "''")}'`;
+    }
+    if (node.kind === 'mapping' && /: /.test(line)) {
+      return `YAML reads an unquoted ': ' as a key and its value; quote the whole value: '${line.replace(/'/g, "''")}'`;
+    }
     return undefined;
   }
 
@@ -202,16 +225,42 @@ class Reader {
 
   int(v: unknown, field: string): number | undefined {
     if (v === undefined || v === null) return undefined;
-    if (typeof v === 'number' && Number.isInteger(v)) return v;
-    if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+    if (typeof v === 'string' && /^-?\d+$/.test(v.trim()) && Number.isSafeInteger(Number(v.trim()))) return Number(v.trim());
+    if ((typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v.trim()))) {
+      this.error(field, `${this.written(v, field)} is too large`);
+      return undefined;
+    }
     this.error(field, `must be an integer, not ${describe(v)}`);
     return undefined;
+  }
+
+  /**
+   * An integer of any size as its decimal text when it is beyond a JavaScript number (a semver
+   * major or minor: Estafette takes any Go int, and `1e+23` must never be rendered); range
+   * checks are lint's.
+   */
+  bigInt(v: unknown, field: string): number | string | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+    const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? this.written(v, field) : undefined;
+    if (text !== undefined && /^[-+]?\d+$/.test(text)) {
+      const n = BigInt(text);
+      return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+    }
+    this.error(field, `must be an integer, not ${describe(v)}`);
+    return undefined;
+  }
+
+  /** A scalar's text as written in the YAML, else its JavaScript form. */
+  private written(v: unknown, field: string): string {
+    return this.source?.scalarText(field) ?? String(v);
   }
 
   /** A list of strings; a single string is accepted as a list of one (as Estafette's StringOrStringArray). */
   strList(v: unknown, field: string, allowSingle = false): string[] | undefined {
     if (v === undefined || v === null) return undefined;
-    if (allowSingle && (typeof v === 'string' || typeof v === 'number')) return [String(v)];
+    if (allowSingle && (typeof v === 'string' || typeof v === 'number')) return [this.str(v, field)!];
     if (!Array.isArray(v)) {
       this.error(field, `must be a list of strings, not ${describe(v)}`);
       return undefined;
@@ -221,7 +270,23 @@ class Reader {
       const s = this.str(x, `${field}[${i}]`);
       if (s !== undefined) out.push(s);
     });
+    if (field.endsWith('.commands')) v.forEach((x, i) => typeof x === 'string' && unclosedQuote(x) && this.cutByComment(`${field}[${i}]`));
     return out;
+  }
+
+  /**
+   * Warns about a command that a ` #` cut short: in an unquoted YAML value, ` #` starts a comment,
+   * so `- echo "a #b"` runs `echo "a`. Only flagged when what is left has an unclosed quote —
+   * a trailing `# comment` the shell would ignore anyway is fine.
+   */
+  private cutByComment(field: string): void {
+    const node = this.source?.node(field);
+    if (node?.kind !== 'scalar' || !node.plain || node.end === undefined) return;
+    const rest = this.source!.restOfLine(node.end);
+    if (!/^[ \t]+#/.test(rest)) return;
+    const value = this.source!.scalarText(field)!;
+    const whole = `${value}${rest}`.trim();
+    this.warn(field, `the command is cut at ' #': YAML reads the rest of the line as a comment, so only '${value}' runs`, `quote the whole command: '${whole.replace(/'/g, "''")}'`);
   }
 
   /** A map of scalar values as strings (env, labels). */
@@ -232,8 +297,9 @@ class Reader {
     const out: Record<string, string> = {};
     for (const [k, x] of Object.entries(o)) {
       if (x === null || x === undefined) out[k] = '';
-      else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x);
-      else this.error(joinField(field, k), `must be a string, not ${describe(x)}`);
+      else if (typeof x === 'string') out[k] = x;
+      else if (typeof x === 'number' || typeof x === 'boolean') out[k] = this.scalarAsText(x, joinField(field, k));
+      else this.error(joinField(field, k), `must be a string, not ${describe(x)}`, this.quoteHint(joinField(field, k)));
     }
     return out;
   }
@@ -256,7 +322,7 @@ class Reader {
 
   unknownKeys(o: Obj, known: readonly string[], field: string, what: string): void {
     for (const k of Object.keys(o)) {
-      if (!known.includes(k)) this.warn(joinField(field, k), `unknown ${what} key '${k}' is ignored`);
+      if (!known.includes(k)) this.warn(joinField(field, k), `unknown ${what} key '${k}' is ignored`, didYouMean(k, known));
     }
   }
 
@@ -283,8 +349,8 @@ class Reader {
       if (s) {
         this.unknownKeys(s, ['major', 'minor', 'patch', 'labelTemplate', 'releaseBranch'], `${field}.semver`, 'semver');
         out.semver = compact({
-          major: this.int(s.major, `${field}.semver.major`),
-          minor: this.int(s.minor, `${field}.semver.minor`),
+          major: this.bigInt(s.major, `${field}.semver.major`),
+          minor: this.bigInt(s.minor, `${field}.semver.minor`),
           patch: this.str(s.patch, `${field}.semver.patch`),
           labelTemplate: this.str(s.labelTemplate, `${field}.semver.labelTemplate`),
           releaseBranch: this.strList(s.releaseBranch, `${field}.semver.releaseBranch`, true),
@@ -342,9 +408,8 @@ class Reader {
   }
 
   service(name: string, o: Obj, f: string): ManifestService {
-    const known = ['name', 'image', 'shell', 'commands', 'runCommandsInForeground', 'env', 'when', 'multiStage', 'readiness', 'readinessProbe'];
     const customProperties: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(o)) if (!known.includes(k)) customProperties[k] = x;
+    for (const [k, x] of Object.entries(o)) if (!(SERVICE_KEYS as readonly string[]).includes(k)) customProperties[k] = x;
     let readiness: ManifestService['readiness'];
     if (o.readiness !== undefined && o.readiness !== null) {
       const r = this.obj(o.readiness, `${f}.readiness`);
@@ -504,14 +569,14 @@ class Reader {
   manifest(doc: Obj): Manifest {
     for (const k of Object.keys(doc)) {
       if (!(MANIFEST_KEYS as readonly string[]).includes(k)) {
-        this.error(k, `unknown top-level key '${k}' (allowed: ${MANIFEST_KEYS.filter((x) => x !== 'pipelines').join(', ')})`);
+        this.error(k, `unknown top-level key '${k}' (allowed: ${MANIFEST_KEYS.filter((x) => x !== 'pipelines').join(', ')})`, didYouMean(k, MANIFEST_KEYS));
       }
     }
     if (doc.stages !== undefined && doc.pipelines !== undefined) {
       this.error('pipelines', "'pipelines' is the legacy name of 'stages'; use only one of them");
     }
     const stagesKey = doc.stages !== undefined ? 'stages' : 'pipelines';
-    return {
+    const m: Manifest = {
       archived: this.bool(doc.archived, 'archived') ?? false,
       builder: this.builder(doc.builder, 'builder') ?? {},
       labels: this.strMap(doc.labels, 'labels') ?? {},
@@ -523,7 +588,21 @@ class Reader {
       releaseTemplates: this.named(doc.releaseTemplates, 'releaseTemplates').map(([n, o, f]) => this.template(n, o, f)),
       bots: this.named(doc.bots, 'bots').map(([n, o, f]) => this.bot(n, o, f)),
     };
+    if (stagesKey === 'pipelines' && doc.pipelines !== undefined) m.stagesKey = 'pipelines';
+    return m;
   }
+}
+
+/** True when text has an odd number of `"` or of `'`: a shell quote left open. */
+function unclosedQuote(text: string): boolean {
+  let double = 0;
+  let single = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) double++;
+    else if (c === 39) single++;
+  }
+  return double % 2 === 1 || single % 2 === 1;
 }
 
 /** Drops undefined fields so objects compare and serialise cleanly. */
@@ -553,13 +632,23 @@ const emptyManifest = (): Manifest => ({
   bots: [],
 });
 
+/** What parseManifest returns; `source` is there whenever the YAML could be walked. */
+export interface ParsedManifest {
+  manifest?: Manifest;
+  problems: Problem[];
+  source?: SourceMap;
+}
+
 /**
  * Parses `.estafette.yaml` text. `manifest` is absent only when the text cannot be read as YAML
  * at all (too large, binary, syntax error, alias bomb); otherwise it is returned together with the
  * problems found while reading it (wrong types, duplicate or unknown keys). Never throws.
  */
-export function parseManifest(text: string): { manifest?: Manifest; problems: Problem[] } {
-  const fail = (message: string): { problems: Problem[] } => ({ problems: [{ field: '', message, severity: 'error' }] });
+export function parseManifest(text: string): ParsedManifest {
+  const fail = (message: string, at?: { line: number; column: number }): ParsedManifest => {
+    const hint = at ? syntaxHint(text, at.line) : undefined;
+    return { problems: [{ field: '', message, severity: 'error', ...at, ...(hint ? { hint } : {}) }] };
+  };
   if (typeof text !== 'string') return fail('manifest must be text');
   // Checked on the string length first so a huge input is refused without scanning it.
   if (text.length > MAX_MANIFEST_BYTES || Buffer.byteLength(text, 'utf8') > MAX_MANIFEST_BYTES) {
@@ -571,32 +660,61 @@ export function parseManifest(text: string): { manifest?: Manifest; problems: Pr
     try {
       events = parseEvents(text, { maxDepth: MAX_DEPTH });
     } catch (err) {
-      return fail(yamlMessage(err));
+      return fail(yamlMessage(err), yamlMark(err));
     }
     const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
     if (documents === 0) return { manifest: emptyManifest(), problems: [] };
     if (documents > 1) return fail('manifest must be a single YAML document (found a second one after ---)');
-    const { problems: scanned, keyOrder, tooManyAliases } = scanEvents(text, events);
+    const { problems: scanned, keyOrder, tooManyAliases, source } = scanEvents(text, events);
     if (tooManyAliases) return { problems: scanned };
     let doc: unknown;
     try {
       // json: duplicate keys were reported above with their path; let the last one win here.
       doc = load(text, { schema: SCHEMA, json: true, maxAliases: MAX_ALIASES, maxDepth: MAX_DEPTH, maxTotalMergeKeys: 1000 });
     } catch (err) {
-      return fail(yamlMessage(err));
+      return fail(yamlMessage(err), yamlMark(err));
     }
     if (!withinExpansionBudget(doc)) {
       return fail(`manifest expands to more than ${MAX_EXPANDED_NODES} values through YAML aliases (an alias bomb?); refusing it`);
     }
-    if (doc === null || doc === undefined) return { manifest: emptyManifest(), problems: scanned };
+    if (doc === null || doc === undefined) return { manifest: emptyManifest(), problems: scanned, source };
     if (!isObj(doc)) return fail(`manifest must be a mapping at the top level, not ${describe(doc)}`);
-    const reader = new Reader(keyOrder);
+    const reader = new Reader(keyOrder, source);
     const manifest = reader.manifest(doc);
-    return { manifest, problems: [...scanned, ...reader.problems] };
+    return { manifest, problems: [...scanned, ...reader.problems], source };
   } catch (err) {
     // A bug here must still come back as a problem, never as an exception to the caller.
     return fail(`manifest could not be parsed: ${(err as Error)?.message ?? String(err)}`);
   }
+}
+
+/** YAML's indicator characters: a plain value cannot start with them. */
+const INDICATORS = '[]{}*&!%@`|>';
+
+/**
+ * A hint for a syntax error caused by the classic unquoted value: a list item or value that starts
+ * with a YAML indicator (`- [ -f x ] && make`, `- *.go`) or holds a `: ` (`- echo a: b: c`), on
+ * the line YAML stopped at or the one before.
+ */
+function syntaxHint(text: string, line: number): string | undefined {
+  const lines = text.split('\n');
+  for (const n of [line, line - 1]) {
+    const l = lines[n - 1];
+    if (l === undefined) continue;
+    const m = /^\s*(?:-\s+|[^\s:#][^:#]*:\s+)(.*)$/.exec(l);
+    const value = m?.[1]?.trim();
+    if (!value) continue;
+    const quoted = `'${value.replace(/'/g, "''")}'`;
+    if (INDICATORS.includes(value[0]!)) return `a value that starts with '${value[0]}' is YAML syntax, not text; quote the whole value: ${quoted}`;
+    if (/^\s*-\s/.test(l) && /: /.test(value)) return `YAML reads an unquoted ': ' as a key and its value; quote the whole value: ${quoted}`;
+  }
+  return undefined;
+}
+
+/** Where js-yaml stopped, 1-based, when it says so. */
+function yamlMark(err: unknown): { line: number; column: number } | undefined {
+  const mark = (err as { name?: string; mark?: { line: number; column: number } })?.mark;
+  return typeof mark?.line === 'number' && typeof mark.column === 'number' ? { line: mark.line + 1, column: mark.column + 1 } : undefined;
 }
 
 function yamlMessage(err: unknown): string {

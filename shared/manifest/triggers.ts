@@ -54,8 +54,9 @@ export function actionsOf(t: ManifestTrigger): string[] {
 }
 
 /**
- * Applies Estafette's defaults. Returns undefined for a trigger lint rejects (no filter or several);
- * an action of the wrong kind for the scope is replaced by the scope's default action.
+ * Applies Estafette's defaults (estafette-ci-manifest `trigger.go` SetDefaults). Returns undefined
+ * for a trigger lint rejects (no filter or several); an action of the wrong kind for the scope is
+ * replaced by the scope's default action.
  */
 export function normalizeTrigger(t: ManifestTrigger, scope: TriggerScope): NormalizedTrigger | undefined {
   const filters = filtersOf(t);
@@ -84,9 +85,11 @@ export function normalizeTrigger(t: ManifestTrigger, scope: TriggerScope): Norma
   let action: NormalizedAction;
   if (scope.kind === 'release') {
     const r = t.releases ?? {};
-    // Re-releasing the version that was just built makes sense only for the pipeline itself.
-    const selfPipeline = filter.kind === 'pipeline' && filter.name.toLowerCase() === 'self';
-    action = { kind: 'releases', target: r.target || scope.release, action: r.action ?? '', version: r.version || (selfPipeline ? 'same' : 'latest') };
+    // Re-releasing the version that was just built or released makes sense only for the
+    // pipeline itself; Estafette defaults to `same` for a pipeline or release filter on `self`.
+    const self = (filter.kind === 'pipeline' || filter.kind === 'release') && filter.name.trim().toLowerCase() === 'self';
+    // Estafette overwrites the target: a release trigger releases the release it is defined under.
+    action = { kind: 'releases', target: scope.release, action: r.action ?? '', version: r.version || (self ? 'same' : 'latest') };
   } else if (scope.kind === 'bot') {
     action = { kind: 'runs', bot: t.runs?.bot || scope.bot, branch: t.runs?.branch ?? '' };
   } else {

@@ -12,9 +12,23 @@ export interface Problem {
   field: string;
   message: string;
   severity: 'error' | 'warning';
+  /** 1-based position in the YAML text of the field (or of the nearest enclosing one that is written). */
+  line?: number;
+  column?: number;
+  /** How to fix a classic mistake behind the problem (an unquoted `: ` in a command, a misspelt key). */
+  hint?: string;
 }
 
 export const BUILDER_OS = ['linux', 'windows'] as const;
+export type BuilderOs = (typeof BUILDER_OS)[number];
+/**
+ * The builder tracks Estafette accepts per operating system, the default first
+ * (estafette-ci-manifest `manifest_preferences.go`).
+ */
+export const BUILDER_TRACKS: Readonly<Record<BuilderOs, readonly string[]>> = {
+  linux: ['stable', 'beta', 'dev'],
+  windows: ['nanoserver-1809-stable', 'nanoserver-1809-beta', 'nanoserver-1809-dev'],
+};
 export const BUILDER_TYPES = ['docker', 'kubernetes'] as const;
 export const BUILDER_MEDIUMS = ['', 'memory'] as const;
 
@@ -27,18 +41,23 @@ export interface ManifestBuilder {
 }
 
 export interface ManifestSemverVersion {
-  major?: number;
-  minor?: number;
-  /** Template, default `{{auto}}`. */
+  /**
+   * Default 0. The parser keeps the decimal text of a number too large for a JavaScript number
+   * (Estafette takes any Go int), so it renders as written; lint bounds it.
+   */
+  major?: number | string;
+  /** Default 0; as major. */
+  minor?: number | string;
+  /** Template, default (also when empty) `{{auto}}`. */
   patch?: string;
-  /** Template, default `{{branch}}`. */
+  /** Template, default (also when empty) `{{branch}}`. */
   labelTemplate?: string;
-  /** Branch patterns (anchored regexes) that get no label; default `master|main`. */
+  /** Branch patterns (anchored regexes) that get no label; default `master`, `main`. */
   releaseBranch?: string[];
 }
 
 export interface ManifestCustomVersion {
-  /** Template, default `{{revision}}`. */
+  /** Template, default (also when empty) `{{revision}}`. */
   labelTemplate?: string;
 }
 
@@ -62,6 +81,9 @@ export interface ManifestReadinessProbe {
   exec?: { command?: string[] };
   timeoutSeconds?: number;
 }
+
+/** The keys a service understands; every other key is a custom property. */
+export const SERVICE_KEYS = ['name', 'image', 'shell', 'commands', 'runCommandsInForeground', 'env', 'when', 'multiStage', 'readiness', 'readinessProbe'] as const;
 
 /** A service container next to a stage. */
 export interface ManifestService {
@@ -243,6 +265,8 @@ export interface Manifest {
   env: Record<string, string>;
   triggers: ManifestTrigger[];
   stages: ManifestStage[];
+  /** Set when the stages are written under the legacy key `pipelines`, so findings name that path. */
+  stagesKey?: 'pipelines';
   releases: ManifestRelease[];
   releaseTemplates: ManifestReleaseTemplate[];
   bots: ManifestBot[];

@@ -5,9 +5,11 @@
  * `trigger`, `server`, or any other name the caller passes). A small recursive-descent parser over
  * a tokenizer; manifest text is never handed to `eval` or `new Function`. Parameters are always
  * strings, so types are checked statically: a parse, type or unknown-name problem is found by
- * `checkWhen` before any build runs.
+ * `checkWhen` before any build runs. `whenParams`/`decideWhen` are how a run decides a stage's
+ * `when` (the parameters the builder passes), shared with `estafette plan`.
  */
 
+import type { Plan } from '../plan/types.ts';
 import { compileUserRegex } from './regex.ts';
 
 /** The parameters every stage's `when` can use. */
@@ -308,4 +310,33 @@ export function evaluateWhen(expr: string, params: Record<string, string>, env: 
   const ast = parseWhen(expandEstafetteVars(expr, env));
   if (typeOf(ast, new Set(Object.keys(params))) !== 'boolean') throw new WhenError('expression does not evaluate to a boolean');
   return evalNode(ast, params) as boolean;
+}
+
+/** The status a `when` sees: `succeeded` until a stage failed, then `failed`. */
+export type WhenStatus = 'succeeded' | 'failed';
+
+/**
+ * The parameters of a stage's `when` in a run of plan (what the builder passes): the status so
+ * far, the branch, the release action, the trigger event and the server name.
+ */
+export function whenParams(plan: Pick<Plan, 'branch' | 'action' | 'estafetteEnv'>, status: WhenStatus): Record<string, string> {
+  return {
+    status,
+    branch: plan.branch,
+    action: plan.action ?? '',
+    trigger: plan.estafetteEnv.ESTAFETTE_TRIGGER_EVENT ?? '',
+    server: 'estafette',
+  };
+}
+
+/**
+ * Whether a stage or service with this `when` and env runs at this status in a run of plan, or
+ * the error message of an invalid expression (which fails the stage). Empty `when` is the default.
+ */
+export function decideWhen(plan: Pick<Plan, 'branch' | 'action' | 'estafetteEnv'>, when: string, env: Record<string, string>, status: WhenStatus): boolean | string {
+  try {
+    return evaluateWhen(when.trim() || "status == 'succeeded'", whenParams(plan, status), { ...plan.estafetteEnv, ...env, ESTAFETTE_BUILD_STATUS: status });
+  } catch (err) {
+    return `invalid when '${when}': ${(err as Error).message}`;
+  }
 }

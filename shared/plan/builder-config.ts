@@ -1,7 +1,11 @@
 /**
  * BuilderConfig: everything the builder program needs, written by the job runner to the file
- * named by BUILDER_CONFIG_PATH (a Secret mounted in the Job, or a temp file locally).
+ * named by BUILDER_CONFIG_PATH: a Kubernetes Secret mounted only into the builder container, or
+ * locally a private file outside any work dir that the builder reads once and removes. It holds
+ * the job token, credentials and the decrypted values of the plan's secrets — never the master
+ * secret key, which stays in build-dispatch (shared/secrets/plan-secrets.ts).
  */
+import type { JobSecrets } from '../secrets/plan-secrets.ts';
 import type { Plan } from './types.ts';
 
 export const EXECUTOR_NAMES = ['host', 'docker'] as const;
@@ -25,10 +29,18 @@ export interface BuilderConfig {
   executor: ExecutorName;
   /** Host directory used as the work dir (mounted at each stage's workDir by the docker executor). */
   workDir: string;
-  /** Base64 32-byte AES key for estafette.secret(...) values; absent → secrets left encrypted. */
-  secretKey?: string;
+  /** The values of the plan's `estafette.secret(...)` envelopes, opened by build-dispatch; never logged. */
+  secrets?: JobSecrets;
   /** Credentials for the forge/registries, by type; secret values, never logged. */
   credentials?: Array<{ name: string; type: string; values: Record<string, string> }>;
   /** Grace period before a SIGTERM'd stage is killed. */
   cancelGraceSeconds?: number;
+  /** Seconds without any report after which the builder sends a heartbeat (default 10). */
+  heartbeatSeconds?: number;
+  /**
+   * A directory the builder removes when it ends (the local runner's per-job temp dir), so it
+   * goes also when the process that started the builder is gone. Never the working tree of
+   * `estafette run`.
+   */
+  removeOnExit?: string;
 }

@@ -66,6 +66,17 @@ export interface PlanStage {
   parallelStages: PlanStage[];
   services: PlanService[];
   customProperties: Record<string, unknown>;
+  /**
+   * Set by a re-run of a failed build's failed stages on the top-level stages before the first
+   * failed one: the builder does not run them again; their result is the earlier build's.
+   */
+  reusedFrom?: ReusedFrom;
+}
+
+/** The earlier build whose result a reused stage keeps. */
+export interface ReusedFrom {
+  buildId: string;
+  buildNumber: number;
 }
 
 /** The compiled plan of one run. */

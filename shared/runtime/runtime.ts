@@ -113,6 +113,11 @@ export class Runtime {
     return (this.runner ??= new DeferredJobRunner(this.config.jobRunner, () => this.makeJobRunner()));
   }
 
+  /** Starts loading the job runner in the background (see DeferredJobRunner.warm). */
+  warmJobRunner(): void {
+    if (!this.parts.jobRunner) (this.jobRunner() as DeferredJobRunner).warm();
+  }
+
   /**
    * The runner housekeeping may check: the cluster's (kubernetes) or the one given by the local
    * mode. A local runner made here would see no builder another process started, so none.

@@ -21,6 +21,8 @@ export interface WiredFunction {
   ready(): Promise<Readiness>;
   /** Largest request body the host accepts. */
   maxBodyBytes: number;
+  /** Called once the function serves: starts loading in the background what its first requests need. */
+  warm?(): void;
 }
 
 /**

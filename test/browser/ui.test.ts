@@ -10,19 +10,14 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freshDatabase, requireService, REQUIRE_SERVICES } from '../support/services.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = join(ROOT, 'test-output', 'screenshots');
+import { freePort } from '../../cli/start/database.ts';
+import { freshDatabase, requireService } from '../support/services.ts';
+import { CHROMIUM, CHROMIUM_ARGS, ensureUiBuilt, loud, ROOT, shot, until } from './support.ts';
 
 /** A manifest whose single stage writes a line every 0.2 s for a minute: long enough to watch and cancel. */
 const SLOW_MANIFEST = `labels:
@@ -47,34 +42,6 @@ stages:
     - echo hi
 `;
 
-function loud(reason: string, ctx: Mocha.Context): never {
-  if (REQUIRE_SERVICES) throw new Error(`REQUIRE_SERVICES=1 but ${reason}`);
-  console.warn(`\n  ⚠ SKIPPED web UI browser tests: ${reason}\n`);
-  ctx.skip();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const newest = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-
-/** Builds frontend/dist unless it is newer than every source file. */
-function ensureUiBuilt(): void {
-  const index = join(ROOT, 'frontend/dist/index.html');
-  const sources = Math.max(newest(join(ROOT, 'frontend/src')), statSync(join(ROOT, 'frontend/index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs > sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'frontend/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
-}
-
 /** Resolves to the URL `estafette start` prints; rejects with its output if it exits first. */
 function waitForUrl(child: ChildProcess, output: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -94,21 +61,6 @@ function waitForUrl(child: ChildProcess, output: string[], timeoutMs: number): P
       reject(new Error(`estafette start exited with ${code} before serving:\n${output.join('')}`));
     });
   });
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 500): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }
 
 interface ApiBuild {
@@ -153,10 +105,6 @@ describe('web UI in a real browser (estafette start --demo)', function () {
     page.on('pageerror', (err) => pageErrors.push(`${path}: ${err.message}`));
     await page.goto(`${base}${path}`);
     return page;
-  }
-  async function shot(page: Page, name: string): Promise<void> {
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 
   before(async function () {
@@ -354,13 +302,15 @@ describe('web UI in a real browser (estafette start --demo)', function () {
     expect(await item(child).count()).to.equal(0);
     await shot(page, 'build');
 
-    // A line link opens the same stage and line after a reload.
+    // A line link (numbered across the whole build: seq + 1) opens the same stage and line after a reload.
     const second = page.locator('.log-line').nth(1);
-    const seq = await second.getAttribute('data-seq');
+    const n = await second.getAttribute('data-line');
+    expect(Number(n)).to.equal(Number(await second.getAttribute('data-seq')) + 1);
     await second.locator('a.ln').click();
-    expect(new URL(page.url()).hash).to.equal(`#L${seq}`);
+    expect(new URL(page.url()).hash).to.equal(`#L${n}`);
     await page.reload();
-    await page.locator(`.log-line.target[data-seq="${seq}"]`).waitFor();
+    await page.locator(`.log-line.target[data-line="${n}"]`).waitFor();
+    expect(await page.locator('.log-line.target a.ln').innerText()).to.equal(n);
     expect(await page.locator('.log-head .stage-name').innerText()).to.equal(child);
 
     await page.goto(`${base}${pipelineUrl(demo)}/builds/${build.id}/manifest`);

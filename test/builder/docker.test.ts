@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDockerExecutor, DOCKER_LABELS, type DockerExecutorOptions, isTrustedImage } from '../../builder/executors/docker.ts';
+import { createDockerExecutor, DOCKER_LABELS, type DockerExecutorOptions, imageFacts, isTrustedImage } from '../../builder/executors/docker.ts';
 import { runBuild } from '../../builder/run-build.ts';
-import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
+import { configOf, planOf, service, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter } from './collecting-reporter.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { describeExecutor } from './executor-suite.ts';
@@ -58,7 +58,7 @@ describe('docker executor on a real engine', function () {
       serviceHost: (name) => name,
       httpGet: (url) => `wget -qO- ${url}`,
       hostPids: false,
-      leftovers: async (jobId) => {
+      leftovers: async ({ jobId }) => {
         const filters = { label: [`${DOCKER_LABELS.jobId}=${jobId}`] };
         const [containers, networks] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listNetworks({ filters })]);
         return [...containers.map((c) => `container ${c.Names.join(',')}`), ...networks.map((n) => `network ${n.Name}`)];
@@ -100,6 +100,19 @@ describe('docker executor on a real engine', function () {
       expect(info.HostConfig.Privileged).to.equal(false);
       expect(info.Mounts.map((m) => `${m.Source}:${m.Destination}`)).to.deep.equal([`${work}:/estafette-work`]);
       expect(Object.keys(info.NetworkSettings.Networks)[0]).to.match(/^estafette-build-/);
+    });
+
+    it('tells stages and services their image facts from the engine (ESTAFETTE_STAGE_IMAGE_SHA/_CREATED_DATE, ESTAFETTE_SERVICE_IMAGE_…), as Estafette does', async () => {
+      const info = await docker.getImage(IMAGE).inspect();
+      const svc = service('facts', ['echo "$ESTAFETTE_SERVICE_IMAGE_SHA $ESTAFETTE_SERVICE_IMAGE_CREATED_DATE" > svc.facts', 'exec sleep 60'], {
+        image: IMAGE,
+        readiness: { kind: 'exec', command: ['test', '-f', '/estafette-work/svc.facts'], timeoutSeconds: 30 },
+      });
+      const r = await runWith([stage('facts', ['echo "$ESTAFETTE_STAGE_IMAGE_SHA $ESTAFETTE_STAGE_IMAGE_CREATED_DATE"', 'cat svc.facts'], { image: IMAGE, services: [svc] })]);
+      expect(r.outcome.status, r.reporter.lines.map((l) => l.text).join('\n')).to.equal('succeeded');
+      // A locally built image has no repository digest: its id's digest stands in.
+      const expected = `${info.Id.replace(/^sha256:/, '')} ${info.Created}`;
+      expect(r.reporter.textOf('facts').filter((l) => !l.startsWith('> '))).to.deep.equal([expected, expected]);
     });
 
     it('expands ${ESTAFETTE_*} in the image name', async () => {
@@ -220,6 +233,15 @@ describe('docker executor on a real engine', function () {
       expect(now.networks, 'networks on the engine').to.be.at.most(baseline.networks);
     });
   });
+});
+
+/** Image facts from an inspect answer: pure, so it runs with or without an engine. */
+describe('docker executor image facts', () => {
+  const cases: Array<{ name: string; info: { Id: string; RepoDigests: string[]; Created: string }; sha: string }> = [
+    { name: 'a pulled image: its repository digest', info: { Id: 'sha256:1111', RepoDigests: ['registry:5000/team/app@sha256:abcd', 'other@sha256:ef01'], Created: '2024-05-01T10:00:00.123456789Z' }, sha: 'abcd' },
+    { name: 'a locally built image: its id', info: { Id: 'sha256:2222', RepoDigests: [], Created: '2024-05-02T00:00:00Z' }, sha: '2222' },
+  ];
+  for (const c of cases) it(c.name, () => expect(imageFacts(c.info)).to.deep.equal({ sha: c.sha, created: c.info.Created }));
 });
 
 /** Which images may run privileged: pure, so it runs with or without an engine. */

@@ -14,6 +14,7 @@ import { runBuild, type BuildOutcome } from '../../builder/run-build.ts';
 import type { Executor } from '../../builder/executors/executor.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { PlanService, PlanStage } from '../../shared/plan/types.ts';
+import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
 import { configOf, planOf, service, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter, type CollectingReporter } from './collecting-reporter.ts';
@@ -32,8 +33,8 @@ export interface ExecutorFixture {
   httpGet(url: string): string;
   /** True when pids written by stages are host pids (checked with process.kill(pid, 0)). */
   hostPids: boolean;
-  /** What the executor left behind for a job (containers, networks); must be empty after a build. */
-  leftovers(jobId: string): Promise<string[]>;
+  /** What a build left behind (containers, networks, processes); must be empty after a build. */
+  leftovers(build: { jobId: string; workDir: string; executor: Executor }): Promise<string[]>;
 }
 
 /** A free TCP port on this machine (one definition, shared with the local mode). */
@@ -81,16 +82,19 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
 
     const img = (s: PlanStage): PlanStage => ({ ...s, image: s.image === 'estafette-test/busybox:1' ? fx.image : s.image, parallelStages: s.parallelStages.map(img) });
 
-    const run = async (stages: PlanStage[], over: Partial<BuilderConfig> = {}, setup?: (r: CollectingReporter, cancel: AbortController) => void): Promise<Ran> => {
+    /** Runs `stages`; with `secretKey`, their secrets are opened as build-dispatch opens them. */
+    const run = async (stages: PlanStage[], over: Partial<BuilderConfig> = {}, setup?: (r: CollectingReporter, cancel: AbortController) => void, secretKey?: string): Promise<Ran> => {
       const workDir = mkdtempSync(join(tmpdir(), 'estafette-exec-'));
       dirs.push(workDir);
-      const config = configOf(planOf(stages.map(img)), workDir, over);
+      const plan = planOf(stages.map(img));
+      const config = configOf(plan, workDir, { ...(secretKey ? { secrets: openPlanSecrets(plan, secretKey) } : {}), ...over });
       const reporter = collectingReporter();
       const cancel = new AbortController();
       setup?.(reporter, cancel);
-      const outcome = await runBuild(config, { executor: fx.create(), reporter, cancel: cancel.signal });
+      const executor = fx.create();
+      const outcome = await runBuild(config, { executor, reporter, cancel: cancel.signal });
       const status = Object.fromEntries(reporter.finals().map((s) => [`${s.stage}#${s.run}`, s.status]));
-      expect(await fx.leftovers(config.job.id), 'resources left behind').to.deep.equal([]);
+      expect(await fx.leftovers({ jobId: config.job.id, workDir, executor }), 'resources left behind').to.deep.equal([]);
       return { outcome, reporter, workDir, config, status };
     };
 
@@ -103,19 +107,49 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       for (const s of r.reporter.finals()) expect(s.durationMs).to.be.a('number');
     });
 
-    it('keeps stdout and stderr apart, echoes each command and stops at the first failing one (set -e)', async () => {
-      const r = await run([stage('s', ['echo out', 'echo err >&2', 'false', 'echo never'])]);
-      // Order holds per stream; how stdout and stderr interleave is up to the pipes.
-      const of = (stream: string): string[] => r.reporter.lines.filter((l) => l.stage === 's' && l.stream === stream).map((l) => l.text);
-      expect(of('stdout')).to.deep.equal(['> echo out', 'out', '> echo err >&2', '> false']);
-      expect(of('stderr')).to.deep.equal(['err']);
+    it('keeps the order in which commands wrote stdout and stderr (a stderr line written before later stdout lands before it)', async () => {
+      const r = await run([stage('s', ['for i in $(seq 1 200); do echo "out $i"; echo "err $i" >&2; done', 'echo last-out; echo last-err >&2; echo after-err', 'false', 'echo never'])]);
+      const expected = ['> for i in $(seq 1 200); do echo "out $i"; echo "err $i" >&2; done'];
+      for (let i = 1; i <= 200; i++) expected.push(`out ${i}`, `err ${i}`);
+      expected.push('> echo last-out; echo last-err >&2; echo after-err', 'last-out', 'last-err', 'after-err', '> false');
+      expect(r.reporter.textOf('s')).to.deep.equal(expected);
+      // One channel keeps the order; the price is the stream marking of command output (see entrypoint.ts).
+      expect(r.reporter.lines.filter((l) => l.stage === 's' && l.stream === 'stderr').map((l) => l.text)).to.deep.equal([]);
       expect(r.outcome.status).to.equal('failed');
       expect(r.reporter.finals()[0]).to.include({ status: 'failed', message: 'exit code 1' });
     });
 
-    it('passes the resolved env, sets ESTAFETTE_BUILD_STATUS and expands ${ESTAFETTE_*} in commands', async () => {
+    it('echoes each command as written and leaves ${ESTAFETTE_*} in commands to the shell (Estafette: `> echo ${ESTAFETTE_BUILD_VERSION}`)', async () => {
       const r = await run([stage('env', ['echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"'], { env: { GREETING: 'hi', ESTAFETTE_STAGE_NAME: 'env' } })]);
-      expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING main $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
+      expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
+    });
+
+    it('expands ${ESTAFETTE_*} in env values (global and stage env) before the stage runs, as Estafette\'s docker runner does', async () => {
+      const env = { ESTAFETTE_STAGE_NAME: 'env', FROM_GLOBAL: 'g-${ESTAFETTE_GIT_BRANCH}', FROM_STAGE: 's-${ESTAFETTE_BUILD_VERSION}-${ESTAFETTE_BUILD_STATUS}', OTHER: '${HOME}:$HOME:${ESTAFETTE_UNSET}.' };
+      const r = await run([stage('env', ['printf "%s|%s|%s\\n" "$FROM_GLOBAL" "$FROM_STAGE" "$OTHER"'], { env })]);
+      expect(r.reporter.textOf('env')[1]).to.equal('g-main|s-1.0.7-succeeded|${HOME}:$HOME:.');
+    });
+
+    it('gives a stage exactly the plan env plus PATH, HOME and locale, never the builder\'s own variables (master key, config path)', async () => {
+      const saved = { key: process.env.ESTAFETTE_SECRET_KEY, cfg: process.env.BUILDER_CONFIG_PATH };
+      process.env.ESTAFETTE_SECRET_KEY = 'master-key-in-the-builder-env';
+      process.env.BUILDER_CONFIG_PATH = '/builder/config.json';
+      let r: Ran;
+      try {
+        r = await run([stage('env', ['env'], { env: { ESTAFETTE_STAGE_NAME: 'env', MINE: 'yes' } })]);
+      } finally {
+        for (const [k, v] of [['ESTAFETTE_SECRET_KEY', saved.key], ['BUILDER_CONFIG_PATH', saved.cfg]] as const) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+      const names = r.reporter.textOf('env').slice(1).map((l) => l.split('=')[0]!);
+      const planNames = [...Object.keys(r.config.plan.estafetteEnv), 'ESTAFETTE_STAGE_NAME', 'ESTAFETTE_BUILD_STATUS', 'MINE'];
+      // What the shell (PWD, SHLVL, _), the container runtime (HOSTNAME) or the executor (image facts) sets on its own.
+      const base = /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z_]+|PWD|OLDPWD|SHLVL|_|HOSTNAME|ESTAFETTE_STAGE_IMAGE_SHA|ESTAFETTE_STAGE_IMAGE_CREATED_DATE)$/;
+      expect(names.filter((n) => !planNames.includes(n) && !base.test(n)), 'variables from outside the plan').to.deep.equal([]);
+      expect(names).to.include.members([...planNames, 'PATH']);
+      expect(r.reporter.lines.map((l) => l.text).join('\n')).to.not.include('master-key-in-the-builder-env');
     });
 
     const whenCases: Array<{ name: string; when: string; expected: string }> = [
@@ -232,6 +266,16 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       expect(order).to.deep.equal(['first', 'second', 'first/db']);
     });
 
+    it('a stage with only services (no image, no commands) starts them and succeeds, and later stages reach them (Estafette)', async () => {
+      const port = await freePort();
+      // multiStage as the compiler sets it for a stage without an image.
+      const svc = service('db', [], { ...fx.httpService(port, 0), multiStage: true, readiness: { kind: 'http', scheme: 'http', host: 'db', port, path: '/', timeoutSeconds: 30 } });
+      const r = await run([stage('services', [], { image: '', services: [svc] }), stage('uses-db', [fx.httpGet(`http://${fx.serviceHost('db')}:${port}/`)])]);
+      expect(r.status).to.deep.equal({ 'services#1': 'succeeded', 'uses-db#1': 'succeeded', 'services/db#1': 'succeeded' });
+      expect(r.reporter.textOf('uses-db')).to.include('pong');
+      expect(r.outcome.status).to.equal('succeeded');
+    });
+
     it('retries a failing stage, each attempt its own run', async () => {
       const r = await run([stage('flaky', ['n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; echo "attempt $n"; [ $n -ge 3 ]'], { retries: 3 })]);
       expect(r.status).to.deep.equal({ 'flaky#1': 'failed', 'flaky#2': 'failed', 'flaky#3': 'succeeded' });
@@ -261,13 +305,16 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       const env = { PLAIN: encryptSecret(plain, key), MULTI: encryptSecret(multi, key), SHORT: encryptSecret('abc', key), ESTAFETTE_STAGE_NAME: 's' };
       const r = await run(
         [stage('s', ['echo "plain=$PLAIN"', 'printf %s "$PLAIN" | base64', 'echo "$MULTI"', 'echo "short=$SHORT"', 'echo "$PLAIN" >&2'], { env, customProperties: { token: encryptSecret('property-secret', key) } })],
-        { secretKey: key },
+        {},
+        undefined,
+        key,
       );
       const text = r.reporter.lines.map((l) => l.text).join('\n');
       expect(r.outcome.status).to.equal('succeeded');
       for (const leak of [plain, Buffer.from(plain).toString('base64'), 'first-line-secret', 'second-line-secret']) expect(text).to.not.include(leak);
-      expect(r.reporter.textOf('s')).to.include.members(['plain=***', '***', 'short=abc']);
-      expect(r.reporter.lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).to.include('***');
+      const lines = r.reporter.textOf('s');
+      expect(lines).to.include.members(['plain=***', '***', 'short=abc']);
+      expect(lines[lines.indexOf('> echo "$PLAIN" >&2') + 1]).to.equal('***');
     });
 
     it('masks credential values from the builder config', async () => {
@@ -277,7 +324,7 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
 
     it('fails the build with a validate-secrets step when a secret is restricted to other pipelines', async () => {
       const key = generateSecretKey();
-      const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], { secretKey: key });
+      const r = await run([stage('s', ['echo ran'], { env: { X: encryptSecret('value-x', key, 'github.com/other/.*') } })], {}, undefined, key);
       expect(r.outcome.status).to.equal('failed');
       expect(r.reporter.finals()[0]).to.include({ stage: 'validate-secrets', status: 'failed' });
       expect(r.status['s#1']).to.equal('skipped');

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,6 +12,7 @@ import { createHostExecutor } from '../../builder/executors/host.ts';
 import { runBuild } from '../../builder/run-build.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { collectingReporter } from './collecting-reporter.ts';
+import { startGitHttpServer } from '../support/git-http-server.ts';
 
 describe('builder git-clone stage', function () {
   this.timeout(30_000);
@@ -74,6 +75,39 @@ describe('builder git-clone stage', function () {
     const shown = [...reporter.lines.map((l) => l.text), ...reporter.finals().map((s) => s.message ?? '')].join('\n');
     expect(shown).to.include('127.0.0.1:1');
     expect(shown).to.not.include('ghs_tok3n_value');
+  });
+
+  it('clones over HTTPS-style basic auth with the token from the URL, which is in no git command line and not in the work dir', async () => {
+    const root = tmp();
+    execFileSync('git', ['clone', '-q', '--bare', origin, join(root, 'r.git')]);
+    const token = 'ghs_clone_t0ken_value';
+    const server = await startGitHttpServer(root, 'x-access-token', token);
+    // A `git` first on PATH that records every command line the builder runs, then runs git.
+    const bin = tmp();
+    const argvLog = join(bin, 'argv.log');
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec ${execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()} "$@"\n`);
+    chmodSync(join(bin, 'git'), 0o755);
+    writeFileSync(argvLog, '');
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    const work = tmp();
+    const reporter = collectingReporter();
+    try {
+      const url = server.url.replace('http://', `http://x-access-token:${token}@`) + '/r.git';
+      const config = configOf(planOf([clone, inspect], { revision: first }), work, { git: { cloneUrl: url, branch: 'main', revision: first, clone: true } });
+      const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+      expect(outcome.status, reporter.lines.map((l) => l.text).join('\n')).to.equal('succeeded');
+    } finally {
+      process.env.PATH = savedPath;
+      await server.close();
+    }
+    expect(reporter.textOf('inspect').filter((l) => !l.startsWith('> '))).to.deep.equal(['first', first, 'main', '1']);
+    expect(server.authorizations, 'git offered the credentials').to.include(`Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
+    const argv = readFileSync(argvLog, 'utf8');
+    expect(argv, 'the builder ran git').to.include('fetch');
+    expect(argv, 'command lines').to.not.include(token);
+    expect(readFileSync(join(work, '.git/config'), 'utf8'), 'the remote in the work dir').to.not.include(token);
+    expect(reporter.lines.map((l) => l.text).join('\n')).to.not.include(token);
   });
 
   it('skips the clone when the config says the tree is already there', async () => {

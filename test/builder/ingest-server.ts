@@ -5,7 +5,7 @@
  * builder's resend path is exercised.
  */
 import { createServer, type Server } from 'node:http';
-import type { LogBatch, LogLine, StatusReport } from '../../shared/logs/protocol.ts';
+import type { Heartbeat, LogBatch, LogLine, StatusReport } from '../../shared/logs/protocol.ts';
 
 export interface IngestServer {
   url: string;
@@ -16,6 +16,7 @@ export interface IngestServer {
   /** Resent lines whose content differed from what was stored under the seq (must stay 0). */
   conflicts: number;
   statuses: StatusReport[];
+  heartbeats: Heartbeat[];
   /** How many distinct lines were stored when each status report arrived (ordering checks). */
   linesAtStatus: number[];
   /** Lines per accepted logs request, in arrival order. */
@@ -35,6 +36,8 @@ export interface IngestOptions {
   lostAckEvery: number;
   /** Delay before answering, to make the ingest slower than a stage's output. */
   delayMs: number;
+  /** Once: hold the answer to the logs request that carries line `afterSeq` (or later) for `ms`. */
+  stall?: { afterSeq: number; ms: number };
 }
 
 export async function startIngest(options: Partial<IngestOptions> = {}): Promise<IngestServer> {
@@ -45,6 +48,7 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
     resentLines: 0,
     conflicts: 0,
     statuses: [],
+    heartbeats: [],
     linesAtStatus: [],
     batchSizes: [],
     requests: 0,
@@ -67,8 +71,13 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
           res.writeHead(503).end();
           return;
         }
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogBatch & StatusReport;
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogBatch & StatusReport & Heartbeat;
         if (req.url?.endsWith('/logs')) {
+          if (o.stall && body.lines.some((l) => l.seq >= o.stall!.afterSeq)) {
+            const ms = o.stall.ms;
+            o.stall = undefined;
+            await new Promise((r) => setTimeout(r, ms));
+          }
           state.batchSizes.push(body.lines.length);
           for (const l of body.lines) {
             const prev = state.lines[l.seq];
@@ -80,6 +89,8 @@ export async function startIngest(options: Partial<IngestOptions> = {}): Promise
               state.onLine?.(l);
             }
           }
+        } else if (req.url?.endsWith('/heartbeat')) {
+          state.heartbeats.push({ sentAt: body.sentAt });
         } else if (req.url?.endsWith('/status')) {
           state.statuses.push(body);
           state.linesAtStatus.push(state.lines.filter(Boolean).length);

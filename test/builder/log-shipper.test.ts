@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { createLogShipper, type LogShipperOptions } from '../../builder/log-shipper.ts';
 import { startIngest, type IngestServer } from './ingest-server.ts';
+import { FakeClock } from '../support/fake-clock.ts';
 
 const quiet = { warn: () => undefined };
 
@@ -119,5 +120,64 @@ describe('log shipper', function () {
     const t0 = Date.now();
     expect(await s.close()).to.equal(false);
     expect(Date.now() - t0).to.be.lessThan(3000);
+  });
+
+  describe('heartbeats (fake clock)', () => {
+    const sent = (): number => ingest!.statuses.length + ingest!.batchSizes.length + ingest!.heartbeats.length;
+
+    it('sends a heartbeat after 10 s without any report, none while reports keep coming, none after close', async () => {
+      ingest = await startIngest();
+      const clock = new FakeClock();
+      const s = shipper({ clock });
+      s.status({ status: 'running' });
+      await until(() => ingest!.statuses.length === 1);
+      await clock.advance(9_999);
+      expect(ingest.heartbeats, 'before 10 s').to.have.length(0);
+      await clock.advance(1);
+      await until(() => ingest!.heartbeats.length === 1);
+      expect(ingest.heartbeats[0]!.sentAt).to.equal(new Date(clock.now()).toISOString());
+      // A line every 4 s: each batch is a sign of life, so no heartbeat in 40 s.
+      for (let i = 0; i < 10; i++) {
+        s.line('quiet', 1, 'stdout', `tick ${i}`);
+        const before = sent();
+        await clock.advance(4_000);
+        await until(() => sent() > before);
+      }
+      expect(ingest.heartbeats).to.have.length(1);
+      expect(ingest.batchSizes).to.have.length(10);
+      await clock.advance(10_000);
+      await until(() => ingest!.heartbeats.length === 2);
+      expect(await s.close()).to.equal(true);
+      await clock.advance(60_000);
+      expect(ingest.heartbeats, 'after close').to.have.length(2);
+      expect(clock.pending, 'timers left after close').to.equal(0);
+    });
+
+    it('uses the configured interval', async () => {
+      ingest = await startIngest();
+      const clock = new FakeClock();
+      const s = shipper({ clock, heartbeatMs: 3_000 });
+      await clock.advance(3_000);
+      await until(() => ingest!.heartbeats.length === 1);
+      await clock.advance(3_000);
+      await until(() => ingest!.heartbeats.length === 2);
+      await s.close();
+    });
+  });
+
+  it('giveUpAfter ends a close that would otherwise retry for minutes (fake clock)', async () => {
+    ingest = await startIngest();
+    const url = ingest.url;
+    await ingest.close();
+    ingest = undefined;
+    const clock = new FakeClock();
+    const s = createLogShipper({ url, token: 't', kind: 'build', id: '1', clock, ...quiet });
+    s.status({ status: 'canceled' });
+    const closing = s.close();
+    s.giveUpAfter(5_000);
+    const t0 = clock.now();
+    expect(await clock.advanceUntil(closing)).to.equal(false);
+    expect(clock.now() - t0, "fake ms until close gave up").to.be.below(10_000);
+    expect(s.stats.dropped).to.equal(1);
   });
 });

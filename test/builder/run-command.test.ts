@@ -119,6 +119,14 @@ describe('estafette run', function () {
     }),
   );
 
+  it('a stage with only services starts them and succeeds, and the next stage reaches them (services-only.yaml, as in Estafette)', async () => {
+    const port = await freePort();
+    const r = await estafetteRun([repoWith('services-only.yaml', { __PORT__: String(port) })]);
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.stdout).to.include('got pong');
+    expect(summaryOf(r.stdout)).to.deep.equal({ services: 'succeeded', 'uses-web': 'succeeded', 'services/web': 'succeeded' });
+  });
+
   it('retries a flaky stage (each run numbered) and fails a stage at its timeout', async () => {
     const r = await estafetteRun([repoWith('retries-timeout.yaml')]);
     expect(r.code).to.equal(1);

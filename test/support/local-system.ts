@@ -28,6 +28,8 @@ export interface StartOptions {
   args?: string[];
   /** Reuse a state folder (restart tests). */
   stateDir?: string;
+  /** Working directory of the process (default: this one). */
+  cwd?: string;
   timeoutMs?: number;
 }
 
@@ -37,6 +39,7 @@ export function startLocalSystem(opts: StartOptions = {}): Promise<LocalSystem> 
   let out = '';
   const child = spawn(process.execPath, [BIN, 'start', ...(opts.args ?? [])], {
     env: { ...process.env, PORT: '0', ESTAFETTE_STATE_DIR: stateDir, ...opts.env },
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));

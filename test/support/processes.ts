@@ -4,6 +4,7 @@
  * (the mocha root hook builds dist/ before any test).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FunctionName } from '../../shared/http/functions.ts';
 
@@ -59,3 +60,28 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** Resolves when GET url answers 200. */
 export const waitForHttp = (url: string, timeoutMs = 20_000) =>
   waitFor(`${url} to answer`, async () => (await fetch(url).catch(() => undefined))?.ok, timeoutMs, 100);
+
+/** The command lines of the descendants of `pid` (from /proc). */
+export function descendants(pid: number): Array<{ pid: number; argv: string[] }> {
+  const out: Array<{ pid: number; argv: string[] }> = [];
+  const children = (p: number): number[] => {
+    try {
+      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const walk = (p: number) => {
+    for (const c of children(p)) {
+      try {
+        out.push({ pid: c, argv: readFileSync(`/proc/${c}/cmdline`, 'utf8').split('\0').filter(Boolean) });
+      } catch {
+        /* exited meanwhile */
+      }
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+

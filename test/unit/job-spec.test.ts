@@ -32,6 +32,20 @@ describe('builder Job spec', () => {
     expect(JSON.parse(secret.stringData!['builder-config.json']).ingest.token).to.equal('job-token');
   });
 
+  it('mounts the config Secret (job token, secret values) only into the builder container, never into the dind sidecar that runs stages and services', () => {
+    const cfg = sampleBuilderConfig({ secrets: { values: { 'estafette.secret(abc.def)': 'the-value' } } });
+    const pod = buildJob(ref, cfg).spec!.template.spec!;
+    const mountsOf = (c: { volumeMounts?: Array<{ name: string }> }) => (c.volumeMounts ?? []).map((m) => m.name);
+    expect(pod.containers.map((c) => [c.name, mountsOf(c)])).to.deep.equal([['builder', ['config', 'work', 'tmp']]]);
+    expect(pod.initContainers!.map((c) => [c.name, mountsOf(c)])).to.deep.equal([['dind', ['work']]]);
+    for (const c of [...pod.containers, ...pod.initContainers!]) {
+      expect((c.env ?? []).map((e) => e.name), `${c.name} env`).to.not.include('ESTAFETTE_SECRET_KEY');
+      expect(c.envFrom, `${c.name} envFrom`).to.equal(undefined);
+    }
+    const secret = buildConfigSecret(ref, cfg, { name: jobName(ref), uid: 'u-1' });
+    expect(JSON.parse(secret.stringData!['builder-config.json']).secrets.values).to.deep.equal({ 'estafette.secret(abc.def)': 'the-value' });
+  });
+
   it('uses a memory work dir when the manifest asks for it', () => {
     const cfg = sampleBuilderConfig();
     cfg.plan.builder.medium = 'memory';

@@ -24,10 +24,11 @@ export interface Commit {
   author?: { name?: string; email?: string };
 }
 
+/** Why a build or release started (`manual` carries `fields.USER_ID`, who asked). */
 export interface Trigger {
   event: string;
   name?: string | null;
-  fields?: Record<string, unknown>;
+  fields?: Record<string, string>;
 }
 
 export interface Build {
@@ -49,6 +50,8 @@ export interface Build {
   startedAt?: string | null;
   updatedAt?: string | null;
   duration?: number | null;
+  /** For a build still to finish: seconds its pipeline's recent succeeded builds took (median). */
+  estimatedDuration?: number;
 }
 
 export interface Release {
@@ -75,10 +78,27 @@ export interface Pipeline {
   labels?: Record<string, string>;
   archived?: boolean;
   releaseTargets?: ReleaseTarget[];
-  triggers?: Array<Record<string, unknown>>;
+  triggers?: PipelineTrigger[];
   lastBuild?: Build | null;
   insertedAt?: string;
   updatedAt?: string;
+}
+
+/** A manifest trigger of a pipeline; cron triggers also say when they fire. */
+export interface PipelineTrigger {
+  kind: string;
+  name: string | null;
+  jobKind: 'build' | 'release' | 'bot';
+  jobName: string | null;
+  filter: Record<string, unknown>;
+  action: Record<string, unknown>;
+  timeZone?: string;
+  nextFireAt?: string | null;
+  lastFired?: {
+    at: string;
+    build?: { id: string; buildNumber: number; buildVersion: string; buildStatus: JobStatus };
+    release?: { id: string; releaseVersion: string; releaseStatus: JobStatus };
+  } | null;
 }
 
 export interface Stage {
@@ -91,6 +111,16 @@ export interface Stage {
   finishedAt?: string | null;
   durationMs?: number | null;
   message?: string | null;
+  /** Set when a re-run did not run this stage but kept the result of an earlier build. */
+  reusedFrom?: { buildId: string; buildNumber: number };
+}
+
+/** What `…/logs?q=` answers. */
+export interface LogSearch {
+  q: string;
+  count: number;
+  truncated: boolean;
+  matches: Array<{ seq: number; stage: string; run: number }>;
 }
 
 export interface LogLine {

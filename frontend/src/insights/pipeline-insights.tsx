@@ -1,6 +1,7 @@
 /**
- * A pipeline's insights: build duration over time (chart + the numbers as a table for screen
- * readers), success rate over a period, and per release target the deployment frequency and
+ * A pipeline's insights: build duration over time (chart with a duration axis from 0 whose
+ * ticks are exact, readable durations at every scale), success rate over a period, and per
+ * release target — counting only the releases of that period — the deployment frequency and
  * the median lead time from build to release.
  */
 import { useMemo, useState } from 'preact/hooks';
@@ -10,11 +11,16 @@ import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
 import { formatAge, formatDuration } from '../format.ts';
 import { Chart } from './chart.tsx';
+import { durationRange, durationTicks } from './duration-axis.ts';
+
+/** A duration tick label: `0`, `500ms`, `30s`, `2m`, `1m 30s`, `2h`. */
+export const axisDuration = (s: number): string => (s === 0 ? '0' : formatDuration(s).replace(/ 00[sm]$/, ''));
 
 type Ref = { repoSource: string; repoOwner: string; repoName: string };
 
 /** Length of each `filter[since]` period in days, for "per week" frequencies. */
 export const PERIOD_DAYS: Record<string, number> = { '1d': 1, '1w': 7, '1m': 30, '1y': 365 };
+const PERIOD_LABELS: Record<string, string> = { '1d': 'last day', '1w': 'last week', '1m': 'last month', '1y': 'last year' };
 
 /** Insights of one pipeline (the pipeline page's insights tab). */
 export function PipelineInsights({ pref }: { pref: Ref }) {
@@ -42,7 +48,7 @@ export function PipelineInsights({ pref }: { pref: Ref }) {
       <h2>Success rate</h2>
       {rate.error ? <ErrorBox error={rate.error} retry={rate.reload} context="Could not load the success rate" /> : null}
       {rate.data ? <RateBar rate={rate.data} /> : rate.loading ? <Loading what="success rate" /> : null}
-      <h2>Releases per target</h2>
+      <h2>Releases per target, {PERIOD_LABELS[since] ?? since}</h2>
       {releases.error ? <ErrorBox error={releases.error} retry={releases.reload} context="Could not load release stats" /> : null}
       {releases.data && releases.data.items.length === 0 ? <Empty title="No releases in this period." /> : null}
       {releases.data?.items.length ? (
@@ -106,8 +112,19 @@ function DurationChart({ points }: { points: DurationPoint[] }) {
   const options = useMemo(
     () => ({
       height: 220,
-      scales: { x: { time: true } },
-      axes: [{}, { size: 64, values: (_u: unknown, v: number[]) => v.map((s) => formatDuration(s)) }],
+      scales: {
+        // One build (or several in the same second) would otherwise stretch the time axis over years.
+        x: { time: true, range: (_u: unknown, min: number, max: number): [number, number] => (max - min < 60 ? [min - 1800, max + 1800] : [min, max]) },
+        y: { range: (_u: unknown, _min: number, max: number) => durationRange(max) },
+      },
+      axes: [
+        {},
+        {
+          size: 64,
+          splits: (_u: unknown, _axis: number, _min: number, max: number) => durationTicks(max),
+          values: (_u: unknown, v: number[]) => v.map(axisDuration),
+        },
+      ],
       series: [
         {},
         { label: 'succeeded', stroke: '#1a7f37', points: { show: true, size: 6 }, width: 1.5, spanGaps: true },

@@ -17,6 +17,8 @@ export class LogStore {
   version = 0;
   /** The highest seq held (for resuming), -1 when empty. */
   lastSeq = -1;
+  /** The stage-run key of the line with the highest seq: the stage that printed last. */
+  lastKey: string | undefined;
 
   /** Adds lines (any order, duplicates ignored); returns how many were new. */
   add(lines: readonly LogLine[]): number {
@@ -29,7 +31,10 @@ export class LogStore {
       if (!list) this.byKey.set(key, (list = []));
       if (!list.length || list[list.length - 1]!.seq < line.seq) list.push(line);
       else list.splice(insertionPoint(list, line.seq), 0, line);
-      if (line.seq > this.lastSeq) this.lastSeq = line.seq;
+      if (line.seq > this.lastSeq) {
+        this.lastSeq = line.seq;
+        this.lastKey = key;
+      }
       added++;
     }
     if (added) this.version++;
@@ -64,8 +69,8 @@ export class LogStore {
 
 const EMPTY: readonly LogLine[] = [];
 
-/** First index whose seq is >= `seq` (binary search). */
-function insertionPoint(list: readonly LogLine[], seq: number): number {
+/** First index of `list` (in seq order) whose seq is >= `seq` (binary search). */
+export function insertionPoint(list: readonly LogLine[], seq: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {

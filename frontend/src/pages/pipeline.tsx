@@ -1,31 +1,36 @@
 /**
  * Pipeline: release targets with the version currently released per target/action and a release
- * form, then tabs — builds (latest per branch with rebuild/cancel, then all builds), releases,
- * triggers and insights.
+ * form, then tabs — builds (latest per branch with rebuild/cancel, then all builds filtered by
+ * branch and status, kept in the URL), releases, triggers in words and insights.
  */
 import { useState } from 'preact/hooks';
 import { pipelinePath, query } from '../api/client.ts';
-import type { Build, List, Pipeline, Release, ReleaseTarget } from '../api/types.ts';
+import type { Build, List, Pipeline, PipelineTrigger, Release, ReleaseTarget } from '../api/types.ts';
 import { useAction } from '../api/use-action.ts';
 import { useResource } from '../api/use-resource.ts';
+import { BuildActions } from '../components/build-actions.tsx';
+import { CommitCell, DurationCell, TriggerCell } from '../components/build-cells.tsx';
+import { BUILD_STATUSES, BuildsTable, Pager, ReleasesTable } from '../components/run-tables.tsx';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
-import { formatAge, formatDuration, formatTime, shortRevision } from '../format.ts';
+import { formatAge, formatTime, shortRevision } from '../format.ts';
 import { PipelineInsights } from '../insights/pipeline-insights.tsx';
-import { pipelineUrl } from '../router.ts';
+import { navigate, pipelineUrl, useLocation } from '../router.ts';
 import { canOperate, useSession } from '../session.ts';
+import { useTabStatus } from '../tab-status.ts';
+import { triggerAction, triggerCondition } from '../words.ts';
 
 type Ref = { repoSource: string; repoOwner: string; repoName: string };
 const TABS = ['builds', 'releases', 'triggers', 'insights'] as const;
 const REFRESH_MS = 5_000;
-const ACTIVE = new Set(['pending', 'running', 'canceling']);
 
 /** One pipeline's page; `tab` comes from the URL. */
 export function PipelinePage(props: Ref & { tab: string }) {
   const base = pipelinePath(props);
   const pipeline = useResource<Pipeline>(base, REFRESH_MS);
   const tab = (TABS as readonly string[]).includes(props.tab) ? props.tab : 'builds';
+  useTabStatus(`${props.repoOwner}/${props.repoName}`);
 
   return (
     <section>
@@ -47,6 +52,9 @@ export function PipelinePage(props: Ref & { tab: string }) {
           </span>
         ) : null}
       </div>
+      <p class="page-links">
+        <a href={`/tools?pipeline=${encodeURIComponent(`${props.repoSource}/${props.repoOwner}/${props.repoName}`)}`}>Encrypt a secret for this pipeline</a>
+      </p>
       {pipeline.error ? <ErrorBox error={pipeline.error} retry={pipeline.reload} context="Could not load this pipeline" /> : null}
       {!pipeline.data && pipeline.loading ? <Loading what="pipeline" /> : null}
       {pipeline.data ? <ReleaseTargets pipeline={pipeline.data} reload={pipeline.reload} /> : null}
@@ -183,46 +191,29 @@ function ReleaseForm(props: { pipeline: Pipeline; target: ReleaseTarget; actions
   );
 }
 
-/** Rebuild and cancel buttons of one build, with their outcome in place. */
-export function BuildActions({ pref, build, onChange }: { pref: Ref; build: Build; onChange?: () => void }) {
-  const me = useSession();
-  const act = useAction();
-  if (!canOperate(me)) return null;
-  const path = `${pipelinePath(pref)}/builds`;
-  const active = ACTIVE.has(build.buildStatus);
-  return (
-    <span class="build-actions">
-      {active ? (
-        <button
-          type="button"
-          class="danger"
-          disabled={act.busy || build.buildStatus === 'canceling'}
-          onClick={() => act.run('DELETE', `${path}/${encodeURIComponent(build.id)}`, undefined, 'Cancel requested.', onChange)}
-        >
-          Cancel build
-        </button>
-      ) : (
-        <button type="button" disabled={act.busy} onClick={() => act.run('POST', path, { buildVersion: build.buildVersion }, 'Rebuild requested.', onChange)}>
-          Rebuild
-        </button>
-      )}
-      {act.error ? <ErrorBox error={act.error} context={active ? 'Cancel failed' : 'Rebuild failed'} /> : null}
-      {act.done ? (
-        <span role="status" class="muted">
-          {' '}
-          {act.done}
-        </span>
-      ) : null}
-    </span>
-  );
-}
-
 function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
   const base = pipelinePath(pref);
+  const loc = useLocation();
+  const status = loc.query.get('status') ?? '';
+  const branch = loc.query.get('branch') ?? '';
+  const page = Number(loc.query.get('page') ?? '1') || 1;
   const recent = useResource<List<Build>>(`${base}/recentbuilds`, REFRESH_MS);
-  const [page, setPage] = useState(1);
-  const all = useResource<List<Build>>(`${base}/builds${query([['page[number]', page > 1 ? page : undefined], ['page[size]', 20]])}`, REFRESH_MS);
+  const all = useResource<List<Build>>(
+    `${base}/builds${query([['filter[status]', status], ['filter[branch]', branch], ['page[number]', page > 1 ? page : undefined], ['page[size]', 20]])}`,
+    REFRESH_MS,
+  );
   const reloadAll = () => (recent.reload(), all.reload(), onChange());
+  const setParam = (changes: Record<string, string | null>) => {
+    const next = new URLSearchParams(loc.query);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    if (!('page' in changes)) next.delete('page');
+    const q = next.toString();
+    navigate(`${loc.path}${q ? `?${q}` : ''}`, { replace: true });
+  };
+  const branches = [...new Set([...(recent.data?.items ?? []).map((b) => b.repoBranch), ...(branch ? [branch] : [])])];
 
   return (
     <div>
@@ -232,7 +223,7 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
       {recent.data && recent.data.items.length === 0 ? (
         <Empty title="No builds yet.">
           <p>
-            Push to the repository, or run <code>npx estafette trigger</code> in a local clone.
+            Push to the repository, or run <code>estafette trigger</code> in a local clone.
           </p>
         </Empty>
       ) : null}
@@ -247,68 +238,53 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
             </div>
             <a class="version" href={pipelineUrl(pref, `builds/${encodeURIComponent(b.id)}`)}>
               {b.buildVersion}
-            </a>
+            </a>{' '}
+            <span class="muted">#{b.buildNumber}</span>
             <div class="muted">
-              {shortRevision(b.repoRevision)} · {b.commits?.[0]?.message?.split('\n')[0] ?? ''} · {formatAge(b.insertedAt)}
-              {b.duration ? ` · ${formatDuration(b.duration)}` : ''}
+              <CommitCell commits={b.commits} />
             </div>
-            <BuildActions pref={pref} build={b} onChange={reloadAll} />
+            <div class="muted">
+              {shortRevision(b.repoRevision)} · <TriggerCell build={b} /> · {formatAge(b.insertedAt)} · <DurationCell build={b} />
+            </div>
+            <BuildActions pref={pref} build={b} onChange={reloadAll} compact />
           </li>
         ))}
       </ul>
-      <h2>All builds</h2>
-      {all.error ? <ErrorBox error={all.error} retry={all.reload} context="Could not load the builds" /> : null}
-      {all.data && all.data.items.length ? (
-        <table class="list builds">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Status</th>
-              <th scope="col">Branch</th>
-              <th scope="col">Revision</th>
-              <th scope="col">Age</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {all.data.items.map((b) => (
-              <tr key={b.id}>
-                <td data-label="Version">
-                  <a href={pipelineUrl(pref, `builds/${encodeURIComponent(b.id)}`)}>{b.buildVersion}</a>
-                </td>
-                <td data-label="Status">
-                  <StatusBadge status={b.buildStatus} />
-                </td>
-                <td data-label="Branch">{b.repoBranch}</td>
-                <td data-label="Revision">
-                  <code title={b.repoRevision}>{shortRevision(b.repoRevision)}</code>
-                </td>
-                <td data-label="Age">{formatAge(b.insertedAt)}</td>
-                <td data-label="Duration">{formatDuration(b.duration)}</td>
-              </tr>
+      <h2 id="all-builds-h">All builds</h2>
+      <form class="filters" aria-labelledby="all-builds-h" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select name="status" value={status} onChange={(e) => setParam({ status: e.currentTarget.value || null })}>
+            <option value="">all</option>
+            {BUILD_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
             ))}
-          </tbody>
-        </table>
-      ) : null}
-      <Pager pagination={all.data?.pagination} page={page} setPage={setPage} />
+          </select>
+        </label>
+        <label>
+          Branch
+          <select name="branch" value={branch} onChange={(e) => setParam({ branch: e.currentTarget.value || null })}>
+            <option value="">all</option>
+            {branches.map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+        {status || branch ? (
+          <button type="button" class="link-button" onClick={() => setParam({ status: null, branch: null })}>
+            Clear the filters
+          </button>
+        ) : null}
+      </form>
+      {all.error ? <ErrorBox error={all.error} retry={all.reload} context="Could not load the builds" /> : null}
+      {all.data && all.data.items.length === 0 && (status || branch) ? <Empty title="No build matches these filters." /> : null}
+      {all.data && all.data.items.length ? <BuildsTable builds={all.data.items} /> : null}
+      <Pager pagination={all.data?.pagination} page={page} setPage={(n) => setParam({ page: n > 1 ? String(n) : null })} />
     </div>
-  );
-}
-
-function Pager({ pagination, page, setPage }: { pagination: List<unknown>['pagination']; page: number; setPage: (n: number) => void }) {
-  if (!pagination || pagination.totalPages <= 1) return null;
-  return (
-    <nav class="pager" aria-label="Pages">
-      <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)}>
-        ← Newer
-      </button>
-      <span>
-        page {pagination.page} of {pagination.totalPages}
-      </span>
-      <button type="button" disabled={page >= pagination.totalPages} onClick={() => setPage(page + 1)}>
-        Older →
-      </button>
-    </nav>
   );
 }
 
@@ -324,39 +300,7 @@ function ReleasesTab({ pref }: { pref: Ref }) {
           <p>Pick a succeeded version with a target's Release… button above, or add a release trigger to the manifest.</p>
         </Empty>
       ) : null}
-      {res.data?.items.length ? (
-        <table class="list releases">
-          <thead>
-            <tr>
-              <th scope="col">Target</th>
-              <th scope="col">Version</th>
-              <th scope="col">Status</th>
-              <th scope="col">By</th>
-              <th scope="col">Age</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {res.data.items.map((r) => (
-              <tr key={r.id}>
-                <td data-label="Target">
-                  <a href={pipelineUrl(pref, `releases/${encodeURIComponent(r.id)}`)}>
-                    {r.name}
-                    {r.action ? ` / ${r.action}` : ''}
-                  </a>
-                </td>
-                <td data-label="Version">{r.releaseVersion}</td>
-                <td data-label="Status">
-                  <StatusBadge status={r.releaseStatus} />
-                </td>
-                <td data-label="By">{r.triggeredBy}</td>
-                <td data-label="Age">{formatAge(r.insertedAt)}</td>
-                <td data-label="Duration">{formatDuration(r.duration)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {res.data?.items.length ? <ReleasesTable releases={res.data.items} /> : null}
       <Pager pagination={res.data?.pagination} page={page} setPage={setPage} />
     </div>
   );
@@ -375,15 +319,68 @@ function TriggersTab({ pipeline }: { pipeline: Pipeline | undefined }) {
     );
   return (
     <ul class="triggers">
-      {triggers.map((t, i) => {
-        const kind = ['pipeline', 'release', 'git', 'cron', 'pubsub', 'docker'].find((k) => k in t) ?? 'trigger';
-        return (
-          <li key={i} class="card">
-            <strong>{kind}</strong>
-            <pre>{JSON.stringify(t, null, 2)}</pre>
-          </li>
-        );
-      })}
+      {triggers.map((t, i) => (
+        <TriggerCard key={i} pipeline={pipeline} trigger={t} />
+      ))}
     </ul>
   );
 }
+
+function TriggerCard({ pipeline, trigger: t }: { pipeline: Pipeline; trigger: PipelineTrigger }) {
+  const owner = t.jobKind === 'release' ? `Release ${t.jobName ?? ''}` : t.jobKind === 'bot' ? `Bot ${t.jobName ?? ''}` : 'Build';
+  const last = t.lastFired;
+  return (
+    <li class="card trigger-card" data-kind={t.kind}>
+      <h3>
+        {t.kind} trigger{t.name ? <> <q>{t.name}</q></> : null} <span class="muted">· {owner.trim()}</span>
+      </h3>
+      <p class="trigger-words">
+        {capitalise(triggerAction(t.action, t.jobName))} {triggerCondition(t.kind, t.filter)}.
+      </p>
+      {t.kind === 'cron' ? (
+        <dl class="facts">
+          <div class="fact">
+            <dt>Schedule</dt>
+            <dd>
+              <code>{String(t.filter.schedule ?? '')}</code>
+            </dd>
+          </div>
+          <div class="fact">
+            <dt>Time zone</dt>
+            <dd>{t.timeZone ?? 'UTC'}</dd>
+          </div>
+          <div class="fact">
+            <dt>Next</dt>
+            <dd class="next-fire">{t.nextFireAt ? <time dateTime={t.nextFireAt} title={t.nextFireAt}>{formatTime(t.nextFireAt)}</time> : 'never (the schedule does not parse)'}</dd>
+          </div>
+          <div class="fact">
+            <dt>Last fired</dt>
+            <dd class="last-fired">
+              {last ? (
+                <>
+                  <time dateTime={last.at}>{formatTime(last.at)}</time>
+                  {last.build ? (
+                    <>
+                      {' '}
+                      → <a href={pipelineUrl(pipeline, `builds/${encodeURIComponent(last.build.id)}`)}>build {last.build.buildVersion}</a> <StatusBadge status={last.build.buildStatus} />
+                    </>
+                  ) : null}
+                  {last.release ? (
+                    <>
+                      {' '}
+                      → <a href={pipelineUrl(pipeline, `releases/${encodeURIComponent(last.release.id)}`)}>release {last.release.releaseVersion}</a> <StatusBadge status={last.release.releaseStatus} />
+                    </>
+                  ) : null}
+                </>
+              ) : (
+                'not yet'
+              )}
+            </dd>
+          </div>
+        </dl>
+      ) : null}
+    </li>
+  );
+}
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,14 +1,16 @@
 /**
- * Pipelines: every pipeline with its last build, filtered by status, age, labels and a search
- * text — all kept in the URL so a filtered view can be shared — and refreshed while open.
+ * Pipelines: every pipeline with its last build (number, version, status, branch, commit,
+ * trigger, age, duration — time left while running), filtered by status, age, labels and a
+ * search text — all kept in the URL so a filtered view can be shared — and refreshed while open.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { query } from '../api/client.ts';
 import type { List, Pipeline } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
+import { CommitCell, DurationCell, TriggerCell } from '../components/build-cells.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatAge, formatDuration, formatTime } from '../format.ts';
+import { formatAge, formatTime } from '../format.ts';
 import { navigate, pipelineUrl, useLocation } from '../router.ts';
 
 const STATUSES = ['', 'running', 'succeeded', 'failed', 'canceled', 'pending'];
@@ -80,7 +82,7 @@ export function PipelinesPage() {
           <Empty title="No pipelines yet.">
             <p>
               Push to a repository with a <code>.estafette.yaml</code> whose webhook points here, or run{' '}
-              <code>npx estafette trigger</code> in a local repository that has one.
+              <code>estafette trigger</code> in a local repository that has one.
             </p>
           </Empty>
         )
@@ -91,8 +93,10 @@ export function PipelinesPage() {
             <tr>
               <th scope="col">Pipeline</th>
               <th scope="col">Status</th>
-              <th scope="col">Version</th>
+              <th scope="col">Last build</th>
               <th scope="col">Branch</th>
+              <th scope="col">Commit</th>
+              <th scope="col">Trigger</th>
               <th scope="col">Age</th>
               <th scope="col">Duration</th>
             </tr>
@@ -116,16 +120,24 @@ export function PipelinesPage() {
                   ) : null}
                 </td>
                 <td data-label="Status">{p.lastBuild ? <StatusBadge status={p.lastBuild.buildStatus} /> : <span class="muted">no builds</span>}</td>
-                <td data-label="Version">
-                  {p.lastBuild ? <a href={pipelineUrl(p, `builds/${encodeURIComponent(p.lastBuild.id)}`)}>{p.lastBuild.buildVersion}</a> : ''}
+                <td data-label="Last build">
+                  {p.lastBuild ? (
+                    <>
+                      <a href={pipelineUrl(p, `builds/${encodeURIComponent(p.lastBuild.id)}`)}>{p.lastBuild.buildVersion}</a> <span class="muted build-number">#{p.lastBuild.buildNumber}</span>
+                    </>
+                  ) : (
+                    ''
+                  )}
                 </td>
                 <td data-label="Branch">{p.lastBuild?.repoBranch}</td>
+                <td data-label="Commit">{p.lastBuild ? <CommitCell commits={p.lastBuild.commits} /> : null}</td>
+                <td data-label="Trigger">{p.lastBuild ? <TriggerCell build={p.lastBuild} /> : null}</td>
                 <td data-label="Age">
                   <time dateTime={p.lastBuild?.insertedAt} title={formatTime(p.lastBuild?.insertedAt)}>
                     {formatAge(p.lastBuild?.insertedAt)}
                   </time>
                 </td>
-                <td data-label="Duration">{formatDuration(p.lastBuild?.duration)}</td>
+                <td data-label="Duration">{p.lastBuild ? <DurationCell build={p.lastBuild} /> : null}</td>
               </tr>
             ))}
           </tbody>

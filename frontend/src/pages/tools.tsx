@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client.ts';
 import type { ValidationResult } from '../api/types.ts';
 import { ErrorBox } from '../components/feedback.tsx';
+import { useLocation } from '../router.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
 
 const EXAMPLE = `builder:
@@ -106,6 +107,8 @@ function Validator() {
 }
 
 function Encrypt() {
+  const { query } = useLocation();
+  const [pipeline, setPipeline] = useState(query.get('pipeline') ?? '');
   const [value, setValue] = useState('');
   const [base64, setBase64] = useState(false);
   const [double, setDouble] = useState(false);
@@ -120,7 +123,7 @@ function Encrypt() {
     setError(undefined);
     setCopied(false);
     try {
-      const body = { value, base64, double, ...(allow.trim() ? { pipelineAllowList: allow.trim() } : {}) };
+      const body = { value, base64, double, ...(pipeline.trim() ? { pipeline: pipeline.trim() } : {}), ...(allow.trim() ? { pipelineAllowList: allow.trim() } : {}) };
       setSecret((await api<{ secret: string }>('/api/manifest/encrypt', { method: 'POST', body })).secret);
     } catch (err) {
       setSecret(undefined);
@@ -140,10 +143,15 @@ function Encrypt() {
       <label class="check">
         <input type="checkbox" checked={double} onChange={(e) => setDouble(e.currentTarget.checked)} /> Double encrypt (for a secret used in a secret)
       </label>
-      <label for="allow">Pipelines allowed to use it (regular expression, empty = this one only)</label>
-      <input id="allow" type="text" value={allow} placeholder="github.com/my-org/.*" onInput={(e) => setAllow(e.currentTarget.value)} />
+      <label for="secret-pipeline">Pipeline it is for</label>
+      <input id="secret-pipeline" type="text" value={pipeline} placeholder="github.com/my-org/my-repo" onInput={(e) => setPipeline(e.currentTarget.value)} />
+      <label for="allow">Pipelines allowed to use it (regular expression)</label>
+      <input id="allow" type="text" value={allow} placeholder="github.com/my-org/.*" aria-describedby="allow-help" onInput={(e) => setAllow(e.currentTarget.value)} />
+      <p id="allow-help" class="help muted">
+        Empty: only the pipeline above may use the secret. <code>.*</code>: every pipeline. A pattern must match the whole name (<code>source/owner/repo</code>).
+      </p>
       <div class="form-buttons">
-        <button type="submit" class="primary" disabled={busy || !value}>
+        <button type="submit" class="primary" disabled={busy || !value || (!pipeline.trim() && !allow.trim())}>
           {busy ? 'Encrypting…' : 'Encrypt'}
         </button>
       </div>

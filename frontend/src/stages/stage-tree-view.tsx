@@ -1,7 +1,7 @@
 /**
  * The stage tree as an ARIA tree: one tab stop, arrow keys move (↑/↓), collapse or go to the
  * parent (←), expand or go to the first child (→), Home/End jump, Enter/Space show that stage's
- * log. Each node shows its status as icon + text and its duration.
+ * log. Each node shows its status as icon + text, its duration, and whether a re-run reused it.
  */
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -136,6 +136,11 @@ export function StageTreeView({ roots, selected, onSelect }: StageTreeProps) {
           </span>
           {KIND_LABEL[s.kind] ? <span class="kind">{KIND_LABEL[s.kind]}</span> : null}
           {s.run > 1 ? <span class="kind">run {s.run}</span> : null}
+          {s.reusedFrom ? (
+            <span class="kind reused" title={`not run again: the result of build #${s.reusedFrom.buildNumber}`}>
+              reused
+            </span>
+          ) : null}
           <span class="stage-duration">{formatDuration(seconds)}</span>
         </div>
         {s.message && s.status === 'failed' ? <div class="stage-message">{s.message}</div> : null}

@@ -87,13 +87,56 @@ export function defaultSelection(roots: readonly StageNode[], hasLines: (key: st
   )?.key;
 }
 
-/** Merges stage updates (from an SSE status event) into a stage list by stage + run. */
+/**
+ * Merges stage updates (from an SSE status event) into a stage list by stage + run. A new run of
+ * a stage (a retry) goes right after that stage's last run; a stage not in the list at the end.
+ */
 export function mergeStages(current: readonly Stage[], updates: readonly Stage[]): Stage[] {
   const out = [...current];
   for (const u of updates) {
     const i = out.findIndex((s) => s.stage === u.stage && s.run === u.run);
-    if (i >= 0) out[i] = { ...out[i]!, ...u };
+    if (i >= 0) {
+      out[i] = { ...out[i]!, ...u };
+      continue;
+    }
+    let last = -1;
+    out.forEach((s, j) => {
+      if (s.stage === u.stage) last = j;
+    });
+    if (last >= 0) out.splice(last + 1, 0, u);
     else out.push(u);
   }
   return out;
+}
+
+/** Per stage name, its node with the highest run (retries are separate nodes). */
+const latestRuns = (nodes: readonly StageNode[]): StageNode[] => {
+  const byName = new Map<string, StageNode>();
+  for (const n of nodes) if ((byName.get(n.stage.stage)?.stage.run ?? 0) < n.stage.run) byName.set(n.stage.stage, n);
+  return nodes.filter((n) => byName.get(n.stage.stage) === n);
+};
+
+/**
+ * Where a failed run failed: the first stage (in plan order) whose last run failed, and within
+ * it — for parallel stages — its first failed child, down to a stage with a log. Undefined when
+ * no stage failed.
+ */
+export function firstFailure(roots: readonly StageNode[]): StageNode | undefined {
+  const failed = latestRuns(roots).find((n) => n.stage.status === 'failed');
+  if (!failed) return undefined;
+  return firstFailure(failed.children.filter((c) => c.stage.kind !== 'service')) ?? failed;
+}
+
+/**
+ * The stage run a live view follows: the one it follows now while that is still running;
+ * otherwise the stage that printed last if it is running, else the last running stage (in
+ * plan order, preferring one with output), else the current one. Sticky, so parallel stages
+ * printing in turn do not make the view jump between them.
+ */
+export function followedStage(roots: readonly StageNode[], current: string | undefined, lastPrinted: string | undefined, hasLines: (key: string) => boolean): string | undefined {
+  const all = allNodes(roots);
+  const running = all.filter((n) => n.stage.status === 'running' && n.stage.kind !== 'parallel' && n.stage.kind !== 'service');
+  if (current && running.some((n) => n.key === current)) return current;
+  if (lastPrinted && running.some((n) => n.key === lastPrinted)) return lastPrinted;
+  return (running.filter((n) => hasLines(n.key)).at(-1) ?? running.at(-1))?.key ?? current;
 }

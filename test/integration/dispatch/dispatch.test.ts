@@ -14,6 +14,7 @@ import { readLogLines } from '../../../shared/db/logs.ts';
 import { listStageRuns } from '../../../shared/db/stages.ts';
 import { verifyJobToken } from '../../../shared/auth/job-token.ts';
 import type { GitPushData } from '../../../shared/events/types.ts';
+import { encryptSecret, generateSecretKey } from '../../../shared/secrets/secret.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
 import { tempRepo, type TempRepo } from '../../support/git-repo.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
@@ -39,6 +40,8 @@ releases:
         commands: ["echo deploy"]
 `;
 
+const SECRET_KEY = generateSecretKey();
+
 describe('build-dispatch', function () {
   let db: TestDatabase;
   let api: FakeKubeApi;
@@ -62,7 +65,7 @@ describe('build-dispatch', function () {
       scm: localScm,
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async (name, data) => void published.push({ name, data }),
-      settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
+      settings: { jwtKey: 'test-jwt-key', secretKey: SECRET_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
       log: recordingLogger(logs),
     };
     handler = makeHandler(deps);
@@ -81,6 +84,38 @@ describe('build-dispatch', function () {
     } satisfies GitPushData,
   });
   const ref = () => ({ repoSource: 'local', repoOwner: 'team', repoName: repo.dir.split('/').pop()! });
+
+  /** The builder config build-dispatch put in the Job's Secret, as text and parsed. */
+  const lastConfig = (): { text: string; config: any } => {
+    const text = api.requests.filter((r) => r.resource === 'secrets').pop()!.body.stringData['builder-config.json'] as string;
+    return { text, config: JSON.parse(text) };
+  };
+  const secretManifest = (env: Record<string, string>) =>
+    `stages:\n  build:\n    image: golang:1.22\n    env:\n${Object.entries(env).map(([k, v]) => `      ${k}: ${v}\n`).join('')}    commands:\n    - go build ./...\n`;
+
+  it('hands the Job the values of the secrets this pipeline may use, never the master key', async () => {
+    const name = `local/team/${repo.dir.split('/').pop()}`;
+    const mine = encryptSecret('mine-value', SECRET_KEY, 'local/team/.*');
+    const any = encryptSecret('any-value', SECRET_KEY);
+    await handler(push(repo.commit({ '.estafette.yaml': secretManifest({ MINE: mine, ANY: any }) })));
+    const { text, config } = lastConfig();
+    expect(config.secrets).to.deep.equal({ values: { [mine]: 'mine-value', [any]: 'any-value' } });
+    expect(text).to.not.include(SECRET_KEY);
+    expect(config).to.not.have.property('secretKey');
+    expect(config.plan.stages.find((s: { name: string }) => s.name === 'build').env.MINE, 'the plan keeps the envelope').to.equal(mine);
+    const [b] = (await listBuilds(db.pool, { pipelineId: (await getPipeline(db.pool, ref()))!.id })).items;
+    expect(JSON.stringify(await getBuildPlan(db.pool, b!.id)), `the stored plan of ${name}`).to.not.include('mine-value');
+  });
+
+  it('hands over no value at all when the plan uses a secret restricted to other pipelines; the builder fails it with validate-secrets', async () => {
+    const mine = encryptSecret('mine-value', SECRET_KEY, 'local/team/.*');
+    const other = encryptSecret('other-value', SECRET_KEY, 'github.com/someone-else/.*');
+    await handler(push(repo.commit({ '.estafette.yaml': secretManifest({ MINE: mine, OTHER: other }) })));
+    const { text, config } = lastConfig();
+    expect(config.secrets.values).to.deep.equal({});
+    expect(config.secrets.refused).to.match(/restricted to pipelines matching 'github.com\/someone-else\/\.\*'/);
+    expect(text).to.not.include('mine-value').and.not.include('other-value').and.not.include(SECRET_KEY);
+  });
 
   it('a push yields build 1 with the manifest version and one schema-valid Job; the next push build 2', async () => {
     const rev1 = repo.commit({ '.estafette.yaml': MANIFEST });

@@ -25,6 +25,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
   const logsUrl = (kind: string, id: string) => `${h.ingestUrl}/api/ingest/${kind}s/${id}/logs`;
   const statusUrl = (kind: string, id: string) => `${h.ingestUrl}/api/ingest/${kind}s/${id}/status`;
 
+  it('accepts a builder heartbeat with the job token, refuses a malformed one (400) and one without the token (401)', async () => {
+    const { builds } = await seed(h.pool, 'heartbeat', [{ status: 'running' }]);
+    const id = builds[0]!.id;
+    const url = `${h.ingestUrl}/api/ingest/builds/${id}/heartbeat`;
+    expect((await post(url, { sentAt: new Date().toISOString() }, await bearer('build', id))).status).to.equal(202);
+    expect((await post(url, { sentAt: 'now' }, await bearer('build', id))).status).to.equal(400);
+    expect((await post(url, { sentAt: new Date().toISOString() }, {})).status).to.equal(401);
+  });
+
   it('stores shuffled, repeated and concurrent batches once each, read back in seq order', async () => {
     const { builds } = await seed(h.pool, 'shuffle', [{ status: 'running' }]);
     const id = builds[0]!.id;

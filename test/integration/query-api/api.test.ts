@@ -14,7 +14,7 @@ import { upsertStageRuns } from '../../../shared/db/stages.ts';
 import { replaceTriggers } from '../../../shared/db/triggers.ts';
 import type { Build } from '../../../shared/db/builds.ts';
 import type { Pipeline } from '../../../shared/db/pipelines.ts';
-import { decryptSecret, generateSecretKey } from '../../../shared/secrets/secret.ts';
+import { decryptSecret, generateSecretKey, isAllowed } from '../../../shared/secrets/secret.ts';
 import { get, lines, post, seed, startHarness, type Harness } from './harness.ts';
 
 describe('query-api routes (HTTP, PostgreSQL)', function () {
@@ -127,7 +127,10 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     const r = await get(api(PL));
     expect(r.status).to.equal(200);
     expect(r.body).to.include({ id: alpha.id, repoName: 'alpha' });
-    expect(r.body.triggers).to.deep.equal([{ kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } } }]);
+    const nextHour = new Date(Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000).toISOString();
+    expect(r.body.triggers).to.deep.equal([
+      { kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null },
+    ]);
     expect(r.body.releaseTargets.map((t: { name: string }) => t.name)).to.deep.equal(['production', 'staging']);
     expect(r.body.releaseTargets[0].activeReleases.map((x: Release) => x.id)).to.deep.equal([pendingRelease.id]);
     const missing = await get(api('/api/pipelines/github.com/estafette/nope'));
@@ -182,8 +185,8 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     const r2 = await post(api(`${PL}/builds`), { branch: 'release', revision: 'B'.repeat(40) });
     expect(r2.status).to.equal(202);
     expect(h.published.slice(before)).to.deep.equal([
-      { name: 'build.requested', id: r1.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: {} }, requestedBy: 'local', chainDepth: 0, branch: 'feature', revision: a[1]!.repoRevision, version: '1.0.1' } },
-      { name: 'build.requested', id: r2.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: {} }, requestedBy: 'local', chainDepth: 0, branch: 'release', revision: 'b'.repeat(40) } },
+      { name: 'build.requested', id: r1.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0, branch: 'feature', revision: a[1]!.repoRevision, version: '1.0.1', commits: [] } },
+      { name: 'build.requested', id: r2.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0, branch: 'release', revision: 'b'.repeat(40) } },
     ]);
     const bad: Array<[unknown, number, RegExp, Record<string, string>?]> = [
       [{}, 400, /give buildVersion .* or branch/],
@@ -250,7 +253,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
           expect(h.published.slice(before)).to.deep.equal([
             {
               name: 'release.requested', id: r.body.eventId,
-              data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', name: c.body.name, ...(c.body.action ? { action: c.body.action } : {}), version: '1.0.0', trigger: { event: 'manual', fields: {} }, requestedBy: 'local', chainDepth: 0 },
+              data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', name: c.body.name, ...(c.body.action ? { action: c.body.action } : {}), version: '1.0.0', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0 },
             },
           ]);
         } else {
@@ -314,14 +317,26 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(plain.status).to.equal(200);
     expect(plain.body.secret).to.match(/^estafette\.secret\(.+\)$/);
     expect(decryptSecret(plain.body.secret, key)).to.deep.equal({ value: 's3cret', allowList: 'github.com/estafette/.*' });
-    const b64 = await post(api('/api/manifest/encrypt'), { value: 's3cret', base64: true });
+    const b64 = await post(api('/api/manifest/encrypt'), { value: 's3cret', base64: true, pipelineAllowList: '.*' });
     expect(decryptSecret(b64.body.secret, key).value).to.equal(Buffer.from('s3cret').toString('base64'));
-    const double = await post(api('/api/manifest/encrypt'), { value: 's3cret', double: true });
+    const double = await post(api('/api/manifest/encrypt'), { value: 's3cret', double: true, pipelineAllowList: '.*' });
     expect(decryptSecret(decryptSecret(double.body.secret, key).value, key).value).to.equal('s3cret');
     const bad = await post(api('/api/manifest/encrypt'), { value: 'x', pipelineAllowList: '(' });
     expect(bad.status).to.equal(400);
     expect(bad.body.message).to.match(/allow-list is not a valid regular expression/);
     expect((await post(api('/api/manifest/encrypt'), { value: 1 })).status).to.equal(400);
+  });
+
+  it('POST /api/manifest/encrypt: an empty allow list means the given pipeline only, never every pipeline', async () => {
+    const mine = await post(api('/api/manifest/encrypt'), { value: 's3cret', pipeline: 'github.com/estafette/alpha.v2', pipelineAllowList: '' });
+    expect(mine.status).to.equal(200);
+    const { allowList } = decryptSecret(mine.body.secret, key);
+    expect(allowList).to.equal('github\\.com/estafette/alpha\\.v2');
+    expect(isAllowed(allowList, 'github.com/estafette/alpha.v2')).to.equal(true);
+    for (const other of ['github.com/estafette/alphaxv2', 'github.com/estafette/beta', 'github.com/estafette/alpha.v2-fork']) expect(isAllowed(allowList, other), other).to.equal(false);
+    const none = await post(api('/api/manifest/encrypt'), { value: 's3cret' });
+    expect([none.status, none.body.message]).to.deep.equal([400, 'give pipeline (the secret is then usable by that pipeline only) or pipelineAllowList (a regular expression; .* for every pipeline)']);
+    expect((await post(api('/api/manifest/encrypt'), { value: 's3cret', pipeline: 'alpha' })).body.message).to.match(/pipeline must look like source\/owner\/name/);
   });
 
   it('GET /api/me and /api/auth/*: sign-in off means everyone is an administrator', async () => {

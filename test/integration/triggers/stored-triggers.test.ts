@@ -5,8 +5,6 @@
  * manifest gave — defaults, scopes and named triggers included. Plus the derived event ids.
  */
 import { expect } from 'chai';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { derivedEventId, normalizedOf } from '../../../functions/build-dispatch/fire-triggers.ts';
 import { triggerRows } from '../../../functions/build-dispatch/manifest-facts.ts';
 import { loadManifest } from '../../../shared/manifest/load.ts';
@@ -14,18 +12,18 @@ import { allTriggers } from '../../../shared/manifest/triggers.ts';
 import { upsertPipeline } from '../../../shared/db/pipelines.ts';
 import { listTriggers, replaceTriggers } from '../../../shared/db/triggers.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
+import { requireSharedFixtures, sharedFixtures } from '../../support/shared-fixtures.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures/estafette');
 const EVALUATED = ['pipeline', 'release', 'git', 'cron'];
 
-const manifests = readdirSync(FIXTURES)
-  .filter((f) => f.endsWith('.yaml'))
-  .map((file) => ({ file, manifest: loadManifest(readFileSync(join(FIXTURES, file), 'utf8')).manifest }))
+const manifests = sharedFixtures()
+  .map(({ file, text }) => ({ file, manifest: loadManifest(text).manifest }))
   .filter((x) => x.manifest && allTriggers(x.manifest).some((t) => EVALUATED.includes(t.trigger.filter.kind)));
 
 describe('stored triggers rebuild into NormalizedTriggers', function () {
   let db: TestDatabase;
   before(async function () {
+    requireSharedFixtures(this);
     db = await migratedDatabase(this);
   });
   after(async () => db?.close());

@@ -3,23 +3,12 @@
  * `node bin/estafette.js` process, checking exit codes, output shapes and the absence of stack traces.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, cliJson, noStackTrace, REPO_ROOT } from '../../support/cli.ts';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const fixtures = join(root, 'test/fixtures/manifests');
-
-function cli(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {}) {
-  const env = { ...process.env, ...opts.env };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const r = spawnSync(process.execPath, [join(root, 'bin/estafette.js'), ...args], { cwd: opts.cwd ?? root, input: opts.input, env, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const noStackTrace = (s: string) => expect(s).not.to.match(/\n\s+at .+:\d+:\d+/);
+const fixtures = join(REPO_ROOT, 'test/fixtures/manifests');
 
 describe('estafette validate (CLI)', function () {
   this.timeout(60_000);
@@ -29,10 +18,10 @@ describe('estafette validate (CLI)', function () {
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('exits 0 for a valid manifest and prints warnings as field: message', () => {
+  it('exits 0 for a valid manifest and prints warnings as field (line, column): message', () => {
     const r = cli(['validate', join(fixtures, 'valid.estafette.yaml')]);
     expect(r.code).to.equal(0);
-    expect(r.stdout).to.contain("stages.checks.parallelStages.lint.image: image 'golangci/golangci-lint:latest' uses the 'latest' tag");
+    expect(r.stdout).to.contain("stages.checks.parallelStages.lint.image (line 35, column 9): image 'golangci/golangci-lint:latest' uses the 'latest' tag");
     expect(r.stdout).to.match(/valid, 0 error\(s\), 1 warning\(s\)/);
   });
 
@@ -42,7 +31,7 @@ describe('estafette validate (CLI)', function () {
     expect(JSON.parse(r.stdout)).to.deep.equal({
       valid: true,
       errors: [],
-      warnings: [{ field: 'stages.checks.parallelStages.lint.image', message: "image 'golangci/golangci-lint:latest' uses the 'latest' tag; pin a version" }],
+      warnings: [{ field: 'stages.checks.parallelStages.lint.image', message: "image 'golangci/golangci-lint:latest' uses the 'latest' tag; pin a version", line: 35, column: 9 }],
       stages: ['git-clone', 'build', 'checks', 'notify'],
       releases: ['staging', 'production'],
       triggers: 2,
@@ -53,7 +42,7 @@ describe('estafette validate (CLI)', function () {
     const r = cli(['validate', join(fixtures, 'invalid.estafette.yaml')]);
     expect(r.code).to.equal(1);
     for (const field of ['stages.build.image', 'stages.group.image', 'stages.deploy.when', 'triggers[0]', 'triggers[1].cron.schedule']) {
-      expect(r.stdout).to.match(new RegExp(`^  ${field.replace(/[.[\]]/g, '\\$&')}: `, 'm'));
+      expect(r.stdout).to.match(new RegExp(`^  ${field.replace(/[.[\]]/g, '\\$&')} \\(line \\d+, column \\d+\\): `, 'm'));
     }
     expect(r.stdout).to.match(/invalid, 5 error\(s\)/);
   });
@@ -134,6 +123,76 @@ describe('estafette validate (CLI)', function () {
     const r = cli(['validate', '--yaml']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(/unknown option '--yaml'/);
+  });
+});
+
+describe('estafette validate: positions and hints (issue 21)', function () {
+  this.timeout(60_000);
+  const problems = (yaml: string) => {
+    const { json } = cliJson(['validate', '-', '--json'], { input: yaml });
+    return [...json.errors, ...json.warnings] as Array<{ field: string; message: string; line?: number; column?: number; hint?: string }>;
+  };
+  const at = (list: ReturnType<typeof problems>, field: string) => {
+    const p = list.find((x) => x.field === field);
+    expect(p, `${field} in ${JSON.stringify(list)}`).to.not.equal(undefined);
+    return p!;
+  };
+
+  it('points semantic errors at the line and column of their YAML node', () => {
+    const list = problems("stages:\n  build:\n    image: golang:1.22\n  test:\n    image: alpine:3\n    when: status = 'x'\n    retries: 99\ntriggers:\n- cron:\n    schedule: '61 * * * *'\n");
+    expect(at(list, 'stages.test.when')).to.include({ line: 6, column: 5 });
+    expect(at(list, 'stages.test.retries')).to.include({ line: 7, column: 5 });
+    expect(at(list, 'triggers[0].cron.schedule')).to.include({ line: 10, column: 5 });
+  });
+
+  it('points a missing field at the nearest field that is written, and a list item at its value', () => {
+    const list = problems('stages:\n  build:\n    commands:\n    - make\n    services:\n    - name: db\n');
+    expect(at(list, 'stages.build.image')).to.include({ line: 2, column: 3 });
+    expect(at(list, 'stages.build.services[0].image')).to.include({ line: 6, column: 7 });
+  });
+
+  it("hints at an unquoted ': ' in a command", () => {
+    const p = at(problems('stages:\n  build:\n    image: a:1\n    commands:\n    - echo result: ok\n'), 'stages.build.commands[0]');
+    expect(p).to.include({ line: 5, column: 7 });
+    expect(p.hint).to.match(/unquoted ': '.*'echo result: ok'/);
+  });
+
+  it("hints at a command that starts with '['", () => {
+    expect(at(problems('stages:\n  build:\n    image: a:1\n    commands:\n    - [ -f go.mod ]\n'), 'stages.build.commands[0]').hint).to.match(/starts with '\['.*quote the whole value/);
+  });
+
+  it('hints at the same mistakes when YAML cannot even be read', () => {
+    const r = cli(['validate', '-'], { input: 'stages:\n  build:\n    image: a:1\n    commands:\n    - [ -f go.mod ] && make\n' });
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.match(/YAML syntax error at line 5.*\n    hint: a value that starts with '\['/);
+  });
+
+  it("warns when ' #' cut a command short, and not for an ordinary trailing comment", () => {
+    const list = problems('stages:\n  build:\n    image: a:1\n    commands:\n    - echo "color #fff"\n    - make build # compile\n');
+    const p = at(list, 'stages.build.commands[0]');
+    expect(p.message).to.match(/cut at ' #'/);
+    expect(p.hint).to.contain(`'echo "color #fff"'`);
+    expect(list.filter((x) => x.field === 'stages.build.commands[1]')).to.deep.equal([]);
+  });
+
+  it('suggests the known key closest to a misspelt one', () => {
+    const list = problems('stagez:\n  build:\n    image: a:1\n');
+    expect(at(list, 'stagez').hint).to.equal('did you mean `stages`?');
+    const stage = problems('stages:\n  build:\n    imgae: golang:1.22\n    comands: [make]\n    workdir: /src\n');
+    expect(at(stage, 'stages.build.image').hint).to.match(/did you mean `image`/);
+    expect(at(stage, 'stages.build.comands').hint).to.equal('did you mean `commands`?');
+    expect(at(stage, 'stages.build.workdir').hint).to.equal('did you mean `workDir`?');
+    expect(at(problems('builder:\n  trak: dev\nstages:\n  a:\n    image: a:1\n'), 'builder.trak').hint).to.equal('did you mean `track`?');
+  });
+
+  it('leaves extension properties alone', () => {
+    const list = problems('stages:\n  bake:\n    image: extensions/docker:stable\n    action: build\n    repositories: [estafette]\n    tags: [x]\n    path: ./publish\n');
+    expect(list.filter((p) => p.hint)).to.deep.equal([]);
+  });
+
+  it('prints the position and the hint in text output', () => {
+    const r = cli(['validate', '-'], { input: 'stages:\n  build:\n    image: a:1\n    commands:\n    - echo result: ok\n' });
+    expect(r.stdout).to.contain('  stages.build.commands[0] (line 5, column 7): must be a string, not a mapping\n    hint: ');
   });
 });
 

@@ -69,7 +69,19 @@ const cases: Case[] = [
   // top level
   { name: 'a bad builder os', yaml: base('builder:\n  os: macos\n'), field: 'builder.os', message: /linux, windows/ },
   { name: 'the dev builder track', yaml: base('builder:\n  track: dev\n'), field: 'builder.track', message: /'dev' builder track/, severity: 'warning' },
-  { name: 'semver and custom together', yaml: base('version:\n  semver: {major: 1}\n  custom: {labelTemplate: x}\n'), field: 'version', message: /not both/ },
+  { name: 'an unknown builder track', yaml: base('builder:\n  track: nightly\n'), field: 'builder.track', message: /stable, beta, dev for os linux/ },
+  { name: 'a windows track on linux', yaml: base('builder:\n  track: nanoserver-1809-stable\n'), field: 'builder.track', message: /for os linux/ },
+  { name: 'a linux track on windows', yaml: base('builder:\n  os: windows\n  track: stable\n'), field: 'builder.track', message: /nanoserver-1809-stable, nanoserver-1809-beta, nanoserver-1809-dev for os windows/ },
+  { name: 'a bad track in a release builder', yaml: base('releases:\n  p:\n    builder: {track: edge}\n    stages:\n      d:\n        image: a:1\n'), field: 'releases.p.builder.track', message: /must be one of/ },
+  { name: 'a finished pipeline trigger on another status', yaml: base('triggers:\n- pipeline:\n    name: self\n    status: canceled\n'), field: 'triggers[0].pipeline.status', message: /'succeeded' or 'failed' for event 'finished'/ },
+  { name: 'a pipeline trigger status regex', yaml: base("triggers:\n- pipeline:\n    name: self\n    status: 'succeeded|failed'\n"), field: 'triggers[0].pipeline.status', message: /'succeeded' or 'failed'/ },
+  { name: 'a finished release trigger on another status', yaml: base('triggers:\n- release:\n    name: self\n    target: p\n    status: running\n'), field: 'triggers[0].release.status', message: /'succeeded' or 'failed'/ },
+  { name: 'a status on a started pipeline trigger', yaml: base('triggers:\n- pipeline:\n    name: github.com/o/r\n    event: started\n    status: whatever\n'), field: 'triggers[0].pipeline.status', message: /ignored for event 'started'/, severity: 'warning' },
+  { name: 'a release trigger naming another target', yaml: base('releases:\n  a:\n    triggers:\n    - pipeline: {name: self}\n      releases: {target: b}\n    stages:\n      d:\n        image: a:1\n'), field: 'releases.a.triggers[0].releases.target', message: /'b' is ignored.*defined under \('a'\)/, severity: 'warning' },
+  { name: 'a major beyond Go\'s int', yaml: base('version:\n  semver:\n    major: 100000000000000000000000\n'), field: 'version.semver.major', message: /from 0 to 9223372036854775807/ },
+  { name: 'a negative minor', yaml: base('version:\n  semver:\n    minor: -1\n'), field: 'version.semver.minor', message: /from 0 to/ },
+  { name: 'a misspelt stage key', yaml: 'stages:\n  s:\n    image: a:1\n    comands: [ls]\n', field: 'stages.s.comands', message: /custom property/, severity: 'warning' },
+  { name: 'semver and custom together', yaml: base('version:\n  semver: {major: 1}\n  custom: {labelTemplate: x}\n'), field: 'version', message: /custom version is used/, severity: 'warning' },
   { name: 'an unknown version template function', yaml: base("version:\n  semver:\n    patch: '{{counter}}'\n"), field: 'version.semver.patch', message: /unknown template function/ },
   { name: 'a bad releaseBranch regex', yaml: base("version:\n  semver:\n    releaseBranch: '('\n"), field: 'version.semver.releaseBranch', message: /invalid regular expression/ },
   // image warnings
@@ -98,6 +110,12 @@ describe('lintManifest rules', () => {
     ['a release with a template that has its stages', base('releaseTemplates:\n  t:\n    stages:\n      d:\n        image: alpine:3\nreleases:\n  prod:\n    template: t\n')],
     ['a bot trigger running another bot', base("bots:\n  a:\n    stages:\n      s:\n        image: alpine:3\n  b:\n    triggers:\n    - cron: {schedule: '*/5 * * * *'}\n      runs: {bot: a}\n    stages:\n      s:\n        image: alpine:3\n")],
     ['a when with ESTAFETTE_ variables', "stages:\n  s:\n    image: alpine:3\n    when: branch == '${ESTAFETTE_GIT_BRANCH}'\n"],
+    ['an empty when (the default)', "stages:\n  s:\n    image: alpine:3\n    when: ''\n"],
+    ['empty version templates (their defaults)', base("version:\n  semver:\n    patch: ''\n    labelTemplate: ''\n")],
+    ['an empty custom labelTemplate', base("version:\n  custom:\n    labelTemplate: ''\n")],
+    ['every linux and windows track', base('builder: {track: beta}\nreleases:\n  w:\n    builder: {os: windows, track: nanoserver-1809-beta}\n    stages:\n      d:\n        image: a:1\n  v:\n    builder: {os: windows}\n    stages:\n      d:\n        image: a:1\n')],
+    ['a failed pipeline trigger', base('triggers:\n- pipeline:\n    name: github.com/o/r\n    status: failed\n')],
+    ['a huge major within Go\'s int', base('version:\n  semver:\n    major: 9223372036854775807\n')],
   ];
   valid.forEach(([name, yaml]) => it(`accepts ${name}`, () => expect(loadManifest(yaml).errors).to.deep.equal([])));
 

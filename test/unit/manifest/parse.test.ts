@@ -43,7 +43,7 @@ describe('parseManifest', () => {
   it('reports duplicate stage names with their field and line', () => {
     const r = parseManifest('stages:\n  build:\n    image: a:1\n  test:\n    image: b:1\n  build:\n    image: c:1\n');
     expect(errorsOf(r.problems)).to.deep.equal([
-      { field: 'stages.build', message: "duplicate key 'build' (line 6, column 3); names must be unique", severity: 'error' },
+      { field: 'stages.build', message: "duplicate key 'build' (line 6, column 3); names must be unique", severity: 'error', line: 6, column: 3 },
     ]);
   });
 
