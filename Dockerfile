@@ -100,14 +100,17 @@ CMD ["dist/functions/query-api.mjs"]
 # The builder: git to clone, ssh for git@ remotes; stages run in the docker-in-docker sidecar.
 # The default base already holds them (docker/base-images.sh); any other base gets them here.
 # uid 1000 needs a passwd entry (ssh refuses to run without one), with its home on /tmp: the
-# Job mounts a writable /tmp on an otherwise read-only root (shared/k8s/job-spec.ts).
+# Job mounts a writable /tmp on an otherwise read-only root (shared/k8s/job-spec.ts). The Job's
+# work dir is an emptyDir owned by root, which git refuses as "dubious ownership" unless told to
+# trust it: the system config trusts exactly that directory (WORK_DIR of job-spec.ts).
 FROM ${BUILDER_BASE_IMAGE} AS builder
 RUN { command -v git >/dev/null && command -v ssh >/dev/null; } \
  || { apt-get update \
    && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
    && rm -rf /var/lib/apt/lists/*; } \
  && { getent passwd 1000 >/dev/null \
-   || useradd --uid 1000 --user-group --home-dir /tmp --no-create-home --shell /usr/sbin/nologin estafette; }
+   || useradd --uid 1000 --user-group --home-dir /tmp --no-create-home --shell /usr/sbin/nologin estafette; } \
+ && git config --system --add safe.directory /estafette-work
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=dist /app/dist/builder.mjs /app/dist/builder~*.mjs /app/dist/builder*.LEGAL.txt dist/

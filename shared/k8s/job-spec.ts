@@ -8,7 +8,10 @@
  * The Job never restarts a build (`restartPolicy: Never`, `backoffLimit: 0`): stage failures are
  * results the builder reports, and the builder exits 0 whenever it reported. The builder runs as
  * the image's unprivileged user (BUILDER_UID) with no capabilities on a read-only root file
- * system; only the docker-in-docker sidecar is privileged.
+ * system; only the docker-in-docker sidecar is privileged. The work dir is an emptyDir, which the
+ * kubelet creates owned by root: git would refuse it ("detected dubious ownership"), and fsGroup
+ * cannot help (git compares the owner's uid), so the builder image trusts exactly WORK_DIR in its
+ * system git config (Dockerfile target `builder`).
  */
 import type { V1Job, V1Secret, V1PodSpec, V1Container, V1Volume, V1ObjectMeta, V1Toleration, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { BuilderConfig } from '../plan/builder-config.ts';
@@ -18,6 +21,7 @@ import { jobLabels, jobName } from './names.ts';
 /** Where the config Secret is mounted in the builder container. */
 export const CONFIG_MOUNT_DIR = '/etc/estafette';
 export const CONFIG_FILE_KEY = 'builder-config.json';
+/** The build's work dir (the Dockerfile's builder target trusts this path for git). */
 export const WORK_DIR = '/estafette-work';
 /** The builder image's user (Dockerfile target `builder`). */
 export const BUILDER_UID = 1000;
@@ -63,20 +67,8 @@ function jobMeta(ref: JobRef, o: JobSpecOptions): V1ObjectMeta {
   return { name: jobName(ref), namespace: o.namespace, labels: jobLabels(ref) };
 }
 
-/**
- * The work dir is an emptyDir, which the kubelet creates owned by root; git refuses a repository
- * whose top directory another user owns ("detected dubious ownership") — fsGroup would not help,
- * git compares the owner's uid. So git is told, in command scope (GIT_CONFIG_COUNT, which
- * safe.directory honours), to trust exactly that one directory.
- */
-const TRUST_WORK_DIR = [
-  { name: 'GIT_CONFIG_COUNT', value: '1' },
-  { name: 'GIT_CONFIG_KEY_0', value: 'safe.directory' },
-  { name: 'GIT_CONFIG_VALUE_0', value: WORK_DIR },
-];
-
 function builderContainer(config: BuilderConfig, o: JobSpecOptions): V1Container {
-  const env = [{ name: 'BUILDER_CONFIG_PATH', value: `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_KEY}` }, ...TRUST_WORK_DIR];
+  const env = [{ name: 'BUILDER_CONFIG_PATH', value: `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_KEY}` }];
   if (config.executor === 'docker') env.push({ name: 'DOCKER_HOST', value: 'tcp://127.0.0.1:2375' });
   return {
     name: 'builder',

@@ -284,21 +284,21 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     }
   });
 
-  it('builder: without the work dir trusted, git refuses the root-owned emptyDir — the defect the Job spec fixes', async () => {
-    const dir = join(work, 'untrusted');
-    mkdirSync(dir);
-    chmodSync(dir, 0o777);
-    const script = 'cd /estafette-work && git init -q . && git status --porcelain && echo trusted';
-    const plain = await docker('run', '--rm', '--name', `${RUN}-git`, '--user', '1000:1000', '--read-only', '-v', `${dir}:${WORK_DIR}`, '--entrypoint', 'sh', localImage('builder'), '-c', script).then(
-      (out) => out,
-      (e: Error) => e.message,
-    );
-    expect(plain).to.match(/dubious ownership/);
-    rmSync(join(dir, '.git'), { recursive: true, force: true });
-    const job = kube.jobs()[0] as K8sObject;
-    const env = ((at(job, 'spec', 'template', 'spec', 'containers', 0, 'env') ?? []) as Array<{ name: string; value: string }>).filter((e) => e.name.startsWith('GIT_CONFIG'));
-    const trusted = await docker('run', '--rm', '--name', `${RUN}-git`, '--user', '1000:1000', '--read-only', '-v', `${dir}:${WORK_DIR}`, ...env.flatMap((e) => ['-e', `${e.name}=${e.value}`]), '--entrypoint', 'sh', localImage('builder'), '-c', script);
-    expect(trusted).to.equal('trusted');
+  it('builder: git trusts exactly the root-owned work dir, and refuses it without the image\'s trust — the defect the image fixes', async () => {
+    const git = async (dir: string, mount: string, env: string[] = []) => {
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o777);
+      const script = `cd ${mount} && git init -q . && git status --porcelain && echo trusted`;
+      return docker('run', '--rm', '--name', `${RUN}-git`, '--user', '1000:1000', '--read-only', '-v', `${dir}:${mount}`, ...env, '--entrypoint', 'sh', localImage('builder'), '-c', script).then(
+        (out) => out,
+        (e: Error) => e.message,
+      );
+    };
+    expect(await git(join(work, 'trusted'), WORK_DIR)).to.equal('trusted');
+    // Without the system config (where the image keeps the trust) git refuses the emptyDir.
+    expect(await git(join(work, 'untrusted'), WORK_DIR, ['-e', 'GIT_CONFIG_NOSYSTEM=1'])).to.match(/dubious ownership/);
+    // Only that directory: another root-owned one is still refused.
+    expect(await git(join(work, 'elsewhere'), '/elsewhere')).to.match(/dubious ownership/);
   });
 
   it('log-ingest: a log batch with the job\'s token is stored', async () => {

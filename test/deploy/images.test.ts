@@ -17,6 +17,7 @@ import { at, ofKind, renderedObjects, requireKubectl, ROOT } from './documents.t
 import { effective, readDockerfile, stageChain, type Stage } from './dockerfile.ts';
 import { loadFunctionsFile } from './functions-spec.ts';
 import { freePort } from '../../cli/start/database.ts';
+import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
 import { dockerUnavailable, skipWithoutDocker } from '../builder/docker-engine.ts';
 import { uniqueName } from '../support/services.ts';
 import { baseImagesMissing, buildImages, dockerfileArgs, envSources, knativeEnv, knativeServices } from './image-system.ts';
@@ -152,9 +153,10 @@ describe('deploy: Dockerfile and skaffold', () => {
     }
   });
 
-  it('builder: has git and runs the builder bundle', () => {
+  it('builder: has git, trusts exactly the Job\'s work dir for it, and runs the builder bundle', () => {
     const runs = stageChain(stages, 'builder').flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').map((i) => i.args);
     expect(runs.some((r) => /apt-get install[^&]*\bgit\b/.test(r))).to.equal(true);
+    expect(runs.flatMap((r) => [...r.matchAll(/safe\.directory (\S+)/g)].map((m) => m[1]))).to.deep.equal([WORK_DIR]);
     expect(JSON.parse(String(effective(stages, 'builder', 'ENTRYPOINT')))).to.deep.equal(['node', 'dist/builder.mjs']);
     expect(existsSync(join(ROOT, 'dist/builder.mjs'))).to.equal(true);
   });
