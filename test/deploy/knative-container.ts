@@ -201,17 +201,19 @@ export async function waitFor200(c: RunningContainer, path: string, timeoutMs = 
 }
 
 /**
- * Cold start of one container: ms from spawning `docker run` to the first 200 on `path`, polling
- * every 5 ms. The container is removed afterwards.
+ * Cold start of one container: ms from spawning `docker run` to the first 200 on `url` (or on the
+ * URL `url()` resolves to once it can, e.g. from the container's address), polling every 5 ms.
+ * The container is removed afterwards.
  */
-export async function coldStartMs(args: string[], name: string, url: string, timeoutMs = 30_000): Promise<number> {
+export async function coldStartMs(args: string[], name: string, url: string | (() => Promise<string | undefined>), timeoutMs = 30_000): Promise<number> {
   await docker('rm', '-f', name).catch(() => undefined);
   const t0 = process.hrtime.bigint();
   const child = spawn('docker', args, { stdio: 'ignore' });
   try {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+      const target = typeof url === 'string' ? url : await url().catch(() => undefined);
+      const res = target ? await fetch(target, { signal: AbortSignal.timeout(1000) }).catch(() => undefined) : undefined;
       if (res?.status === 200) {
         await res.body?.cancel();
         return Number(process.hrtime.bigint() - t0) / 1e6;
