@@ -46,11 +46,13 @@ interface GitRun {
   remoteConfig: string[];
 }
 
-function git(args: string[], run: GitRun, options: { echo?: boolean; remote?: boolean } = {}): Promise<number> {
+function git(args: string[], run: GitRun, options: { echo?: boolean; remote?: boolean; quiet?: boolean } = {}): Promise<number> {
   if (options.echo ?? true) void run.onLine('stdout', `> git ${args.map(redactUrl).join(' ')}`);
+  // A quiet command's own output is dropped (its exit code is all that matters).
+  const sink: LineSink = options.quiet ? async () => {} : run.onLine;
   return new Promise((resolve) => {
     const child = spawn('git', [...(options.remote ? run.remoteConfig : []), ...args], { cwd: run.dir, stdio: ['ignore', 'pipe', 'pipe'], env: run.env, signal: run.signal });
-    const output = Promise.all([pipeLines(child.stdout, 'stdout', run.onLine), pipeLines(child.stderr, 'stderr', run.onLine)]);
+    const output = Promise.all([pipeLines(child.stdout, 'stdout', sink), pipeLines(child.stderr, 'stderr', sink)]);
     let code = 1;
     child.once('error', () => (code = 127));
     child.once('close', (c) => {
@@ -78,7 +80,8 @@ export async function cloneRepository(gitConfig: BuilderConfig['git'], dir: stri
   const fail = (message: string): StageResult => ({ exitCode: 1, aborted: signal.aborted, message });
 
   if ((await git(['init', '-q', '.'], run)) !== 0) return fail('git init failed');
-  await git(['remote', 'remove', 'origin'], run, { echo: false });
+  // A work dir reused by a retry may have an origin already; a fresh one has none (no error line for that).
+  await git(['remote', 'remove', 'origin'], run, { echo: false, quiet: true });
   if ((await git(['remote', 'add', 'origin', remote.url], run)) !== 0) return fail('git remote add failed');
 
   const fetch = (args: string[]): Promise<boolean> => git(['fetch', '-q', ...args], run, { remote: true }).then((c) => c === 0);

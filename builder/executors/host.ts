@@ -43,6 +43,26 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
+/** True while any process (a zombie too, until reaped) is still in group `pid`. */
+const groupAlive = (pid: number): boolean => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Waits (bounded) until group `pid` is empty: SIGKILL is delivered at once but a process is gone
+ * only once the kernel has torn it down, and a stage is over only when nothing of it remains.
+ */
+async function groupGone(pid: number | undefined, withinMs = 2000): Promise<void> {
+  if (!pid) return;
+  const end = Date.now() + withinMs;
+  while (groupAlive(pid) && Date.now() < end) await sleep(10);
+}
+
 /** The environment of a child: the minimal base, then exactly the stage's. */
 const childEnv = (env: Record<string, string>): Record<string, string> => ({ ...baseEnv(), ...env });
 
@@ -100,6 +120,7 @@ export function createHostExecutor(): HostExecutor {
   const finish = async (child: ChildProcess, output: Output, signal?: AbortSignal, graceMs = 0): Promise<string | undefined> => {
     // Background processes of the stage die with it; that also closes the pipes they hold.
     killGroup(child.pid, 'SIGKILL');
+    await groupGone(child.pid);
     if (child.pid) live.delete(child.pid);
     const endedAt = Date.now();
     let reading = true;
@@ -189,7 +210,7 @@ export function createHostExecutor(): HostExecutor {
         p.once('error', () => resolve(false));
         p.once('exit', (code) => {
           killGroup(p.pid, 'SIGKILL');
-          resolve(code === 0);
+          void groupGone(p.pid).then(() => resolve(code === 0));
         });
       });
     },
@@ -204,6 +225,7 @@ export function createHostExecutor(): HostExecutor {
 
     async destroy(): Promise<void> {
       for (const pid of live) killGroup(pid, 'SIGKILL');
+      await Promise.all([...live].map((pid) => groupGone(pid)));
       live.clear();
     },
   };

@@ -4,20 +4,22 @@
  */
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
+import { parseCommandArgs } from '../args.ts';
 
-/** One line for `estafette help`, and the usage line. */
 export const summary = 'apply pending database migrations to DATABASE_URL';
-export const usage = 'DATABASE_URL=postgresql://… estafette migrate';
+export const usage = 'estafette migrate';
+export const details = `Applies the migrations not yet recorded to the database at DATABASE_URL (PostgreSQL or
+CockroachDB), e.g. DATABASE_URL=postgresql://root@host:26257/estafette estafette migrate.
+Safe while other instances migrate the same database.
+
+exit codes: 0 up to date, 1 no DATABASE_URL or a failed migration, 2 wrong usage`;
 
 /** Runs the migrations; 0 on success, 1 with one line on stderr otherwise. */
 export async function run(args: string[]): Promise<number> {
-  if (args.length > 0) {
-    process.stderr.write(`estafette migrate: takes no arguments\nusage: ${usage}\n`);
-    return 2;
-  }
+  parseCommandArgs(args);
   const url = process.env.DATABASE_URL;
   if (!url) {
-    process.stderr.write(`estafette migrate: DATABASE_URL is not set\nusage: ${usage}\n`);
+    process.stderr.write('estafette migrate: DATABASE_URL is not set (e.g. postgresql://user@host:5432/estafette)\n');
     return 1;
   }
   const pool = createPool(url, { max: 2 });

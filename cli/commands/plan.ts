@@ -10,10 +10,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../shared/errors/http-error.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
-import { isPreviewEvent, PREVIEW_EVENTS, previewPlan, type PlanPreview, type PreviewRequest, type ServicePreview, type StagePreview, type WouldRun } from '../../shared/manifest/preview.ts';
+import { PREVIEW_EVENTS, previewPlan, type PlanPreview, type PreviewRequest, type ServicePreview, type StagePreview, type WouldRun } from '../../shared/manifest/preview.ts';
+import { choice, integer, parseCommandArgs, UsageError } from '../args.ts';
 import { git, repoOf } from '../local-repo.ts';
 import { readManifestFile, UnreadableError } from '../manifest-file.ts';
 import { problemJson, problemLine, type ProblemJson } from './validate.ts';
@@ -21,6 +21,19 @@ import { problemJson, problemLine, type ProblemJson } from './validate.ts';
 export const summary = 'print the plan a build of a .estafette.yaml would run, as the server compiles it';
 export const usage =
   'estafette plan [DIR|FILE] [--branch B] [--revision R] [--counter N] [--event git|pipeline|release|cron|manual] [--release NAME [--action A] | --bot NAME] [--json]';
+export const details = `Prints what a build of DIR/.estafette.yaml (or FILE; default .) would run, compiled as the
+server compiles it (docs/plan.md describes the --json output).
+
+options:
+  -b, --branch B     the branch (default: the checked-out one)
+  --revision R       the commit (default: HEAD)
+  --counter N        the build counter for the version (default 1)
+  --event E          what triggered it: git (default), pipeline, release, cron or manual
+  --release NAME     a release to target NAME instead of a build (--action A for its action)
+  --bot NAME         a bot run instead of a build
+  --json             the plan as JSON
+
+exit codes: 0 a plan, 1 an invalid manifest, 2 wrong usage or an unreadable file`;
 
 /** `--json` output: the plan when the manifest is valid, the problems always. */
 export interface PlanJson {
@@ -29,8 +42,6 @@ export interface PlanJson {
   warnings: ProblemJson[];
   plan?: PlanPreview;
 }
-
-class UsageError extends Error {}
 
 interface PlanArgs {
   path: string;
@@ -44,37 +55,27 @@ interface PlanArgs {
   bot?: string;
 }
 
-function parsePlanArgs(args: string[]): PlanArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        branch: { type: 'string', short: 'b' },
-        revision: { type: 'string' },
-        counter: { type: 'string' },
-        event: { type: 'string' },
-        release: { type: 'string' },
-        action: { type: 'string' },
-        bot: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+/** The arguments, by the shared idiom (cli/args.ts: its UsageError is answered by cli/main.ts). */
+function parsePlanArgs(args: string[]): PlanArgs {
+  const parsed = parseCommandArgs(args, {
+    options: {
+      json: { type: 'boolean' },
+      branch: { type: 'string', short: 'b' },
+      revision: { type: 'string' },
+      counter: { type: 'string' },
+      event: { type: 'string' },
+      release: { type: 'string' },
+      action: { type: 'string' },
+      bot: { type: 'string' },
+    },
+    positionals: { names: ['DIR|FILE'] },
+  });
   const v = parsed.values;
-  if (v.help) return 'help';
-  if (parsed.positionals.length > 1) throw new UsageError(`one manifest at a time (got ${parsed.positionals.join(', ')})`);
   for (const k of ['branch', 'revision', 'release', 'action', 'bot'] as const) {
     if (v[k] === '') throw new UsageError(`--${k} needs a value`);
   }
-  const counter = v.counter === undefined ? 1 : Number(v.counter);
-  if (!/^\d+$/.test(v.counter ?? '1') || !Number.isSafeInteger(counter)) throw new UsageError(`--counter must be a whole number, not '${v.counter}'`);
-  const event = v.event ?? 'git';
-  if (!isPreviewEvent(event)) throw new UsageError(`--event must be one of ${PREVIEW_EVENTS.join(', ')}, not '${event}'`);
+  const counter = v.counter === undefined ? 1 : integer('counter', v.counter, 0, Number.MAX_SAFE_INTEGER);
+  const event = choice('event', v.event ?? 'git', PREVIEW_EVENTS);
   if (v.release && v.bot) throw new UsageError('--release and --bot cannot be combined');
   if (v.action && !v.release) throw new UsageError('--action needs --release');
   return {
@@ -175,17 +176,7 @@ export function planText(p: PlanPreview): string {
 
 /** Prints the plan; see the module header for exit codes. */
 export async function run(args: string[]): Promise<number> {
-  let opts: PlanArgs | 'help';
-  try {
-    opts = parsePlanArgs(args);
-  } catch (err) {
-    process.stderr.write(`estafette plan: ${(err as Error).message}\nusage: ${usage}\n`);
-    return 2;
-  }
-  if (opts === 'help') {
-    process.stdout.write(`usage: ${usage}\n`);
-    return 0;
-  }
+  const opts = parsePlanArgs(args);
   const { file, dir } = locate(opts.path);
   let text: string;
   try {

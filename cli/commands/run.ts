@@ -14,64 +14,34 @@ import { compilePlan } from '../../shared/manifest/compile.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { buildRun } from '../../shared/manifest/build-run.ts';
 import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
-import { isExecutorName, type BuilderConfig, type ExecutorName } from '../../shared/plan/builder-config.ts';
+import { EXECUTOR_NAMES, type BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
+import { choice, parseCommandArgs } from '../args.ts';
 import { git, repoOf } from '../local-repo.ts';
 
 export const summary = 'run the pipeline of a local .estafette.yaml on this machine';
 export const usage = 'estafette run [DIR] [--branch B] [--executor host|docker] [--stage NAME]';
+export const details = `Runs DIR/.estafette.yaml (DIR defaults to .) against the working tree, without a server.
 
-interface RunArgs {
-  dir: string;
-  branch?: string;
-  executor: ExecutorName;
-  stage?: string;
-}
+options:
+  -b, --branch B        the branch the stages see (default: the checked-out one)
+  --executor E          host (child processes, default) or docker (each stage in its image)
+  --stage NAME          run only this stage
 
-class UsageError extends Error {}
-
-function parseArgs(args: string[]): RunArgs {
-  const out: RunArgs = { dir: '.', executor: 'host' };
-  let dirSeen = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--branch') out.branch = value();
-    else if (flag === '--stage') out.stage = value();
-    else if (flag === '--executor') {
-      const v = value();
-      if (!isExecutorName(v)) throw new UsageError(`--executor must be host or docker, not '${v}'`);
-      out.executor = v;
-    } else if (flag === '-h' || flag === '--help') throw new UsageError(''); // an empty message asks for help
-    else if (flag.startsWith('-')) throw new UsageError(`unknown option ${flag}`);
-    else if (dirSeen) throw new UsageError(`unexpected argument ${a}`);
-    else {
-      out.dir = a;
-      dirSeen = true;
-    }
-  }
-  return out;
-}
+exit codes: 0 succeeded, 1 failed or canceled, 2 wrong usage or an invalid manifest`;
 
 /** Runs the command; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
-  let opts: RunArgs;
-  try {
-    opts = parseArgs(args);
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (!msg) {
-      process.stdout.write(`usage: ${usage}\n`);
-      return 0;
-    }
-    process.stderr.write(`estafette run: ${msg}\nusage: ${usage}\n`);
-    return 2;
-  }
+  const { values, positionals } = parseCommandArgs(args, {
+    options: { branch: { type: 'string', short: 'b' }, executor: { type: 'string' }, stage: { type: 'string' } },
+    positionals: { names: ['DIR'] },
+  });
+  const opts = {
+    dir: positionals[0] ?? '.',
+    branch: values.branch,
+    executor: choice('executor', values.executor ?? 'host', EXECUTOR_NAMES),
+    stage: values.stage,
+  };
   const dir = resolve(opts.dir);
   const file = join(dir, '.estafette.yaml');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

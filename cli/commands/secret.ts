@@ -3,18 +3,25 @@
  * the key in ESTAFETTE_SECRET_KEY (base64, 32 bytes). Values can come from stdin (`-`) so they
  * need not appear in shell history or the process list.
  */
+import { parseCommandArgs, UsageError } from '../args.ts';
 import { decryptSecret, encryptSecret, generateSecretKey, parseSecretKey, SecretError } from '../../shared/secrets/secret.ts';
 
 export const summary = 'encrypt, decrypt or generate keys for estafette.secret(...) values';
 export const usage = `estafette secret encrypt [--allow REGEX] VALUE|-
-estafette secret decrypt ENVELOPE|-
-estafette secret keygen
-  The key is read from ESTAFETTE_SECRET_KEY (base64 of 32 bytes). --allow restricts the secret to
-  pipelines whose source/owner/repo matches REGEX (anchored; default '.*' = every pipeline).`;
+       estafette secret decrypt ENVELOPE|-
+       estafette secret keygen`;
+export const details = `The key is read from ESTAFETTE_SECRET_KEY (base64 of 32 bytes); keygen makes one.
+A VALUE or ENVELOPE of - is read from stdin, so it stays out of shell history and the process list.
 
-function fail(message: string, code = 1): number {
+options:
+  --allow REGEX   (encrypt) only pipelines whose source/owner/repo matches REGEX may use the
+                  secret (anchored; default '.*' = every pipeline)
+
+exit codes: 0 done, 1 a key or secret error, 2 wrong usage`;
+
+function fail(message: string): number {
   process.stderr.write(`estafette secret: ${message}\n`);
-  return code;
+  return 1;
 }
 
 function key(): Buffer {
@@ -37,38 +44,29 @@ async function valueArg(v: string): Promise<string> {
 
 /** Runs a subcommand; 0 on success, 1 on a secret/key error, 2 on wrong usage. */
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  const { values, positionals } = parseCommandArgs(args, { options: { allow: { type: 'string' } }, positionals: { names: ['SUBCOMMAND', 'VALUE'], required: 1 } });
+  const [sub, value] = positionals;
+  if (values.allow !== undefined && sub !== 'encrypt') throw new UsageError('--allow belongs to encrypt');
   try {
     switch (sub) {
       case 'keygen':
-        if (rest.length) return fail(`keygen takes no arguments\nusage: ${usage}`, 2);
+        if (value !== undefined) throw new UsageError('keygen takes no arguments');
         process.stdout.write(`${generateSecretKey()}\n`);
         return 0;
       case 'encrypt': {
-        let allow = '.*';
-        const values: string[] = [];
-        for (let i = 0; i < rest.length; i++) {
-          const a = rest[i]!;
-          if (a === '--allow') {
-            if (rest[i + 1] === undefined) return fail(`--allow needs a regular expression\nusage: ${usage}`, 2);
-            allow = rest[++i]!;
-          } else if (a.startsWith('--allow=')) allow = a.slice('--allow='.length);
-          else if (a.startsWith('-') && a !== '-') return fail(`unknown option '${a}'\nusage: ${usage}`, 2);
-          else values.push(a);
-        }
-        if (values.length !== 1) return fail(`encrypt needs exactly one VALUE (or - for stdin)\nusage: ${usage}`, 2);
-        process.stdout.write(`${encryptSecret(await valueArg(values[0]!), key(), allow)}\n`);
+        if (value === undefined) throw new UsageError('encrypt needs a VALUE (or - for stdin)');
+        process.stdout.write(`${encryptSecret(await valueArg(value), key(), values.allow ?? '.*')}\n`);
         return 0;
       }
       case 'decrypt': {
-        if (rest.length !== 1) return fail(`decrypt needs exactly one ENVELOPE (or - for stdin)\nusage: ${usage}`, 2);
-        const { value, allowList } = decryptSecret((await valueArg(rest[0]!)).trim(), key());
-        process.stdout.write(`${value}\n`);
+        if (value === undefined) throw new UsageError('decrypt needs an ENVELOPE (or - for stdin)');
+        const { value: plain, allowList } = decryptSecret((await valueArg(value)).trim(), key());
+        process.stdout.write(`${plain}\n`);
         process.stderr.write(`allowed pipelines: ${allowList}\n`);
         return 0;
       }
       default:
-        return fail(sub ? `unknown subcommand '${sub}'\nusage: ${usage}` : `usage: ${usage}`, 2);
+        throw new UsageError(`unknown subcommand '${sub}'`);
     }
   } catch (err) {
     if (err instanceof SecretError) return fail(err.message);

@@ -4,36 +4,39 @@
  * loop, a cron timer — with an embedded PostgreSQL unless DATABASE_URL is set and an in-memory bus
  * unless NATS_URL is set. Ctrl-C cancels running builds and stops everything.
  */
-import { parseArgs } from 'node:util';
-import { parseLogLevel } from '../../shared/config/config.ts';
+import { parseLogLevel, userStateDir } from '../../shared/config/config.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { prettyDestination } from '../../shared/log/pretty.ts';
+import { EXECUTOR_NAMES } from '../../shared/plan/builder-config.ts';
 import { startSystem } from '../start/system.ts';
 import { ensureDemoRepo } from '../start/demo.ts';
 import { triggerRepo } from '../start/trigger.ts';
+import { recordServer } from '../start/running-server.ts';
+import { choice, parseCommandArgs } from '../args.ts';
 
 export const summary = 'run the whole system on this machine (add --demo for a sample pipeline)';
 export const usage = 'estafette start [--demo] [--executor host|docker]';
+export const details = `Keeps its data (embedded database, generated keys and tokens) in ./.estafette/
+(ESTAFETTE_STATE_DIR), and notes its URL there and in ~/.local/state/estafette/ while it runs,
+so 'estafette trigger', 'builds' and 'logs' find it from any folder.
 
+options:
+  --demo         also build a sample pipeline
+  --executor E   host (stages as child processes, default) or docker (each stage in its image)`;
+
+/** Runs the system until SIGINT/SIGTERM; 0 after a clean stop, 1 when it cannot start. */
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { demo: { type: 'boolean' }, executor: { type: 'string' } } });
-  } catch (err) {
-    process.stderr.write(`estafette start: ${(err as Error).message}\nusage: ${usage}\n`);
-    return 2;
-  }
-  const executor = parsed.values.executor ?? process.env.ESTAFETTE_EXECUTOR ?? 'host';
-  if (executor !== 'host' && executor !== 'docker') {
-    process.stderr.write(`estafette start: --executor must be host or docker\n`);
-    return 2;
-  }
+  const { values } = parseCommandArgs(args, { options: { demo: { type: 'boolean' }, executor: { type: 'string' } } });
+  const executor = choice('executor', values.executor ?? process.env.ESTAFETTE_EXECUTOR ?? 'host', EXECUTOR_NAMES);
   let system;
+  let forget: () => void;
   try {
     // JSON lines when the output goes to a file or another program; readable ones on a terminal.
     const log = createLogger({ level: parseLogLevel(), ...(process.stdout.isTTY ? { destination: prettyDestination() } : {}) });
     system = await startSystem({ executor, log });
+    forget = recordServer(system.stateDir, userStateDir(), { url: system.url, webhookToken: system.webhookToken });
   } catch (err) {
+    await system?.stop();
     process.stderr.write(`estafette start: ${(err as Error).message}\n`);
     if (process.env.ESTAFETTE_DEBUG) console.error(err);
     return 1;
@@ -49,7 +52,7 @@ export async function run(args: string[]): Promise<number> {
       `  database       ${system.databaseDescription}`,
       `  bus            ${system.busDescription}`,
       `  executor       ${executor}`,
-      `  build a repo   ESTAFETTE_URL=${u} ESTAFETTE_WEBHOOK_TOKEN=${system.webhookToken} npx estafette trigger <dir>`,
+      `  build a repo   estafette trigger <dir> [--watch]   (from any folder; or ESTAFETTE_URL=${u} ESTAFETTE_WEBHOOK_TOKEN=<token>)`,
       '',
     ].join('\n'),
   );
@@ -60,6 +63,7 @@ export async function run(args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       process.stdout.write(`estafette: ${signal}, canceling running builds and stopping…\n`);
+      forget();
       system
         .stop()
         .catch((err) => process.stderr.write(`estafette: stop failed: ${(err as Error).message}\n`))
@@ -72,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
 
-  if (parsed.values.demo) {
+  if (values.demo) {
     try {
       const dir = ensureDemoRepo(system.stateDir);
       const r = await triggerRepo(u, system.webhookToken, dir, 'main');

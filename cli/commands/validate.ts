@@ -6,10 +6,18 @@
  */
 import { loadManifest } from '../../shared/manifest/load.ts';
 import type { Manifest, Problem } from '../../shared/manifest/types.ts';
+import { parseCommandArgs } from '../args.ts';
 import { readManifestFile, readManifestStdin, UnreadableError } from '../manifest-file.ts';
 
 export const summary = 'check a .estafette.yaml for errors and warnings';
-export const usage = 'estafette validate [FILE|-] [--json]   (FILE defaults to ./.estafette.yaml)';
+export const usage = 'estafette validate [FILE|-] [--json]';
+export const details = `FILE defaults to ./.estafette.yaml; - reads the manifest from stdin. Each problem names its
+field, line and column, and a hint for the classic YAML mistakes.
+
+options:
+  --json   print {valid, errors, warnings, stages, releases, triggers} as JSON
+
+exit codes: 0 valid (warnings allowed), 1 errors, 2 unreadable file or wrong usage`;
 
 /** One problem in `--json`: position and hint only when known. */
 export interface ProblemJson {
@@ -55,23 +63,9 @@ export const problemLine = (p: Problem): string => {
 
 /** Validates the manifest and prints the result; see the module header for exit codes. */
 export async function run(args: string[]): Promise<number> {
-  let json = false;
-  const files: string[] = [];
-  for (const a of args) {
-    if (a === '--json') json = true;
-    else if (a === '-h' || a === '--help') {
-      process.stdout.write(`usage: ${usage}\n`);
-      return 0;
-    } else if (a.startsWith('-') && a !== '-') {
-      process.stderr.write(`estafette validate: unknown option '${a}'\nusage: ${usage}\n`);
-      return 2;
-    } else files.push(a);
-  }
-  if (files.length > 1) {
-    process.stderr.write(`estafette validate: one file at a time\nusage: ${usage}\n`);
-    return 2;
-  }
-  const file = files[0] ?? '.estafette.yaml';
+  const { values, positionals } = parseCommandArgs(args, { options: { json: { type: 'boolean' } }, positionals: { names: ['FILE'] } });
+  const json = values.json ?? false;
+  const file = positionals[0] ?? '.estafette.yaml';
   let text: string;
   try {
     text = file === '-' ? await readManifestStdin() : readManifestFile(file);

@@ -13,9 +13,12 @@ export interface LocalSettings {
   jwtKey: string;
 }
 
+/** The state folder's path (ESTAFETTE_STATE_DIR or ./.estafette), without creating it. */
+export const stateDirPath = (env: NodeJS.ProcessEnv = process.env): string => resolve(env.ESTAFETTE_STATE_DIR ?? '.estafette');
+
 /** The state folder (ESTAFETTE_STATE_DIR or ./.estafette), created when missing. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = resolve(env.ESTAFETTE_STATE_DIR ?? '.estafette');
+  const dir = stateDirPath(env);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   return dir;
 }

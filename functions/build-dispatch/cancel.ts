@@ -9,6 +9,15 @@ import { getRelease, transitionReleaseStatus } from '../../shared/db/releases.ts
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
 import type { DispatchDeps } from './deps.ts';
+import { releaseSubject, requestForgeStatus } from './report-status.ts';
+
+async function statusOfCanceled(deps: DispatchDeps, kind: 'build' | 'release', id: string): Promise<void> {
+  const build = kind === 'build' ? await getBuild(deps.pool, id) : null;
+  const subject = build
+    ? { kind, id, repoSource: build.repoSource, repoOwner: build.repoOwner, repoName: build.repoName, branch: build.repoBranch, revision: build.repoRevision }
+    : await releaseSubject(deps, id);
+  if (subject) await requestForgeStatus(deps, subject, 'canceled');
+}
 
 /** Cancels the build or release named by the event. */
 export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e: CancelData): Promise<void> {
@@ -23,6 +32,8 @@ export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e
   try {
     if (status === 'pending') {
       await transition('canceled');
+      // No builder ran, so no build.finished will tell the forge.
+      await statusOfCanceled(deps, kind, job.id);
       await deps.runner.cancel(ref);
     } else if (status === 'running' || status === 'canceling') {
       if (status === 'running') await transition('canceling');

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { EventName, EventPayloads } from '../../shared/events/types.ts';
 import type { JobRunner } from '../../shared/jobs/runner.ts';
 import type { ScmProvider } from '../../shared/scm/provider.ts';
+import type { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
@@ -21,11 +22,17 @@ export interface DispatchSettings {
   executor: ExecutorName;
   /** Trigger chains longer than this are refused. */
   maxChainDepth: number;
+  /** Attempts at reading a manifest before the build fails (each failed one is shown in the build). */
+  manifestAttempts: number;
+  /** Context prefix of commit statuses (`<prefix>/<repo>`). */
+  statusContext: string;
 }
 
 export interface DispatchDeps {
   pool: pg.Pool;
   scm: ScmProvider;
+  /** Forge API access per repository (commit statuses, clone credentials). */
+  forges: ForgeEndpoints;
   runner: JobRunner;
   /** Publishes an event (its result is not needed here). */
   publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<unknown>;

@@ -26,6 +26,7 @@ import { listBuilds } from '../../shared/db/builds.ts';
 import { listReleases } from '../../shared/db/releases.ts';
 import type { DispatchDeps } from './deps.ts';
 import { gitFields, pipelineFields, releaseFields } from './trigger-fields.ts';
+import { isForkPullRequest } from './pull-requests.ts';
 
 /** What firing a trigger needs: the database to resolve branches/versions, and the bus. */
 export type TriggerDeps = Pick<DispatchDeps, 'pool' | 'publish' | 'log'>;
@@ -99,7 +100,8 @@ async function defaultBranch(deps: TriggerDeps, pipelineId: string): Promise<str
 /** The version a `releases` action asks for, or a reason it has none. */
 async function releaseVersion(deps: TriggerDeps, owner: Pipeline, action: { target: string; version: string }, firing: Firing): Promise<{ version: string } | { reason: string }> {
   const latest = async () => {
-    const b = (await listBuilds(deps.pool, { pipelineId: owner.id, statuses: ['succeeded'], size: 1 })).items[0];
+    // A fork's pull request build is never what `latest` releases.
+    const b = (await listBuilds(deps.pool, { pipelineId: owner.id, statuses: ['succeeded'], size: 20 })).items.find((x) => !isForkPullRequest(x.trigger));
     return b ? { version: b.buildVersion } : { reason: 'the pipeline has no succeeded build (version latest)' };
   };
   switch (action.version) {
@@ -226,7 +228,7 @@ export async function fireReleaseTriggers(deps: TriggerDeps, eventId: string, da
  * skipped: the push itself already builds it.
  */
 export async function fireGitTriggers(deps: TriggerDeps, eventId: string, data: GitPushData): Promise<void> {
-  const e = { event: 'push' as const, repository: full(data), branch: data.branch };
+  const e = data.tag && !data.branch ? { event: 'tag' as const, repository: full(data), branch: data.tag } : { event: 'push' as const, repository: full(data), branch: data.branch };
   const pushed = full(data).toLowerCase();
   await fireMatching(
     deps,

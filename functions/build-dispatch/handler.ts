@@ -1,9 +1,11 @@
 /**
  * build-dispatch: the CloudEvent handler that turns requests into jobs.
- * - git.push, build.requested → dispatchBuild (and git triggers of other pipelines)
+ * - git.push, build.requested → dispatchBuild (and git triggers of other pipelines); a tag push → dispatchTag
+ * - git.pull_request → dispatchBuild of the fork's head, without secrets
  * - release.requested → dispatchRelease
  * - build.cancel, release.cancel → cancelJob
- * - build.started/finished, release.finished → pipeline/release triggers
+ * - build.started/finished, release.started/finished → commit statuses (forge.status) and pipeline/release triggers
+ * - forge.status → reportForgeStatus (the commit status on the forge)
  * - pipeline.renamed / pipeline.archived → pipeline row updates
  * Every path is idempotent per event id, so at-least-once delivery never doubles a build.
  * A thrown error means "redeliver later" (the bus retries, then dead-letters).
@@ -14,6 +16,9 @@ import { dispatchBuild, fromPush, fromRequest } from './start-build.ts';
 import { dispatchRelease } from './start-release.ts';
 import { cancelJob } from './cancel.ts';
 import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from './fire-triggers.ts';
+import { dispatchTag } from './tags.ts';
+import { fromPullRequest } from './pull-requests.ts';
+import { releaseSubject, reportForgeStatus, requestForgeStatus } from './report-status.ts';
 
 export type DispatchHandler = (event: DispatchEvent) => Promise<void>;
 
@@ -24,14 +29,15 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
     const deps: DispatchDeps = { ...base, log: base.log.child({ eventId: event.id, eventType: event.name }) };
     switch (event.name) {
       case 'git.push': {
-        if (event.data.tag && !event.data.branch) {
-          deps.log.info(`tag push ${event.data.tag} of ${event.data.repoOwner}/${event.data.repoName} ignored: builds run for branches`);
-          return;
-        }
+        const tag = event.data.tag;
+        if (tag && !event.data.branch) return dispatchTag(deps, event.id, { ...event.data, tag });
         await dispatchBuild(deps, fromPush(event.id, event.data));
         await fireGitTriggers(deps, event.id, event.data);
         return;
       }
+      case 'git.pull_request':
+        await dispatchBuild(deps, fromPullRequest(event.id, event.data));
+        return;
       case 'build.requested':
         await dispatchBuild(deps, fromRequest(event.id, event.data));
         return;
@@ -43,11 +49,23 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
       case 'release.cancel':
         return cancelJob(deps, 'release', event.data);
       case 'build.started':
+        await requestForgeStatus(deps, { kind: 'build', id: event.data.buildId, ...event.data }, 'running');
         return firePipelineTriggers(deps, event.id, 'started', event.data);
       case 'build.finished':
+        await requestForgeStatus(deps, { kind: 'build', id: event.data.buildId, ...event.data }, event.data.status);
         return firePipelineTriggers(deps, event.id, 'finished', event.data);
-      case 'release.finished':
+      case 'release.started': {
+        const subject = await releaseSubject(deps, event.data.releaseId);
+        if (subject) await requestForgeStatus(deps, subject, 'running');
+        return;
+      }
+      case 'release.finished': {
+        const subject = await releaseSubject(deps, event.data.releaseId);
+        if (subject) await requestForgeStatus(deps, subject, event.data.status);
         return fireReleaseTriggers(deps, event.id, event.data);
+      }
+      case 'forge.status':
+        return reportForgeStatus(deps, event.data);
       case 'pipeline.archived': {
         const p = await setPipelineArchived(deps.pool, event.data, event.data.archived);
         deps.log.info(p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
@@ -60,9 +78,8 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
         deps.log.info(`pipeline ${event.data.repoOwner}/${event.data.repoName} renamed to ${event.data.newRepoOwner}/${event.data.newRepoName}`);
         return;
       }
-      case 'release.started':
       case 'cron.tick':
-        return; // not ours: cron.tick goes to cron-relay; release.started has no trigger filter
+        return; // not ours: cron.tick goes to cron-relay
     }
   };
 }

@@ -6,19 +6,28 @@
  * the lint errors — as Estafette does. Redelivery of the same event finds the build it created
  * (builds.event_id) and at most re-starts its job, which the runner makes idempotent.
  */
-import type { BuildRequestedData, GitPushData, TriggerInfo } from '../../shared/events/types.ts';
+import { MAX_PUSH_COMMITS, type BuildRequestedData, type GitPushData, type TriggerInfo } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { buildRun } from '../../shared/manifest/build-run.ts';
 import { getPipeline, upsertPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
-import { createBuild, findBuildsByVersion, listBuilds, setBuildPlan, type Build } from '../../shared/db/builds.ts';
+import { createBuild, findBuildsByVersion, listBuilds, setBuildPlan, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { replaceTriggers } from '../../shared/db/triggers.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
 import { releaseTargets, triggerRows } from './manifest-facts.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { adoptPlaceholder, FETCH_MANIFEST_STEP, readManifestVisibly } from './manifest-attempts.ts';
+import { secretsAllowed, secretsRefusal } from './pull-requests.ts';
+import { requestForgeStatus } from './report-status.ts';
+
+/** Ends a pending build as failed by the system, with `lines` in a step named `step`. */
+async function failBuild(deps: DispatchDeps, id: string, step: string, lines: string[]): Promise<void> {
+  await writeSystemStep(deps.pool, 'build', id, step, lines);
+  await transitionBuildStatus(deps.pool, id, 'failed');
+}
 import { reuseStagesBeforeFailure } from './rerun-failed.ts';
 
 /** The facts of a build request, whichever event carried it. */
@@ -36,6 +45,16 @@ export interface BuildRequest {
   chainDepth: number;
   /** Rebuild of this version (its revision is reused). */
   version?: string;
+  /** How many commits the push carried (commits holds at most 20). */
+  commitCount?: number;
+  /** The ref the builder fetches when it is not the branch (a pull request's `pull/7/head`). */
+  cloneRef?: string;
+  /** The tag a tag push builds (ESTAFETTE_GIT_TAG). */
+  tag?: string;
+  /** GitHub App installation named by the webhook. */
+  installationId?: number;
+  /** True when the code comes from outside the repository (a fork's pull request): no secrets, no pipeline updates. */
+  untrusted?: boolean;
   /** Re-run this failed build from its first failed stage (rerun-failed.ts). */
   rerunFailedOf?: string;
 }
@@ -50,7 +69,9 @@ export const fromPush = (id: string, e: GitPushData): BuildRequest => ({
   revision: e.revision,
   cloneUrl: e.cloneUrl,
   forge: e.forge,
-  commits: e.commits,
+  commits: e.commits.slice(-MAX_PUSH_COMMITS),
+  ...(e.commitCount ? { commitCount: e.commitCount } : {}),
+  ...(e.installationId ? { installationId: e.installationId } : {}),
   trigger: { event: 'git', fields: { EVENT: 'push', REPOSITORY: `${e.repoSource}/${e.repoOwner}/${e.repoName}`, BRANCH: e.branch, REVISION: e.revision } },
   chainDepth: 0,
 });
@@ -105,31 +126,44 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     deps.log.info(`build of ${name}@${req.branch} skipped: no revision given and none known for the branch`);
     return undefined;
   }
-  const text = await deps.scm.getManifest({ ...req, cloneUrl, forge: (req.forge || existing?.forge || undefined) as never }, revision);
+  const location = { ...req, cloneUrl, forge: req.forge || existing?.forge || undefined };
+  const read = await readManifestVisibly(deps, req, { pipeline: existing, cloneUrl, revision, location });
+  if (read.kind === 'stop') return read.build;
+  const { text, placeholder } = read;
   if (text === undefined) {
+    if (placeholder) {
+      // Earlier attempts showed a pending build (and told the forge); it ends here.
+      await failBuild(deps, placeholder.id, FETCH_MANIFEST_STEP, [`${name}@${revision} has no .estafette.yaml: nothing to build`]);
+      await requestForgeStatus(deps, { kind: 'build', id: placeholder.id, repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, branch: req.branch, revision }, 'failed');
+    }
     deps.log.info(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
     return undefined;
   }
   const loaded = loadManifest(text);
   const manifest = loaded.manifest;
   const valid = manifest !== undefined && loaded.errors.length === 0;
-  if (valid && manifest.archived) {
+  // A fork's pull request builds its own manifest but never changes what the pipeline stores.
+  const trusted = secretsAllowed(req);
+  if (valid && manifest.archived && trusted) {
     await upsertPipeline(deps.pool, { ...req, archived: true, manifest: text, cloneUrl, forge: req.forge });
     deps.log.info(`build of ${name} skipped: the manifest says archived`);
     return undefined;
   }
-  const pipeline = await upsertPipeline(deps.pool, {
-    repoSource: req.repoSource,
-    repoOwner: req.repoOwner,
-    repoName: req.repoName,
-    cloneUrl,
-    ...(req.forge ? { forge: req.forge } : {}),
-    ...(valid ? { labels: manifest.labels, releaseTargets: releaseTargets(manifest), manifest: text } : {}),
-  });
-  if (valid) await replaceTriggers(deps.pool, pipeline.id, triggerRows(manifest));
+  const pipeline = trusted
+    ? await upsertPipeline(deps.pool, {
+        repoSource: req.repoSource,
+        repoOwner: req.repoOwner,
+        repoName: req.repoName,
+        cloneUrl,
+        ...(req.forge ? { forge: req.forge } : {}),
+        ...(valid ? { labels: manifest.labels, releaseTargets: releaseTargets(manifest), manifest: text } : {}),
+      })
+    : (existing ?? (await upsertPipeline(deps.pool, { repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, ...(req.forge ? { forge: req.forge } : {}) })));
+  if (valid && trusted) await replaceTriggers(deps.pool, pipeline.id, triggerRows(manifest));
 
   const rendered = (n: number) => renderVersion(valid ? manifest.version : undefined, { branch: req.branch, revision, counter: n });
-  const { build, created } = await createBuild(deps.pool, {
+  const facts = { labels: valid ? manifest.labels : {}, releaseTargets: valid ? releaseTargets(manifest) : [] };
+  let { build, created } = await createBuild(deps.pool, {
     pipelineId: pipeline.id,
     repoSource: req.repoSource,
     repoOwner: req.repoOwner,
@@ -138,19 +172,30 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     revision,
     version: (n) => req.version ?? rendered(n).version,
     status: valid ? 'pending' : 'failed',
-    labels: valid ? manifest.labels : {},
-    releaseTargets: valid ? releaseTargets(manifest) : [],
+    ...facts,
     manifest: text,
     trigger: req.trigger,
     commits: req.commits,
+    ...(req.commitCount ? { commitCount: req.commitCount } : {}),
     chainDepth: req.chainDepth,
     eventId: req.eventId,
   });
+  if (placeholder && !created && build.id === placeholder.id) {
+    // Made pending by earlier attempts that could not read the manifest: it is this build.
+    const adopted = await adoptPlaceholder(deps, placeholder, { version: (n) => req.version ?? rendered(n).version, ...facts, manifest: text });
+    if (!adopted) return build;
+    build = adopted;
+    created = true;
+    if (!valid) build = await transitionBuildStatus(deps.pool, build.id, 'failed');
+  }
+  const subject = { kind: 'build' as const, id: build.id, repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, branch: req.branch, revision };
+  if (created && !placeholder) await requestForgeStatus(deps, subject, 'pending');
 
   if (!valid) {
     if (created) {
       const lines = loaded.errors.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message));
       await writeSystemStep(deps.pool, 'build', build.id, 'validate-manifest', ['The manifest is invalid:', ...lines]);
+      await requestForgeStatus(deps, subject, 'failed');
       deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} of ${name} failed: invalid manifest (${lines.length} error(s))`);
     }
     return build;
@@ -158,9 +203,8 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   if (!created && build.buildStatus !== 'pending') return build; // already dispatched and under way
 
   // buildRun is shared with `estafette plan`, so a preview compiles exactly what runs here.
-  const compiled = compilePlan(
-    manifest,
-    buildRun(manifest, {
+  const compiled = compilePlan(manifest, {
+    ...buildRun(manifest, {
       repoSource: req.repoSource,
       repoOwner: req.repoOwner,
       repoName: req.repoName,
@@ -174,10 +218,27 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
       trigger: req.trigger,
       namedTriggers: await namedTriggerFields(deps, manifest, req),
     }),
-  );
+    ...(req.tag ? { tag: req.tag } : {}),
+  });
   const plan = req.rerunFailedOf ? await reuseStagesBeforeFailure(deps, build, compiled, req.rerunFailedOf) : compiled;
   await setBuildPlan(deps.pool, build.id, plan);
-  await startJob(deps, { kind: 'build', id: build.id, plan, cloneUrl, clone: true });
+  const refusal = secretsAllowed(req) ? undefined : secretsRefusal(plan);
+  if (refusal) {
+    await failBuild(deps, build.id, 'validate-secrets', [refusal]);
+    await requestForgeStatus(deps, subject, 'failed');
+    deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} of ${name}@${req.branch} failed: ${refusal}`);
+    return build;
+  }
+  await startJob(deps, {
+    kind: 'build',
+    id: build.id,
+    plan,
+    cloneUrl,
+    clone: true,
+    secretsAllowed: secretsAllowed(req),
+    ...(req.cloneRef ? { cloneRef: req.cloneRef } : {}),
+    cloneAccess: location,
+  });
   deps.log.info({ buildId: build.id, pipeline: name }, `build ${build.id} (#${build.buildNumber}, ${build.buildVersion}) of ${name}@${req.branch} started`);
   return build;
 }

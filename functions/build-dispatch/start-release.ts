@@ -16,6 +16,8 @@ import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import type { DispatchDeps } from './deps.ts';
 import { startJob } from './start-job.ts';
 import { namedTriggerFields } from './named-triggers.ts';
+import { isForkPullRequest, pullRequestReleaseRefusal } from './pull-requests.ts';
+import { requestForgeStatus } from './report-status.ts';
 
 /** `1.2.3-feature-x` → its parts (Estafette's ESTAFETTE_BUILD_VERSION_* of the released build). */
 export function versionParts(version: string): RenderedVersion {
@@ -26,8 +28,8 @@ export function versionParts(version: string): RenderedVersion {
 /** Resolves `latest` / `current` to a version: the newest succeeded build on a release branch or any. */
 async function resolveVersion(deps: DispatchDeps, pipelineId: string, version: string): Promise<string | undefined> {
   if (version !== 'latest' && version !== 'current' && version !== '') return version;
-  const page = await listBuilds(deps.pool, { pipelineId, statuses: ['succeeded'], size: 1 });
-  return page.items[0]?.buildVersion;
+  const page = await listBuilds(deps.pool, { pipelineId, statuses: ['succeeded'], size: 20 });
+  return page.items.find((b) => !isForkPullRequest(b.trigger))?.buildVersion;
 }
 
 /** Dispatches one release request; returns the release (undefined when the pipeline is unknown). */
@@ -56,7 +58,9 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   const actions = (target?.actions ?? templateActions ?? []).map((a) => a.name);
   const refusal = !build
     ? `version ${version} has no succeeded build`
-    : !loaded?.manifest || loaded.errors.length > 0
+    : pullRequestReleaseRefusal(version, build.trigger)
+      ? pullRequestReleaseRefusal(version, build.trigger)
+      : !loaded?.manifest || loaded.errors.length > 0
       ? `the manifest of version ${version} is invalid`
       : !target
         ? `release target '${req.name}' is not in the manifest of version ${version}`
@@ -81,6 +85,8 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     chainDepth: req.chainDepth,
     eventId,
   });
+  const subject = build ? { kind: 'release' as const, id: release.id, repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, branch: build.repoBranch, revision: build.repoRevision } : undefined;
+  if (created && subject) await requestForgeStatus(deps, subject, refusal ? 'failed' : 'pending');
   if (refusal) {
     if (created) await writeSystemStep(deps.pool, 'release', release.id, 'validate-release', [`Release refused: ${refusal}`]);
     deps.log.info({ releaseId: release.id, pipeline: name }, `release ${release.id} of ${name} to ${req.name} refused: ${refusal}`);

@@ -38,10 +38,11 @@ export function releaseFields(r: Pick<Release, 'repoSource' | 'repoOwner' | 'rep
   };
 }
 
-/** Fields of a push (git trigger). */
-export function gitFields(e: { repoSource: string; repoOwner: string; repoName: string; branch: string; revision: string }): Record<string, string> {
+/** Fields of a push (git trigger): EVENT push, or tag with TAG. */
+export function gitFields(e: { repoSource: string; repoOwner: string; repoName: string; branch: string; revision: string; tag?: string }): Record<string, string> {
   return {
-    EVENT: 'push',
+    EVENT: e.tag && !e.branch ? 'tag' : 'push',
+    ...(e.tag ? { TAG: e.tag } : {}),
     REPOSITORY: `${e.repoSource}/${e.repoOwner}/${e.repoName}`,
     REPO_SOURCE: e.repoSource,
     REPO_OWNER: e.repoOwner,

@@ -1,5 +1,6 @@
 /**
- * Composition root of build-dispatch: the database, the forge providers, the job runner
+ * Composition root of build-dispatch: the database, the forge APIs (manifests, statuses and
+ * clone credentials, with the only forge credentials of the system), the job runner
  * (Kubernetes in production, loaded on the first Job) and the settings every job gets. It
  * takes its events over HTTP from Knative Triggers, or from the local mode's bus loop.
  */
@@ -9,6 +10,7 @@ import { cloudEventEndpoint } from '../../shared/http/cloudevent-endpoint.ts';
 import { consumedBy } from '../../shared/http/functions.ts';
 import { allReady } from '../../shared/http/health.ts';
 import { scmRouter } from '../../shared/scm/select.ts';
+import { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
 import { makeHandler } from './handler.ts';
 
@@ -18,9 +20,11 @@ export const SOURCE = '/estafette/build-dispatch';
 export const wire: Wire = (runtime) => {
   const { config } = runtime;
   if (!config.jwtKey) throw new ConfigError('ESTAFETTE_JWT_KEY', 'is required to sign job tokens');
+  const forges = new ForgeEndpoints(config.scm);
   const handle = makeHandler({
     pool: runtime.pool(),
-    scm: scmRouter(config.scm),
+    scm: scmRouter(forges),
+    forges,
     runner: runtime.jobRunner(),
     publish: runtime.publisher(SOURCE),
     settings: {
@@ -30,6 +34,8 @@ export const wire: Wire = (runtime) => {
       baseUrl: config.baseUrl,
       executor: config.executor,
       maxChainDepth: config.maxChainDepth,
+      manifestAttempts: config.manifestAttempts,
+      statusContext: config.statuses.contextPrefix,
     },
     log: runtime.log,
   });

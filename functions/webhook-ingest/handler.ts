@@ -1,17 +1,20 @@
 /**
  * webhook-ingest: one endpoint per forge (`POST /api/integrations/<forge>/events`, `GET …/status`).
- * It authenticates the delivery (HMAC or token, constant time), parses and normalises it,
- * publishes the events and answers 202 — no database, no slow work inline. Event ids are
- * derived from (forge, delivery id, index) and published as JetStream's `Nats-Msg-Id`, so a quick
- * redelivery is dropped by the stream's duplicate window (the answer then says `duplicate`) and a
- * late one by build-dispatch's per-event idempotency: a delivery never builds twice.
+ * It authenticates the delivery (HMAC or token, constant time), parses it (JSON, or the
+ * `payload=` form GitHub and Gitea can send), normalises it and publishes the events, answering
+ * 202 — no database, no forge API, no slow work inline. Event ids are derived from (forge,
+ * delivery id, index), the delivery id being the one the forge keeps across its own retries and
+ * a user's "Redeliver" / "Resend request" (forges/*.ts say which header); they are published as
+ * JetStream's `Nats-Msg-Id`, so a quick repeat is dropped by the stream's duplicate window (the
+ * answer then says `duplicate`) and a late one by build-dispatch's per-event idempotency, which
+ * builds a repeat again only when the first delivery produced no build.
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
-import type { EventName, EventPayloads, Forge } from '../../shared/events/types.ts';
+import type { EventName, EventPayloads } from '../../shared/events/types.ts';
 import type { ForgeSecrets } from '../../shared/config/config.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
-import type { ForgeAdapter } from './forges/forge.ts';
+import type { ForgeAdapter, ForkPullRequestPolicy } from './forges/forge.ts';
 import { github } from './forges/github.ts';
 import { gitea } from './forges/gitea.ts';
 import { gitlab } from './forges/gitlab.ts';
@@ -19,13 +22,16 @@ import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
-export const ADAPTERS: Record<Forge, ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
+/** The webhook endpoints by name. */
+export const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
 export interface WebhookDeps {
   secrets: ForgeSecrets;
   /** Publishes one event with the given id; `duplicate` when the bus already had it. */
   publish<N extends EventName>(name: N, data: EventPayloads[N], id: string): Promise<{ duplicate: boolean }>;
   maxBodyBytes: number;
+  /** Whether pull requests from forks build (ESTAFETTE_FORK_PULL_REQUESTS). */
+  forkPullRequests: ForkPullRequestPolicy;
   /** Structured log lines (ids as fields). */
   log: Logger;
 }
@@ -33,14 +39,21 @@ export interface WebhookDeps {
 const ROUTE = /^\/api\/integrations\/([a-z]+)\/(events|status)\/?$/;
 
 /** Deterministic CloudEvent id of the i-th event of a delivery. */
-export function deliveryEventId(forge: Forge, deliveryId: string, index: number): string {
+export function deliveryEventId(forge: string, deliveryId: string, index: number): string {
   const h = createHash('sha256').update(`${forge}\0${deliveryId}\0${index}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function parseJson(raw: Buffer): unknown {
+/** The delivery's JSON: the body itself, or the `payload` field of a form-encoded body. */
+function parseBody(req: HttpRequest): unknown {
+  let text = req.rawBody.toString('utf8');
+  if ((req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+    const payload = new URLSearchParams(text).get('payload');
+    if (payload === null) throw new ValidationError("form-encoded body has no 'payload' field");
+    text = payload;
+  }
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new ValidationError('body is not valid JSON');
   }
@@ -48,21 +61,22 @@ function parseJson(raw: Buffer): unknown {
 
 /** The webhook-ingest handler. */
 export function makeHandler(deps: WebhookDeps): HttpHandler {
-  const secretOf = (f: Forge): string | undefined => deps.secrets[f];
+  const secretOf = (a: ForgeAdapter): string | undefined => deps.secrets[a.endpoint];
+  const options = { forkPullRequests: deps.forkPullRequests };
 
   async function events(adapter: ForgeAdapter, req: HttpRequest): Promise<HttpResponse> {
-    const secret = secretOf(adapter.forge);
-    if (!secret) throw new HttpError(503, `${adapter.forge} webhooks are not configured (set ${adapter.secretVariable})`);
+    const secret = secretOf(adapter);
+    if (!secret) throw new HttpError(503, `${adapter.endpoint} webhooks are not configured (set ${adapter.secretVariable})`);
     if (req.rawBody.length > deps.maxBodyBytes) throw new HttpError(413, `body larger than ${deps.maxBodyBytes} bytes`);
-    if (!adapter.authenticate(req, secret)) throw new HttpError(401, adapter.forge === 'generic' || adapter.forge === 'gitlab' ? 'missing or wrong token' : 'missing or wrong signature');
-    const body = parseJson(req.rawBody);
+    if (!adapter.authenticate(req, secret)) throw new HttpError(401, `missing or wrong ${adapter.credential}`);
+    const body = parseBody(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body must be a JSON object');
-    const parsed = adapter.parse(req, body);
+    const parsed = adapter.parse(req, body, options);
     if (parsed.kind === 'ignored') {
-      deps.log.info({ forge: adapter.forge, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.forge} delivery ignored: ${parsed.reason}`);
+      deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
       return json(202, { ignored: true, reason: parsed.reason });
     }
-    const ids = parsed.events.map((_, i) => deliveryEventId(adapter.forge, parsed.deliveryId, i));
+    const ids = parsed.events.map((_, i) => deliveryEventId(adapter.endpoint, parsed.deliveryId, i));
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
     return json(202, { eventId: ids[0], eventIds: ids, ...(duplicates > 0 && duplicates === ids.length ? { duplicate: true } : {}) });
@@ -70,11 +84,11 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
 
   return async (req) => {
     const m = ROUTE.exec(req.path);
-    const adapter = m ? ADAPTERS[m[1] as Forge] : undefined;
+    const adapter = m && Object.hasOwn(ADAPTERS, m[1]!) ? ADAPTERS[m[1] as ForgeAdapter['endpoint']] : undefined;
     if (!m || !adapter) throw new HttpError(404, `no route ${req.method} ${req.path}`);
     if (m[2] === 'status') {
       if (req.method !== 'GET') throw new HttpError(405, 'use GET');
-      return json(200, { status: 'ok', forge: adapter.forge, configured: Boolean(secretOf(adapter.forge)) });
+      return json(200, { status: 'ok', forge: adapter.endpoint, configured: Boolean(secretOf(adapter)) });
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
     return events(adapter, req);

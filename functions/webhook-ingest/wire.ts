@@ -17,6 +17,7 @@ export const wire: Wire = (runtime) => {
       secrets: config.forgeSecrets,
       publish: (name, data, id) => publish(name, data, { id }),
       maxBodyBytes: config.maxWebhookBytes,
+      forkPullRequests: config.forkPullRequests,
       log: runtime.log,
     }),
     ready: () => runtime.busReady(),

@@ -104,12 +104,29 @@ export function assertConsumerName(consumer: string): void {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(consumer)) throw new ValidationError(`invalid consumer name '${consumer}': use [A-Za-z0-9_-]`);
 }
 
-/** One line about a dead letter, without the payload (which may hold user data). */
-export const deadLetterLine = (d: DeadLetter): string =>
-  `bus: dead-lettered ${d.event.type} ${d.event.id} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
+/**
+ * What a dead letter is about, from the payload's repository fields: repository
+ * (`source/owner/name`), branch (or tag) and revision — never any other payload field.
+ */
+export function deadLetterAbout(d: DeadLetter): { repository?: string; branch?: string; revision?: string } {
+  const data = d.event.data as Record<string, unknown> | null | undefined;
+  if (data === null || typeof data !== 'object') return {};
+  const s = (k: string): string | undefined => (typeof data[k] === 'string' && data[k] !== '' ? (data[k] as string).slice(0, 300) : undefined);
+  const repository = s('repoSource') && s('repoOwner') && s('repoName') ? `${s('repoSource')}/${s('repoOwner')}/${s('repoName')}` : undefined;
+  const branch = s('branch') ?? s('tag') ?? s('headBranch');
+  const revision = s('revision');
+  return { ...(repository ? { repository } : {}), ...(branch ? { branch } : {}), ...(revision ? { revision } : {}) };
+}
 
-/** The log fields of a dead letter (ids only, never the payload). */
-export const deadLetterFields = (d: DeadLetter) => ({ eventId: d.event.id, eventType: d.event.type, consumer: d.consumer, deliveries: d.deliveries, error: d.error });
+/** One line about a dead letter, naming repository, branch and revision when it has them, without the rest of the payload. */
+export const deadLetterLine = (d: DeadLetter): string => {
+  const a = deadLetterAbout(d);
+  const about = a.repository ? ` (repository ${a.repository}${a.branch ? ` branch ${a.branch}` : ''}${a.revision ? ` revision ${a.revision}` : ''})` : '';
+  return `bus: dead-lettered ${d.event.type} ${d.event.id}${about} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
+};
+
+/** The log fields of a dead letter (ids, repository, branch, revision; never the rest of the payload). */
+export const deadLetterFields = (d: DeadLetter) => ({ eventId: d.event.id, eventType: d.event.type, ...deadLetterAbout(d), consumer: d.consumer, deliveries: d.deliveries, error: d.error });
 
 /** The message of a thrown value on one line, bounded (for dead letters and logs). */
 export const errorText = (err: unknown): string =>

@@ -28,6 +28,8 @@ export interface Build extends RepoRef {
   /** Only from getBuild(…, { withManifest: true }). */
   manifest?: string;
   commits: Commit[];
+  /** How many commits the push carried (commits keeps at most 20 of them). */
+  commitCount: number;
   trigger: TriggerInfo | null;
   chainDepth: number;
   eventId: string | null;
@@ -54,6 +56,7 @@ interface BuildRow {
   manifest?: string;
   trigger: TriggerInfo | null;
   commits: Commit[];
+  commit_count: number;
   chain_depth: number;
   event_id: string | null;
   inserted_at: Date;
@@ -64,7 +67,7 @@ interface BuildRow {
 }
 
 const COLUMNS = `id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status, labels,
-  release_targets, trigger, commits, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
+  release_targets, trigger, commits, commit_count, chain_depth, event_id, inserted_at, started_at, finished_at, updated_at, duration_ms`;
 
 function toBuild(r: BuildRow): Build {
   const b: Build = {
@@ -81,6 +84,7 @@ function toBuild(r: BuildRow): Build {
     labels: r.labels,
     releaseTargets: r.release_targets,
     commits: r.commits,
+    commitCount: Math.max(r.commit_count, r.commits.length),
     trigger: r.trigger,
     chainDepth: r.chain_depth,
     eventId: r.event_id,
@@ -109,6 +113,8 @@ export interface BuildInput extends RepoRef {
   plan?: Plan | null;
   trigger?: TriggerInfo | null;
   commits?: Commit[];
+  /** How many commits the push carried, when more than `commits` holds. */
+  commitCount?: number;
   chainDepth?: number;
   /** Id of the event that requested the build: a second createBuild with it returns the first build. */
   eventId?: string;
@@ -160,8 +166,8 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
   const status = input.status ?? 'pending';
   const r = await tx.query<BuildRow>(
     `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
-       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, finished_at, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+       labels, release_targets, manifest, plan, trigger, commits, chain_depth, event_id, commit_count, finished_at, duration_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
        CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE now() END, CASE WHEN $10::TEXT = 'pending' THEN NULL ELSE 0 END)
      RETURNING ${COLUMNS}`,
     [
@@ -183,6 +189,7 @@ export async function insertBuild(tx: Db, input: BuildInput): Promise<{ build: B
       JSON.stringify(input.commits ?? []),
       input.chainDepth ?? 0,
       input.eventId ?? null,
+      Math.max(input.commitCount ?? 0, input.commits?.length ?? 0),
     ],
   );
   const build = toBuild(r.rows[0]!);
@@ -395,6 +402,40 @@ export async function buildSuccessRate(db: Db, pipelineId: string, since?: Date)
   const failed = Number(r.rows[0]!.failed);
   const total = succeeded + failed;
   return { total, succeeded, failed, rate: total === 0 ? 0 : succeeded / total };
+}
+
+/**
+ * Fills in what a build created before its manifest could be read lacks (version, labels,
+ * release targets, manifest) once it has been read; only while the build is pending.
+ */
+export async function completeBuildManifest(
+  db: Db,
+  id: string,
+  facts: { version: string; labels: Record<string, string>; releaseTargets: ReleaseTargetDef[]; manifest: string },
+): Promise<Build | null> {
+  const r = await db.query<BuildRow>(
+    `UPDATE builds SET version = $2, labels = $3, release_targets = $4, manifest = $5, updated_at = now()
+     WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+    [id, facts.version, JSON.stringify(facts.labels), JSON.stringify(facts.releaseTargets), facts.manifest],
+  );
+  if (!r.rows[0]) return null;
+  const build = toBuild(r.rows[0]);
+  await syncSummary(db, build, 'same');
+  return build;
+}
+
+/**
+ * Detaches a build from the event that created it, so a redelivery of that event (a user's
+ * "Redeliver" after the build failed without ever running) builds again instead of being a
+ * duplicate. Also bumps updated_at.
+ */
+export async function releaseBuildEvent(db: Db, id: string): Promise<void> {
+  await db.query('UPDATE builds SET event_id = NULL, updated_at = now() WHERE id = $1', [id]);
+}
+
+/** Marks a pending build as still being worked on (housekeeping leaves recently updated builds alone). */
+export async function touchBuild(db: Db, id: string): Promise<void> {
+  await db.query("UPDATE builds SET updated_at = now() WHERE id = $1 AND status = 'pending'", [id]);
 }
 
 /** The commits and trigger of each given build (for build summaries that lack them), in one query. */

@@ -11,6 +11,7 @@ export const EVENT_PREFIX = 'ci.estafette.' as const;
 /** Every event type, without the `ci.estafette.` prefix. */
 export const EVENT_NAMES = [
   'git.push',
+  'git.pull_request',
   'build.requested',
   'build.started',
   'build.finished',
@@ -22,6 +23,7 @@ export const EVENT_NAMES = [
   'pipeline.renamed',
   'pipeline.archived',
   'cron.tick',
+  'forge.status',
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 export type EventType = `${typeof EVENT_PREFIX}${EventName}`;
@@ -30,8 +32,11 @@ export const isEventType = (v: unknown): v is EventType => EVENT_TYPES.includes(
 /** `eventType('git.push')` → `'ci.estafette.git.push'`. */
 export const eventType = <N extends EventName>(name: N): `${typeof EVENT_PREFIX}${N}` => `${EVENT_PREFIX}${name}`;
 
-/** The forges a webhook can come from. */
-export const FORGES = ['github', 'bitbucket', 'gitlab', 'gitea', 'generic'] as const;
+/**
+ * The forges a repository can live on: each has its own API (manifests, commit statuses).
+ * Bitbucket Server / Data Center deliveries arrive at the `bitbucket` webhook; Forgejo's at `gitea`.
+ */
+export const FORGES = ['github', 'bitbucket', 'bitbucket-server', 'gitlab', 'gitea', 'generic'] as const;
 export type Forge = (typeof FORGES)[number];
 
 /** A repository as Estafette names it: source (host, e.g. github.com), owner, name. */
@@ -57,6 +62,9 @@ export interface TriggerInfo {
   fields: Record<string, string>;
 }
 
+/** At most this many commits of a push travel in events and are stored with a build. */
+export const MAX_PUSH_COMMITS = 20;
+
 export interface GitPushData extends RepoRef {
   forge: Forge;
   cloneUrl: string;
@@ -64,9 +72,39 @@ export interface GitPushData extends RepoRef {
   /** Set when the push is a tag; then `branch` is empty. */
   tag?: string;
   revision: string;
+  /** The newest MAX_PUSH_COMMITS commits of the push, oldest first. */
   commits: Commit[];
+  /** How many commits the push carried (commits holds at most MAX_PUSH_COMMITS of them). */
+  commitCount?: number;
   pusher: { name: string; email?: string };
   deliveryId: string;
+  /** GitHub App installation that sent the delivery (its token reads the repository). */
+  installationId?: number;
+}
+
+/**
+ * A pull (merge) request whose head is in a fork, to be built at its head revision. The
+ * repository fields name the base repository (the pipeline); `cloneUrl` is where the head
+ * revision can be fetched and `cloneRef` the ref to fetch it by (e.g. `pull/7/head`).
+ */
+export interface PullRequestData extends RepoRef {
+  forge: Forge;
+  number: number;
+  /** opened, synchronize, reopened, … as the forge said it. */
+  action: string;
+  baseBranch: string;
+  headBranch: string;
+  /** `owner/name` of the repository the head lives in. */
+  headRepository: string;
+  /** True when the head lives in another repository than the base. */
+  fork: boolean;
+  revision: string;
+  cloneUrl: string;
+  cloneRef: string;
+  title: string;
+  author: { name: string };
+  deliveryId: string;
+  installationId?: number;
 }
 
 export interface BuildRequestedData extends RepoRef {
@@ -139,9 +177,23 @@ export interface CronTickData {
   time: string;
 }
 
+/**
+ * A commit status to report to the forge: job `kind`/`id` reached `status`. Published by
+ * build-dispatch with an id derived from (job, status), so each state is sent once however often
+ * its cause is redelivered; the repository, branch and revision travel for log lines.
+ */
+export interface ForgeStatusData extends RepoRef {
+  kind: 'build' | 'release';
+  id: string;
+  status: JobStatus;
+  branch: string;
+  revision: string;
+}
+
 /** Payload type for each event name. */
 export interface EventPayloads {
   'git.push': GitPushData;
+  'git.pull_request': PullRequestData;
   'build.requested': BuildRequestedData;
   'build.started': BuildStartedData;
   'build.finished': BuildFinishedData;
@@ -153,4 +205,5 @@ export interface EventPayloads {
   'pipeline.renamed': PipelineRenamedData;
   'pipeline.archived': PipelineArchivedData;
   'cron.tick': CronTickData;
+  'forge.status': ForgeStatusData;
 }

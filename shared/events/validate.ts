@@ -44,7 +44,14 @@ const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmp
 export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'git.push': obj(
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
-    { tag: str },
+    { tag: str, commitCount: count, installationId: count },
+  ),
+  'git.pull_request': obj(
+    {
+      ...repo, forge: { enum: [...FORGES] }, number: count, action: str, baseBranch: nonEmpty, headBranch: nonEmpty, headRepository: nonEmpty,
+      fork: { type: 'boolean' }, revision: nonEmpty, cloneUrl: nonEmpty, cloneRef: nonEmpty, title: str, author: obj({ name: str }), deliveryId: nonEmpty,
+    },
+    { installationId: count },
   ),
   'build.requested': obj(
     { ...repo, branch: str, trigger, chainDepth: count },
@@ -60,6 +67,7 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'pipeline.renamed': obj({ ...repo, newRepoOwner: nonEmpty, newRepoName: nonEmpty }),
   'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),
   'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),
+  'forge.status': obj({ ...repo, kind: { enum: ['build', 'release'] }, id, status, branch: str, revision: str }),
 };
 
 // Compiled per event type on first use: ajv's code generation is most of a cold instance's first

@@ -9,15 +9,18 @@ import { appendLogLines, nextSystemLogSeq } from '../db/logs.ts';
 import { upsertStageRuns, type JobKind } from '../db/stages.ts';
 import type { StageStatus } from '../status/status.ts';
 
-/** Appends a stage named `stage` with `lines` (stderr) and the given status to a job's log. */
-export async function writeSystemStep(db: Db, kind: JobKind, jobId: string, stage: string, lines: string[], status: StageStatus = 'failed'): Promise<void> {
+/**
+ * Appends a stage named `stage` with `lines` (stderr) and the given status to a job's log, as run
+ * `run` of it (a step the system retries, like `fetch-manifest`, shows each attempt as a run).
+ */
+export async function writeSystemStep(db: Db, kind: JobKind, jobId: string, stage: string, lines: string[], status: StageStatus = 'failed', run = 1): Promise<void> {
   const now = new Date().toISOString();
   const first = await nextSystemLogSeq(db, kind, jobId);
   await appendLogLines(
     db,
     kind,
     jobId,
-    lines.map((text, i) => ({ stage, run: 1, seq: first + i, time: now, stream: 'stderr' as const, text })),
+    lines.map((text, i) => ({ stage, run, seq: first + i, time: now, stream: 'stderr' as const, text })),
   );
-  await upsertStageRuns(db, kind, jobId, [{ stage, run: 1, kind: 'builtin', status, startedAt: now, finishedAt: now, durationMs: 0, message: lines[0] }]);
+  await upsertStageRuns(db, kind, jobId, [{ stage, run, kind: 'builtin', status, startedAt: now, finishedAt: now, durationMs: 0, message: lines[0] }]);
 }

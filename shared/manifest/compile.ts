@@ -45,6 +45,8 @@ export interface RunInfo {
   ciServerBaseUrl?: string;
   /** Why the run started; becomes ESTAFETTE_TRIGGER_<EVENT>_<FIELD>. */
   trigger?: TriggerInfo;
+  /** The tag a tag push builds (ESTAFETTE_GIT_TAG). */
+  tag?: string;
   /** Who or what started a release (ESTAFETTE_RELEASE_TRIGGERED_BY). */
   triggeredBy?: string;
   /** Fields of the manifest's named triggers, by trigger name (ESTAFETTE_TRIGGER_<NAME>_<FIELD>). */
@@ -97,6 +99,7 @@ export function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, s
     env.ESTAFETTE_BUILD_MAX_COUNTER_CURRENT_BRANCH = String(run.counters.maxCurrentBranch);
   }
   if (run.buildId !== undefined) env.ESTAFETTE_BUILD_ID = run.buildId;
+  if (run.tag) env.ESTAFETTE_GIT_TAG = run.tag;
   if (run.kind === 'release') {
     env.ESTAFETTE_RELEASE_NAME = run.name ?? '';
     env.ESTAFETTE_RELEASE_ACTION = run.action ?? '';

@@ -313,7 +313,7 @@ class Linter {
     }
     if (t.git) {
       required(t.git.repository, `${f}.git.repository`, "e.g. 'github.com/owner/repo'");
-      oneOf(t.git.event, ['push'], `${f}.git.event`);
+      oneOf(t.git.event, ['push', 'tag'], `${f}.git.event`);
       if (t.git.repository && t.git.repository.trim().toLowerCase() !== 'self') this.pattern(t.git.repository, `${f}.git.repository`, true);
       if (t.git.branch !== undefined) this.pattern(t.git.branch, `${f}.git.branch`);
     }

@@ -10,6 +10,9 @@ import { CronExpressionParser } from 'cron-parser';
 import { compileUserRegex } from './regex.ts';
 import { TRIGGER_ACTIONS, TRIGGER_FILTERS, type Manifest, type ManifestTrigger, type TriggerActionKind } from './types.ts';
 
+/** The default `branch` of a git trigger with `event: tag`: any tag name. */
+export const ANY_TAG_PATTERN = '.+';
+
 /** The default branch pattern of pipeline and git triggers and of `version.semver.releaseBranch`. */
 export const DEFAULT_BRANCH_PATTERN = 'master|main';
 
@@ -69,7 +72,9 @@ export function normalizeTrigger(t: ManifestTrigger, scope: TriggerScope): Norma
     const r = t.release;
     filter = { kind: 'release', event: r.event || 'finished', status: r.status || 'succeeded', name: r.name ?? '', target: r.target ?? '' };
   } else if (t.git) {
-    filter = { kind: 'git', event: t.git.event || 'push', repository: t.git.repository ?? '', branch: t.git.branch || DEFAULT_BRANCH_PATTERN };
+    // A tag trigger's `branch` filters tag names, and takes every tag when absent.
+    const event = t.git.event || 'push';
+    filter = { kind: 'git', event, repository: t.git.repository ?? '', branch: t.git.branch || (event === 'tag' ? ANY_TAG_PATTERN : DEFAULT_BRANCH_PATTERN) };
   } else if (t.cron) {
     filter = { kind: 'cron', schedule: (t.cron.schedule ?? '').trim() };
   } else if (t.pubsub) {
@@ -168,11 +173,12 @@ export interface ReleaseEvent {
   status?: string;
 }
 
-/** A push to a repository. */
+/** A push to a repository: of a branch (`push`), or of a tag (`tag`, whose name is in `branch`). */
 export interface GitEvent {
-  event: 'push';
+  event: 'push' | 'tag';
   /** `source/owner/repo`. */
   repository: string;
+  /** The branch pushed, or the tag's name. */
   branch: string;
 }
 

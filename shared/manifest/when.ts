@@ -2,7 +2,7 @@
  * The `when` language of Estafette stages: the govaluate subset Estafette manifests use —
  * `==`, `!=`, `&&`, `||`, `!`, `=~`, `!~` (unanchored regex match, as govaluate), parentheses,
  * single- or double-quoted strings, `true`/`false` and parameters (`status`, `branch`, `action`,
- * `trigger`, `server`, or any other name the caller passes). A small recursive-descent parser over
+ * `trigger`, `event`, `server`, or any other name the caller passes). A small recursive-descent parser over
  * a tokenizer; manifest text is never handed to `eval` or `new Function`. Parameters are always
  * strings, so types are checked statically: a parse, type or unknown-name problem is found by
  * `checkWhen` before any build runs. `whenParams`/`decideWhen` are how a run decides a stage's
@@ -13,7 +13,18 @@ import type { Plan } from '../plan/types.ts';
 import { compileUserRegex } from './regex.ts';
 
 /** The parameters every stage's `when` can use. */
-export const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'server'] as const;
+export const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'event', 'server'] as const;
+
+/**
+ * The `event` parameter of a run: what happened in git for runs a forge caused — `push`, `tag`
+ * or `pull_request` — else the trigger event (`manual`, `cron`, `pipeline`, `release`, …), so
+ * `when: event == 'pull_request'` tells pull request builds apart.
+ */
+export function whenEvent(estafetteEnv: Record<string, string>): string {
+  const trigger = estafetteEnv.ESTAFETTE_TRIGGER_EVENT ?? '';
+  if (trigger === 'git') return estafetteEnv.ESTAFETTE_TRIGGER_GIT_EVENT || 'push';
+  return trigger;
+}
 
 /** A `when` expression that cannot be parsed or evaluated; `position` is a 0-based offset. */
 export class WhenError extends Error {
@@ -317,7 +328,8 @@ export type WhenStatus = 'succeeded' | 'failed';
 
 /**
  * The parameters of a stage's `when` in a run of plan (what the builder passes): the status so
- * far, the branch, the release action, the trigger event and the server name.
+ * far, the branch, the release action, the trigger event, the git event (`whenEvent`) and the
+ * server name.
  */
 export function whenParams(plan: Pick<Plan, 'branch' | 'action' | 'estafetteEnv'>, status: WhenStatus): Record<string, string> {
   return {
@@ -325,6 +337,7 @@ export function whenParams(plan: Pick<Plan, 'branch' | 'action' | 'estafetteEnv'
     branch: plan.branch,
     action: plan.action ?? '',
     trigger: plan.estafetteEnv.ESTAFETTE_TRIGGER_EVENT ?? '',
+    event: whenEvent(plan.estafetteEnv),
     server: 'estafette',
   };
 }

@@ -1,58 +1,69 @@
 /**
- * Forge API providers reading `.estafette.yaml` at a revision over HTTPS:
- * GitHub (`/repos/{o}/{r}/contents/{path}?ref=`, raw media type; base URL configurable for
- * GitHub Enterprise), GitLab (`/projects/{id}/repository/files/{path}/raw?ref=`), Bitbucket Cloud
- * (`/repositories/{o}/{r}/src/{rev}/{path}`) and Gitea (`/api/v1/repos/{o}/{r}/raw/{path}?ref=`).
- * 404 means "no manifest"; other failures throw ScmError so the event is retried.
+ * Reading `.estafette.yaml` at a revision through each forge's API: GitHub
+ * (`GET /repos/{owner}/{repo}/contents/{path}?ref=`, raw media type), GitLab
+ * (`GET /projects/{id}/repository/files/{path}/raw?ref=`), Gitea/Forgejo
+ * (`GET /repos/{owner}/{repo}/raw/{path}?ref=`), Bitbucket Cloud
+ * (`GET /repositories/{workspace}/{repo_slug}/src/{commit}/{path}`) and Bitbucket Server
+ * (`GET /rest/api/1.0/projects/{key}/repos/{slug}/raw/{path}?at=`). A 404 for the file is
+ * "no manifest" only when the repository itself answers; a repository that is not found (or not
+ * readable with the credentials at hand) is an ScmError, so the build shows why.
  */
-import { MANIFEST_FILE, ScmError, type RepoLocation, type ScmProvider } from './provider.ts';
+import type { ForgeAccess } from './endpoints.ts';
+import { forgeFetch, type ForgeRequest } from './forge-request.ts';
+import type { ApiForge } from './hosts.ts';
+import { MANIFEST_FILE, ScmError, type RepoLocation } from './provider.ts';
 
-async function fetchManifest(provider: string, url: string, headers: Record<string, string>): Promise<string | undefined> {
-  let res: Response;
-  try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
-  } catch (err) {
-    throw new ScmError(provider, 503, `request failed: ${(err as Error).message}`);
-  }
-  if (res.status === 404) return undefined;
-  if (!res.ok) throw new ScmError(provider, res.status, `GET manifest answered ${res.status}`);
-  return res.text();
-}
-
-const auth = (token: string | undefined, scheme = 'Bearer'): Record<string, string> => (token ? { authorization: `${scheme} ${token}` } : {});
 const enc = encodeURIComponent;
+const GITHUB_HEADERS = { 'x-github-api-version': '2022-11-28' };
 
-export function githubScm(apiUrl: string, token?: string): ScmProvider {
-  return {
-    name: 'github',
-    getManifest: (r: RepoLocation, rev: string) =>
-      fetchManifest('github', `${apiUrl.replace(/\/$/, '')}/repos/${enc(r.repoOwner)}/${enc(r.repoName)}/contents/${MANIFEST_FILE}?ref=${enc(rev)}`, {
-        accept: 'application/vnd.github.raw+json',
-        'x-github-api-version': '2022-11-28',
-        'user-agent': 'estafette-knative',
-        ...auth(token),
-      }),
-  };
+/** The request that reads the manifest at `revision` (without credentials). */
+export function manifestRequest(forge: ApiForge, apiUrl: string, r: RepoLocation, revision: string): ForgeRequest {
+  const o = enc(r.repoOwner);
+  const n = enc(r.repoName);
+  switch (forge) {
+    case 'github':
+      return { method: 'GET', url: `${apiUrl}/repos/${o}/${n}/contents/${MANIFEST_FILE}?ref=${enc(revision)}`, headers: { accept: 'application/vnd.github.raw+json', ...GITHUB_HEADERS } };
+    case 'gitlab':
+      return { method: 'GET', url: `${apiUrl}/projects/${enc(`${r.repoOwner}/${r.repoName}`)}/repository/files/${enc(MANIFEST_FILE)}/raw?ref=${enc(revision)}`, headers: {} };
+    case 'gitea':
+      return { method: 'GET', url: `${apiUrl}/repos/${o}/${n}/raw/${MANIFEST_FILE}?ref=${enc(revision)}`, headers: {} };
+    case 'bitbucket':
+      return { method: 'GET', url: `${apiUrl}/repositories/${o}/${n}/src/${enc(revision)}/${MANIFEST_FILE}`, headers: {} };
+    case 'bitbucket-server':
+      return { method: 'GET', url: `${apiUrl}/rest/api/1.0/projects/${o}/repos/${n}/raw/${MANIFEST_FILE}?at=${enc(revision)}`, headers: {} };
+  }
 }
 
-export function gitlabScm(apiUrl: string, token?: string): ScmProvider {
-  return {
-    name: 'gitlab',
-    getManifest: (r, rev) =>
-      fetchManifest('gitlab', `${apiUrl.replace(/\/$/, '')}/projects/${enc(`${r.repoOwner}/${r.repoName}`)}/repository/files/${enc(MANIFEST_FILE)}/raw?ref=${enc(rev)}`, token ? { 'private-token': token } : {}),
-  };
+/** The request that reads the repository itself (to tell "no manifest" from "no repository"). */
+export function repositoryRequest(forge: ApiForge, apiUrl: string, r: RepoLocation): ForgeRequest {
+  const o = enc(r.repoOwner);
+  const n = enc(r.repoName);
+  switch (forge) {
+    case 'github':
+      return { method: 'GET', url: `${apiUrl}/repos/${o}/${n}`, headers: { accept: 'application/vnd.github+json', ...GITHUB_HEADERS } };
+    case 'gitlab':
+      return { method: 'GET', url: `${apiUrl}/projects/${enc(`${r.repoOwner}/${r.repoName}`)}`, headers: {} };
+    case 'gitea':
+      return { method: 'GET', url: `${apiUrl}/repos/${o}/${n}`, headers: {} };
+    case 'bitbucket':
+      return { method: 'GET', url: `${apiUrl}/repositories/${o}/${n}`, headers: {} };
+    case 'bitbucket-server':
+      return { method: 'GET', url: `${apiUrl}/rest/api/1.0/projects/${o}/repos/${n}`, headers: {} };
+  }
 }
 
-export function bitbucketScm(apiUrl: string, token?: string): ScmProvider {
-  return {
-    name: 'bitbucket',
-    getManifest: (r, rev) => fetchManifest('bitbucket', `${apiUrl.replace(/\/$/, '')}/repositories/${enc(r.repoOwner)}/${enc(r.repoName)}/src/${enc(rev)}/${MANIFEST_FILE}`, auth(token)),
-  };
-}
-
-export function giteaScm(apiUrl: string, token?: string): ScmProvider {
-  return {
-    name: 'gitea',
-    getManifest: (r, rev) => fetchManifest('gitea', `${apiUrl.replace(/\/$/, '')}/api/v1/repos/${enc(r.repoOwner)}/${enc(r.repoName)}/raw/${MANIFEST_FILE}?ref=${enc(rev)}`, auth(token, 'token')),
-  };
+/** Reads the manifest of `r` at `revision` through `access`; undefined when the repository has none there. */
+export async function readManifest(access: ForgeAccess, r: RepoLocation, revision: string, timeoutMs: number): Promise<string | undefined> {
+  const auth = await access.headers();
+  const req = manifestRequest(access.forge, access.apiUrl, r, revision);
+  const res = await forgeFetch(access.forge, { ...req, headers: { ...req.headers, ...auth } }, timeoutMs, [404]);
+  if (res.status !== 404) return res.text();
+  await res.body?.cancel();
+  const repo = repositoryRequest(access.forge, access.apiUrl, r);
+  const check = await forgeFetch(access.forge, { ...repo, headers: { ...repo.headers, ...auth } }, timeoutMs, [404]);
+  await check.body?.cancel();
+  if (check.status === 404) {
+    throw new ScmError(access.forge, 404, `repository ${r.repoOwner}/${r.repoName} not found at ${access.apiUrl}${auth.authorization || auth['private-token'] ? ' with the configured credentials' : ' without credentials (a private repository needs a token or GitHub App for its host)'}`);
+  }
+  return undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * ScmProvider: reads a repository's `.estafette.yaml` at a revision. One implementation per
- * forge API (GitHub incl. Enterprise, GitLab, Bitbucket Cloud, Gitea) plus `local` for file://
- * URLs and paths (`git show <rev>:.estafette.yaml`). `scmFor` picks one for a repository.
+ * forge API (GitHub incl. Enterprise, GitLab, Gitea/Forgejo, Bitbucket Cloud and Server) plus
+ * `local` for file:// URLs and paths (`git show <rev>:.estafette.yaml`); `scmRouter`
+ * (select.ts) picks one per repository. ScmError is every failure to get an answer, with the
+ * forge's HTTP status (0 when none came) and the cause kept in its message.
  */
 import type { Forge } from '../events/types.ts';
 
@@ -12,7 +14,9 @@ export interface RepoLocation {
   repoOwner: string;
   repoName: string;
   cloneUrl: string;
-  forge?: Forge;
+  forge?: Forge | string;
+  /** The GitHub App installation the webhook named, when it named one. */
+  installationId?: number;
 }
 
 export interface ScmProvider {
@@ -21,7 +25,7 @@ export interface ScmProvider {
   getManifest(repo: RepoLocation, revision: string): Promise<string | undefined>;
 }
 
-/** A forge API answered with an unexpected status (retryable when 5xx/429). */
+/** A forge API gave no usable answer: `status` is its HTTP status, or 0 when it never answered. */
 export class ScmError extends Error {
   constructor(readonly provider: string, readonly status: number, message: string) {
     super(`${provider}: ${message}`);

@@ -121,7 +121,8 @@ describe('web UI in a real browser (estafette start --demo)', function () {
 
     stateDir = mkdtempSync(join(tmpdir(), 'estafette-ui-'));
     token = randomBytes(16).toString('hex');
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(await freePort()), DATABASE_URL: db.url, ESTAFETTE_STATE_DIR: stateDir, ESTAFETTE_WEBHOOK_TOKEN: token };
+    // XDG_STATE_HOME inside the test's folder: the server's pointer file never lands in the real home.
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(await freePort()), DATABASE_URL: db.url, ESTAFETTE_STATE_DIR: stateDir, XDG_STATE_HOME: join(stateDir, 'xdg'), ESTAFETTE_WEBHOOK_TOKEN: token };
     // The in-memory bus: a shared NATS would mix this run's events with other runs'.
     delete env.NATS_URL;
     server = spawn(process.execPath, [join(ROOT, 'bin/estafette.js'), 'start', '--demo'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -173,7 +173,7 @@ describe('estafette run', function () {
     { name: 'an invalid manifest', args: (d) => [d], stderr: /unknownKey[\s\S]*is not a valid manifest/ },
     { name: 'an unknown stage', args: (d) => [d, '--stage', 'nope'], stderr: /no stage 'nope'/ },
     { name: 'an unknown executor', args: (d) => [d, '--executor', 'podman'], stderr: /--executor must be host or docker/ },
-    { name: 'an unknown option', args: (d) => [d, '--frobnicate'], stderr: /unknown option --frobnicate/ },
+    { name: 'an unknown option', args: (d) => [d, '--frobnicate'], stderr: /unknown option '--frobnicate'/ },
     { name: 'a directory without manifest', args: () => [tmpdir()], stderr: /no \.estafette\.yaml/ },
   ];
   usage.forEach((c) =>

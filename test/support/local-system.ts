@@ -38,7 +38,8 @@ export function startLocalSystem(opts: StartOptions = {}): Promise<LocalSystem> 
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'estafette-state-'));
   let out = '';
   const child = spawn(process.execPath, [BIN, 'start', ...(opts.args ?? [])], {
-    env: { ...process.env, PORT: '0', ESTAFETTE_STATE_DIR: stateDir, ...opts.env },
+    // Its own per-user state too, so a test's server is never noted in the real home folder.
+    env: { ...process.env, PORT: '0', ESTAFETTE_STATE_DIR: stateDir, XDG_STATE_HOME: join(stateDir, 'user-state'), ...opts.env },
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

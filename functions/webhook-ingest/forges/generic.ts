@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { ValidationError } from '../../../shared/errors/http-error.ts';
 import type { RepoRef } from '../../../shared/events/types.ts';
-import { safeEqual, type ForgeAdapter, type ParseResult } from './forge.ts';
+import { safeEqual, skipReason, type ForgeAdapter, type ParseResult } from './forge.ts';
 import { optStr, str } from './payload.ts';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
@@ -24,7 +24,11 @@ export function repoFromUrl(raw: string): RepoRef {
   let path: string;
   if (raw.startsWith('/') || raw.startsWith('file://')) {
     source = 'local';
-    path = raw.startsWith('file://') ? decodeURIComponent(new URL(raw).pathname) : raw;
+    try {
+      path = raw.startsWith('file://') ? decodeURIComponent(new URL(raw).pathname) : raw;
+    } catch {
+      throw bad();
+    }
     const name = basename(path).replace(/\.git$/, '');
     const owner = basename(dirname(path)) || 'local';
     if (!NAME.test(name)) throw bad();
@@ -53,8 +57,9 @@ export function isBranchName(b: string): boolean {
 }
 
 export const generic: ForgeAdapter = {
-  forge: 'generic',
+  endpoint: 'generic',
   secretVariable: 'ESTAFETTE_WEBHOOK_TOKEN',
+  credential: 'token',
   authenticate(req, token) {
     const auth = req.headers.authorization ?? '';
     return safeEqual(auth, `Bearer ${token}`);
@@ -67,6 +72,8 @@ export const generic: ForgeAdapter = {
     if (!isBranchName(branch)) throw new ValidationError(`'branch' is not a valid branch name: '${branch.slice(0, 100)}'`);
     if (!/^[0-9a-f]{7,64}$/i.test(revision)) throw new ValidationError(`'revision' must be a commit sha (7–64 hex characters)`);
     const repo = repoFromUrl(repository);
+    const skip = skipReason(optStr(body, 'message'));
+    if (skip) return { kind: 'ignored', deliveryId, reason: `push not built: ${skip}` };
     return {
       kind: 'events',
       deliveryId,

@@ -7,6 +7,7 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { makeHandler, type DispatchHandler } from '../../../functions/build-dispatch/handler.ts';
 import type { DispatchDeps, DispatchEvent } from '../../../functions/build-dispatch/deps.ts';
 import { localScm } from '../../../shared/scm/local.ts';
+import { ForgeEndpoints } from '../../../shared/scm/endpoints.ts';
 import { KubernetesJobRunner } from '../../../shared/k8s/kubernetes-runner.ts';
 import { getPipeline } from '../../../shared/db/pipelines.ts';
 import { getBuild, getBuildPlan, listBuilds, transitionBuildStatus } from '../../../shared/db/builds.ts';
@@ -63,9 +64,10 @@ describe('build-dispatch', function () {
     const deps: DispatchDeps = {
       pool: db.pool,
       scm: localScm,
+      forges: new ForgeEndpoints({ hosts: {}, timeoutMs: 1000 }),
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async (name, data) => void published.push({ name, data }),
-      settings: { jwtKey: 'test-jwt-key', secretKey: SECRET_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
+      settings: { jwtKey: 'test-jwt-key', secretKey: SECRET_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5, manifestAttempts: 3, statusContext: 'estafette' },
       log: recordingLogger(logs),
     };
     handler = makeHandler(deps);

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { makeHandler, type DispatchHandler } from '../../../functions/build-dispatch/handler.ts';
 import type { DispatchDeps } from '../../../functions/build-dispatch/deps.ts';
 import { localScm } from '../../../shared/scm/local.ts';
+import { ForgeEndpoints } from '../../../shared/scm/endpoints.ts';
 import { KubernetesJobRunner } from '../../../shared/k8s/kubernetes-runner.ts';
 import { getPipeline } from '../../../shared/db/pipelines.ts';
 import { getBuildPlan, listBuilds, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
@@ -60,9 +61,10 @@ describe('build-dispatch: re-run failed stages', function () {
     const deps: DispatchDeps = {
       pool: db.pool,
       scm: localScm,
+      forges: new ForgeEndpoints({ hosts: {}, timeoutMs: 1000 }),
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async () => undefined,
-      settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5 },
+      settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5, manifestAttempts: 3, statusContext: 'estafette' },
       log: recordingLogger(logs),
     };
     handler = makeHandler(deps);

@@ -8,6 +8,7 @@
 import { makeHandler, type DispatchHandler } from '../../../functions/build-dispatch/handler.ts';
 import type { DispatchDeps, DispatchEvent } from '../../../functions/build-dispatch/deps.ts';
 import { localScm } from '../../../shared/scm/local.ts';
+import { ForgeEndpoints } from '../../../shared/scm/endpoints.ts';
 import { KubernetesJobRunner } from '../../../shared/k8s/kubernetes-runner.ts';
 import { getPipeline, type Pipeline } from '../../../shared/db/pipelines.ts';
 import { getBuild, listBuilds, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
@@ -48,6 +49,7 @@ export class DispatchHarness {
     this.deps = {
       pool: db.pool,
       scm: localScm,
+      forges: new ForgeEndpoints({ hosts: {}, timeoutMs: 1000 }),
       runner: new KubernetesJobRunner(this.api.kubeConfig(), { namespace: JOB_NAMESPACE }),
       publish: async (name, data, opts) => {
         const e = { name, id: opts?.id ?? `anon-${this.published.length}`, data } as Published;
@@ -55,7 +57,7 @@ export class DispatchHarness {
         if (forward) await forward(name, data, opts);
         else this.queue.push(e);
       },
-      settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth },
+      settings: { jwtKey: 'test-jwt-key', logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth, manifestAttempts: 3, statusContext: 'estafette' },
       log: recordingLogger(this.logs),
     };
     this.handler = makeHandler(this.deps);

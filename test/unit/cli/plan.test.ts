@@ -251,7 +251,7 @@ describe('estafette plan (CLI)', function () {
   });
 
   const usage: Array<[string, string[], RegExp]> = [
-    ['an unknown option', ['--yaml'], /Unknown option '--yaml'/],
+    ['an unknown option', ['--yaml'], /unknown option '--yaml'/],
     ['a counter that is not a number', ['--counter', 'x'], /--counter must be a whole number/],
     ['an unknown event', ['--event', 'push'], /--event must be one of git, pipeline, release, cron, manual/],
     ['--action without --release', ['--action', 'deploy'], /--action needs --release/],

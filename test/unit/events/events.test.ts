@@ -22,6 +22,11 @@ const VALID: { [N in EventName]: EventPayloads[N] } = {
   'pipeline.renamed': { ...repo, newRepoOwner: 'o2', newRepoName: 'n2' },
   'pipeline.archived': { ...repo, archived: true },
   'cron.tick': { time: '2026-01-01T10:00:00Z' },
+  'git.pull_request': {
+    ...repo, forge: 'github', number: 7, action: 'opened', baseBranch: 'main', headBranch: 'fix', headRepository: 'fork/api', fork: true,
+    revision: 'b'.repeat(40), cloneUrl: 'https://github.com/estafette/api.git', cloneRef: 'pull/7/head', title: 'Fix', author: { name: 'octocat' }, deliveryId: 'd2', installationId: 42,
+  },
+  'forge.status': { ...repo, kind: 'build', id: '123', status: 'running', branch: 'main', revision: 'c'.repeat(40) },
 };
 
 describe('events: makeEvent / parseEvent', () => {

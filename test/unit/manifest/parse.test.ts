@@ -150,12 +150,12 @@ describe('parseManifest limits', () => {
     expect(r.problems[0]!.message).to.match(/^manifest refused at line \d+, column \d+: .*YAML bombs/);
   });
 
-  it('reads a manifest with thousands of stages in linear time', () => {
+  it('reads a manifest with twenty thousand stages, every one in order', () => {
+    // How long it takes is a benchmark's question, not a test's (no timed assertions here).
     const wide = 'stages:\n' + Array.from({ length: 20000 }, (_, i) => `  s${i}: {image: a:1}`).join('\n');
-    const started = Date.now();
     const r = parseManifest(wide);
     expect(r.manifest!.stages).to.have.length(20000);
-    expect(Date.now() - started).to.be.lessThan(3000);
+    expect(r.manifest!.stages.at(-1)!.name).to.equal('s19999');
   });
 
   it('lists at most 50 duplicate keys and counts the rest, still returning the manifest', () => {

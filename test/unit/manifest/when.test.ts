@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkWhen, evaluateWhen, parseWhen, WhenError } from '../../../shared/manifest/when.ts';
+import { checkWhen, decideWhen, evaluateWhen, parseWhen, whenEvent, whenParams, WhenError } from '../../../shared/manifest/when.ts';
 
 const params = { status: 'succeeded', branch: 'main', action: 'deploy', trigger: 'git', server: 'estafette' };
 
@@ -83,5 +83,34 @@ describe('when language', () => {
 
   it('binds ! tighter than comparison, as govaluate does', () => {
     expect(checkWhen("!status == 'x'")).to.match(/'!' needs a boolean/);
+  });
+});
+
+describe("when: event == 'pull_request'", () => {
+  // The env a run's plan carries (compile.ts: ESTAFETTE_TRIGGER_EVENT and the trigger's fields).
+  const cases: Array<{ name: string; env: Record<string, string>; event: string }> = [
+    { name: 'a branch push', env: { ESTAFETTE_TRIGGER_EVENT: 'git', ESTAFETTE_TRIGGER_GIT_EVENT: 'push' }, event: 'push' },
+    { name: 'a tag push', env: { ESTAFETTE_TRIGGER_EVENT: 'git', ESTAFETTE_TRIGGER_GIT_EVENT: 'tag' }, event: 'tag' },
+    { name: "a fork's pull request", env: { ESTAFETTE_TRIGGER_EVENT: 'pull_request', ESTAFETTE_TRIGGER_PULL_REQUEST_NUMBER: '7' }, event: 'pull_request' },
+    { name: 'a manual build', env: { ESTAFETTE_TRIGGER_EVENT: 'manual' }, event: 'manual' },
+  ];
+  cases.forEach((c) =>
+    it(`${c.name} has event '${c.event}'`, () => {
+      expect(whenEvent(c.env)).to.equal(c.event);
+      const p = { ...params, event: whenEvent(c.env) };
+      expect(evaluateWhen("event == 'pull_request'", p)).to.equal(c.event === 'pull_request');
+    }),
+  );
+
+  it('is among the parameters a run passes (whenParams)', () => {
+    const plan = { branch: 'pull/7/head', estafetteEnv: { ESTAFETTE_TRIGGER_EVENT: 'pull_request' } };
+    expect(whenParams(plan, 'succeeded')).to.include({ event: 'pull_request', trigger: 'pull_request' });
+    expect(decideWhen(plan, "event == 'pull_request'", {}, 'succeeded')).to.equal(true);
+    expect(decideWhen({ ...plan, estafetteEnv: { ESTAFETTE_TRIGGER_EVENT: 'git', ESTAFETTE_TRIGGER_GIT_EVENT: 'push' } }, "event == 'pull_request'", {}, 'succeeded')).to.equal(false);
+  });
+
+  it('is a parameter every manifest may use (lint accepts it)', () => {
+    expect(checkWhen("event == 'pull_request'")).to.equal(undefined);
+    expect(checkWhen("event != 'pull_request' && status == 'succeeded'")).to.equal(undefined);
   });
 });

@@ -22,6 +22,7 @@ function harness(overrides: Partial<WebhookDeps> = {}) {
       return { duplicate: false };
     },
     maxBodyBytes: 25 * 1024 * 1024,
+    forkPullRequests: 'build',
     log: recordingLogger(logs),
     ...overrides,
   };
