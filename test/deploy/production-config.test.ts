@@ -9,7 +9,7 @@
  * `ESTAFETTE_AUTH=off` (on purpose) or a sign-in configuration lets it start.
  */
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../cli/start/database.ts';
@@ -53,6 +53,9 @@ function documentedSecret(): Record<string, string> {
     DATABASE_URL: 'postgresql://estafette:pw@cockroachdb-public.cockroachdb.svc.cluster.local:26257/estafette?sslmode=require',
     ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
     ESTAFETTE_JWT_KEY: randomBytes(24).toString('hex'),
+    GITHUB_APP_ID: '123456',
+    GITHUB_APP_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    ESTAFETTE_FORGE_CREDENTIALS: '{}',
   };
   return Object.fromEntries(tableKeys(SECRET).map((k) => [k, sample[k] ?? `value-of-${k.toLowerCase()}`]));
 }
@@ -90,7 +93,7 @@ describe('deploy: every variable production reads is documented', () => {
       expect(Object.keys(cms['estafette-config']!).filter((k) => !tableKeys(CONFIG).includes(k)), `${dir} estafette-config`).to.deep.equal([]);
       expect(Object.keys(cms['estafette-builder-defaults']!).filter((k) => !tableKeys(BUILDER).includes(k)), `${dir} estafette-builder-defaults`).to.deep.equal([]);
     }
-    const secretLike = (k: string) => /(SECRET|TOKEN|_KEY$|PASSWORD)/.test(k) || ['DATABASE_URL', 'ESTAFETTE_AUTH'].includes(k);
+    const secretLike = (k: string) => /(SECRET|TOKEN|_KEY$|PASSWORD|CREDENTIALS)/.test(k) || ['DATABASE_URL', 'ESTAFETTE_AUTH'].includes(k);
     const read = variablesRead(productionEnv({ ...documentedSecret(), ESTAFETTE_AUTH: 'off' }));
     expect(read.filter(secretLike).filter((k) => !tableKeys(SECRET).includes(k)), 'secrets documented as Secret keys').to.deep.equal([]);
     expect([...tableKeys(CONFIG), ...tableKeys(BUILDER)].filter(secretLike), 'no secret in a ConfigMap table').to.deep.equal([]);
