@@ -8,9 +8,10 @@
 #                                 this machine's node: the builder
 #   estafette-base/nginx:1.22     Debian bookworm minbase + Debian's nginx-light: the frontend
 # Each root filesystem is cached as a tarball under $ESTAFETTE_IMAGE_CACHE (default
-# ~/.cache/estafette/base-images), keyed by a hash of its inputs (this script, the suite and
-# mirror, debootstrap's version, the node binary, npm's version), and `docker import`ed into the
-# engine at DOCKER_HOST on every run (a few seconds; the engine of a CI run is new each time).
+# ~/.cache/estafette/base-images), keyed by a hash of its inputs (the suite and mirror,
+# debootstrap's version, the packages, the functions below that make it, the node binary, npm's
+# version), and `docker import`ed into the engine at DOCKER_HOST when the engine does not hold it
+# yet (seconds; the engine of a CI run is new each time). A cold cache costs about 2–3 minutes.
 #   DOCKER_HOST=unix:///path/docker.sock bash docker/base-images.sh
 set -euo pipefail
 
@@ -26,7 +27,6 @@ for tool in debootstrap docker sha256sum; do
   command -v "$tool" >/dev/null 2>&1 || { echo "base-images: $tool is missing (apt-get install debootstrap docker.io)" >&2; exit 1; }
 done
 mkdir -p "$CACHE"
-
 
 # Strips what no container needs from a root filesystem (docs, man pages, locales, apt lists, logs).
 trim() {
@@ -44,7 +44,9 @@ debootstrap_tar() {
   local started=$SECONDS work
   work=$(mktemp -d /tmp/estafette-rootfs.XXXXXX)
   log "$name: debootstrap --variant=minbase $SUITE${include:+ --include=$include}"
-  debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CACHE/debs" "$SUITE" "$work/root" "$MIRROR" \
+  # A package cache per image: the debootstraps run at the same time and must not share one.
+  mkdir -p "$CACHE/debs-$name"
+  debootstrap --variant=minbase ${include:+--include="$include"} --cache-dir="$CACHE/debs-$name" "$SUITE" "$work/root" "$MIRROR" \
     >"$work/debootstrap.log" 2>&1 || { tail -n 30 "$work/debootstrap.log" >&2; rm -rf "$work"; exit 1; }
   # nginx as Debian installs it, minus the site that listens on port 80 as root.
   rm -f "$work/root/etc/nginx/sites-enabled/default"
@@ -95,7 +97,6 @@ npm_key=$( { echo "$node_key"; cat "$NPM_DIR/package.json"; declare -f add_node_
 builder_key=$( { echo "$git_key"; echo "$node_key"; } | key)
 
 # The three debootstraps at once (mostly waiting on the mirror and dpkg), then what builds on them.
-mkdir -p "$CACHE/debs"
 debootstrap_tar minbase "$minbase_key" >/dev/null & p1=$!
 debootstrap_tar nginx "$nginx_key" "$NGINX_PACKAGES" >/dev/null & p2=$!
 debootstrap_tar git "$git_key" "$BUILDER_PACKAGES" >/dev/null & p3=$!
