@@ -9,7 +9,7 @@ import type { LogStream, StageReport } from '../shared/logs/protocol.ts';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
 import type { Plan, PlanStage } from '../shared/plan/types.ts';
 import type { StageStatus } from '../shared/status/status.ts';
-import { type Clock, isoNow, systemClock } from './clock.ts';
+import { type Clock, isoNow, systemClock } from '../shared/time/clock.ts';
 import type { Executor, LineSink, ServiceHandle } from './executors/executor.ts';
 import { createMasker, type Masker } from './masking.ts';
 import type { Reporter } from './reporter.ts';

@@ -100,6 +100,7 @@ export function parseBuilderConfig(raw: unknown): BuilderConfig {
   c.num(root, 'cancelGraceSeconds', 'config', true);
   c.num(root, 'heartbeatSeconds', 'config', true);
   c.str(root, 'removeOnExit', 'config', true);
+  c.str(root, 'traceparent', 'config', true);
   if (root.secrets !== undefined) {
     const secrets = c.obj(root.secrets, 'secrets');
     c.env(secrets, 'values', 'secrets');

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
-import { baseEnv } from '../shared/process/base-env.ts';
+import { inheritedEnv } from '../shared/config/config.ts';
 import type { LineSink, StageResult } from './executors/executor.ts';
 import { pipeLines } from './output-lines.ts';
 
@@ -66,7 +66,7 @@ function git(args: string[], run: GitRun, options: { echo?: boolean; remote?: bo
 export async function cloneRepository(gitConfig: BuilderConfig['git'], dir: string, onLine: LineSink, signal: AbortSignal): Promise<StageResult> {
   const remote = splitCredentials(gitConfig.cloneUrl);
   // Never prompt for credentials in a build: fail instead.
-  const env: Record<string, string> = { ...baseEnv(), GIT_TERMINAL_PROMPT: '0' };
+  const env: Record<string, string> = { ...inheritedEnv(), GIT_TERMINAL_PROMPT: '0' };
   // Reset helpers from the user's git config (local mode), then ours when the URL had credentials.
   const remoteConfig = ['-c', 'credential.helper='];
   if (remote.username !== undefined) {

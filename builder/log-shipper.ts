@@ -18,10 +18,11 @@
  * - Giving up: `close()` keeps retrying for `closeDeadlineMs`; `giveUpAfter(ms)` shortens that
  *   (the process that started the builder is gone and the ingest may be gone with it), also
  *   aborting a request in flight at the deadline.
+ * - Tracing: every request carries the build's `traceparent` header when it has one.
  * All timing comes from the injected clock.
  */
 import { HEARTBEAT_SECONDS, ingestPath, MAX_BATCH_BYTES, type Heartbeat, type IngestEndpoint, type LogBatch, type LogLine, type LogStream, type StatusReport } from '../shared/logs/protocol.ts';
-import { type CancelTimer, type Clock, isoNow, sleep, systemClock } from './clock.ts';
+import { type CancelTimer, type Clock, isoNow, sleep, systemClock } from '../shared/time/clock.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface LogShipperOptions {
@@ -42,6 +43,8 @@ export interface LogShipperOptions {
   closeDeadlineMs: number;
   /** Milliseconds without any request after which a heartbeat is sent; 0 = never. */
   heartbeatMs: number;
+  /** W3C traceparent sent with every request, so log-ingest's work joins the build's trace. */
+  traceparent?: string;
   /** Where the shipper writes its own diagnostics (never secrets, never log text). */
   warn: (message: string) => void;
   clock: Clock;
@@ -148,7 +151,7 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
         lastRequestAt = clock.now();
         const res = await fetch(endpoint(item.what), {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}`, ...(o.traceparent ? { traceparent: o.traceparent } : {}) },
           body,
           signal: AbortSignal.any([AbortSignal.timeout(o.requestTimeoutMs), givenUp.signal]),
         });

@@ -15,13 +15,15 @@
  *
  * Cancel (the `cancel` signal) stops the running stage within the grace period and marks
  * everything left `canceled`. A stage a re-run of failed stages reuses (`reusedFrom`, set by
- * build-dispatch, which also stored its result) is not run and not reported (`reuseStage`).
+ * build-dispatch, which also stored its result) is not run and not reported (`reuseStage`). Each
+ * top-level stage is a span of the build's trace.
  */
 import { applyPlanSecrets, pipelineFullName } from '../shared/secrets/plan-secrets.ts';
 import type { StageReport } from '../shared/logs/protocol.ts';
 import type { BuilderConfig } from '../shared/plan/builder-config.ts';
 import type { PlanStage } from '../shared/plan/types.ts';
 import type { StageStatus } from '../shared/status/status.ts';
+import { inSpan } from '../shared/trace/tracing.ts';
 import { BuildContext, kindOf, type BuildDeps } from './build-context.ts';
 import { stopMultiStageServices, withServices } from './services.ts';
 import { runAttempts } from './stage-attempts.ts';
@@ -134,7 +136,7 @@ export async function runBuild(config: BuilderConfig, deps: BuildDeps): Promise<
     if (!applySecrets(ctx)) return { status: ctx.outcome, stages: ctx.finals };
     try {
       if (!(await setupExecutor(ctx))) return { status: ctx.outcome, stages: ctx.finals };
-      for (const s of ctx.plan.stages) await runTopStage(ctx, s);
+      for (const s of ctx.plan.stages) await inSpan(`stage ${s.name}`, { attributes: { 'estafette.stage': s.name } }, () => runTopStage(ctx, s));
     } finally {
       await stopMultiStageServices(ctx);
       await ctx.executor.destroy().catch((err: Error) => ctx.note('cleanup', 1, `cleanup failed: ${err.message}`));

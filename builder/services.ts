@@ -7,7 +7,7 @@
  */
 import type { PlanService, PlanStage } from '../shared/plan/types.ts';
 import type { StageStatus } from '../shared/status/status.ts';
-import { isoNow, sleep } from './clock.ts';
+import { isoNow, sleep } from '../shared/time/clock.ts';
 import type { BuildContext, RunningService } from './build-context.ts';
 import type { ServiceHandle } from './executors/executor.ts';
 import { serviceSpec } from './stage-spec.ts';

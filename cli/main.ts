@@ -6,6 +6,7 @@
  * UsageError (usage on stderr, exit 2) and HelpRequest (help on stdout, exit 0).
  */
 import { readFileSync } from 'node:fs';
+import { isDebug } from '../shared/config/config.ts';
 import { pathToFileURL } from 'node:url';
 import { packagePath } from '../shared/runtime/package-path.ts';
 import { HelpRequest, UsageError } from './args.ts';
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Last line of defence: a bug must still not print a stack trace at the user.
     process.stderr.write(`estafette ${name}: ${(err as Error)?.message ?? String(err)}\n`);
-    if (process.env.ESTAFETTE_DEBUG) console.error(err);
+    if (isDebug()) console.error(err);
     return 1;
   }
 }

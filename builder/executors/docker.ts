@@ -13,6 +13,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { parseBuilderSettings } from '../../shared/config/config.ts';
 import type { Readiness } from '../../shared/plan/types.ts';
 import { pipeLines } from '../output-lines.ts';
 import { entrypointScript } from './entrypoint.ts';
@@ -39,18 +40,6 @@ export interface DockerExecutorOptions {
    * the image exactly or its repository with any tag (`extensions/docker` matches `extensions/docker:dev`).
    */
   trustedImages?: string[];
-}
-
-/**
- * Options from the environment, for `estafette run` and the builder: ESTAFETTE_DOCKER_USER and
- * ESTAFETTE_DOCKER_TRUSTED_IMAGES (comma-separated).
- */
-export function dockerOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DockerExecutorOptions {
-  const trusted = (env.ESTAFETTE_DOCKER_TRUSTED_IMAGES ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return { ...(env.ESTAFETTE_DOCKER_USER ? { user: env.ESTAFETTE_DOCKER_USER } : {}), trustedImages: trusted };
 }
 
 /** The repository part of an image reference (the tag after the last `:` that follows the last `/` dropped). */
@@ -124,7 +113,7 @@ function demux(raw: Readable): { stdout: PassThrough; stderr: PassThrough } {
 }
 
 /** Creates a docker executor talking to the engine at DOCKER_HOST (or the default socket). */
-export function createDockerExecutor(docker: Docker = new Docker(), options: DockerExecutorOptions = dockerOptionsFromEnv()): Executor {
+export function createDockerExecutor(docker: Docker = new Docker(), options: DockerExecutorOptions = parseBuilderSettings().docker): Executor {
   const trustedImages = options.trustedImages ?? [];
   let build: BuildInfo | undefined;
   let network: string | undefined;

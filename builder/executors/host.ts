@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Readiness } from '../../shared/plan/types.ts';
 import { pipeLines } from '../output-lines.ts';
-import { baseEnv } from '../../shared/process/base-env.ts';
+import { inheritedEnv } from '../../shared/config/config.ts';
 import { entrypointScript } from './entrypoint.ts';
 import type { BuildInfo, Executor, LineSink, RunOptions, ServiceHandle, ServiceSpec, StageResult, StageSpec } from './executor.ts';
 
@@ -64,7 +64,7 @@ async function groupGone(pid: number | undefined, withinMs = 2000): Promise<void
 }
 
 /** The environment of a child: the minimal base, then exactly the stage's. */
-const childEnv = (env: Record<string, string>): Record<string, string> => ({ ...baseEnv(), ...env });
+const childEnv = (env: Record<string, string>): Record<string, string> => ({ ...inheritedEnv(), ...env });
 
 /** Resolves with the exit code (or the spawn error) once the process itself has ended. */
 const exitOf = (child: ChildProcess): Promise<{ code: number; error?: Error }> =>

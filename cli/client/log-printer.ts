@@ -5,6 +5,7 @@
  * made from the first line of a stage run; a report for a header already printed is dropped.
  * Without stage results (a finished build's stored log) the end is one `build <status>` line.
  */
+import { parseCliConfig } from '../../shared/config/config.ts';
 import type { Writable } from 'node:stream';
 import { createTerminalReporter } from '../../builder/terminal-reporter.ts';
 import type { LogLine, StageReport, StatusReport } from '../../shared/logs/protocol.ts';
@@ -14,13 +15,15 @@ import type { JobStatus } from '../../shared/status/status.ts';
 export interface LogPrinter {
   line(l: LogLine): void | Promise<void>;
   status(report: StatusReport): void;
+  /** True once a stage's final result was printed. */
+  hasResults(): boolean;
   /** Writes the summary table, or just the job's final status when no stage result was seen (a stored log). */
   close(finalStatus?: string): Promise<void>;
 }
 
 /** A printer writing to `out` (colour on a TTY unless NO_COLOR is set). */
 export function createLogPrinter(out: Writable & { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): LogPrinter {
-  const reporter = createTerminalReporter({ out, colour: Boolean(out.isTTY) && !env.NO_COLOR });
+  const reporter = createTerminalReporter({ out, colour: Boolean(out.isTTY) && !parseCliConfig(env).noColor });
   const headers = new Set<string>();
   const header = (stage: string, run: number): void => {
     const key = `${stage}#${run}`;
@@ -46,6 +49,7 @@ export function createLogPrinter(out: Writable & { isTTY?: boolean }, env: NodeJ
       });
       reporter.status({ ...report, stages });
     },
+    hasResults: () => reporter.finalStages().length > 0,
     async close(finalStatus) {
       if (finalStatus) reporter.status({ status: finalStatus as JobStatus });
       const summarised = reporter.finalStages().length > 0;

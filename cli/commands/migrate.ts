@@ -2,6 +2,7 @@
  * `estafette migrate`: applies pending database migrations to DATABASE_URL (PostgreSQL or
  * CockroachDB). Safe to run while other instances migrate the same database.
  */
+import { parseCliConfig } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import { parseCommandArgs } from '../args.ts';
@@ -17,7 +18,7 @@ exit codes: 0 up to date, 1 no DATABASE_URL or a failed migration, 2 wrong usage
 /** Runs the migrations; 0 on success, 1 with one line on stderr otherwise. */
 export async function run(args: string[]): Promise<number> {
   parseCommandArgs(args);
-  const url = process.env.DATABASE_URL;
+  const url = parseCliConfig().databaseUrl;
   if (!url) {
     process.stderr.write('estafette migrate: DATABASE_URL is not set (e.g. postgresql://user@host:5432/estafette)\n');
     return 1;

@@ -5,6 +5,7 @@
  * Exit code: 0 when the build succeeded, 1 when it failed or was canceled, 2 on a usage or
  * manifest error.
  */
+import { parseCliConfig } from '../../shared/config/config.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createExecutor } from '../../builder/executors/create-executor.ts';
@@ -74,6 +75,7 @@ export async function run(args: string[]): Promise<number> {
     plan = { ...plan, stages: only };
   }
 
+  const settings = parseCliConfig();
   const config: BuilderConfig = {
     job: { kind: 'build', id: `local-${Date.now().toString(36)}` },
     plan,
@@ -83,9 +85,9 @@ export async function run(args: string[]): Promise<number> {
     workDir: dir,
     cancelGraceSeconds: 10,
     // This process is the dispatcher here: it opens the secrets, the stages get only their values.
-    secrets: openPlanSecrets(plan, process.env.ESTAFETTE_SECRET_KEY),
+    secrets: openPlanSecrets(plan, settings.secretKey),
   };
-  const colour = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  const colour = Boolean(process.stdout.isTTY) && !settings.noColor;
   const reporter = createTerminalReporter({ out: process.stdout, colour });
   process.stdout.write(`${plan.repoSource}/${plan.repoOwner}/${plan.repoName} ${plan.version} on ${branch} (${opts.executor} executor)\n`);
 

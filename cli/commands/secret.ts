@@ -3,6 +3,7 @@
  * the key in ESTAFETTE_SECRET_KEY (base64, 32 bytes). Values can come from stdin (`-`) so they
  * need not appear in shell history or the process list.
  */
+import { parseCliConfig } from '../../shared/config/config.ts';
 import { parseCommandArgs, UsageError } from '../args.ts';
 import { decryptSecret, encryptSecret, generateSecretKey, parseSecretKey, SecretError } from '../../shared/secrets/secret.ts';
 
@@ -25,7 +26,7 @@ function fail(message: string): number {
 }
 
 function key(): Buffer {
-  const k = process.env.ESTAFETTE_SECRET_KEY;
+  const k = parseCliConfig().secretKey;
   if (!k) throw new SecretError("ESTAFETTE_SECRET_KEY is not set; create a key with 'estafette secret keygen'");
   try {
     return parseSecretKey(k);

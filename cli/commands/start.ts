@@ -4,7 +4,7 @@
  * loop, a cron timer — with an embedded PostgreSQL unless DATABASE_URL is set and an in-memory bus
  * unless NATS_URL is set. Ctrl-C cancels running builds and stops everything.
  */
-import { parseLogLevel, userStateDir } from '../../shared/config/config.ts';
+import { isDebug, parseCliConfig, parseLogLevel, userStateDir } from '../../shared/config/config.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { prettyDestination } from '../../shared/log/pretty.ts';
 import { EXECUTOR_NAMES } from '../../shared/plan/builder-config.ts';
@@ -27,7 +27,7 @@ options:
 /** Runs the system until SIGINT/SIGTERM; 0 after a clean stop, 1 when it cannot start. */
 export async function run(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { options: { demo: { type: 'boolean' }, executor: { type: 'string' } } });
-  const executor = choice('executor', values.executor ?? process.env.ESTAFETTE_EXECUTOR ?? 'host', EXECUTOR_NAMES);
+  const executor = choice('executor', values.executor ?? parseCliConfig().executor ?? 'host', EXECUTOR_NAMES);
   let system;
   let forget: () => void;
   try {
@@ -38,7 +38,7 @@ export async function run(args: string[]): Promise<number> {
   } catch (err) {
     await system?.stop();
     process.stderr.write(`estafette start: ${(err as Error).message}\n`);
-    if (process.env.ESTAFETTE_DEBUG) console.error(err);
+    if (isDebug()) console.error(err);
     return 1;
   }
   const u = system.url;

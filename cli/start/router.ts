@@ -2,10 +2,17 @@
  * The single HTTP entry of the local mode: routes each request to the function that owns its
  * path, exactly as the HTTPRoute does on Knative (knative/base/routing.yaml):
  * /api/integrations/* → webhook-ingest, /api/ingest/* → log-ingest, everything else → query-api
- * (the REST API and the web UI). Health routes answer for the whole process.
+ * (the REST API and the web UI). Health routes answer for the whole process; the request's span
+ * is labelled with the function that answers it.
  */
 import { withHealth, type Readiness } from '../../shared/http/health.ts';
-import type { HttpHandler } from '../../shared/http/types.ts';
+import type { HttpHandler, HttpRequest } from '../../shared/http/types.ts';
+import { FUNCTION_ATTRIBUTE, setSpanAttributes } from '../../shared/trace/tracing.ts';
+
+const served = (name: string, handler: HttpHandler, req: HttpRequest) => {
+  setSpanAttributes({ [FUNCTION_ATTRIBUTE]: name });
+  return handler(req);
+};
 
 export interface Routes {
   webhookIngest: HttpHandler;
@@ -18,9 +25,9 @@ export function routeFunctions(r: Routes, ready?: () => Promise<Readiness>): Htt
   return withHealth(
     'estafette',
     async (req) => {
-      if (req.path.startsWith('/api/integrations/')) return r.webhookIngest(req);
-      if (req.path.startsWith('/api/ingest/')) return r.logIngest(req);
-      return r.queryApi(req);
+      if (req.path.startsWith('/api/integrations/')) return served('webhook-ingest', r.webhookIngest, req);
+      if (req.path.startsWith('/api/ingest/')) return served('log-ingest', r.logIngest, req);
+      return served('query-api', r.queryApi, req);
     },
     ready,
   );

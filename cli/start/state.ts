@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { localStateDir } from '../../shared/config/config.ts';
 
 export interface LocalSettings {
   webhookToken: string;
@@ -14,7 +15,7 @@ export interface LocalSettings {
 }
 
 /** The state folder's path (ESTAFETTE_STATE_DIR or ./.estafette), without creating it. */
-export const stateDirPath = (env: NodeJS.ProcessEnv = process.env): string => resolve(env.ESTAFETTE_STATE_DIR ?? '.estafette');
+export const stateDirPath = (env: NodeJS.ProcessEnv = process.env): string => resolve(localStateDir(env));
 
 /** The state folder (ESTAFETTE_STATE_DIR or ./.estafette), created when missing. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,10 +25,10 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Settings from the environment when set, else from `<dir>/settings.json`, generating and
- * storing what is missing.
+ * Settings from the environment when set (`fromEnv`, parsed by the config), else from
+ * `<dir>/settings.json`, generating and storing what is missing.
  */
-export function loadSettings(dir: string, env: NodeJS.ProcessEnv = process.env): LocalSettings {
+export function loadSettings(dir: string, fromEnv: Partial<LocalSettings> = {}): LocalSettings {
   const file = join(dir, 'settings.json');
   const stored: Partial<LocalSettings> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const settings: LocalSettings = {
@@ -37,8 +38,8 @@ export function loadSettings(dir: string, env: NodeJS.ProcessEnv = process.env):
   };
   if (JSON.stringify(stored) !== JSON.stringify(settings)) writeFileSync(file, JSON.stringify(settings, null, 2), { mode: 0o600 });
   return {
-    webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN || settings.webhookToken,
-    secretKey: env.ESTAFETTE_SECRET_KEY || settings.secretKey,
-    jwtKey: env.ESTAFETTE_JWT_KEY || settings.jwtKey,
+    webhookToken: fromEnv.webhookToken || settings.webhookToken,
+    secretKey: fromEnv.secretKey || settings.secretKey,
+    jwtKey: fromEnv.jwtKey || settings.jwtKey,
   };
 }

@@ -9,10 +9,11 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import type pg from 'pg';
-import { parseConfig, type Config } from '../../shared/config/config.ts';
+import { builderEnv, parseCliConfig, parseConfig, type Config } from '../../shared/config/config.ts';
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
-import { deadLetterFields, deadLetterLine, type Subscription } from '../../shared/bus/index.ts';
+import type { Subscription } from '../../shared/bus/index.ts';
+import { consumeEvent } from '../../shared/events/consume.ts';
 import { allReady } from '../../shared/http/health.ts';
 import { toNodeListener } from '../../shared/http/node-adapter.ts';
 import { LocalJobRunner } from '../../shared/jobs/local-runner.ts';
@@ -20,6 +21,8 @@ import { errorMessage, safeUrl, type Logger } from '../../shared/log/logger.ts';
 import { Runtime, publisher, type RuntimeParts } from '../../shared/runtime/runtime.ts';
 import type { Wire, WiredFunction } from '../../shared/runtime/wired-function.ts';
 import { packagePath } from '../../shared/runtime/package-path.ts';
+import { startTracingIfConfigured, type StopTracing } from '../../shared/trace/tracing.ts';
+import type { JobRef } from '../../shared/jobs/runner.ts';
 import { wire as wireWebhookIngest } from '../../functions/webhook-ingest/wire.ts';
 import { wire as wireBuildDispatch } from '../../functions/build-dispatch/wire.ts';
 import { wire as wireLogIngest } from '../../functions/log-ingest/wire.ts';
@@ -33,6 +36,8 @@ export interface SystemOptions {
   executor: 'host' | 'docker';
   env?: NodeJS.ProcessEnv;
   log: Logger;
+  /** How this process exports spans (default: by OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; tests record them in memory). */
+  startTracing?: (endpoint: string | undefined, serviceName: string) => Promise<StopTracing>;
 }
 
 export interface RunningSystem {
@@ -73,12 +78,36 @@ const WIRES: Record<string, Wire> = {
   'query-api': wireQueryApi,
 };
 
+/**
+ * One line of a builder's output in this process's log: the builder's own structured lines
+ * (JSON, with their level, ids and traceId) keep their fields; anything else is a plain line.
+ */
+function logBuilderLine(log: Logger, ref: JobRef, line: string): void {
+  const ids = { function: 'builder', [`${ref.kind}Id`]: ref.id };
+  let record: Record<string, unknown> | undefined;
+  if (line.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) record = parsed as Record<string, unknown>;
+    } catch {
+      // not one of the builder's JSON lines
+    }
+  }
+  if (!record) return log.info(ids, line);
+  const { level, msg, time: _time, ...fields } = record;
+  const write = typeof level === 'string' && ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(level) ? (level as 'info') : 'info';
+  log[write]({ ...fields, ...ids }, typeof msg === 'string' ? msg : line);
+}
+
 /** Starts the system; resolves once it serves requests. */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
   const env = options.env ?? process.env;
   const log = options.log;
+  const cli = parseCliConfig(env);
   const dir = stateDir(env);
-  const settings = loadSettings(dir, env);
+  const settings = loadSettings(dir, { ...(cli.webhookToken ? { webhookToken: cli.webhookToken } : {}), ...(cli.secretKey ? { secretKey: cli.secretKey } : {}), ...(cli.jwtKey ? { jwtKey: cli.jwtKey } : {}) });
+  // Parsed once up front (with the generated keys), so a bad value stops start-up with one line naming the variable.
+  const given = parseConfig({ ...env, JOB_RUNNER: 'local', ESTAFETTE_EXECUTOR: options.executor, ESTAFETTE_WEBHOOK_TOKEN: settings.webhookToken, ESTAFETTE_SECRET_KEY: settings.secretKey, ESTAFETTE_JWT_KEY: settings.jwtKey });
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ error: errorMessage(err) }, 'stop step failed'));
@@ -87,7 +116,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   try {
     // The HTTP server first: its port is part of the URLs builders report to.
     const server = createServer();
-    const port = await listen(server, Number(env.PORT ?? 8080));
+    const port = await listen(server, given.port);
     cleanups.push(
       () =>
         new Promise<void>((resolve) => {
@@ -105,13 +134,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ESTAFETTE_WEBHOOK_TOKEN: settings.webhookToken,
       ESTAFETTE_SECRET_KEY: settings.secretKey,
       ESTAFETTE_JWT_KEY: settings.jwtKey,
-      ESTAFETTE_BASE_URL: env.ESTAFETTE_BASE_URL ?? url,
       ESTAFETTE_LOG_INGEST_URL: `http://127.0.0.1:${port}`,
-      ESTAFETTE_UI_DIR: env.ESTAFETTE_UI_DIR ?? (uiBuilt ? UI_DIR : undefined),
+      ESTAFETTE_UI_DIR: given.uiDir ?? (uiBuilt ? UI_DIR : undefined),
       K_SINK: undefined,
     });
 
-    const database: LocalDatabase = await startDatabase(dir, env, (l) => log.warn(l));
+    const stopTracing = await (options.startTracing ?? startTracingIfConfigured)(config.otlpEndpoint, 'estafette');
+    cleanups.push(stopTracing);
+
+    const database: LocalDatabase = await startDatabase(dir, given.databaseUrl, (l) => log.warn(l));
     cleanups.push(() => database.stop());
     const pool = createPool(database.url, { log });
     cleanups.push(() => pool.end());
@@ -119,9 +150,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
     const runner = new LocalJobRunner({
       log,
-      env: env.DOCKER_HOST ? { DOCKER_HOST: env.DOCKER_HOST } : {},
+      env: builderEnv(env),
       onOutput: (ref, text) => {
-        for (const line of text.split('\n')) if (line.trim()) log.info({ function: 'builder', [`${ref.kind}Id`]: ref.id }, line);
+        for (const line of text.split('\n')) if (line.trim()) logBuilderLine(log, ref, line);
       },
     });
     // One Runtime makes the bus and live logs (one NATS connection, or in-memory); each function
@@ -140,18 +171,20 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
 
     const subscriptions: Subscription[] = [];
     for (const fn of Object.values(fns)) {
-      if (fn.consumer) subscriptions.push(await parts.bus.subscribe(fn.name, fn.consumer.types, (ce) => fn.consumer!.handle(ce)));
+      if (fn.consumer) subscriptions.push(await parts.bus.subscribe(fn.name, fn.consumer.types, (ce) => consumeEvent(fn.name, ce, () => fn.consumer!.handle(ce))));
     }
     cleanups.push(async () => {
       for (const s of subscriptions) await s.stop();
-      for (const d of await parts.bus.deadLetters()) log.error(deadLetterFields(d), deadLetterLine(d));
+      // Each was logged once when it was dead-lettered; say how many are left unhandled.
+      const dead = await parts.bus.deadLetters();
+      if (dead.length > 0) log.warn({ deadLetters: dead.length }, `${dead.length} event(s) were dead-lettered while running (logged when each was)`);
     });
 
     const handler = routeFunctions(
       { webhookIngest: fns['webhook-ingest']!.http, logIngest: fns['log-ingest']!.http, queryApi: fns['query-api']!.http },
       () => allReady(Object.values(fns).map((f) => () => f.ready())),
     );
-    server.on('request', toNodeListener(handler, { maxBodyBytes: config.maxWebhookBytes, log }));
+    server.on('request', toNodeListener(handler, { maxBodyBytes: config.maxWebhookBytes, log, name: 'estafette' }));
     if (!uiBuilt) log.warn('web UI not built (run `npm run build`): serving the API only');
 
     const publishTick = publisher(parts.bus, CRON_SOURCE);

@@ -9,6 +9,7 @@ import type { ScmProvider } from '../../shared/scm/provider.ts';
 import type { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { ExecutorName } from '../../shared/plan/builder-config.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Clock } from '../../shared/time/clock.ts';
 
 export interface DispatchSettings {
   /** HS256 key for job tokens. */
@@ -39,6 +40,8 @@ export interface DispatchDeps {
   settings: DispatchSettings;
   /** Structured log lines (ids as fields). */
   log: Logger;
+  /** The clock of job tokens' issue and expiry (default the system clock; tests pin a fake one). */
+  clock?: Clock;
 }
 
 /** A validated event as the handler receives it. */

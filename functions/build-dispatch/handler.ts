@@ -15,7 +15,7 @@ import type { DispatchDeps, DispatchEvent } from './deps.ts';
 import { dispatchBuild, fromPush, fromRequest } from './start-build.ts';
 import { dispatchRelease } from './start-release.ts';
 import { cancelJob } from './cancel.ts';
-import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from './fire-triggers.ts';
+import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from '../../shared/triggers/fire-triggers.ts';
 import { dispatchTag } from './tags.ts';
 import { fromPullRequest } from './pull-requests.ts';
 import { releaseSubject, reportForgeStatus, requestForgeStatus } from './report-status.ts';

@@ -12,7 +12,7 @@ import { getPipeline } from '../../shared/db/pipelines.ts';
 import { listBuilds } from '../../shared/db/builds.ts';
 import { listReleases } from '../../shared/db/releases.ts';
 import type { DispatchDeps } from './deps.ts';
-import { pipelineFields, releaseFields } from './trigger-fields.ts';
+import { pipelineFields, releaseFields } from '../../shared/triggers/trigger-fields.ts';
 
 type Repo = { repoSource: string; repoOwner: string; repoName: string };
 

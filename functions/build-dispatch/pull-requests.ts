@@ -14,7 +14,9 @@ import { findSecrets } from '../../shared/secrets/secret.ts';
 import type { BuildRequest } from './start-build.ts';
 
 /** The trigger event of pull request builds. */
-export const PULL_REQUEST_EVENT = 'pull_request';
+import { PULL_REQUEST_EVENT, isForkPullRequest } from '../../shared/triggers/pull-request-trigger.ts';
+
+export { PULL_REQUEST_EVENT, isForkPullRequest };
 
 /** The branch a pull request build is recorded on. */
 export function pullRequestBranch(e: Pick<PullRequestData, 'forge' | 'number' | 'cloneRef'>): string {
@@ -57,8 +59,6 @@ export function fromPullRequest(id: string, e: PullRequestData): BuildRequest {
   };
 }
 
-/** True for a build of a fork's pull request, from its stored trigger. */
-export const isForkPullRequest = (trigger: TriggerInfo | null | undefined): boolean => trigger?.event === PULL_REQUEST_EVENT && trigger.fields.FORK !== 'false';
 
 /**
  * Whether a build may have the pipeline's secrets: not when its code comes from a fork.

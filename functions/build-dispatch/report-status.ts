@@ -19,7 +19,7 @@ import { ScmError } from '../../shared/scm/provider.ts';
 import { REPORTED_STATUSES, sendCommitStatus, type CommitStatus, type ReportedStatus } from '../../shared/scm/statuses/commit-status.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
 import type { DispatchDeps } from './deps.ts';
-import { derivedEventId } from './fire-triggers.ts';
+import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
 
 /** How far along a status is; a report of a lower rank than the job's current status is stale. */
 const RANK: Record<JobStatus, number> = { pending: 0, running: 1, canceling: 1, succeeded: 2, failed: 2, canceled: 2 };

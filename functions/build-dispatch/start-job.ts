@@ -7,6 +7,8 @@
  * own (a fork's pull request: `secretsAllowed` false) gets no secret values at all. The clone
  * credentials (clone-credentials.ts), a short-lived token in the clone URL and in `credentials`,
  * are masked by the builder.
+ * The config carries the active trace's traceparent, so the builder's spans and reports join
+ * the trace of the push.
  */
 import { signJobToken } from '../../shared/auth/job-token.ts';
 import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
@@ -14,8 +16,15 @@ import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import type { RepoLocation } from '../../shared/scm/provider.ts';
 import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
+import { currentTraceparent } from '../../shared/trace/tracing.ts';
 import type { DispatchDeps } from './deps.ts';
 import { cloneAccessFor } from './clone-credentials.ts';
+
+/** The builder continues the trace of the event that started it. */
+const traceOf = (): { traceparent?: string } => {
+  const traceparent = currentTraceparent();
+  return traceparent ? { traceparent } : {};
+};
 
 export interface StartJob {
   kind: 'build' | 'release' | 'bot';
@@ -34,7 +43,7 @@ export interface StartJob {
 /** Starts the builder for a job. */
 export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void> {
   const s = deps.settings;
-  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id });
+  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id }, undefined, deps.clock);
   const clone = job.clone && job.cloneAccess ? await cloneAccessFor(deps, job.cloneAccess, job.cloneUrl) : { cloneUrl: job.cloneUrl };
   const config: BuilderConfig = {
     job: { kind: job.kind, id: job.id },
@@ -45,6 +54,7 @@ export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void>
     workDir: WORK_DIR,
     secrets: job.secretsAllowed === false ? { values: {} } : openPlanSecrets(job.plan, s.secretKey),
     ...(clone.credentials ? { credentials: clone.credentials } : {}),
+    ...traceOf(),
   };
   await deps.runner.start({ kind: job.kind, id: job.id, repoOwner: job.plan.repoOwner, repoName: job.plan.repoName }, config);
 }

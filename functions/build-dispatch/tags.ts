@@ -10,8 +10,8 @@ import type { GitPushData } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { allTriggers, gitTriggerMatches } from '../../shared/manifest/triggers.ts';
 import type { DispatchDeps } from './deps.ts';
-import { fireGitTriggers } from './fire-triggers.ts';
-import { gitFields } from './trigger-fields.ts';
+import { fireGitTriggers } from '../../shared/triggers/fire-triggers.ts';
+import { gitFields } from '../../shared/triggers/trigger-fields.ts';
 import { dispatchBuild, type BuildRequest } from './start-build.ts';
 
 /** A tag push as a build request of the tagged repository. */

@@ -9,6 +9,7 @@ import { parseEvent } from '../../shared/events/validate.ts';
 import { cloudEventEndpoint } from '../../shared/http/cloudevent-endpoint.ts';
 import { consumedBy } from '../../shared/http/functions.ts';
 import { allReady } from '../../shared/http/health.ts';
+import { observedScm } from '../../shared/scm/observed.ts';
 import { scmRouter } from '../../shared/scm/select.ts';
 import { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
@@ -23,7 +24,7 @@ export const wire: Wire = (runtime) => {
   const forges = new ForgeEndpoints(config.scm);
   const handle = makeHandler({
     pool: runtime.pool(),
-    scm: scmRouter(forges),
+    scm: observedScm(scmRouter(forges), runtime.log),
     forges,
     runner: runtime.jobRunner(),
     publish: runtime.publisher(SOURCE),
@@ -41,7 +42,7 @@ export const wire: Wire = (runtime) => {
   });
   return {
     name: 'build-dispatch',
-    http: cloudEventEndpoint((event) => handle(event)),
+    http: cloudEventEndpoint((event) => handle(event), { consumer: 'build-dispatch' }),
     consumer: { types: consumedBy('build-dispatch'), handle: (ce) => handle(parseEvent(ce)) },
     ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
     maxBodyBytes: config.maxWebhookBytes,

@@ -9,5 +9,5 @@ import { TICK_TYPES, type TickEvent } from './tick.ts';
 
 /** An HTTP handler delivering POSTed ticks to `handle`; other event types are acknowledged and ignored. */
 export function tickEndpoint(handle: (event: TickEvent) => Promise<void>): HttpHandler {
-  return cloudEventEndpoint<TickEvent>(handle, { parse: (ce) => ce as TickEvent, accept: (type) => TICK_TYPES.includes(type) });
+  return cloudEventEndpoint<TickEvent>(handle, { consumer: 'cron-relay', parse: (ce) => ce as TickEvent, accept: (type) => TICK_TYPES.includes(type) });
 }

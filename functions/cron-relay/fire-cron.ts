@@ -9,8 +9,8 @@
 import { withTransaction } from '../../shared/db/pool.ts';
 import { claimCronFiring, dueCronTriggers } from '../../shared/db/triggers.ts';
 import { getPipelineById } from '../../shared/db/pipelines.ts';
-import { fireTrigger, normalizedOf } from '../build-dispatch/fire-triggers.ts';
-import { cronFields } from '../build-dispatch/trigger-fields.ts';
+import { fireTrigger, normalizedOf } from '../../shared/triggers/fire-triggers.ts';
+import { cronFields } from '../../shared/triggers/trigger-fields.ts';
 import type { CronRelayDeps } from './deps.ts';
 
 /** Fires every cron trigger due in the minute of `minute`; returns how many this call fired. */

@@ -4,7 +4,8 @@
  * is past its deadline — is ended by the system: `failed` (a canceling one `canceled`), with a
  * `reconcile` step in its log saying why. Jobs younger than a grace period are left alone (a
  * pending build's Job may still be being created). With the kubernetes runner all Job states
- * come from one list call.
+ * come from one list call. Each job ended is one warning line with its ids and cause, and counted
+ * (estafette_jobs_reconciled_total).
  */
 import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
 import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
@@ -15,6 +16,7 @@ import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import { DEFAULT_JOB_SPEC_OPTIONS } from '../../shared/k8s/job-spec.ts';
 import type { JobRef, JobState } from '../../shared/jobs/runner.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
+import { jobReconciled } from '../../shared/metrics/metrics.ts';
 import type { CronRelayDeps, HousekeepingRunner, HousekeepingSettings } from './deps.ts';
 
 /** Defaults: 2 min grace for pending, 1 min for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
@@ -110,7 +112,8 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
         await writeSystemStep(tx, c.ref.kind, c.ref.id, 'reconcile', [line], to === 'canceled' ? 'canceled' : 'failed');
       }
     });
-    deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}` }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
+    deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
+    jobReconciled(c.ref.kind, to);
     out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });
   }
   return out;

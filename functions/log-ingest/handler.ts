@@ -5,6 +5,8 @@
  * multi-row insert, statuses through the state machine. Only after the write are they published
  * on live logs for SSE viewers, and a job going running / final emits `*.started` / `*.finished`
  * with an id derived from (job, status) so a resent report cannot start anything twice.
+ * Lines and bytes ingested, and each job's start (with its queue wait) and end (with its
+ * duration), are counted (shared/metrics/); the token cache's expiry follows the injected clock.
  */
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
@@ -24,6 +26,8 @@ import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { parseBody, parseHeartbeat, parseLogBatch, parseStatusReport } from './validate.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import { buildFinished, buildStarted, logLinesIngested } from '../../shared/metrics/metrics.ts';
+import { systemClock, type Clock } from '../../shared/time/clock.ts';
 
 /** What the handler needs; no transport of its own. */
 export interface LogIngestDeps {
@@ -34,6 +38,8 @@ export interface LogIngestDeps {
   jwtKey: string;
   /** Structured log lines (ids as fields). */
   log: Logger;
+  /** The clock of token expiry (default the system clock; tests move a fake one). */
+  clock?: Clock;
 }
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
@@ -48,14 +54,14 @@ export function statusEventId(job: JobClaim, status: JobStatus): string {
 /** Verified tokens (a builder sends the same one with every batch) until they expire; bounded by clearing. */
 type TokenCache = Map<string, { claim: JobClaim; expiresAt: number }>;
 
-async function authorise(req: HttpRequest, key: string, job: JobClaim, cache: TokenCache): Promise<void> {
+async function authorise(req: HttpRequest, key: string, job: JobClaim, cache: TokenCache, clock: Clock): Promise<void> {
   const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   if (!m) throw new HttpError(401, 'missing bearer job token');
   const token = m[1]!;
   const hit = cache.get(token);
-  let claim = hit && hit.expiresAt > Date.now() ? hit.claim : undefined;
+  let claim = hit && hit.expiresAt > clock.now() ? hit.claim : undefined;
   if (!claim) {
-    claim = await verifyJobToken(key, token);
+    claim = await verifyJobToken(key, token, clock);
     if (!claim) throw new HttpError(401, 'invalid or expired job token');
     const exp = decodeJwt(token).exp;
     if (cache.size >= 10_000) cache.clear();
@@ -79,12 +85,24 @@ async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | 
   return null;
 }
 
+const statusOf = (row: Build | Release): JobStatus => ('buildStatus' in row ? row.buildStatus : row.releaseStatus);
+const seconds = (from: string | null, to: string | null): number | undefined => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
+
+/** Logs and counts a job that just changed status: started (with its queue wait) or finished (with its duration). */
+function countTransition(log: Logger, job: JobClaim, row: Build | Release): void {
+  const status = statusOf(row);
+  log.info({ [`${job.kind}Id`]: job.id, pipeline: `${row.repoSource}/${row.repoOwner}/${row.repoName}`, status }, `${job.kind} ${job.id} ${status}`);
+  if (status === 'running') buildStarted(job.kind, seconds(row.insertedAt, row.startedAt));
+  else if (isFinalJobStatus(status)) buildFinished(job.kind, status, row.duration ?? undefined);
+}
+
 /** The log-ingest handler. */
 export function makeHandler(deps: LogIngestDeps): HttpHandler {
   // Jobs seen to exist: a running job posts a batch every second or so, and its row never goes
   // away while it runs, so one lookup per job and instance is enough. Bounded by clearing.
   const known = new Set<string>();
   const tokens: TokenCache = new Map();
+  const clock = deps.clock ?? systemClock;
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req.rawBody));
     const key = `${job.kind}/${job.id}`;
@@ -94,6 +112,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
       known.add(key);
     }
     const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
+    logLinesIngested(job.kind, lines.length, lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0));
     if (lines.length) deps.liveLogs.publish(job.kind, job.id, { lines });
     return json(202, { accepted: lines.length, stored });
   }
@@ -124,6 +143,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     let row = await findJob(deps.pool, job);
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
+    const before = row ? statusOf(row) : undefined;
     if (report.status && row) {
       const transition = (to: JobStatus) => (job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : transitionReleaseStatus(deps.pool, job.id, to));
       // A builder stopped by SIGTERM without an API cancel (Ctrl-C in local mode, a deleted or
@@ -132,6 +152,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
       if (report.status === 'canceled' && ('buildStatus' in row ? row.buildStatus : row.releaseStatus) === 'running') await transition('canceling');
       row = await transition(report.status);
     }
+    if (row && before !== statusOf(row)) countTransition(deps.log, job, row);
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
     deps.liveLogs.publish(job.kind, job.id, { status: report });
     if (report.status && row) await emit(job, row, report.status);
@@ -146,7 +167,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     const id = m[2]!;
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
-    await authorise(req, deps.jwtKey, job, tokens);
+    await authorise(req, deps.jwtKey, job, tokens, clock);
     if (m[3] === 'heartbeat') {
       // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
       parseHeartbeat(parseBody(req.rawBody));

@@ -15,6 +15,7 @@ import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import { readLogLines } from '../../shared/db/logs.ts';
 import type { JobKind } from '../../shared/db/stages.ts';
 import type { StreamResponse } from '../../shared/http/types.ts';
+import { sseViewerJoined } from '../../shared/metrics/metrics.ts';
 import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { stopping } from '../../shared/http/stopping.ts';
@@ -51,7 +52,19 @@ export function lastEventSeq(header: string | undefined, query: string | null): 
 
 /** The SSE response streaming a job's log. */
 export function logStream(o: LogStreamOptions): StreamResponse {
-  return { status: 200, headers: SSE_HEADERS, stream: (res, signal) => run(o, res, signal) };
+  return {
+    status: 200,
+    headers: SSE_HEADERS,
+    stream: async (res, signal) => {
+      // Counted while it streams (the estafette_sse_viewers gauge).
+      const left = sseViewerJoined();
+      try {
+        await run(o, res, signal);
+      } finally {
+        left();
+      }
+    },
+  };
 }
 
 async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Promise<void> {

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { getBuildByEvent } from '../../shared/db/builds.ts';
 import { getReleaseByEvent } from '../../shared/db/releases.ts';
 import { lastCronFirings, nextCronFiring, type StoredTrigger } from '../../shared/db/triggers.ts';
-import { derivedEventId } from '../build-dispatch/fire-triggers.ts';
+import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
 
 /** The API objects of `triggers`, described as of `now`. */
 export async function describeTriggers(pool: pg.Pool, triggers: StoredTrigger[], now = new Date()) {

@@ -8,6 +8,7 @@
  * JetStream's `Nats-Msg-Id`, so a quick repeat is dropped by the stream's duplicate window (the
  * answer then says `duplicate`) and a late one by build-dispatch's per-event idempotency, which
  * builds a repeat again only when the first delivery produced no build.
+ * Every delivery is counted received, and a refused one rejected with its reason (shared/metrics/).
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -21,6 +22,7 @@ import { gitlab } from './forges/gitlab.ts';
 import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
 
 /** The webhook endpoints by name. */
 export const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
@@ -59,6 +61,15 @@ function parseBody(req: HttpRequest): unknown {
   }
 }
 
+/** The metric reason of a refused delivery, from the status it was refused with. */
+function rejection(err: unknown): WebhookRejection {
+  const status = err instanceof HttpError ? err.status : 500;
+  if (status === 503) return 'not_configured';
+  if (status === 413) return 'too_large';
+  if (status === 401) return 'unauthenticated';
+  return status < 500 ? 'invalid' : 'error';
+}
+
 /** The webhook-ingest handler. */
 export function makeHandler(deps: WebhookDeps): HttpHandler {
   const secretOf = (a: ForgeAdapter): string | undefined => deps.secrets[a.endpoint];
@@ -79,6 +90,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const ids = parsed.events.map((_, i) => deliveryEventId(adapter.endpoint, parsed.deliveryId, i));
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
     return json(202, { eventId: ids[0], eventIds: ids, ...(duplicates > 0 && duplicates === ids.length ? { duplicate: true } : {}) });
   }
 
@@ -91,6 +103,12 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
       return json(200, { status: 'ok', forge: adapter.endpoint, configured: Boolean(secretOf(adapter)) });
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-    return events(adapter, req);
+    webhookReceived(adapter.endpoint);
+    try {
+      return await events(adapter, req);
+    } catch (err) {
+      webhookRejected(adapter.endpoint, rejection(err));
+      throw err;
+    }
   };
 }

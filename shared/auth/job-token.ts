@@ -3,6 +3,7 @@
  * status for that job only (claim `job` = `<kind>/<id>`), like Estafette's job JWT.
  */
 import { SignJWT, jwtVerify } from 'jose';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export interface JobClaim {
   kind: 'build' | 'release' | 'bot';
@@ -11,19 +12,20 @@ export interface JobClaim {
 
 const secret = (key: string) => new TextEncoder().encode(key);
 
-/** Signs a token for one job, valid for `ttlSeconds` (default 6 h, Estafette's job token life). */
-export async function signJobToken(key: string, job: JobClaim, ttlSeconds = 6 * 60 * 60): Promise<string> {
+/** Signs a token for one job, valid for `ttlSeconds` (default 6 h, Estafette's job token life) from `clock`'s now. */
+export async function signJobToken(key: string, job: JobClaim, ttlSeconds = 6 * 60 * 60, clock: Clock = systemClock): Promise<string> {
+  const now = Math.floor(clock.now() / 1000);
   return new SignJWT({ job: `${job.kind}/${job.id}` })
     .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .setIssuedAt(now)
+    .setExpirationTime(now + ttlSeconds)
     .sign(secret(key));
 }
 
-/** The job a token authorises, or undefined when the token is invalid, expired or malformed. */
-export async function verifyJobToken(key: string, token: string): Promise<JobClaim | undefined> {
+/** The job a token authorises, or undefined when the token is invalid, expired (by `clock`) or malformed. */
+export async function verifyJobToken(key: string, token: string, clock: Clock = systemClock): Promise<JobClaim | undefined> {
   try {
-    const { payload } = await jwtVerify(token, secret(key), { algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, secret(key), { algorithms: ['HS256'], currentDate: new Date(clock.now()) });
     const m = typeof payload.job === 'string' ? /^(build|release|bot)\/(\d{1,20})$/.exec(payload.job) : null;
     return m ? { kind: m[1] as JobClaim['kind'], id: m[2] } : undefined;
   } catch {

@@ -45,13 +45,16 @@ export class BrokerBus implements Bus {
   async publish(event: CloudEvent<unknown>): Promise<PublishResult> {
     assertPublishable(event);
     const msg = HTTP.binary(event);
+    // Binary mode already carries the event's trace as ce-traceparent; the plain W3C header too
+    // lets the Broker's own spans join the same trace.
+    const traceparent: Record<string, string> = typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {};
     const what = `${event.type} ${event.id}`;
     let last = '';
     for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
       try {
         const res = await fetch(this.o.sink, {
           method: 'POST',
-          headers: msg.headers as Record<string, string>,
+          headers: { ...(msg.headers as Record<string, string>), ...traceparent },
           body: msg.body as string,
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });

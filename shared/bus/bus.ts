@@ -26,6 +26,7 @@ import type { CloudEvent } from 'cloudevents';
 import { ValidationError } from '../errors/http-error.ts';
 import { isEventType, type EventType } from '../events/types.ts';
 import type { Readiness } from '../http/health.ts';
+import { parseTraceparent } from '../trace/traceparent.ts';
 
 /** Handles one delivery; resolve = ack, throw = redeliver after backoff (or dead-letter). */
 export type EventHandler = (event: CloudEvent<unknown>, delivery: Delivery) => Promise<void>;
@@ -125,8 +126,11 @@ export const deadLetterLine = (d: DeadLetter): string => {
   return `bus: dead-lettered ${d.event.type} ${d.event.id}${about} for ${d.consumer} after ${d.deliveries} deliveries: ${d.error}`;
 };
 
-/** The log fields of a dead letter (ids, repository, branch, revision; never the rest of the payload). */
-export const deadLetterFields = (d: DeadLetter) => ({ eventId: d.event.id, eventType: d.event.type, ...deadLetterAbout(d), consumer: d.consumer, deliveries: d.deliveries, error: d.error });
+/** The log fields of a dead letter (ids, repository, branch, revision, its trace and the cause; never the rest of the payload). */
+export const deadLetterFields = (d: DeadLetter) => {
+  const traceId = parseTraceparent(d.event.traceparent)?.traceId;
+  return { eventId: d.event.id, eventType: d.event.type, ...deadLetterAbout(d), consumer: d.consumer, deliveries: d.deliveries, error: d.error, ...(traceId ? { traceId } : {}) };
+};
 
 /** The message of a thrown value on one line, bounded (for dead letters and logs). */
 export const errorText = (err: unknown): string =>

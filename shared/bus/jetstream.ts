@@ -25,6 +25,7 @@ import {
 import type { EventType } from '../events/types.ts';
 import type { Readiness } from '../http/health.ts';
 import type { Logger } from '../log/logger.ts';
+import { eventDeadLettered } from '../metrics/metrics.ts';
 import { connectNats, isConnected } from './nats-connection.ts';
 import {
   assertConsumerName,
@@ -239,6 +240,7 @@ export class JetStreamBus implements Bus {
       return;
     }
     this.options.log?.error(deadLetterFields(letter), deadLetterLine(letter));
+    eventDeadLettered(consumer, event.type);
     m.term();
   }
 

@@ -9,6 +9,7 @@
 import { CloudEvent } from 'cloudevents';
 import type { EventType } from '../events/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { eventDeadLettered } from '../metrics/metrics.ts';
 import {
   assertConsumerName,
   assertPublishable,
@@ -146,6 +147,7 @@ export class MemoryBus implements Bus {
           const letter: DeadLetter = { consumer: d.consumer, event, error: errorText(err), deliveries: next.deliveries, at: new Date().toISOString() };
           this.dead.push(letter);
           this.options.log?.error(deadLetterFields(letter), deadLetterLine(letter));
+          eventDeadLettered(letter.consumer, letter.event.type);
         } else {
           next.notBefore = Date.now() + backoffFor(o.backoffMs, next.deliveries);
         }

@@ -6,8 +6,6 @@ import type { EventType } from '../events/types.ts';
 
 /** JetStream stream holding every CloudEvent; subject = event type. */
 export const EVENTS_STREAM = 'CI_EVENTS';
-/** Subjects captured by EVENTS_STREAM (event types all start with `ci.estafette.`). */
-export const EVENTS_SUBJECTS = ['ci.estafette.>'];
 /** Stream of events whose handler failed too often. */
 export const DEAD_LETTER_STREAM = 'CI_EVENTS_DLQ';
 export const DEAD_LETTER_SUBJECT_PREFIX = 'dlq.';
@@ -33,9 +31,3 @@ export const durableName = (consumer: string, type: string): string =>
 /** Core NATS subject of a job's live log lines (never persisted in JetStream). */
 export const logSubject = (kind: 'build' | 'release' | 'bot', id: string): string =>
   kind === 'build' ? `logs.${id}` : `logs.${kind}.${id}`;
-
-/** Durable consumer names: one per consuming function. */
-export const CONSUMERS = {
-  buildDispatch: 'build-dispatch',
-  cronRelay: 'cron-relay',
-} as const;

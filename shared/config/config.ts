@@ -1,7 +1,14 @@
 /**
- * Configuration of the functions, read once from the environment by a pure parser.
- * Every setting has a default where one makes sense; a bad value raises a ConfigError naming the
- * variable, which entry points print as one line before exiting 1.
+ * Configuration of every process — functions, builder and CLI — read once from the environment
+ * by pure parsers: `parseConfig` (the functions and the local mode), `parseBuilderSettings` (the
+ * builder in a Job), `parseCliConfig` (the `estafette` command), plus what is passed on to child
+ * processes untouched (`inheritedEnv`, `builderEnv`). This is the only module that reads
+ * environment variables. Every setting has a default where one makes sense; a bad value raises a
+ * ConfigError naming the variable, which entry points print as one line before exiting 1.
+ *
+ * `VARIABLES` declares each variable once, with its default and meaning: README.md's
+ * configuration table is exactly `configurationTable()`, and a test checks that every variable
+ * read anywhere in the code is declared here and parsed here.
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -95,6 +102,8 @@ export interface Config {
   cronIntervalMs: number;
   /** pino level of the process's log lines. */
   logLevel: LogLevel;
+  /** OTLP/HTTP collector spans are exported to; tracing exports nothing when unset. */
+  otlpEndpoint?: string;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -163,6 +172,12 @@ function forkPullRequests(env: NodeJS.ProcessEnv): 'build' | 'ignore' {
   return v;
 }
 
+/** OTEL_EXPORTER_OTLP_ENDPOINT: where spans go (functions and builder alike); absent, none are exported. */
+function parseOtlpEndpoint(env: NodeJS.ProcessEnv = process.env): { otlpEndpoint?: string } {
+  const endpoint = url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http', 'https']);
+  return endpoint ? { otlpEndpoint: endpoint } : {};
+}
+
 /** LOG_LEVEL alone (the CLI needs it before the rest of the config can be parsed). */
 export function parseLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
   const level = env.LOG_LEVEL || 'info';
@@ -179,8 +194,22 @@ export interface CliConfig {
   /** ESTAFETTE_CLIENT_ID + ESTAFETTE_CLIENT_SECRET: an API client of ESTAFETTE_AUTH, for a server with sign-in on. */
   client?: { id: string; secret: string };
   /** Per-user state folder, `$XDG_STATE_HOME/estafette` (default `~/.local/state/estafette`): where the last `estafette start` is noted. */
-  userStateDir: string;
+  userStateDir: string;  /** ESTAFETTE_STATE_DIR as given (relative to the working directory; default `.estafette`). */
+  stateDir: string;
+  /** ESTAFETTE_SECRET_KEY as given (`secret` and `run` check it with their own messages). */
+  secretKey?: string;
+  /** ESTAFETTE_JWT_KEY, for `start` (else generated and kept in the state folder). */
+  jwtKey?: string;
+  /** DATABASE_URL, for `migrate`. */
+  databaseUrl?: string;
+  /** ESTAFETTE_EXECUTOR, the default of `start --executor`. */
+  executor?: ExecutorName;
+  /** NO_COLOR set: no colours even on a terminal (`run`, `logs`, `trigger --watch`). */
+  noColor: boolean;
 }
+
+/** The local mode's state folder as given (ESTAFETTE_STATE_DIR, default `.estafette`). */
+export const localStateDir = (env: NodeJS.ProcessEnv = process.env): string => env.ESTAFETTE_STATE_DIR || '.estafette';
 
 /** The per-user state folder, `$XDG_STATE_HOME/estafette` (the XDG spec ignores a relative value; default `~/.local/state`). */
 export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -195,11 +224,20 @@ export function parseCliConfig(env: NodeJS.ProcessEnv = process.env): CliConfig 
   if (id && !secret) throw new ConfigError('ESTAFETTE_CLIENT_SECRET', 'is required with ESTAFETTE_CLIENT_ID');
   if (secret && !id) throw new ConfigError('ESTAFETTE_CLIENT_ID', 'is required with ESTAFETTE_CLIENT_SECRET');
   const serverUrl = url(env, 'ESTAFETTE_URL', ['http', 'https']);
+  const executor = env.ESTAFETTE_EXECUTOR || undefined;
+  if (executor !== undefined && !isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres', 'postgresql']);
   return {
     ...(serverUrl ? { serverUrl } : {}),
     ...(env.ESTAFETTE_WEBHOOK_TOKEN ? { webhookToken: env.ESTAFETTE_WEBHOOK_TOKEN } : {}),
     ...(id && secret ? { client: { id, secret } } : {}),
     userStateDir: userStateDir(env),
+    stateDir: localStateDir(env),
+    ...(env.ESTAFETTE_SECRET_KEY ? { secretKey: env.ESTAFETTE_SECRET_KEY } : {}),
+    ...(env.ESTAFETTE_JWT_KEY ? { jwtKey: env.ESTAFETTE_JWT_KEY } : {}),
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(executor ? { executor } : {}),
+    noColor: Boolean(env.NO_COLOR),
   };
 }
 
@@ -262,5 +300,120 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.ESTAFETTE_UI_DIR ? { uiDir: env.ESTAFETTE_UI_DIR } : {}),
     cronIntervalMs: int(env, 'ESTAFETTE_CRON_INTERVAL_MS', 60_000, 100),
     logLevel,
+    ...parseOtlpEndpoint(env),
   };
 }
+
+/** One row of the README's configuration table: variables, their default, what they do. */
+export interface VariableRow {
+  names: readonly string[];
+  default: string;
+  meaning: string;
+}
+
+/**
+ * Every environment variable the code reads, in the README's order. Adding a variable: declare it
+ * here, parse it in the parser of the process that reads it, and paste `configurationTable()`
+ * into README.md (the test says exactly what to add where).
+ */
+export const VARIABLES: readonly VariableRow[] = [
+  { names: ['PORT'], default: '8080', meaning: 'HTTP port' },
+  { names: ['LOG_LEVEL'], default: 'info', meaning: 'trace, debug, info, warn, error, fatal or silent; one JSON line per event (readable lines from `estafette start` on a terminal)' },
+  { names: ['DATABASE_URL'], default: 'embedded PostgreSQL (local mode)', meaning: 'PostgreSQL or CockroachDB' },
+  { names: ['NATS_URL'], default: 'in-memory bus (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
+  { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
+  { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there' },
+  { names: ['ESTAFETTE_WEBHOOK_TOKEN'], default: 'generated, kept in `.estafette/`', meaning: 'bearer token of the generic webhook (`estafette trigger` reads it from the running `start` when unset)' },
+  { names: ['GITHUB_WEBHOOK_SECRET', 'BITBUCKET_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'GITEA_WEBHOOK_SECRET'], default: '—', meaning: 'per-forge webhook secrets (a forge without one answers 503)' },
+  { names: ['MAX_WEBHOOK_BYTES'], default: '26214400', meaning: 'largest webhook (and event, report) body accepted' },
+  { names: ['ESTAFETTE_SECRET_KEY'], default: 'generated (local mode)', meaning: 'base64 32-byte key of `estafette.secret(...)` values' },
+  { names: ['ESTAFETTE_JWT_KEY'], default: 'generated (local mode)', meaning: 'signs job tokens and sessions' },
+  { names: ['ESTAFETTE_BASE_URL'], default: 'http://localhost:PORT', meaning: 'public URL of the system (links, `ESTAFETTE_CI_SERVER_BASE_URL`)' },
+  { names: ['ESTAFETTE_LOG_INGEST_URL'], default: 'ESTAFETTE_BASE_URL', meaning: 'where builders send logs and status' },
+  { names: ['JOB_RUNNER', 'JOB_NAMESPACE', 'BUILDER_IMAGE', 'BUILDER_SERVICE_ACCOUNT', 'BUILDER_JOB_SPEC_OPTIONS'], default: 'kubernetes, estafette-jobs', meaning: 'how builds run (`BUILDER_JOB_SPEC_OPTIONS`: further Job settings as JSON)' },
+  { names: ['ESTAFETTE_EXECUTOR'], default: 'docker (host for `JOB_RUNNER=local` and `estafette start`)', meaning: 'executor of the stages: `host` or `docker`' },
+  { names: ['MAX_TRIGGER_CHAIN_DEPTH'], default: '10', meaning: 'longest chain of pipeline triggers (A triggers B triggers …) before dispatch refuses' },
+  { names: ['GITHUB_API_URL', 'GITLAB_API_URL', 'GITEA_API_URL', 'BITBUCKET_API_URL'], default: 'derived from each repository\'s host', meaning: 'one API for every repository of that forge (overrides the derivation; see [Connecting forges](#connecting-forges))' },
+  { names: ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN', 'BITBUCKET_TOKEN'], default: '— (anonymous)', meaning: 'token for the forge\'s public host (github.com, gitlab.com, bitbucket.org) or its `*_API_URL`' },
+  { names: ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY'], default: '—', meaning: 'a GitHub App (key as PEM or the path of a PEM file): installation tokens read manifests, clone and set statuses' },
+  { names: ['ESTAFETTE_FORGE_CREDENTIALS'], default: '—', meaning: 'per-host forge credentials as JSON: `{"<host>": {"token"} \\| {"username","password"} \\| {"appId","privateKey"}, "forge"?, "apiUrl"?}`' },
+  { names: ['ESTAFETTE_FORGE_TIMEOUT_MS'], default: '5000', meaning: 'bound of one forge API request (a hung API fails the attempt, visibly)' },
+  { names: ['ESTAFETTE_MANIFEST_ATTEMPTS'], default: '5', meaning: 'attempts at reading a build\'s manifest before the build fails (each failed one shows in the build)' },
+  { names: ['ESTAFETTE_STATUS_CONTEXT'], default: 'estafette', meaning: 'commit status context prefix: `<prefix>/<repo>`, `<prefix>/release/<target>[/<action>]`' },
+  { names: ['ESTAFETTE_FORK_PULL_REQUESTS'], default: 'build', meaning: '`build` or `ignore` pull requests whose head is in a fork' },
+  { names: ['ESTAFETTE_AUTH'], default: 'sign-in off', meaning: 'sign-in providers, API clients and roles as JSON (docs/API.md)' },
+  { names: ['ESTAFETTE_UI_DIR'], default: 'the built UI (local mode)', meaning: 'folder of the web UI that query-api serves for non-`/api` paths' },
+  { names: ['ESTAFETTE_CRON_INTERVAL_MS'], default: '60000', meaning: 'tick interval of the local mode\'s cron timer' },
+  { names: ['OTEL_EXPORTER_OTLP_ENDPOINT'], default: 'no export', meaning: 'OTLP/HTTP collector (`/v1/traces` is appended) that functions and builders export spans to; traces still tie logs and events together without it (docs/observability.md)' },
+  { names: ['BUILDER_CONFIG_PATH'], default: 'set by the job runner', meaning: 'the builder\'s config file (read once, then removed where possible)' },
+  { names: ['ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'], default: 'the image\'s user, none', meaning: 'user of docker-executor containers; comma-separated images allowed privileged mode and the Docker socket' },
+  { names: ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'], default: 'the local socket', meaning: 'Docker engine of the docker executor (read by the Docker client, passed on to local builders)' },
+  { names: ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*'], default: 'the process\'s', meaning: 'the only variables of the builder\'s own environment its host-executor stages, services and git get' },
+  { names: ['ESTAFETTE_URL'], default: 'the running `estafette start`, else http://localhost:8080', meaning: 'the server of `estafette trigger`, `builds` and `logs` (CLI only)' },
+  { names: ['ESTAFETTE_CLIENT_ID', 'ESTAFETTE_CLIENT_SECRET'], default: '—', meaning: 'an API client of the server\'s `ESTAFETTE_AUTH`, for `builds`, `logs` and `trigger --watch` where sign-in is on (CLI only)' },
+  { names: ['ESTAFETTE_STATE_DIR'], default: '`./.estafette`', meaning: 'the local mode\'s state folder (embedded database, generated keys, `server.json` while it runs)' },
+  { names: ['XDG_STATE_HOME'], default: '`~/.local/state`', meaning: 'per-user state: `estafette/last-start.json` points at the running `estafette start` (CLI only)' },
+  { names: ['ESTAFETTE_DEBUG'], default: 'off', meaning: 'any value: the CLI prints stack traces of errors' },
+  { names: ['NO_COLOR'], default: '—', meaning: 'set: no colours in `estafette run`, `logs` and `trigger --watch` output on a terminal' },
+];
+
+/** The README's configuration table (header included), rendered from VARIABLES. */
+export function configurationTable(): string {
+  const rows = VARIABLES.map((v) => `| ${v.names.map((n) => `\`${n}\``).join(', ')} | ${v.default} | ${v.meaning} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** Variables of this process passed on unchanged to host-executor stages, services and git. */
+const INHERITED = ['PATH', 'HOME', 'LANG', 'LANGUAGE'];
+
+/** Where programs are looked up when the builder itself has no PATH. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The minimal base environment of every process the builder starts on the host (host-executor
+ * stages and services, their readiness probes, git): PATH, HOME and the locale (LANG, LANGUAGE,
+ * LC_*) of `env` — nothing else of it, so the builder's own variables (its config path, anything
+ * the process that started it had, such as a secret key) never reach a stage.
+ */
+export function inheritedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = { PATH: env.PATH || DEFAULT_PATH };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== 'PATH' && (INHERITED.includes(k) || k.startsWith('LC_'))) out[k] = v;
+  return out;
+}
+
+/** Variables of this process a locally started builder reads itself (which engine, how containers run, where spans go). */
+const BUILDER_PASSED = ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'LOG_LEVEL'];
+
+/** The environment of a locally started builder: the inherited base plus the builder's own variables of `env`. */
+export function builderEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out = inheritedEnv(env);
+  for (const k of BUILDER_PASSED) if (env[k]) out[k] = env[k];
+  return out;
+}
+
+/** What the builder program reads from its environment. */
+export interface BuilderSettings {
+  /** BUILDER_CONFIG_PATH (the builder fails without it). */
+  configPath?: string;
+  logLevel: LogLevel;
+  otlpEndpoint?: string;
+  /** Options of the docker executor. */
+  docker: { user?: string; trustedImages: string[] };
+}
+
+/** Parses the builder's settings; throws ConfigError on a bad value. */
+export function parseBuilderSettings(env: NodeJS.ProcessEnv = process.env): BuilderSettings {
+  const trustedImages = (env.ESTAFETTE_DOCKER_TRUSTED_IMAGES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    ...(env.BUILDER_CONFIG_PATH ? { configPath: env.BUILDER_CONFIG_PATH } : {}),
+    logLevel: parseLogLevel(env),
+    ...parseOtlpEndpoint(env),
+    docker: { ...(env.ESTAFETTE_DOCKER_USER ? { user: env.ESTAFETTE_DOCKER_USER } : {}), trustedImages },
+  };
+}
+
+/** ESTAFETTE_DEBUG: whether the CLI prints stack traces (never throws: it is read while reporting an error). */
+export const isDebug = (env: NodeJS.ProcessEnv = process.env): boolean => Boolean(env.ESTAFETTE_DEBUG);

@@ -2,7 +2,9 @@
  * Building CloudEvents of the estafette types: `makeEvent('build.requested', data, { source })`
  * gives a CloudEvents 1.0 event (cloudevents package) with type `ci.estafette.build.requested`,
  * JSON data, a fresh id unless one is given (pass a deterministic id to make re-publishing
- * idempotent: the bus drops duplicates by id) and the current time.
+ * idempotent: the bus drops duplicates by id) and the current time — and, when given, the W3C
+ * `traceparent` of the CloudEvents distributed-tracing extension, which ties the event to the
+ * trace of whatever caused it (shared/trace/).
  */
 import { randomUUID } from 'node:crypto';
 import { CloudEvent } from 'cloudevents';
@@ -18,6 +20,8 @@ export interface MakeEventOptions {
   subject?: string;
   /** ISO-8601 time; default now. */
   time?: string;
+  /** Distributed-tracing extension attribute: the trace this event continues. */
+  traceparent?: string;
 }
 
 /** A CloudEvent of type `ci.estafette.<name>` carrying `data`. */
@@ -32,6 +36,7 @@ export function makeEvent<N extends EventName>(name: N, data: EventPayloads[N], 
     source: options.source,
     ...(options.subject === undefined ? {} : { subject: options.subject }),
     time: options.time ?? new Date().toISOString(),
+    ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     datacontenttype: 'application/json',
     data,
   }, false);

@@ -3,14 +3,18 @@
  * structured mode): parse with the `cloudevents` package, validate (parseEvent by default), run the
  * handler. 202 when handled; 400 for an event that is not valid (Knative does not retry 400);
  * a handler failure becomes 500 so the Broker redelivers and finally dead-letters it. Event types
- * the function does not take are acknowledged and ignored.
+ * the function does not take are acknowledged and ignored. The handler runs at the consuming
+ * edge (shared/events/consume.ts): traced as part of the event's trace, and counted.
  */
 import { HTTP } from 'cloudevents';
 import { ValidationError } from '../errors/http-error.ts';
+import { consumeEvent } from '../events/consume.ts';
 import { parseEvent, type ParsedEvent } from '../events/validate.ts';
 import { json, type HttpHandler } from './types.ts';
 
 export interface EndpointOptions<E> {
+  /** The consuming function (span attribute and metric label). */
+  consumer: string;
   /** Validates a received CloudEvent into what the handler takes (throws ValidationError). */
   parse: (ce: unknown) => E;
   /** Whether events of this type are for this function. */
@@ -32,7 +36,7 @@ export function cloudEventEndpoint<E = ParsedEvent>(handle: (event: E) => Promis
     if (Array.isArray(ce)) throw new ValidationError('batched CloudEvents are not accepted');
     const { type = '', id } = ce as { type?: string; id?: string };
     if (!accept(type)) return json(202, { ignored: true, reason: `event type '${type}' is not handled here` });
-    await handle(parse(ce));
+    await consumeEvent(options.consumer ?? 'unknown', ce as Record<string, unknown>, () => handle(parse(ce)));
     return json(202, { handled: id });
   };
 }

@@ -4,7 +4,8 @@
  * handles every request but /liveness. It registers the function's handler (plus /readiness)
  * with the framework and hands back the framework's express app as a request listener, with
  * what the framework's CLI lacks: a JSON answer for bodies its parsers reject (otherwise an HTML
- * page with a stack trace).
+ * page with a stack trace). With OTEL_EXPORTER_OTLP_ENDPOINT set it starts exporting spans
+ * before the function serves, and flushes them when it stops.
  */
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -12,6 +13,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Config } from '../config/config.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { Runtime } from '../runtime/runtime.ts';
+import { startTracingIfConfigured } from '../trace/tracing.ts';
 import type { Wire, WiredFunction } from '../runtime/wired-function.ts';
 import type { FunctionName } from './functions.ts';
 import { withHealth } from './health.ts';
@@ -34,8 +36,8 @@ export interface HostedFunction {
 }
 
 /** Registers `fn` (plus the health routes) with functions-framework; returns its express app. */
-export function frameworkListener(fn: WiredFunction, log: Logger): RequestListener {
-  const listener = toNodeListener(withHealth(fn.name, fn.http, fn.ready), { maxBodyBytes: fn.maxBodyBytes, log });
+function frameworkListener(fn: WiredFunction, log: Logger): RequestListener {
+  const listener = toNodeListener(withHealth(fn.name, fn.http, fn.ready), { maxBodyBytes: fn.maxBodyBytes, log, name: fn.name });
   http(fn.name, (req, res) => void listener(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   // The express app is the framework server's request listener; an error middleware added last
   // catches body-parser failures before the framework's default HTML error page.
@@ -45,13 +47,21 @@ export function frameworkListener(fn: WiredFunction, log: Logger): RequestListen
 }
 
 /** Builds function `name` from `config` with its composition root and hosts it on the framework. */
-export function hostFunction(name: FunctionName, wire: Wire, config: Config): HostedFunction {
+export async function hostFunction(name: FunctionName, wire: Wire, config: Config): Promise<HostedFunction> {
   const log = createLogger({ name, level: config.logLevel });
   const runtime = new Runtime(config, log);
   const fn = wire(runtime);
+  const stopTracing = await startTracingIfConfigured(config.otlpEndpoint, name);
   const listener = frameworkListener(fn, log);
   fn.warm?.();
-  return { listener, log, close: () => runtime.close() };
+  return {
+    listener,
+    log,
+    close: async () => {
+      await runtime.close();
+      await stopTracing();
+    },
+  };
 }
 
 /** Logs a start-up failure as one structured line. */

@@ -8,7 +8,6 @@ import { eventType, type EventName, type EventType } from '../events/types.ts';
 
 export const FUNCTION_NAMES = ['webhook-ingest', 'build-dispatch', 'log-ingest', 'cron-relay', 'query-api'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
-export const isFunctionName = (v: unknown): v is FunctionName => FUNCTION_NAMES.includes(v as FunctionName);
 
 /** The `ci.estafette.*` event types function `name` consumes (its Triggers' filters). */
 export function consumedBy(name: FunctionName): EventType[] {

@@ -1,4 +1,9 @@
-/** `GET /liveness` and `GET /readiness` for every function (Knative probes, load balancers). */
+/**
+ * The operational routes every function host answers itself: `GET /liveness` and
+ * `GET /readiness` (Knative probes, load balancers) and `GET /metrics` (Prometheus scrapes,
+ * shared/metrics/metrics.ts).
+ */
+import { METRICS_CONTENT_TYPE, metricsText } from '../metrics/metrics.ts';
 import { json, type HttpHandler } from './types.ts';
 
 /** Whether a function (or one of its dependencies) can serve requests now, and if not, why. */
@@ -11,9 +16,13 @@ export async function allReady(checks: Array<() => Promise<Readiness>>): Promise
   return reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true };
 }
 
+/** True for the routes `withHealth` answers (they are not traced: probes would drown the traces). */
+export const isOperationalRoute = (method: string, path: string): boolean => method === 'GET' && (path === '/liveness' || path === '/readiness' || path === '/metrics');
+
 /**
- * Answers the health routes itself and passes everything else to `handler`. Liveness says the
- * process serves HTTP; readiness runs `ready` and answers 503 with its reason when it fails.
+ * Answers the operational routes itself and passes everything else to `handler`. Liveness says
+ * the process serves HTTP; readiness runs `ready` and answers 503 with its reason when it fails;
+ * metrics are this process's registry in Prometheus text format.
  */
 export function withHealth(name: string, handler: HttpHandler, ready: () => Promise<Readiness> = async () => ({ ok: true })): HttpHandler {
   return async (req) => {
@@ -22,6 +31,7 @@ export function withHealth(name: string, handler: HttpHandler, ready: () => Prom
       const r = await ready().catch((err: unknown): Readiness => ({ ok: false, reason: String((err as Error)?.message ?? err) }));
       return r.ok ? json(200, { status: 'ok', function: name }) : json(503, { status: 'not ready', function: name, reason: r.reason });
     }
+    if (req.method === 'GET' && req.path === '/metrics') return { status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: await metricsText() };
     return handler(req);
   };
 }

@@ -3,19 +3,27 @@
  * of functions-framework's express (which has already read the body into `req.rawBody`). This is
  * the one place where thrown errors become HTTP answers: HttpError → its status and message;
  * anything else → 500 "internal error", logged once without the request body. Responses are
- * compressed here too (compression.ts), once for every function.
+ * compressed here too (compression.ts), once for every function. Each request but
+ * the operational routes runs in a server span continuing the caller's `traceparent` (the
+ * builder's reports, a Knative delivery) or starting a trace (a forge's webhook), so everything
+ * logged and published while answering it carries that trace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { HttpError, toHttpResponse } from '../errors/http-error.ts';
 import { codingFor, createCompressor, encodedHeaders, withVary } from './compression.ts';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
+import { continueTrace, FUNCTION_ATTRIBUTE } from '../trace/tracing.ts';
+import { isOperationalRoute } from './health.ts';
 
 export interface AdapterOptions {
   /** Bodies larger than this are refused with 413 before the handler runs. */
   maxBodyBytes: number;
   /** Where one line per error goes. */
   log: Logger;
+  /** The function served (span attribute); the local mode's router names each request's function itself. */
+  name?: string;
 }
 
 const DEFAULTS: AdapterOptions = { maxBodyBytes: 25 * 1024 * 1024, log: createLogger() };
@@ -100,13 +108,29 @@ export async function respond(res: ServerResponse, r: HttpResponse, signal: Abor
 export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOptions> = {}) {
   const o = { ...DEFAULTS, ...options };
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    if (isOperationalRoute(method, url.pathname)) {
+      await serve(req, res, url);
+      return;
+    }
+    const traceparent = req.headers.traceparent ?? req.headers['ce-traceparent'];
+    const attributes = { 'http.request.method': method, 'url.path': url.pathname, ...(o.name ? { [FUNCTION_ATTRIBUTE]: o.name } : {}) };
+    await continueTrace(`${method} ${url.pathname.replace(/\/\d+(?=\/|$)/g, '/{id}')}`, traceparent, { kind: 'server', attributes }, async (span) => {
+      const status = await serve(req, res, url);
+      span.setAttribute('http.response.status_code', status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    });
+  };
+
+  /** Answers one request; resolves to the status sent. */
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<number> {
     const abort = new AbortController();
     // Only a client that leaves before the answer is complete aborts (an abort per finished
     // request would cost a DOMException each on the hot path).
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const url = new URL(req.url ?? '/', 'http://localhost');
     let response: HttpResponse;
     try {
       const request: HttpRequest = {
@@ -131,8 +155,10 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
       o.log.warn({ method: req.method, path: url.pathname, error: describe(err) }, 'response failed');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
+      return 500;
     }
-  };
+    return response.status;
+  }
 }
 
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);

@@ -40,7 +40,7 @@ export async function runFunction(name: FunctionName, load: () => Promise<{ wire
   let hosted: HostedFunction | undefined;
   const loading: Promise<HostedFunction> = (async () => {
     const [{ hostFunction }, { wire }] = await Promise.all([import('./framework-host.ts'), load()]);
-    return (hosted = hostFunction(name, wire, config));
+    return (hosted = await hostFunction(name, wire, config));
   })();
   // A function that cannot be built (a missing required setting) ends the process with its reason.
   loading.catch(async (err: unknown) => {

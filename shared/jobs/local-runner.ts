@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuilderConfig } from '../plan/builder-config.ts';
-import { baseEnv } from '../process/base-env.ts';
+import { builderEnv } from '../config/config.ts';
 import type { JobRef, JobRunner, JobState } from './runner.ts';
 import type { Logger } from '../log/logger.ts';
 import { isBundled, packagePath } from '../runtime/package-path.ts';
@@ -49,16 +49,6 @@ export const DEFAULT_LOCAL_RUNNER_OPTIONS: LocalRunnerOptions = {
   onOutput: () => {},
   keepWorkDirs: false,
 };
-
-/** Variables of this process the builder itself reads (which engine, how containers run). */
-const BUILDER_VARIABLES = ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'] as const;
-
-/** The builder's environment: the minimal base and the builder's own variables of `env`. */
-export function builderEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const out = baseEnv(env);
-  for (const k of BUILDER_VARIABLES) if (env[k]) out[k] = env[k];
-  return out;
-}
 
 interface Running {
   child: ChildProcess;

@@ -43,6 +43,8 @@ export interface JobSpecOptions {
   terminationGracePeriodSeconds: number;
   /** docker-in-docker sidecar for the docker executor. */
   dind: { image: string; resources: V1ResourceRequirements };
+  /** OTLP/HTTP collector the builder exports its spans to (OTEL_EXPORTER_OTLP_ENDPOINT); none when unset. */
+  otlpEndpoint?: string;
 }
 
 export const DEFAULT_JOB_SPEC_OPTIONS: JobSpecOptions = {
@@ -70,6 +72,7 @@ function jobMeta(ref: JobRef, o: JobSpecOptions): V1ObjectMeta {
 function builderContainer(config: BuilderConfig, o: JobSpecOptions): V1Container {
   const env = [{ name: 'BUILDER_CONFIG_PATH', value: `${CONFIG_MOUNT_DIR}/${CONFIG_FILE_KEY}` }];
   if (config.executor === 'docker') env.push({ name: 'DOCKER_HOST', value: 'tcp://127.0.0.1:2375' });
+  if (o.otlpEndpoint) env.push({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: o.otlpEndpoint });
   return {
     name: 'builder',
     image: builderImage(config.plan.builder.track, o),

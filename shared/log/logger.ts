@@ -4,26 +4,17 @@
  * `releaseId`, `pipeline`, `deliveryId`, `traceId`), so an operator can follow one push across
  * functions that scale to zero and leave nothing but their logs. Call sites pass ids as fields —
  * `log.info({ buildId }, 'build started')` — and derive per-request loggers with `child`.
+ * A line written while a trace is active (handling an event or a request, running a build) gets
+ * that trace's `traceId` by itself (a pino mixin reading the active span, shared/trace/tracing.ts),
+ * so per-request loggers need not be threaded through every call.
  * `estafette start` on a terminal gets human-readable lines instead (pretty.ts).
  * Values under credential-like keys are replaced by `[redacted]`; URLs go through `safeUrl`.
  */
 import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { currentTraceId } from '../trace/tracing.ts';
 
 /** A structured logger: `log.info({ buildId }, 'message')`, `log.child({ function })`. */
 export type Logger = PinoLogger;
-
-/** Ids a log line may carry (the names every function uses for the same thing). */
-export interface LogIds {
-  function?: string;
-  eventId?: string;
-  eventType?: string;
-  buildId?: string;
-  releaseId?: string;
-  botId?: string;
-  pipeline?: string;
-  deliveryId?: string;
-  traceId?: string;
-}
 
 export interface LoggerOptions {
   /** Bound to every line as `function`. */
@@ -38,6 +29,12 @@ export interface LoggerOptions {
 const SECRET_KEYS = ['token', 'password', 'secret', 'secretKey', 'jwtKey', 'authorization', 'cookie', 'privateKey', 'clientSecret'];
 const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), 'headers.authorization', 'headers.cookie'];
 
+/** `traceId` of the active trace, on every line written inside one. */
+const traceFields = (): { traceId?: string } => {
+  const traceId = currentTraceId();
+  return traceId ? { traceId } : {};
+};
+
 /** A logger writing to stdout (or `destination`). */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.name ? { function: options.name } : {};
@@ -46,6 +43,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base,
     messageKey: 'msg',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    mixin: traceFields,
     formatters: { level: (label: string) => ({ level: label }) },
     timestamp: pino.stdTimeFunctions.isoTime,
   };

@@ -33,6 +33,11 @@ export interface BuilderConfig {
   secrets?: JobSecrets;
   /** Credentials for the forge/registries, by type; secret values, never logged. */
   credentials?: Array<{ name: string; type: string; values: Record<string, string> }>;
+  /**
+   * W3C traceparent of the dispatch that started this job: the builder's spans, log lines and
+   * reports (`traceparent` header) continue that trace, so a push and its build share one trace id.
+   */
+  traceparent?: string;
   /** Grace period before a SIGTERM'd stage is killed. */
   cancelGraceSeconds?: number;
   /** Seconds without any report after which the builder sends a heartbeat (default 10). */

@@ -23,6 +23,7 @@ import type { EventName, EventPayloads } from '../events/types.ts';
 import type { JobRunner } from '../jobs/runner.ts';
 import { DeferredJobRunner } from '../jobs/deferred-runner.ts';
 import { errorMessage, type Logger } from '../log/logger.ts';
+import { currentTraceparent } from '../trace/tracing.ts';
 
 /** Publishes one event; `id` makes re-publishing idempotent. Resolves `{ duplicate }` when the bus dropped it as a repeat. */
 export type Publish = <N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string; subject?: string }) => Promise<PublishResult>;
@@ -36,11 +37,15 @@ export function busConfigOf(config: Pick<Config, 'kSink' | 'natsUrl' | 'busStrea
   return { kind: 'memory' };
 }
 
-/** `publish` over a bus with a fixed CloudEvent source. */
+/**
+ * `publish` over a bus with a fixed CloudEvent source. Every event carries the traceparent of
+ * the active trace (the request or event being handled), so its consumers continue that trace.
+ */
 export function publisher(bus: Pick<Bus, 'publish'> | (() => Promise<Pick<Bus, 'publish'>>), source: string): Publish {
   const get = typeof bus === 'function' ? bus : async () => bus;
   return async (name, data, opts = {}) => {
-    const event = makeEvent(name, data, { source, ...(opts.id ? { id: opts.id } : {}), ...(opts.subject ? { subject: opts.subject } : {}) });
+    const traceparent = currentTraceparent();
+    const event = makeEvent(name, data, { source, ...(opts.id ? { id: opts.id } : {}), ...(opts.subject ? { subject: opts.subject } : {}), ...(traceparent ? { traceparent } : {}) });
     return (await get()).publish(event);
   };
 }
@@ -194,7 +199,7 @@ export class Runtime {
     // The only lazy import: @kubernetes/client-node is most of a function's start-up cost.
     const { KubernetesJobRunner } = await import('../k8s/kubernetes-runner.ts');
     const c = this.config;
-    return KubernetesJobRunner.fromDefault({ ...c.builderJobSpec, namespace: c.jobNamespace, builderImageRepository: c.builderImageRepository, serviceAccountName: c.builderServiceAccount });
+    return KubernetesJobRunner.fromDefault({ ...c.builderJobSpec, namespace: c.jobNamespace, builderImageRepository: c.builderImageRepository, serviceAccountName: c.builderServiceAccount, ...(c.otlpEndpoint ? { otlpEndpoint: c.otlpEndpoint } : {}) });
   }
 }
 

@@ -247,11 +247,11 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
   });
 
   it('highlights the line numbered n for #L<n>, and line numbers are not Tab stops', async () => {
-    const page = await open(`${PL('team', 'failing')}/builds/${failed.id}#L5`);
+    const page = await open(`${PL('team', 'failing')}/builds/${failed.id}#L2`);
     const target = page.locator('.log-line.target');
     await target.waitFor();
-    expect(await target.getAttribute('data-line')).to.equal('5');
-    expect(await target.locator('a.ln').innerText()).to.equal('5');
+    expect(await target.getAttribute('data-line')).to.equal('2');
+    expect(await target.locator('a.ln').innerText()).to.equal('2');
     expect(await page.locator('.log-head .stage-name').innerText()).to.equal('git-clone');
     expect(await page.locator('.log a.ln').evaluateAll((as) => as.every((a) => (a as HTMLElement).tabIndex === -1))).to.equal(true);
     await page.locator('[role="log"]').focus();

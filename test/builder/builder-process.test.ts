@@ -284,10 +284,15 @@ describe('builder process', function () {
     }),
   );
 
-  it('exits non-zero with one clear line when the config cannot be reported at all', async () => {
+  it('exits non-zero with one clear log line when the config cannot be reported at all', async () => {
     const exit = await startBuilder({ plan: {} }, dir).done;
     expect(exit.code).to.equal(1);
-    expect(exit.stderr).to.match(/^builder: invalid builder config: .*no usable ingest/);
+    // One structured line of the builder's own log (JSON on stderr), no stack trace.
+    const lines = exit.stderr.trim().split('\n');
+    expect(lines).to.have.length(1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).to.include({ level: 'error', function: 'builder' });
+    expect(line.msg).to.match(/^invalid builder config: .*no usable ingest/);
     expect(exit.stderr).to.not.match(/\n\s+at /);
   });
 });

@@ -94,6 +94,8 @@ RENDERS.forEach((dir) => {
         expect(a['autoscaling.knative.dev/min-scale']).to.equal(dir.endsWith('dev') && f.name === 'query-api' ? '1' : '0');
         expect(a['autoscaling.knative.dev/max-scale']).to.equal(String(f.maxScale));
         expect(a['autoscaling.knative.dev/target']).to.equal(String(f.concurrencyTarget));
+        // Prometheus finds every function's GET /metrics on the port the function serves.
+        expect([a['prometheus.io/scrape'], a['prometheus.io/path'], a['prometheus.io/port']], 'prometheus.io scrape annotations').to.deep.equal(['true', '/metrics', String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort'))]);
         expect(at(svc, 'spec', 'template', 'spec', 'containerConcurrency')).to.equal(f.containerConcurrency);
         expect(at(svc, 'spec', 'template', 'spec', 'timeoutSeconds')).to.equal(f.timeoutSeconds);
         expect(svc.metadata.labels?.['networking.knative.dev/visibility'], 'reached only through the HTTPRoute').to.equal('cluster-local');

@@ -1,9 +1,9 @@
 /**
- * A fake Clock (builder/clock.ts) for tests: time stands still until the test moves it, then
+ * A fake Clock (shared/time/clock.ts) for tests: time stands still until the test moves it, then
  * due timers fire in order, with promise callbacks run between them — timeouts, deadlines and
  * heartbeats are tested without waiting and without fixed sleeps.
  */
-import type { CancelTimer, Clock } from '../../builder/clock.ts';
+import type { CancelTimer, Clock } from '../../shared/time/clock.ts';
 
 interface Timer {
   at: number;

@@ -12,7 +12,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, createBrotliDecompress, createGunzip, gunzipSync } from 'node:zlib';
-import { derivedEventId } from '../../../functions/build-dispatch/fire-triggers.ts';
+import { derivedEventId } from '../../../shared/triggers/fire-triggers.ts';
 import { createBuild, setBuildPlan, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
 import { appendLogLines } from '../../../shared/db/logs.ts';
 import type { Pipeline } from '../../../shared/db/pipelines.ts';

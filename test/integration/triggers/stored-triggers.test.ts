@@ -5,7 +5,7 @@
  * manifest gave — defaults, scopes and named triggers included. Plus the derived event ids.
  */
 import { expect } from 'chai';
-import { derivedEventId, normalizedOf } from '../../../functions/build-dispatch/fire-triggers.ts';
+import { derivedEventId, normalizedOf } from '../../../shared/triggers/fire-triggers.ts';
 import { triggerRows } from '../../../functions/build-dispatch/manifest-facts.ts';
 import { loadManifest } from '../../../shared/manifest/load.ts';
 import { allTriggers } from '../../../shared/manifest/triggers.ts';

@@ -1,5 +1,6 @@
 /**
- * Pipeline, release and git triggers (issue 7), and the trigger actions cron-relay shares.
+ * Pipeline, release and git triggers (issue 7) and the trigger actions, shared by build-dispatch
+ * (events firing triggers) and cron-relay (cron minutes firing them).
  * An event (a build started/finished, a release finished, a push) is matched against the stored
  * triggers that listen to its pipeline or repository — rebuilt into NormalizedTriggers and
  * matched with shared/manifest/triggers.ts (anchored regexes, `!~`, case-insensitive names,
@@ -9,7 +10,10 @@
  * per event id), and chainDepth + 1, so a trigger loop ends where dispatch refuses to go deeper.
  */
 import { createHash } from 'node:crypto';
-import type { BuildFinishedData, BuildStartedData, GitPushData, ReleaseFinishedData, TriggerInfo } from '../../shared/events/types.ts';
+import type pg from 'pg';
+import type { EventName, EventPayloads } from '../events/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { BuildFinishedData, BuildStartedData, GitPushData, ReleaseFinishedData, TriggerInfo } from '../events/types.ts';
 import {
   DEFAULT_BRANCH_PATTERN,
   gitTriggerMatches,
@@ -19,17 +23,21 @@ import {
   type NormalizedAction,
   type NormalizedFilter,
   type NormalizedTrigger,
-} from '../../shared/manifest/triggers.ts';
-import { listTriggers, triggersListeningTo, type StoredTrigger } from '../../shared/db/triggers.ts';
-import { getPipeline, getPipelineById, type Pipeline } from '../../shared/db/pipelines.ts';
-import { listBuilds } from '../../shared/db/builds.ts';
-import { listReleases } from '../../shared/db/releases.ts';
-import type { DispatchDeps } from './deps.ts';
+} from '../manifest/triggers.ts';
+import { listTriggers, triggersListeningTo, type StoredTrigger } from '../db/triggers.ts';
+import { getPipeline, getPipelineById, type Pipeline } from '../db/pipelines.ts';
+import { listBuilds } from '../db/builds.ts';
+import { listReleases } from '../db/releases.ts';
 import { gitFields, pipelineFields, releaseFields } from './trigger-fields.ts';
-import { isForkPullRequest } from './pull-requests.ts';
+import { isForkPullRequest } from './pull-request-trigger.ts';
 
 /** What firing a trigger needs: the database to resolve branches/versions, and the bus. */
-export type TriggerDeps = Pick<DispatchDeps, 'pool' | 'publish' | 'log'>;
+export interface TriggerDeps {
+  pool: pg.Pool;
+  /** Publishes a request (its result is not needed here). */
+  publish<N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string }): Promise<unknown>;
+  log: Logger;
+}
 
 /** One event firing one trigger. */
 export interface Firing {

@@ -3,8 +3,8 @@
  * variables in the triggered run (Estafette's names: REPO_SOURCE, REPO_OWNER, REPO_NAME,
  * BRANCH, BUILD_VERSION, STATUS, EVENT, …; git: REPOSITORY, BRANCH, REVISION; cron: SCHEDULE, TIME).
  */
-import type { Build } from '../../shared/db/builds.ts';
-import type { Release } from '../../shared/db/releases.ts';
+import type { Build } from '../db/builds.ts';
+import type { Release } from '../db/releases.ts';
 
 /** Fields of a pipeline (build) event. */
 export function pipelineFields(b: Pick<Build, 'repoSource' | 'repoOwner' | 'repoName' | 'repoBranch' | 'repoRevision' | 'buildVersion' | 'buildStatus' | 'id'>, event: 'started' | 'finished'): Record<string, string> {

@@ -1,8 +1,9 @@
 /**
- * The builder's clock: the one source of "now" and of timers for the orchestration (stage
- * timeouts, readiness deadlines, durations) and the log shipper (flush, backoff, heartbeats).
+ * The clock: the one source of "now" and of timers for code whose behaviour depends on time —
+ * the builder's orchestration (stage timeouts, readiness deadlines, durations) and log shipper
+ * (flush, backoff, heartbeats), log-ingest's token cache, build-dispatch's job tokens.
  * Production uses the system clock; tests inject a fake one (test/support/fake-clock.ts) so
- * timeouts and heartbeats are tested without waiting and without fixed sleeps.
+ * timeouts, expiries and heartbeats are tested without waiting and without fixed sleeps.
  */
 
 /** Cancels a timer set with `Clock.setTimer`; calling it after the timer fired is a no-op. */
