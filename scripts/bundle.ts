@@ -6,11 +6,12 @@
  *   dist/cli.mjs                the `estafette` command (bin/estafette.js runs it)
  * each with a source map, plus dist/migrations/ (the .sql files the migration runner reads) and
  * dist/bundles.json (size of each bundle, what it loads at start and what only on demand).
+ * `--watch` rebuilds each bundle in place whenever its sources change (skaffold dev's inner loop).
  * A function's bundle holds only what it imports; what is loaded lazily (`import()`, e.g. the
  * Kubernetes client) goes to a chunk beside it that is read on first use. Modules that cannot be
  * bundled (native add-ons, optional peers) stay external: see EXTERNAL.
  */
-import { build, type Metafile } from 'esbuild';
+import { build, context, type BuildOptions, type Metafile } from 'esbuild';
 import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FUNCTION_NAMES } from '../shared/http/functions.ts';
@@ -101,40 +102,40 @@ function report(out: string, meta: Metafile, dir: string): BundleReport {
   return { bundle: entryFile.slice(dir.length + 1), entryBytes, lazy, packages: sizes(entryFile) };
 }
 
+/** esbuild's options for one entry, written to `outdir` (relative to the package root). */
+export function entryOptions(e: Entry, outdir: string): BuildOptions & { metafile: true } {
+  const depth = e.out.split('/').length - 1;
+  return {
+    absWorkingDir: ROOT,
+    entryPoints: { [e.out]: e.source },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    // Lazy imports become chunks beside the bundle, named after it (an image copies
+    // `<name>.mjs` and `<name>~*.mjs`); same folder, so __PACKAGE_ROOT__ holds for every chunk.
+    chunkNames: `${e.out}~[name]-[hash]`,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    // Syntax only: a crash prints the source line of its frame, which must stay readable.
+    minifySyntax: true,
+    legalComments: 'linked',
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    // The path from this bundle back to the package root (shared/runtime/package-path.ts).
+    define: { __PACKAGE_ROOT__: JSON.stringify(`${'../'.repeat(depth + 1)}`) },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
 /** Builds dist/ from scratch (in a temporary folder, then swapped in); resolves with one report per bundle. */
 export async function bundle(options: { quiet?: boolean } = {}): Promise<BundleReport[]> {
   const tmp = `.dist-${process.pid}`;
   rmSync(`${ROOT}${tmp}`, { recursive: true, force: true });
-  const reports = await Promise.all(
-    ENTRIES.map(async (e) => {
-      const depth = e.out.split('/').length - 1;
-      const result = await build({
-        absWorkingDir: ROOT,
-        entryPoints: { [e.out]: e.source },
-        outdir: tmp,
-        outExtension: { '.js': '.mjs' },
-        // Lazy imports become chunks beside the bundle, named after it (an image copies
-        // `<name>.mjs` and `<name>~*.mjs`); same folder, so __PACKAGE_ROOT__ holds for every chunk.
-        chunkNames: `${e.out}~[name]-[hash]`,
-        bundle: true,
-        splitting: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        sourcemap: true,
-        // Syntax only: a crash prints the source line of its frame, which must stay readable.
-        minifySyntax: true,
-        legalComments: 'linked',
-        external: EXTERNAL,
-        banner: { js: BANNER },
-        // The path from this bundle back to the package root (shared/runtime/package-path.ts).
-        define: { __PACKAGE_ROOT__: JSON.stringify(`${'../'.repeat(depth + 1)}`) },
-        metafile: true,
-        logLevel: 'warning',
-      });
-      return report(e.out, result.metafile, tmp);
-    }),
-  );
+  const reports = await Promise.all(ENTRIES.map(async (e) => report(e.out, (await build(entryOptions(e, tmp))).metafile, tmp)));
   mkdirSync(`${ROOT}${tmp}/migrations`, { recursive: true });
   cpSync(`${ROOT}shared/db/migrations`, `${ROOT}${tmp}/migrations`, { recursive: true });
   writeFileSync(`${ROOT}${tmp}/bundles.json`, `${JSON.stringify(reports, null, 2)}\n`);
@@ -149,8 +150,28 @@ export async function bundle(options: { quiet?: boolean } = {}): Promise<BundleR
   return reports;
 }
 
+/**
+ * The inner loop's half of the build (`npm run build:dist -- --watch`, see skaffold.yaml's dev
+ * profile): rebuilds each bundle in place in dist/ whenever a file it is made of changes, so
+ * skaffold can sync the changed bundle into the running pod (node --watch restarts it). Builds
+ * dist/ once first. Resolves with a stop function.
+ */
+export async function watchBundles(): Promise<() => Promise<void>> {
+  await bundle({ quiet: true });
+  const contexts = await Promise.all(
+    ENTRIES.map((e) =>
+      context({
+        ...entryOptions(e, 'dist'),
+        plugins: [{ name: 'report', setup: (b) => b.onEnd((r) => void (r.errors.length === 0 && process.stdout.write(`rebuilt dist/${e.out}.mjs\n`))) }],
+      }),
+    ),
+  );
+  await Promise.all(contexts.map((c) => c.watch()));
+  return async () => void (await Promise.all(contexts.map((c) => c.dispose())));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  bundle().catch((err: Error) => {
+  (process.argv.includes('--watch') ? watchBundles() : bundle()).catch((err: Error) => {
     process.stderr.write(`bundle: ${err.message}\n`);
     process.exit(1);
   });

@@ -6,7 +6,8 @@
  * published). Every log event carries `id: <seq>` so a reconnecting EventSource resumes exactly;
  * status messages become `event: status`; a ping goes out every 15 s (and re-reads the job's
  * status, for jobs ended by something other than log-ingest); `event: close` follows once the
- * job is final and all its stored lines were sent.
+ * job is final and all its stored lines were sent. When the instance stops (SIGTERM), the stream
+ * ends with `event: reconnect` and a short `retry:`, so the client resumes elsewhere at once.
  */
 import type { Writable } from 'node:stream';
 import type pg from 'pg';
@@ -17,6 +18,7 @@ import type { StreamResponse } from '../../shared/http/types.ts';
 import { sseViewerJoined } from '../../shared/metrics/metrics.ts';
 import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
+import { stopping } from '../../shared/http/stopping.ts';
 
 /** What one stream needs. */
 export interface LogStreamOptions {
@@ -84,6 +86,7 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     notify();
   }, pingMs);
   signal.addEventListener('abort', notify);
+  stopping.addEventListener('abort', notify);
 
   let last = o.afterSeq;
   // Live lines that arrived after a gap the database could not fill yet (another instance still inserting).
@@ -148,8 +151,9 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     const initial = await o.status();
     if (initial === null || isFinalJobStatus(initial)) return await close(initial);
     while (!signal.aborted && !res.destroyed) {
-      if (!queue.length && !pingDue) await new Promise<void>((r) => (wake = r));
+      if (!queue.length && !pingDue && !stopping.aborted) await new Promise<void>((r) => (wake = r));
       if (signal.aborted) break;
+      if (stopping.aborted) return await write(`event: reconnect\ndata: ${JSON.stringify({ lastEventId: last })}\nretry: 250\n\n`);
       if (pingDue) {
         pingDue = false;
         await write('event: ping\ndata: {}\n\n');
@@ -179,5 +183,6 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     unsubscribe();
     clearInterval(ping);
     signal.removeEventListener('abort', notify);
+    stopping.removeEventListener('abort', notify);
   }
 }

@@ -3,7 +3,7 @@
  * publishes (rebuild, cancel, release), sign-in from the config, and the built UI when
  * ESTAFETTE_UI_DIR names it (the local mode does).
  */
-import { lazyHandler } from '../../shared/http/health.ts';
+import { allReady, lazyHandler } from '../../shared/http/health.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
 import { makeHandler } from './handler.ts';
 
@@ -26,7 +26,8 @@ export const wire: Wire = (runtime) => {
         log: runtime.log,
       }),
     ),
-    ready: () => runtime.databaseReady(),
+    // Its actions (rebuild, cancel, release) are events: not ready while they could not be sent.
+    ready: () => allReady([() => runtime.databaseReady(), () => runtime.busReady()]),
     maxBodyBytes: config.maxWebhookBytes,
   };
 };

@@ -1,6 +1,8 @@
 /**
  * Sign-in settings: off in local mode (everyone is an administrator); on when ESTAFETTE_AUTH
- * holds the providers, API clients and role rules as JSON, e.g.
+ * holds the providers, API clients and role rules as JSON. On Knative (K_SERVICE set) sign-in is
+ * required: without ESTAFETTE_AUTH the function refuses to start, unless it says `off` on
+ * purpose (a throwaway development cluster). The JSON looks like
  *   {"providers": [{"name": "github", "kind": "github", "clientId": "…", "clientSecret": "…"}],
  *    "clients": [{"id": "ci-bot", "secret": "…", "role": "operator"}],
  *    "roles": {"emails": {"alice@example.com": "administrator"}, "groups": {"my-org": "operator"}, "defaultRole": "viewer"}}
@@ -42,10 +44,25 @@ function str(o: Record<string, unknown>, k: string, at: string, fallback?: strin
   return v;
 }
 
-/** Parses ESTAFETTE_AUTH; absent → sign-in off. Throws ConfigError naming the bad field. */
-export function parseAuthSettings(env: NodeJS.ProcessEnv, jwtKey: string | undefined, baseUrl: string): AuthSettings {
-  const raw = env[VAR];
-  if (!raw) return { enabled: false };
+/** What ESTAFETTE_AUTH may be absent for: `required` (on Knative) makes an absent value an error. */
+export interface AuthRequirement {
+  required: boolean;
+}
+
+/** The value that turns sign-in off where it is otherwise required. */
+export const AUTH_OFF = 'off';
+
+/**
+ * Parses ESTAFETTE_AUTH: `off` → sign-in off; absent → off, or a ConfigError when `required`;
+ * JSON → on. Throws ConfigError naming the bad field.
+ */
+export function parseAuthSettings(env: NodeJS.ProcessEnv, jwtKey: string | undefined, baseUrl: string, requirement: AuthRequirement = { required: false }): AuthSettings {
+  const raw = env[VAR]?.trim();
+  if (raw === AUTH_OFF) return { enabled: false };
+  if (!raw) {
+    if (requirement.required) throw new ConfigError(VAR, `is required on Knative (K_SERVICE is set): sign-in providers and API clients as JSON (docs/API.md), or '${AUTH_OFF}' to run without sign-in on purpose`);
+    return { enabled: false };
+  }
   let v: unknown;
   try {
     v = JSON.parse(raw);

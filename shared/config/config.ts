@@ -66,6 +66,8 @@ export interface Config {
   busSubjectPrefix: string;
   /** Knative Broker ingress (set by a SinkBinding). */
   kSink?: string;
+  /** The Knative Service this process runs as (K_SERVICE, set by Knative Serving): on Knative when set. */
+  kService?: string;
   forgeSecrets: ForgeSecrets;
   /** Base64 32-byte key for estafette.secret(...) values. */
   secretKey?: string;
@@ -98,7 +100,7 @@ export interface Config {
   manifestAttempts: number;
   /** Whether pull requests from forks build (webhook-ingest). */
   forkPullRequests: 'build' | 'ignore';
-  /** Sign-in (ESTAFETTE_AUTH); off when unset. */
+  /** Sign-in (ESTAFETTE_AUTH); off when unset (required on Knative, where `off` must be explicit). */
   auth: AuthSettings;
   /** Folder of the built web UI that query-api serves for non-/api GETs (local mode sets it). */
   uiDir?: string;
@@ -255,11 +257,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!isExecutorName(executor)) throw new ConfigError('ESTAFETTE_EXECUTOR', `expected host or docker, got '${executor}'`);
   const logLevel = parseLogLevel(env);
   const jwtKey = env.ESTAFETTE_JWT_KEY || undefined;
+  const kService = env.K_SERVICE || undefined;
   return {
     port,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     natsUrl: url(env, 'NATS_URL', ['nats', 'tls', 'ws', 'wss']),
     kSink: url(env, 'K_SINK', ['http', 'https']),
+    ...(kService ? { kService } : {}),
     busStream: env.ESTAFETTE_BUS_STREAM || 'CI_EVENTS',
     busSubjectPrefix: env.ESTAFETTE_BUS_SUBJECT_PREFIX || '',
     forgeSecrets: {
@@ -300,7 +304,8 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statuses: { contextPrefix: statusContext(env) },
     manifestAttempts: int(env, 'ESTAFETTE_MANIFEST_ATTEMPTS', 5, 1, 100),
     forkPullRequests: forkPullRequests(env),
-    auth: parseAuthSettings(env, jwtKey, baseUrl),
+    // On Knative the install is reachable by others: sign-in is off only when asked for.
+    auth: parseAuthSettings(env, jwtKey, baseUrl, { required: kService !== undefined }),
     ...(env.ESTAFETTE_UI_DIR ? { uiDir: env.ESTAFETTE_UI_DIR } : {}),
     cronIntervalMs: int(env, 'ESTAFETTE_CRON_INTERVAL_MS', 60_000, 100),
     logLevel,
@@ -326,7 +331,8 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['DATABASE_URL'], default: 'embedded PostgreSQL (local mode)', meaning: 'PostgreSQL or CockroachDB' },
   { names: ['NATS_URL'], default: 'in-memory bus (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
   { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
-  { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there' },
+  { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there. On Knative a function without it is not ready (503)' },
+  { names: ['K_SERVICE'], default: '—', meaning: 'set by Knative Serving: the function runs on Knative, where sign-in is required' },
   { names: ['ESTAFETTE_WEBHOOK_TOKEN'], default: 'generated, kept in `.estafette/`', meaning: 'bearer token of the generic webhook (`estafette trigger` reads it from the running `start` when unset)' },
   { names: ['GITHUB_WEBHOOK_SECRET', 'BITBUCKET_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'GITEA_WEBHOOK_SECRET'], default: '—', meaning: 'per-forge webhook secrets (a forge without one answers 503)' },
   { names: ['MAX_WEBHOOK_BYTES'], default: '26214400', meaning: 'largest webhook (and event, report) body accepted' },
@@ -345,7 +351,7 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['ESTAFETTE_MANIFEST_ATTEMPTS'], default: '5', meaning: 'attempts at reading a build\'s manifest before the build fails (each failed one shows in the build)' },
   { names: ['ESTAFETTE_STATUS_CONTEXT'], default: 'estafette', meaning: 'commit status context prefix: `<prefix>/<repo>`, `<prefix>/release/<target>[/<action>]`' },
   { names: ['ESTAFETTE_FORK_PULL_REQUESTS'], default: 'build', meaning: '`build` or `ignore` pull requests whose head is in a fork' },
-  { names: ['ESTAFETTE_AUTH'], default: 'sign-in off', meaning: 'sign-in providers, API clients and roles as JSON (docs/API.md)' },
+  { names: ['ESTAFETTE_AUTH'], default: 'sign-in off (local mode); required on Knative', meaning: 'sign-in providers, API clients and roles as JSON (docs/API.md); `off` runs without sign-in on purpose' },
   { names: ['ESTAFETTE_UI_DIR'], default: 'the built UI (local mode)', meaning: 'folder of the web UI that query-api serves for non-`/api` paths' },
   { names: ['ESTAFETTE_CRON_INTERVAL_MS'], default: '60000', meaning: 'tick interval of the local mode\'s cron timer' },
   { names: ['ESTAFETTE_MAX_RUNNING_BUILDS'], default: '0 (no limit)', meaning: 'most builds running at once on the whole server; the others wait as `queued`, first come first served ([docs/scheduling.md](docs/scheduling.md))' },

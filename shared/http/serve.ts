@@ -7,7 +7,8 @@
  * function — its composition root, the logger, functions-framework (framework-host.ts) — loads
  * behind it. Every other request, `/readiness` included (503 with the reason until the function
  * and its dependencies are there), is handed to the framework's app as soon as it is loaded.
- * SIGTERM (Knative scaling to zero) stops accepting, lets in-flight requests finish within a
+ * SIGTERM (Knative scaling to zero) stops accepting, tells long-lived responses to end (SSE
+ * streams send a final `reconnect` event, stopping.ts), lets in-flight requests finish within a
  * second and exits 0 — also before the function has loaded.
  */
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import { ConfigError } from '../errors/http-error.ts';
 import type { Wire } from '../runtime/wired-function.ts';
 import type { FunctionName } from './functions.ts';
 import type { HostedFunction } from './framework-host.ts';
+import { beginStopping } from './stopping.ts';
 
 /** How long in-flight requests get to finish after SIGTERM before connections are cut. */
 const STOP_GRACE_MS = 1000;
@@ -59,6 +61,7 @@ export async function runFunction(name: FunctionName, load: () => Promise<{ wire
     if (stopping) return;
     stopping = true;
     if (!server.listening) process.exit(0);
+    beginStopping();
     server.close(() => void (hosted?.close() ?? Promise.resolve()).finally(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();

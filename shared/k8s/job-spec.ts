@@ -6,7 +6,12 @@
  * functions made of small named parts (jobMeta, podSpec, builderContainer, dindSidecar, volumes);
  * only the kubernetes JobRunner sends them.
  * The Job never restarts a build (`restartPolicy: Never`, `backoffLimit: 0`): stage failures are
- * results the builder reports, and the builder exits 0 whenever it reported.
+ * results the builder reports, and the builder exits 0 whenever it reported. The builder runs as
+ * the image's unprivileged user (BUILDER_UID) with no capabilities on a read-only root file
+ * system; only the docker-in-docker sidecar is privileged. The work dir is an emptyDir, which the
+ * kubelet creates owned by root: git would refuse it ("detected dubious ownership"), and fsGroup
+ * cannot help (git compares the owner's uid), so the builder image trusts exactly WORK_DIR in its
+ * system git config (Dockerfile target `builder`).
  */
 import type { V1Job, V1Secret, V1PodSpec, V1Container, V1Volume, V1ObjectMeta, V1Toleration, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { BuilderConfig } from '../plan/builder-config.ts';
@@ -16,7 +21,10 @@ import { jobLabels, jobName } from './names.ts';
 /** Where the config Secret is mounted in the builder container. */
 export const CONFIG_MOUNT_DIR = '/etc/estafette';
 export const CONFIG_FILE_KEY = 'builder-config.json';
+/** The build's work dir (the Dockerfile's builder target trusts this path for git). */
 export const WORK_DIR = '/estafette-work';
+/** The builder image's user (Dockerfile target `builder`). */
+export const BUILDER_UID = 1000;
 
 export interface JobSpecOptions {
   namespace: string;
@@ -71,6 +79,16 @@ function builderContainer(config: BuilderConfig, o: JobSpecOptions): V1Container
     imagePullPolicy: o.imagePullPolicy,
     env,
     resources: o.resources,
+    // Writes go to the volumes only: the work dir, /tmp.
+    securityContext: {
+      runAsUser: BUILDER_UID,
+      runAsGroup: BUILDER_UID,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      readOnlyRootFilesystem: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
     volumeMounts: [
       { name: 'config', mountPath: CONFIG_MOUNT_DIR, readOnly: true },
       { name: 'work', mountPath: WORK_DIR },

@@ -14,3 +14,10 @@ export const REQUIRED_RBAC: RbacRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'get', 'list'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
 ];
+
+/**
+ * The part of those cron-relay's housekeeping uses: it reads job states (`states`, `state`) and
+ * stops a job past its deadline (`cancel`); it never starts one, so it has no `create` and no
+ * Secrets (knative/ gives it its own ServiceAccount and Role with exactly this).
+ */
+export const HOUSEKEEPING_RBAC: RbacRule[] = [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['delete', 'get', 'list'] }];

@@ -156,8 +156,15 @@ export class Runtime {
     }
   }
 
-  /** Ready when the bus can take a publish now (connects it on the first check). */
+  /**
+   * Ready when the bus can take a publish now (connects it on the first check). On Knative
+   * (K_SERVICE set) events must go to the Broker: until the SinkBinding has set K_SINK, a
+   * publish would land in a stream nothing reads, so the function is not ready.
+   */
   async busReady(): Promise<Readiness> {
+    if (this.config.kService && !this.config.kSink && !this.parts.bus) {
+      return { ok: false, reason: 'bus: K_SINK is not set (no SinkBinding has bound this Knative Service to the Broker yet)' };
+    }
     try {
       const bus = await this.bus();
       const r = bus.ready ? await bus.ready() : ({ ok: true } as const);

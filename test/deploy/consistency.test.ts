@@ -42,6 +42,8 @@ function goDurationSeconds(d: string): number {
 
 /** Functions that call the Kubernetes API: build-dispatch runs Jobs, cron-relay's housekeeping reads their state. */
 const JOB_API_USERS = ['build-dispatch', 'cron-relay'];
+/** Each one's own ServiceAccount (the other functions share one without API rights). */
+const SERVICE_ACCOUNTS: Record<string, string> = { 'build-dispatch': 'estafette-build-dispatch', 'cron-relay': 'estafette-cron-relay' };
 describe('deploy: knative/functions.json', () => {
   it('lists exactly the function folders under functions/ and FUNCTION_NAMES of shared/http/functions.ts', () => {
     const folders = readdirSync(join(ROOT, 'functions')).filter((d) => statSync(join(ROOT, 'functions', d)).isDirectory());
@@ -110,7 +112,9 @@ RENDERS.forEach((dir) => {
         expect(at(c, 'securityContext', 'allowPrivilegeEscalation')).to.equal(false);
         const expectedEnv = ['configmap/estafette-config', 'secret/estafette-secrets', ...(JOB_API_USERS.includes(f.name) ? ['configmap/estafette-builder-defaults'] : [])];
         expect(envFromNames(c).sort()).to.deep.equal(expectedEnv.sort());
-        expect(at(svc, 'spec', 'template', 'spec', 'serviceAccountName')).to.equal(JOB_API_USERS.includes(f.name) ? 'estafette-build-dispatch' : 'estafette-functions');
+        expect(at(svc, 'spec', 'template', 'spec', 'serviceAccountName')).to.equal(SERVICE_ACCOUNTS[f.name] ?? 'estafette-functions');
+        expect(at(c, 'securityContext', 'readOnlyRootFilesystem'), 'functions write nothing to disk').to.equal(true);
+        expect(at(c, 'securityContext', 'capabilities', 'drop')).to.deep.equal(['ALL']);
         expect(String(c.image)).to.match(new RegExp(`(^|/)(estafette-)?${f.name}(:|$)`));
       });
     });
@@ -218,7 +222,7 @@ RENDERS.forEach((dir) => {
     });
 
     it('runs the migrations with a function image, its config and `estafette migrate`', () => {
-      const job = find(objs(), 'Job', 'estafette-migrate', 'batch');
+      const job = ofKind(objs(), 'Job', 'batch').find((j) => j.metadata.labels?.['app.kubernetes.io/name'] === 'estafette-migrate');
       expect(job).to.exist;
       const c = at(job, 'spec', 'template', 'spec', 'containers', 0) as Record<string, unknown>;
       expect(c.command).to.deep.equal(['node', 'dist/cli.mjs', 'migrate']);
@@ -269,22 +273,33 @@ RENDERS.forEach((dir) => {
       expect(new URL(config.logIngestUrl).hostname).to.equal(`log-ingest.${NS}.svc.cluster.local`);
     });
 
-    it('grants build-dispatch exactly REQUIRED_RBAC of shared/k8s/rbac.ts in the jobs namespace, and nothing cluster-wide', async function () {
+    it('grants build-dispatch exactly REQUIRED_RBAC and cron-relay exactly HOUSEKEEPING_RBAC of shared/k8s/rbac.ts, each its own ServiceAccount, in the jobs namespace, and nothing cluster-wide', async function () {
       const rbacPath = join(ROOT, 'shared/k8s/rbac.ts');
       if (!existsSync(rbacPath)) {
         console.warn('\n  !!! SKIPPED: shared/k8s/rbac.ts (REQUIRED_RBAC of the kubernetes JobRunner) does not exist yet !!!\n');
         this.skip();
       }
-      const { REQUIRED_RBAC } = (await import(pathToFileURL(rbacPath).href)) as { REQUIRED_RBAC: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> };
-      const norm = (rules: Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>): string[] =>
-        rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
-      const role = find(objs(), 'Role', 'estafette-job-runner');
-      expect(role?.metadata.namespace).to.equal('estafette-jobs');
-      expect(norm(role?.rules as never)).to.deep.equal(norm(REQUIRED_RBAC));
-      const binding = find(objs(), 'RoleBinding', 'estafette-job-runner');
-      expect(binding?.metadata.namespace).to.equal(role?.metadata.namespace);
-      expect(at(binding, 'roleRef')).to.deep.include({ kind: 'Role', name: 'estafette-job-runner' });
-      expect(binding?.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'estafette-build-dispatch', namespace: NS }]);
+      type Rules = Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+      const { REQUIRED_RBAC, HOUSEKEEPING_RBAC } = (await import(pathToFileURL(rbacPath).href)) as { REQUIRED_RBAC: Rules; HOUSEKEEPING_RBAC: Rules };
+      const norm = (rules: Rules): string[] => rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}/${res}:${v}`)))).sort();
+      const granted: Array<[string, string, Rules]> = [
+        ['estafette-job-runner', 'estafette-build-dispatch', REQUIRED_RBAC],
+        ['estafette-housekeeping', 'estafette-cron-relay', HOUSEKEEPING_RBAC],
+      ];
+      for (const [name, account, rules] of granted) {
+        const role = find(objs(), 'Role', name);
+        expect(role?.metadata.namespace, name).to.equal('estafette-jobs');
+        expect(norm(role?.rules as never), name).to.deep.equal(norm(rules));
+        const binding = find(objs(), 'RoleBinding', name);
+        expect(binding?.metadata.namespace).to.equal(role?.metadata.namespace);
+        expect(at(binding, 'roleRef')).to.deep.include({ kind: 'Role', name });
+        expect(binding?.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: account, namespace: NS }]);
+        expect(find(objs(), 'ServiceAccount', account)?.metadata.namespace).to.equal(NS);
+      }
+      // Housekeeping needs less than dispatch: nothing it may do that dispatch may not, and no create.
+      expect(norm(HOUSEKEEPING_RBAC).filter((r) => !norm(REQUIRED_RBAC).includes(r))).to.deep.equal([]);
+      expect(norm(HOUSEKEEPING_RBAC).some((r) => r.endsWith(':create'))).to.equal(false);
+      expect(ofKind(objs(), 'Role').map((r) => r.metadata.name).sort()).to.deep.equal(granted.map(([n]) => n).sort());
       expect(ofKind(objs(), 'ClusterRole').concat(ofKind(objs(), 'ClusterRoleBinding'))).to.be.empty;
     });
   });

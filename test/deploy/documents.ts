@@ -30,8 +30,8 @@ export function requireKubectl(ctx: Mocha.Context): void {
   }
 }
 
-/** The kustomizations that must render: the root, the base and the overlays. */
-export const KUSTOMIZATIONS = ['knative', 'knative/base', 'knative/overlays/dev', 'knative/overlays/production'] as const;
+/** The kustomizations that must render: the root, the base and the overlays (dev-watch: skaffold dev's). */
+export const KUSTOMIZATIONS = ['knative', 'knative/base', 'knative/overlays/dev', 'knative/overlays/dev-watch', 'knative/overlays/production'] as const;
 
 /** A Kubernetes object as plain data. */
 export interface K8sObject {
