@@ -329,7 +329,7 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['PORT'], default: '8080', meaning: 'HTTP port' },
   { names: ['LOG_LEVEL'], default: 'info', meaning: 'trace, debug, info, warn, error, fatal or silent; one JSON line per event (readable lines from `estafette start` on a terminal)' },
   { names: ['DATABASE_URL'], default: 'embedded PostgreSQL (local mode)', meaning: 'PostgreSQL or CockroachDB' },
-  { names: ['NATS_URL'], default: 'in-memory bus (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
+  { names: ['NATS_URL'], default: 'durable bus on the local PostgreSQL (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
   { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
   { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there. On Knative a function without it is not ready (503)' },
   { names: ['K_SERVICE'], default: '—', meaning: 'set by Knative Serving: the function runs on Knative, where sign-in is required' },
