@@ -157,8 +157,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         for (const line of text.split('\n')) if (line.trim()) logBuilderLine(log, ref, line);
       },
     });
-    // Without NATS the bus is a queue on this database, so an accepted event survives a crash.
-    const durableBus = config.natsUrl ? undefined : await connectPostgresBus({ pool, url: database.url, log });
+    // Without NATS the bus is a queue on this database, so an accepted event survives a crash;
+    // this server is its only consumer, so what a crashed run held is redelivered at once.
+    const durableBus = config.natsUrl ? undefined : await connectPostgresBus({ pool, url: database.url, log, releaseLocks: true });
     if (durableBus) cleanups.push(() => durableBus.close());
     // One Runtime makes the bus and live logs (one NATS connection, or the database queue and
     // in-process live logs); each function then gets a Runtime over the same parts with its own

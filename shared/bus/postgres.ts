@@ -54,11 +54,22 @@ export interface PostgresBusOptions {
   pollMs?: number;
   /** Events older than this, delivered to every consumer, are deleted (default 7 days, as the JetStream stream). */
   maxAgeMs?: number;
+  /**
+   * Ack wait of subscriptions that set none, in ms (default 30 s; heartbeats renew it every
+   * third of it): how long an event a dead process was handling stays locked.
+   */
+  lockMs?: number;
+  /**
+   * Unlocks every delivery at start (default false): for a database only this process consumes
+   * from (`estafette start`), whose previous run died with events in hand — they are
+   * redelivered at once instead of after the ack wait. Harmless otherwise: handlers are idempotent.
+   */
+  releaseLocks?: boolean;
   /** Dead letters and connection trouble are logged here. */
   log?: Logger;
 }
 
-const DEFAULTS = { duplicateWindowMs: 120_000, pollMs: 1000, maxAgeMs: 7 * 86_400_000 };
+const DEFAULTS = { duplicateWindowMs: 120_000, pollMs: 1000, maxAgeMs: 7 * 86_400_000, lockMs: 30_000 };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -83,6 +94,7 @@ export class PostgresBus implements Bus {
   /** Starts listening for notifications (reconnecting with backoff while open) and deletes expired events. */
   async start(): Promise<void> {
     await this.listen().catch((err) => this.o.log?.warn({ error: errorMessage(err) }, 'bus: cannot LISTEN yet; polling'));
+    if (this.o.releaseLocks) await this.o.pool.query('UPDATE bus_deliveries SET locked_until = NULL WHERE locked_until IS NOT NULL');
     await this.o.pool.query(
       `DELETE FROM bus_events e WHERE e.published_at < now() - $1 * interval '1 millisecond'
          AND NOT EXISTS (SELECT 1 FROM bus_deliveries d WHERE d.seq = e.seq)`,
@@ -163,7 +175,7 @@ export class PostgresBus implements Bus {
   async subscribe(consumer: string, types: readonly EventType[], handler: EventHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) throw new Error('bus is closed');
     assertConsumerName(consumer);
-    const o = { ...SUBSCRIBE_DEFAULTS, ...options };
+    const o = { ...SUBSCRIBE_DEFAULTS, ackWaitMs: this.o.lockMs, ...options };
     for (const type of types) await this.register(consumer, type);
     let stopped = false;
     const loops = types.map((type) => this.loop(consumer, type, handler, o, () => stopped));
