@@ -217,7 +217,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       webhookToken: settings.webhookToken,
       settings,
       databaseDescription: database.kind === 'embedded' ? `embedded PostgreSQL (${dir}/pg)` : 'PostgreSQL at DATABASE_URL',
-      busDescription: config.natsUrl ? `NATS JetStream at ${safeUrl(config.natsUrl)}` : 'PostgreSQL queue (durable)',
+      busDescription: durableBus ? 'PostgreSQL queue (durable)' : `NATS JetStream at ${safeUrl(config.natsUrl ?? '')}`,
       pool,
       runner,
       tick,

@@ -191,7 +191,7 @@ export class Runtime {
   private async connectNats(): Promise<NatsConnection> {
     const url = this.config.natsUrl;
     if (!url) throw new ConfigError('NATS_URL', 'is required');
-    return connectNats(url, { name: `estafette-${this.log.bindings().function ?? 'process'}`, log: this.log });
+    return connectNats(url, { name: `estafette-${this.log.bindings().function ?? 'process'}`, log: this.log, auth: this.config.natsAuth });
   }
 
   private async makeBus(): Promise<Bus> {
