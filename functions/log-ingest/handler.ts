@@ -9,6 +9,7 @@
  * duration), are counted (shared/metrics/); the token cache's expiry follows the injected clock.
  */
 import { decodeJwt } from 'jose';
+import { eventArgs } from '../../shared/events/types.ts';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
@@ -116,7 +117,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
 
   async function emit(row: Build | Release, status: JobStatus): Promise<void> {
     const e = jobStatusEvent(row, status);
-    if (e) await deps.publish(e.name, e.data as never, { id: e.id, subject: row.id });
+    if (e) await deps.publish(...eventArgs(e), { id: e.id, subject: row.id });
   }
 
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
-import type { EventName, EventPayloads } from '../../shared/events/types.ts';
+import { eventArgs, type EventName, type EventPayloads } from '../../shared/events/types.ts';
 import type { ForgeSecrets } from '../../shared/config/config.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import type { ForgeAdapter, ForkPullRequestPolicy } from './forges/forge.ts';
@@ -101,7 +101,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const pushIds = ids.filter((_, i) => parsed.events[i]!.name === 'git.push');
     const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
     let duplicates = 0;
-    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(...eventArgs(e), ids[i]!)).duplicate) duplicates++;
     deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
     const duplicate = duplicates > 0 && duplicates === ids.length;
     // A duplicate was dropped by the bus: dispatch will not answer for it again.

@@ -221,3 +221,12 @@ export interface EventPayloads {
   'queue.advance': QueueAdvanceData;
   'forge.status': ForgeStatusData;
 }
+
+/** An event to publish: its name and the payload of that name, kept together. */
+export type OutgoingEvent = { [N in EventName]: { name: N; data: EventPayloads[N] } }[EventName];
+
+/**
+ * `[name, data]` of an event for a generic `publish(name, data, …)`: TypeScript does not correlate
+ * the fields of a union by itself, and this keeps the call checked without a cast.
+ */
+export const eventArgs = <N extends EventName>(e: { name: N; data: EventPayloads[N] }): [N, EventPayloads[N]] => [e.name, e.data];
