@@ -102,7 +102,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   const tokens: TokenCache = new Map();
   const clock = deps.clock ?? systemClock;
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
-    const lines = parseLogBatch(parseBody(req.rawBody));
+    const lines = parseLogBatch(parseBody(req));
     const key = `${job.kind}/${job.id}`;
     if (!known.has(key)) {
       await findJob(deps.pool, job);
@@ -121,7 +121,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   }
 
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
-    const report: StatusReport = parseStatusReport(parseBody(req.rawBody));
+    const report: StatusReport = parseStatusReport(parseBody(req));
     let row = await findJob(deps.pool, job);
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
@@ -152,7 +152,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     await authorise(req, deps.jwtKey, job, tokens, clock);
     if (m[3] === 'heartbeat') {
       // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
-      parseHeartbeat(parseBody(req.rawBody));
+      parseHeartbeat(parseBody(req));
       return json(202, {});
     }
     return m[3] === 'logs' ? logs(job, req) : status(job, req);

@@ -68,7 +68,7 @@ export function approvalRoutes(PL: string, deps: ApprovalRouteDeps): Route<Princ
   }
 
   async function decide(c: Ctx): Promise<HttpResponse> {
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const decision = body.decision;
     if (!isApprovalDecision(decision)) throw new ValidationError("decision must be 'approve' or 'reject'");
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new ValidationError('comment must be a string');
