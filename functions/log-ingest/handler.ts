@@ -24,7 +24,7 @@ import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../
 import type { StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
-import { jobStatusEvent, jobStatusEventId } from '../../shared/events/job-status-events.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { parseBody, parseHeartbeat, parseLogBatch, parseStatusReport } from './validate.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { buildFinished, buildStarted, logLinesIngested } from '../../shared/metrics/metrics.ts';
@@ -45,9 +45,6 @@ export interface LogIngestDeps {
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
-
-/** Deterministic event id for a job reaching a status (the bus drops a republished duplicate). */
-export const statusEventId = (job: JobClaim, status: JobStatus): string => jobStatusEventId(job, status);
 
 /** Verified tokens (a builder sends the same one with every batch) until they expire; bounded by clearing. */
 type TokenCache = Map<string, { claim: JobClaim; expiresAt: number }>;

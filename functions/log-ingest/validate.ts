@@ -10,12 +10,12 @@ import { LOG_STREAMS, MAX_BATCH_BYTES, MAX_BATCH_LINES, type Heartbeat, type Log
 import { isJobStatus, isStageStatus } from '../../shared/status/status.ts';
 
 /** Longest text of one line in characters; a builder splits longer output. */
-export const MAX_LINE_CHARS = 64 * 1024;
+const MAX_LINE_CHARS = 64 * 1024;
 /** Longest stage path and stage message. */
-export const MAX_STAGE_CHARS = 512;
-export const MAX_MESSAGE_CHARS = 4096;
+const MAX_STAGE_CHARS = 512;
+const MAX_MESSAGE_CHARS = 4096;
 /** Most stage reports in one status report. */
-export const MAX_STAGE_REPORTS = 1000;
+const MAX_STAGE_REPORTS = 1000;
 
 const STAGE_KINDS = ['stage', 'parallel', 'service', 'builtin'] as const;
 

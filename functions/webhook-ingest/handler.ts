@@ -30,7 +30,7 @@ import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
 
 /** The webhook endpoints by name. */
-export const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
+const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
 export interface WebhookDeps {
   secrets: ForgeSecrets;

@@ -28,7 +28,7 @@ export const EVENT_NAMES = [
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 export type EventType = `${typeof EVENT_PREFIX}${EventName}`;
-export const EVENT_TYPES = EVENT_NAMES.map((n) => `${EVENT_PREFIX}${n}` as EventType);
+const EVENT_TYPES = EVENT_NAMES.map((n) => `${EVENT_PREFIX}${n}` as EventType);
 export const isEventType = (v: unknown): v is EventType => EVENT_TYPES.includes(v as EventType);
 /** `eventType('git.push')` → `'ci.estafette.git.push'`. */
 export const eventType = <N extends EventName>(name: N): `${typeof EVENT_PREFIX}${N}` => `${EVENT_PREFIX}${name}`;

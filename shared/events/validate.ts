@@ -42,7 +42,7 @@ const buildStarted = { ...repo, buildId: id, branch: str, revision: str, version
 const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmpty, chainDepth: count };
 
 /** JSON Schema of each payload. */
-export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
+const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'git.push': obj(
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
     { tag: str, commitCount: count, installationId: count, before: str, changedFiles: { type: 'array', items: str } },

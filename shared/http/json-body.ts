@@ -11,7 +11,7 @@ import { HttpError, ValidationError } from '../errors/http-error.ts';
 import type { HttpRequest } from './types.ts';
 
 /** Largest body accepted unless the edge says otherwise. */
-export const DEFAULT_MAX_JSON_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_JSON_BYTES = 4 * 1024 * 1024;
 
 export interface JsonBodyOptions {
   /** Bodies larger than this are refused with 413. */

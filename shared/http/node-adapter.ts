@@ -57,7 +57,7 @@ function headersOf(req: IncomingMessage): Record<string, string | undefined> {
  * `acceptEncoding` allows and the response is worth it — bodies and streams alike, so every
  * function gets the same behaviour from this one place.
  */
-export async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal, acceptEncoding?: string): Promise<void> {
+async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal, acceptEncoding?: string): Promise<void> {
   if ('stream' in r) {
     const headers = r.headers ?? {};
     const coding = codingFor(acceptEncoding, r.status, headers);

@@ -16,7 +16,7 @@ export type ParseResult =
   | { kind: 'ignored'; deliveryId?: string; reason: string };
 
 /** What a forge pull request from a fork does: build its head (default) or nothing. */
-export const FORK_PULL_REQUEST_POLICIES = ['build', 'ignore'] as const;
+const FORK_PULL_REQUEST_POLICIES = ['build', 'ignore'] as const;
 export type ForkPullRequestPolicy = (typeof FORK_PULL_REQUEST_POLICIES)[number];
 
 /** Settings that shape normalisation. */

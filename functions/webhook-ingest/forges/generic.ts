@@ -73,7 +73,7 @@ export function repoFromUrl(raw: string): RepoRef {
 }
 
 /** A branch name git would accept (a conservative subset of git-check-ref-format). */
-export function isBranchName(b: string): boolean {
+function isBranchName(b: string): boolean {
   return b.length > 0 && b.length <= 255 && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|^-/.test(b);
 }
 
