@@ -83,8 +83,11 @@ const validatorFor = (name: EventName): ValidateFunction => {
 };
 
 
-// Binary-mode deliveries without a JSON content type leave data as text or bytes.
-function decodeData(data: unknown): unknown {
+/**
+ * A CloudEvent's data as JSON: binary-mode deliveries without a JSON content type leave it as
+ * text or bytes, which are parsed; data that is not JSON comes back as it was.
+ */
+export function decodeData(data: unknown): unknown {
   const text = typeof data === 'string' ? data : data instanceof Uint8Array ? new TextDecoder().decode(data) : undefined;
   if (text === undefined) return data;
   try {
