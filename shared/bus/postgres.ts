@@ -132,9 +132,7 @@ export class PostgresBus implements Bus {
   async publish(event: CloudEvent<unknown>): Promise<PublishResult> {
     if (this.closed) throw new Error('bus is closed');
     assertPublishable(event);
-    const client = await this.o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       // A repeat within the window changes nothing; after it the event is published again.
       const r = await client.query<{ seq: string }>(
         `INSERT INTO bus_events (event_id, type, body) VALUES ($1, $2, $3)
@@ -143,23 +141,39 @@ export class PostgresBus implements Bus {
          RETURNING seq`,
         [event.id, event.type, JSON.stringify(event), this.o.duplicateWindowMs],
       );
-      if (r.rowCount === 0) {
-        await client.query('ROLLBACK');
-        return { duplicate: true };
-      }
+      if (r.rowCount === 0) return { duplicate: true };
       await client.query(
         `INSERT INTO bus_deliveries (consumer, type, seq) SELECT consumer, type, $2 FROM bus_consumers WHERE type = $1
          ON CONFLICT (consumer, type, seq) DO UPDATE SET not_before = now(), locked_until = NULL`,
         [event.type, r.rows[0]!.seq],
       );
       await client.query('SELECT pg_notify($1, $2)', [BUS_CHANNEL, event.type]);
-      await client.query('COMMIT');
       return { duplicate: false };
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction on a client of the pool. A checked-out client whose connection
+   * dies emits 'error' (the pool listens only on idle ones): caught here, and the broken client
+   * is destroyed instead of returned.
+   */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.o.pool.connect();
+    const ignore = (): void => {};
+    client.on('error', ignore);
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
     } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
       await client.query('ROLLBACK').catch(() => {});
       throw err;
     } finally {
-      client.release();
+      client.off('error', ignore);
+      client.release(failure);
     }
   }
 
@@ -199,24 +213,13 @@ export class PostgresBus implements Bus {
   private async register(consumer: string, type: string): Promise<void> {
     const known = await this.o.pool.query('SELECT 1 FROM bus_consumers WHERE consumer = $1 AND type = $2', [consumer, type]);
     if (known.rowCount) return;
-    const client = await this.o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       await client.query('LOCK TABLE bus_events IN SHARE MODE');
       const added = await client.query('INSERT INTO bus_consumers (consumer, type) VALUES ($1, $2) ON CONFLICT DO NOTHING', [consumer, type]);
       if (added.rowCount) {
-        await client.query(
-          `INSERT INTO bus_deliveries (consumer, type, seq) SELECT $1, type, seq FROM bus_events WHERE type = $2 ON CONFLICT DO NOTHING`,
-          [consumer, type],
-        );
+        await client.query(`INSERT INTO bus_deliveries (consumer, type, seq) SELECT $1, type, seq FROM bus_events WHERE type = $2 ON CONFLICT DO NOTHING`, [consumer, type]);
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The next due delivery of (consumer, type), locked for `ackWaitMs`, or undefined. */
@@ -254,9 +257,7 @@ export class PostgresBus implements Bus {
         await this.idle(type, Math.min(this.o.pollMs, o.backoffMs[0] ?? this.o.pollMs));
         continue;
       }
-      await this.deliver(consumer, type, claimed, handler, o).catch((err) =>
-        this.o.log?.warn({ consumer, type, seq: claimed.seq, error: errorMessage(err) }, 'bus: cannot record a delivery; it will be redelivered'),
-      );
+      await this.deliver(consumer, type, claimed, handler, o).catch((err) => this.o.log?.warn({ consumer, type, seq: claimed.seq, error: errorMessage(err) }, 'bus: cannot record a delivery; it will be redelivered'));
     }
   }
 
@@ -274,11 +275,12 @@ export class PostgresBus implements Bus {
       return this.deadLetter(consumer, type, c, event, `not acknowledged within ${o.ackWaitMs} ms`, c.deliveries - 1);
     }
     // A live handler keeps its event however long it runs.
-    const heartbeat = setInterval(() => {
-      this.o.pool
-        .query(`UPDATE bus_deliveries SET locked_until = now() + $4 * interval '1 millisecond' WHERE consumer = $1 AND type = $2 AND seq = $3`, [...key, o.ackWaitMs])
-        .catch(() => {});
-    }, Math.max(50, Math.floor(o.ackWaitMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        this.o.pool.query(`UPDATE bus_deliveries SET locked_until = now() + $4 * interval '1 millisecond' WHERE consumer = $1 AND type = $2 AND seq = $3`, [...key, o.ackWaitMs]).catch(() => {});
+      },
+      Math.max(50, Math.floor(o.ackWaitMs / 3)),
+    );
     heartbeat.unref();
     let failure: unknown;
     let failed = false;
@@ -296,29 +298,18 @@ export class PostgresBus implements Bus {
     }
     if (c.deliveries >= o.maxDeliveries) return this.deadLetter(consumer, type, c, event, errorText(failure), c.deliveries);
     const wait = backoffFor(o.backoffMs, c.deliveries);
-    await this.o.pool.query(
-      `UPDATE bus_deliveries SET not_before = now() + $4 * interval '1 millisecond', locked_until = NULL WHERE consumer = $1 AND type = $2 AND seq = $3`,
-      [...key, wait],
-    );
+    await this.o.pool.query(`UPDATE bus_deliveries SET not_before = now() + $4 * interval '1 millisecond', locked_until = NULL WHERE consumer = $1 AND type = $2 AND seq = $3`, [...key, wait]);
   }
 
   private async deadLetter(consumer: string, type: string, c: Claimed, event: CloudEvent<unknown>, error: string, deliveries: number): Promise<void> {
-    const client = await this.o.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await this.transaction(async (client) => {
       await client.query(
         `INSERT INTO bus_dead_letters (consumer, seq, event_id, type, body, error, deliveries) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (consumer, seq) DO UPDATE SET error = EXCLUDED.error, deliveries = EXCLUDED.deliveries, dead_at = now()`,
         [consumer, c.seq, event.id, type, c.body, error, deliveries],
       );
       await client.query('DELETE FROM bus_deliveries WHERE consumer = $1 AND type = $2 AND seq = $3', [consumer, type, c.seq]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
     const letter: DeadLetter = { consumer, event, error, deliveries, at: new Date().toISOString() };
     this.o.log?.error(deadLetterFields(letter), deadLetterLine(letter));
     eventDeadLettered(consumer, event.type);

@@ -33,7 +33,11 @@ async function stallingProxy(target: string, afterSeq: number, ms: number): Prom
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
       try {
-        const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' }, body: req.method === 'POST' ? body : undefined });
+        const upstream = await fetch(`${target}${req.url}`, {
+          method: req.method,
+          headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' },
+          body: req.method === 'POST' ? body : undefined,
+        });
         const text = await upstream.text();
         if (!stalled && req.url?.endsWith('/logs')) {
           const seqs = ((JSON.parse(body.toString()) as { lines?: Array<{ seq: number }> }).lines ?? []).map((l) => l.seq);
@@ -134,7 +138,8 @@ describe(`faults: ${N} lines printed fast, shipping stalled near the end, ${VIEW
     expect(proxy.stalled(), 'the ingest stalled once near the end').to.equal(true);
 
     const stored: Awaited<ReturnType<typeof readLogLines>> = [];
-    for (let page = await readLogLines(h.pool, 'build', id, { afterSeq: -1, limit: 50_000 }); page.length; page = await readLogLines(h.pool, 'build', id, { afterSeq: stored.at(-1)!.seq, limit: 50_000 })) stored.push(...page);
+    for (let page = await readLogLines(h.pool, 'build', id, { afterSeq: -1, limit: 50_000 }); page.length; page = await readLogLines(h.pool, 'build', id, { afterSeq: stored.at(-1)!.seq, limit: 50_000 }))
+      stored.push(...page);
     const texts = stored.filter((l) => l.stage === 'big').map((l) => l.text);
     expect(texts[0]).to.equal(`> seq 1 ${N}`);
     let bad = -1;

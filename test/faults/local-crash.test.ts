@@ -55,7 +55,10 @@ describe('faults: kill -9 of the local server after accepted pushes (durable loc
     const statuses: number[] = [];
     // Ten at a time, as a burst of webhooks arrives.
     for (let i = 0; i < PUSHES; i += 10) statuses.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => push(i + j)))));
-    expect(statuses.filter((s) => s === 202), 'pushes answered 202').to.have.length(PUSHES);
+    expect(
+      statuses.filter((s) => s === 202),
+      'pushes answered 202',
+    ).to.have.length(PUSHES);
     const pool = new pg.Pool({ connectionString: db!.url, max: 2 });
     try {
       const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM builds')).rows[0]!.n);
@@ -66,10 +69,15 @@ describe('faults: kill -9 of the local server after accepted pushes (durable loc
       console.log(`      ${PUSHES} pushes accepted in ${Date.now() - started} ms; ${atCrash} builds existed at the kill -9`);
 
       sys = await startLocalSystem({ env, stateDir: sys.stateDir });
-      const after = await waitFor(`${PUSHES} builds after the restart`, async () => {
-        const n = await count();
-        return n >= PUSHES ? n : undefined;
-      }, 120_000, 500).catch(async () => count());
+      const after = await waitFor(
+        `${PUSHES} builds after the restart`,
+        async () => {
+          const n = await count();
+          return n >= PUSHES ? n : undefined;
+        },
+        120_000,
+        500,
+      ).catch(async () => count());
       // Redeliveries have had a moment to (not) make more.
       await new Promise((r) => setTimeout(r, 2000));
       const final = await count();

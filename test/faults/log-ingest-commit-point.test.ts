@@ -74,7 +74,11 @@ describe('faults: log-ingest acknowledges every stored batch when live logs fail
       expect(answers).to.deep.equal(Array(10).fill(202));
       const stored = await readLogLines(pool, 'build', id, { afterSeq: -1, limit: 5000 });
       expect(stored.map((l) => l.seq)).to.deep.equal(Array.from({ length: 1100 }, (_, i) => i));
-      if (c.closed) expect(logs.filter((l) => /live logs: cannot publish/.test(l)), 'one line per outage').to.have.length(1);
+      if (c.closed)
+        expect(
+          logs.filter((l) => /live logs: cannot publish/.test(l)),
+          'one line per outage',
+        ).to.have.length(1);
       if (!c.closed) {
         await nats.start();
         await nc.close();

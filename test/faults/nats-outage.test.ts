@@ -62,10 +62,15 @@ describe('faults: NATS credentials and a 60 s NATS outage (estafette start on it
   };
   const builds = async (s: LocalSystem) => ((await s.api(`/api/pipelines/local/owner/${repo.dir.split('/').pop()}/builds`)).body.items ?? []) as Array<{ id: string; buildNumber: number; buildStatus: string }>;
   const buildDone = (s: LocalSystem, n: number) =>
-    waitFor(`build ${n} to succeed`, async () => {
-      const b = (await builds(s)).find((x) => x.buildNumber === n);
-      return b && ['succeeded', 'failed', 'canceled'].includes(b.buildStatus) ? b : undefined;
-    }, 90_000, 250);
+    waitFor(
+      `build ${n} to succeed`,
+      async () => {
+        const b = (await builds(s)).find((x) => x.buildNumber === n);
+        return b && ['succeeded', 'failed', 'canceled'].includes(b.buildStatus) ? b : undefined;
+      },
+      90_000,
+      250,
+    );
 
   it('wrong credentials in NATS_URL: start-up stops with one line naming the URL without the password', async () => {
     const wrong = nats.url.replace(PASSWORD, 'not-the-password');
@@ -92,10 +97,15 @@ describe('faults: NATS credentials and a 60 s NATS outage (estafette start on it
 
     const stoppedAt = Date.now();
     await nats.stop();
-    const r = await waitFor('readiness 503', async () => {
-      const x = await readiness(sys!);
-      return x.status === 503 ? x : undefined;
-    }, 30_000, 250);
+    const r = await waitFor(
+      'readiness 503',
+      async () => {
+        const x = await readiness(sys!);
+        return x.status === 503 ? x : undefined;
+      },
+      30_000,
+      250,
+    );
     expect(r.body.reason).to.match(/NATS/);
     const during: Array<{ at: number; readiness: number; push?: number }> = [];
     while (Date.now() - stoppedAt < OUTAGE_MS) {
@@ -103,18 +113,31 @@ describe('faults: NATS credentials and a 60 s NATS outage (estafette start on it
       during.push({ at: Date.now() - stoppedAt, readiness: (await readiness(sys)).status, ...(p ? { push: p } : {}) });
       await new Promise((res) => setTimeout(res, 2500));
     }
-    console.log(`      NATS away ${Math.round((Date.now() - stoppedAt) / 1000)} s: ${during.length} readiness probes, all ${[...new Set(during.map((d) => d.readiness))].join('/')}; pushes answered ${[...new Set(during.flatMap((d) => (d.push ? [d.push] : [])))].join('/')}`);
-    expect(during.every((d) => d.readiness === 503), JSON.stringify(during)).to.equal(true);
-    expect(during.filter((d) => d.push).every((d) => d.push! >= 500), 'a push while NATS is away is not accepted').to.equal(true);
+    console.log(
+      `      NATS away ${Math.round((Date.now() - stoppedAt) / 1000)} s: ${during.length} readiness probes, all ${[...new Set(during.map((d) => d.readiness))].join('/')}; pushes answered ${[...new Set(during.flatMap((d) => (d.push ? [d.push] : [])))].join('/')}`,
+    );
+    expect(
+      during.every((d) => d.readiness === 503),
+      JSON.stringify(during),
+    ).to.equal(true);
+    expect(
+      during.filter((d) => d.push).every((d) => d.push! >= 500),
+      'a push while NATS is away is not accepted',
+    ).to.equal(true);
 
     const backAt = Date.now();
     await nats.start();
     await waitFor('readiness 200 again', async () => (await readiness(sys!)).status === 200, 60_000, 250);
     console.log(`      readiness 200 again ${Date.now() - backAt} ms after NATS came back`);
-    const after = await waitFor('a push accepted again', async () => {
-      const p = await push(sys!, `after-${Date.now()}`);
-      return p.status === 202 ? p : undefined;
-    }, 30_000, 500);
+    const after = await waitFor(
+      'a push accepted again',
+      async () => {
+        const p = await push(sys!, `after-${Date.now()}`);
+        return p.status === 202 ? p : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(after.status).to.equal(202);
     // A new build: dispatched from JetStream, its log batches and statuses ingested and published.
     const b2 = await buildDone(sys, 2);

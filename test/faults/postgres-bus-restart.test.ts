@@ -35,11 +35,16 @@ describe('faults: PostgreSQL under the durable bus crashes and returns (own Post
     bus = await connectPostgresBus({ pool, url: pg.url, pollMs: 200, log: recordingLogger(logs) });
     const seen: string[] = [];
     let hold = true;
-    await bus.subscribe('dispatch', [eventType('cron.tick')], async (e) => {
-      // Not handled before the crash: they must come out of the database afterwards.
-      if (hold) throw new Error('not yet');
-      seen.push(e.id);
-    }, { backoffMs: [200], maxDeliveries: 1000 });
+    await bus.subscribe(
+      'dispatch',
+      [eventType('cron.tick')],
+      async (e) => {
+        // Not handled before the crash: they must come out of the database afterwards.
+        if (hold) throw new Error('not yet');
+        seen.push(e.id);
+      },
+      { backoffMs: [200], maxDeliveries: 1000 },
+    );
     const tick = (m: number) => makeEvent('cron.tick', { time: `2026-01-01T02:${String(m).padStart(2, '0')}:00Z` }, { source: '/t' });
     const before = [1, 2, 3, 4, 5].map(tick);
     for (const e of before) await bus.publish(e);
@@ -52,12 +57,24 @@ describe('faults: PostgreSQL under the durable bus crashes and returns (own Post
     hold = false;
     const after = [6, 7, 8].map(tick);
     // The pool reconnects on its next checkout.
-    await waitFor('a publish after the restart', async () => bus!.publish(after[0]!).then(() => true, () => false), 30_000, 250);
+    await waitFor(
+      'a publish after the restart',
+      async () =>
+        bus!.publish(after[0]!).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      250,
+    );
     for (const e of after.slice(1)) await bus.publish(e);
     const want = [...before, ...after].map((e) => e.id);
     await waitFor('every event delivered', () => want.every((id) => seen.includes(id)), 30_000, 100);
     await new Promise((r) => setTimeout(r, 500));
     expect([...seen].sort()).to.deep.equal([...want].sort());
-    expect(seen.filter((id) => id === tick(30).id), 'the refused publish was not stored').to.have.length(0);
+    expect(
+      seen.filter((id) => id === tick(30).id),
+      'the refused publish was not stored',
+    ).to.have.length(0);
   });
 });

@@ -69,19 +69,29 @@ describe('bus: postgres specifics', function () {
     const opts = { ackWaitMs: 800, backoffMs: [20] };
     const doomed = await h.another({ pollMs: 100 });
     let doomedGot = 0;
-    await doomed.subscribe('crashy', [eventType('cron.tick')], () => {
-      doomedGot++;
-      return new Promise<void>(() => {});
-    }, opts);
+    await doomed.subscribe(
+      'crashy',
+      [eventType('cron.tick')],
+      () => {
+        doomedGot++;
+        return new Promise<void>(() => {});
+      },
+      opts,
+    );
     const e = makeEvent('cron.tick', { time: '2026-01-01T01:00:00Z' }, { source: '/t' });
     await h.bus.publish(e);
     await until(() => doomedGot === 1, 5000, 'first delivery');
     // The doomed instance's heartbeat would keep the lock: stop its timers by closing its pool (the process is gone).
     await (doomed as unknown as { o: { pool: pg.Pool } }).o.pool.end().catch(() => {});
     const attempts: number[] = [];
-    await h.bus.subscribe('crashy', [eventType('cron.tick')], async (ev, d) => {
-      if (ev.id === e.id) attempts.push(d.attempt);
-    }, opts);
+    await h.bus.subscribe(
+      'crashy',
+      [eventType('cron.tick')],
+      async (ev, d) => {
+        if (ev.id === e.id) attempts.push(d.attempt);
+      },
+      opts,
+    );
     await until(() => attempts.length === 1, 8000, 'redelivery after the ack wait');
     expect(attempts).to.deep.equal([2]);
   });
