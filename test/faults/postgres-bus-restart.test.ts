@@ -39,11 +39,12 @@ describe('faults: PostgreSQL under the durable bus crashes and returns (own Post
       'dispatch',
       [eventType('cron.tick')],
       async (e) => {
-        // Not handled before the crash: they must come out of the database afterwards.
+        // Not handled before the crash: they must come out of the database afterwards. A failure
+      // the crash kept from being recorded leaves its event locked for the ack wait (2 s here).
         if (hold) throw new Error('not yet');
         seen.push(e.id);
       },
-      { backoffMs: [200], maxDeliveries: 1000 },
+      { backoffMs: [200], maxDeliveries: 1000, ackWaitMs: 2000 },
     );
     const tick = (m: number) => makeEvent('cron.tick', { time: `2026-01-01T02:${String(m).padStart(2, '0')}:00Z` }, { source: '/t' });
     const before = [1, 2, 3, 4, 5].map(tick);

@@ -14,7 +14,7 @@
  * Every process is spawned directly (no shell, no npx) and ended by its own pid only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export interface OwnService {
   start(): Promise<void>;
   /** Stops it gracefully (SIGTERM / PostgreSQL fast shutdown) and waits for the process to end. No-op when stopped. */
   stop(): Promise<void>;
-  /** Kills it with SIGKILL (a crash) and waits for the process to end. */
+  /** Kills it and its child processes with SIGKILL (a crash) and waits for the process to end. */
   kill(): Promise<void>;
   /** stop() then start(). */
   restart(): Promise<void>;
@@ -59,6 +59,21 @@ export function freeTcpPort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Pids of the live children of `ppid`, from /proc. */
+function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
+    } catch {
+      // gone while we looked
+    }
+  }
+  return out;
+}
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 function accepts(port: number): Promise<boolean> {
@@ -122,7 +137,19 @@ function ownProcess(name: string, spec: ProcessSpec, url: string, port: number, 
       }
     },
     stop: () => end(spec.stopSignal),
-    kill: () => end('SIGKILL'),
+    async kill() {
+      // The whole server dies, as in a crash of the machine or an OOM kill: its children too (a
+      // PostgreSQL backend outliving its postmaster holds the shared memory, and a restart waits).
+      const children = child?.pid ? childrenOf(child.pid) : [];
+      await end('SIGKILL');
+      for (const pid of children) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    },
     async restart() {
       await service.stop();
       await service.start();
