@@ -31,6 +31,7 @@ import { countReleases, getRelease, getReleasePlan, listReleases, releaseStats, 
 import { listStageRuns, type JobKind } from '../../shared/db/stages.ts';
 import { listTriggers } from '../../shared/db/triggers.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { isCommitId, isRefName, refForMessage } from '../../shared/git/ref-name.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
@@ -187,8 +188,9 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     } else {
       const branch = p.optionalField(body, 'branch', 500);
       if (!branch) throw new ValidationError('give buildVersion (rebuild a version) or branch (build a branch)');
-      const revision = p.optionalField(body, 'revision', 40);
-      if (revision !== undefined && !REVISION.test(revision)) throw new ValidationError('revision must be a 40-character hex commit id');
+      if (!isRefName(branch)) throw new ValidationError(`branch is not a valid git branch name: ${refForMessage(branch)}`);
+      const revision = p.optionalField(body, 'revision', 64);
+      if (revision !== undefined && !isCommitId(revision)) throw new ValidationError('revision must be a full commit id (40 or 64 hex characters)');
       await deps.publish('build.requested', { ...base, branch, ...(revision ? { revision: revision.toLowerCase() } : {}) }, { id: eventId, subject: pl.id });
     }
     return json(202, { eventId });

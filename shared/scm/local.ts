@@ -14,7 +14,7 @@ export const localScm: ScmProvider = {
     for (const r of [before, revision]) if (!/^[0-9a-f]{4,64}$/i.test(r)) throw new ScmError('local', 400, `not a commit sha: ${r}`);
     try {
       // -z: paths exactly as stored (no quoting of unusual characters); renames count as both paths.
-      const { stdout } = await run('git', ['-C', dirOf(repo), 'diff', '--name-only', '--no-renames', '-z', before, revision], { maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await run('git', ['-C', dirOf(repo), 'diff', '--name-only', '--no-renames', '-z', before, revision, '--'], { maxBuffer: 16 * 1024 * 1024 });
       return stdout.split('\0').filter(Boolean);
     } catch (err) {
       throw new ScmError('local', 404, stderrOf(err).split('\n')[0] ?? 'git diff failed');

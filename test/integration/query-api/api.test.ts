@@ -193,7 +193,12 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       ['{"buildVersion":', 400, /not valid JSON/],
       [{ buildVersion: 7 }, 400, /buildVersion is required \(a non-empty string\)/],
       [{ buildVersion: '9.9.9' }, 404, /version 9.9.9 of estafette\/alpha not found/],
-      [{ branch: 'main', revision: 'abc' }, 400, /40-character hex/],
+      [{ branch: 'main', revision: 'abc' }, 400, /full commit id \(40 or 64 hex/],
+      [{ branch: 'main', revision: '--all' }, 400, /full commit id/],
+      // Would reach `git fetch origin <branch>` in the builder as an option.
+      [{ branch: '--upload-pack=touch /tmp/pwned' }, 400, /branch is not a valid git branch name: "--upload-pack=touch \/tmp\/pwned"/],
+      [{ branch: 'a..b' }, 400, /not a valid git branch name/],
+      [{ branch: 'main\u0000x' }, 400, /not a valid git branch name/],
       [{ branch: 'main' }, 415, /application\/json/, { 'content-type': 'text/plain' }],
     ];
     for (const [body, status, message, headers] of bad) {
