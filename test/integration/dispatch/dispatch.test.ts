@@ -14,6 +14,7 @@ import { getBuild, getBuildPlan, listBuilds, transitionBuildStatus } from '../..
 import { readLogLines } from '../../../shared/db/logs.ts';
 import { listStageRuns } from '../../../shared/db/stages.ts';
 import { verifyJobToken } from '../../../shared/auth/job-token.ts';
+import { decodeJwt } from 'jose';
 import type { GitPushData } from '../../../shared/events/types.ts';
 import { encryptSecret, generateSecretKey } from '../../../shared/secrets/secret.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
@@ -94,6 +95,13 @@ describe('build-dispatch', function () {
   };
   const secretManifest = (env: Record<string, string>) =>
     `stages:\n  build:\n    image: golang:1.22\n    env:\n${Object.entries(env).map(([k, v]) => `      ${k}: ${v}\n`).join('')}    commands:\n    - go build ./...\n`;
+
+  it("signs the Job's token to expire at the Job's deadline (activeDeadlineSeconds + termination grace), not 6 h later", async () => {
+    await handler(push(repo.commit({ '.estafette.yaml': MANIFEST })));
+    const { exp, iat } = decodeJwt(lastConfig().config.ingest.token);
+    const job = api.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').pop()!.body;
+    expect(exp! - iat!).to.equal(job.spec.activeDeadlineSeconds + job.spec.template.spec.terminationGracePeriodSeconds).and.equal(2 * 60 * 60 + 30);
+  });
 
   it('hands the Job the values of the secrets this pipeline may use, never the master key', async () => {
     const name = `local/team/${repo.dir.split('/').pop()}`;
