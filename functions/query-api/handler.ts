@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { actor, authenticate, authorize, type Principal } from '../../shared/auth/access.ts';
+import { actor, authenticate, authorize, checkCsrf, type Principal } from '../../shared/auth/access.ts';
 import type { AuthSettings } from '../../shared/auth/settings.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import {
@@ -299,8 +299,8 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     { method: 'GET', path: '/api/auth/providers', role: null, handle: () => providers(deps.auth) },
     { method: 'GET', path: '/api/auth/login/:provider', role: null, handle: (c) => login(deps.auth, c.params.provider!, c.req) },
     { method: 'GET', path: '/api/auth/handle/:provider', role: null, handle: (c) => handle(deps.auth, c.params.provider!, c.req, deps.fetch ?? fetch) },
-    { method: 'GET', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
-    { method: 'POST', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
+    // POST only, with the CSRF rule of every mutation: neither a link nor a cross-site form signs anyone out.
+    { method: 'POST', path: '/api/auth/logout', role: null, handle: (c) => (checkCsrf(c.principal, c.req), logout(deps.auth)) },
     { method: 'POST', path: '/api/auth/client/login', role: null, handle: (c) => clientLogin(deps.auth, c.req) },
 
     {
