@@ -366,6 +366,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
   const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
   return async (req: HttpRequest) => {
+    p.refuseNul(req.path, req.query);
     const matched = router.match(req.method, req.path);
     if (!matched) {
       if (deps.staticDir && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/api/') && req.path !== '/api') {

@@ -178,6 +178,26 @@ describe('build-dispatch', function () {
     expect(api.jobs()).to.have.length(0);
   });
 
+  // Before: PostgreSQL refused the NUL (22021) on every redelivery until the event was dead-lettered, and
+  // invalid UTF-8 was silently altered. Now the build is created failed at once, with the reason in its log.
+  const unacceptable: Array<{ name: string; bytes: Buffer; reason: RegExp }> = [
+    { name: 'a NUL byte', bytes: Buffer.from('stages:\n  build:\n    image: golang\u0000:1.22\n    commands: [make]\n'), reason: /the manifest contains a NUL character \(line 3, column 18\)/ },
+    { name: 'invalid UTF-8', bytes: Buffer.concat([Buffer.from('stages:\n  build:\n    image: gol'), Buffer.from([0xff, 0xfe]), Buffer.from('ang\n    commands: [make]\n')]), reason: /the manifest is not valid UTF-8 text \(an invalid byte sequence at line 3, column 15\)/ },
+  ];
+  unacceptable.forEach((c) =>
+    it(`a manifest with ${c.name} is a failed build with the reason, at the first attempt, and starts nothing`, async () => {
+      const rev = repo.commit({ '.estafette.yaml': c.bytes });
+      await handler(push(rev));
+      const pipeline = (await getPipeline(db.pool, ref()))!;
+      const builds = (await listBuilds(db.pool, { pipelineId: pipeline.id })).items;
+      expect(builds.map((b) => b.buildStatus)).to.deep.equal(['failed']);
+      const text = (await readLogLines(db.pool, 'build', builds[0].id)).map((l) => l.text).join('\n');
+      expect(text).to.match(/The manifest is invalid/).and.match(c.reason);
+      expect((await listStageRuns(db.pool, 'build', builds[0].id)).map((s) => [s.stage, s.status])).to.deep.equal([['validate-manifest', 'failed']]);
+      expect(api.jobs()).to.have.length(0);
+    }),
+  );
+
   it('a repository without a manifest builds nothing', async () => {
     const rev = repo.commit({ 'README.md': 'no manifest' });
     await handler(push(rev));

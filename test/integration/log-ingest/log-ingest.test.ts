@@ -127,6 +127,8 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       { name: 'seq as string', body: { lines: [line, { ...line, seq: '2' }] }, status: 400, message: /seq must be an integer/ },
       { name: 'run 0', body: { lines: [line, { ...line, seq: 1, run: 0 }] }, status: 400, message: /run must be/ },
       { name: 'empty stage', body: { lines: [line, { ...line, seq: 1, stage: '' }] }, status: 400, message: /stage must be/ },
+      // PostgreSQL cannot store a NUL: a 400 naming the field, not a 500 from the insert.
+      { name: 'NUL in a stage name', body: { lines: [line, { ...line, seq: 1, stage: 'bu\u0000ild' }] }, status: 400, message: /lines\[1\]\.stage must be .* without NUL/ },
       { name: 'bad stream', body: { lines: [line, { ...line, seq: 1, stream: 'stdin' }] }, status: 400, message: /stream must be one of stdout, stderr/ },
       { name: 'bad time', body: { lines: [line, { ...line, seq: 1, time: 'yesterday' }] }, status: 400, message: /time must be/ },
       { name: 'text not a string', body: { lines: [line, { ...line, seq: 1, text: 42 }] }, status: 400, message: /text must be a string/ },
@@ -154,6 +156,8 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       { name: 'stage with a bad status', body: { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'canceling' }] }, message: /not a stage status/ },
       { name: 'stage with a bad time', body: { status: 'succeeded', stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded', startedAt: 'soon' }] }, message: /startedAt/ },
       { name: 'negative duration', body: { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded', durationMs: -1 }] }, message: /durationMs/ },
+      { name: 'NUL in a stage name', body: { stages: [{ stage: 'bu\u0000ild', run: 1, kind: 'stage', status: 'running' }] }, message: /stages\[0\]\.stage must be .* without NUL/ },
+      { name: 'NUL in a parent stage', body: { stages: [{ stage: 'build', parent: 'p\u0000', run: 1, kind: 'stage', status: 'running' }] }, message: /stages\[0\]\.parent must be a stage path/ },
     ];
     statusCases.forEach((c) =>
       it(`status report: ${c.name} → 400, nothing changed`, async () => {
