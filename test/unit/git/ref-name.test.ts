@@ -9,8 +9,35 @@ import { isCommitId, isRefName, isRevision } from '../../../shared/git/ref-name.
 
 const valid = ['main', 'feature/login', 'release-1.2', 'v1.0.0', 'refs/heads/main', 'pull/7/head', 'HEAD', 'a+b', 'ümlaut', 'x@y', 'a.b', 'dependabot/npm_and_yarn/ws-8.17.1'];
 const invalid = [
-  '', '-x', '--upload-pack=touch /tmp/pwned', '-c', 'a..b', 'a b', 'a\tb', 'a\nb', 'a\u0000b', 'a\u007fb', 'a~1', 'a^', 'a:b', 'a?', 'a*', 'a[b', 'a\\b',
-  'x@{1}', '@', 'a.lock', 'a/b.lock', 'a.lock/b', '.hidden', 'a/.b', 'a/', '/a', 'a//b', 'a.', 'a'.repeat(256),
+  '',
+  '-x',
+  '--upload-pack=touch /tmp/pwned',
+  '-c',
+  'a..b',
+  'a b',
+  'a\tb',
+  'a\nb',
+  'a\u0000b',
+  'a\u007fb',
+  'a~1',
+  'a^',
+  'a:b',
+  'a?',
+  'a*',
+  'a[b',
+  'a\\b',
+  'x@{1}',
+  '@',
+  'a.lock',
+  'a/b.lock',
+  'a.lock/b',
+  '.hidden',
+  'a/.b',
+  'a/',
+  '/a',
+  'a//b',
+  'a.',
+  'a'.repeat(256),
 ];
 
 describe('git ref names', () => {

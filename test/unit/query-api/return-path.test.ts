@@ -19,9 +19,28 @@ describe('sign-in return path', () => {
   kept.forEach(([v, expected]) => it(`keeps ${JSON.stringify(v)}`, () => expect(safeReturnPath(v, BASE)).to.equal(expected)));
 
   const refused = [
-    null, undefined, '', 'pipelines', 'https://evil.example', 'javascript:alert(1)', '//evil.example', '/\\evil.example', '\\\\evil.example',
-    '/\t/evil.example', '/%09/evil.example', '/\n/evil.example', '/\r/evil.example', '/%0d%0a/evil.example', '/%2F/evil.example', '/%5Cevil.example',
-    '/..//evil.example', '/./\\evil.example', '/\u0000/evil.example', '/%00', '/%E0%A4%A', `/${'a'.repeat(2001)}`,
+    null,
+    undefined,
+    '',
+    'pipelines',
+    'https://evil.example',
+    'javascript:alert(1)',
+    '//evil.example',
+    '/\\evil.example',
+    '\\\\evil.example',
+    '/\t/evil.example',
+    '/%09/evil.example',
+    '/\n/evil.example',
+    '/\r/evil.example',
+    '/%0d%0a/evil.example',
+    '/%2F/evil.example',
+    '/%5Cevil.example',
+    '/..//evil.example',
+    '/./\\evil.example',
+    '/\u0000/evil.example',
+    '/%00',
+    '/%E0%A4%A',
+    `/${'a'.repeat(2001)}`,
   ];
   refused.forEach((v) => it(`refuses ${JSON.stringify(v)?.slice(0, 40)}`, () => expect(safeReturnPath(v, BASE)).to.equal('/')));
 
