@@ -8,7 +8,6 @@
 import { lintManifest } from './lint.ts';
 import { parseManifest } from './parse.ts';
 import type { SourceMap } from './source-map.ts';
-import { textProblem } from './text.ts';
 import type { Manifest, Problem } from './types.ts';
 
 /** The outcome of reading a manifest: errors make it invalid; warnings are advice. */
@@ -27,8 +26,6 @@ function located(p: Problem, source: SourceMap | undefined): Problem {
 
 /** Parses and lints manifest text. Never throws. */
 export function loadManifest(text: string): LoadedManifest {
-  const bad = textProblem(text);
-  if (bad) return { errors: [{ field: '', severity: 'error', ...bad }], warnings: [] };
   const { manifest, problems, source } = parseManifest(text);
   const all = (manifest ? [...problems, ...lintManifest(manifest)] : problems).map((p) => located(p, source));
   const out: LoadedManifest = {

@@ -1,7 +1,7 @@
 /**
  * The text of a manifest as bytes become it: `decodeManifestBytes` decodes UTF-8 strictly (a
- * manifest that is not UTF-8 is refused, never silently altered) and `textProblem` names what
- * no manifest may contain — a NUL character, which YAML forbids and PostgreSQL cannot store. A
+ * manifest that is not UTF-8 is refused, never silently altered), and `storableText` keeps a
+ * text with NUL (which the parser refuses as "not a text file") storable in PostgreSQL. A
  * refused text is an invalid manifest: build-dispatch records the build as failed with the reason.
  */
 
@@ -32,14 +32,6 @@ export function decodeManifestBytes(bytes: Uint8Array): string {
     const at = position(lenient, Math.max(0, lenient.indexOf('\uFFFD')));
     throw new ManifestEncodingError(`the manifest is not valid UTF-8 text (an invalid byte sequence at line ${at.line}, column ${at.column})`);
   }
-}
-
-/** What makes `text` unacceptable as a manifest whatever it says, or undefined. */
-export function textProblem(text: string): { message: string; line: number; column: number } | undefined {
-  const nul = text.indexOf('\u0000');
-  if (nul < 0) return undefined;
-  const at = position(text, nul);
-  return { message: `the manifest contains a NUL character (line ${at.line}, column ${at.column}); it must be text without NUL`, ...at };
 }
 
 /** `text` as it can be stored (PostgreSQL TEXT holds no NUL): each NUL becomes U+FFFD. */
