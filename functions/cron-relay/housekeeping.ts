@@ -1,14 +1,20 @@
 /**
- * Housekeeping of dead jobs, run on every tick: a build or release still `pending`, `running` or
- * `canceling` whose Job is gone, failed or ended without the builder's final report — or that
- * is past its deadline — is ended by the system: `failed` (a canceling one `canceled`), with a
- * `reconcile` step in its log saying why. Jobs younger than a grace period are left alone (a
- * pending build's Job may still be being created). With the kubernetes runner all Job states
+ * Housekeeping of dead jobs, run on every tick (and in local mode every few seconds): a build or
+ * release still `pending`, `running` or `canceling` whose Job is gone, failed or ended without the
+ * builder's final report — or that is past its deadline — is ended by the system: `failed` (a
+ * canceling one `canceled`), with a `reconcile` step in its log saying why, every stage still
+ * `running` or `pending` ended the same way (their timers stop), and the `build.finished` /
+ * `release.finished` event published, so failure triggers fire. A pending job is left alone for
+ * a grace period (its Job may still be being created); a running one while its builder reported
+ * anything (logs, status, heartbeat: log-ingest records `heartbeat_at`) within `activeGraceMs`
+ * (ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS, 30 s). With the kubernetes runner all Job states
  * come from one list call. Each job ended is one warning line with its ids and cause, and counted
  * (estafette_jobs_reconciled_total).
  */
-import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
-import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
+import { listStaleBuilds, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { listStaleReleases, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { finishOpenStageRuns } from '../../shared/db/stages.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { markEventProcessed } from '../../shared/db/events.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import { withTransaction } from '../../shared/db/pool.ts';
@@ -19,10 +25,10 @@ import type { JobStatus } from '../../shared/status/status.ts';
 import { jobReconciled } from '../../shared/metrics/metrics.ts';
 import type { CronRelayDeps, HousekeepingRunner, HousekeepingSettings } from './deps.ts';
 
-/** Defaults: 2 min grace for pending, 1 min for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
+/** Defaults: 2 min grace for pending, 30 s without a heartbeat for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
 export const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
   pendingGraceMs: 2 * 60_000,
-  activeGraceMs: 60_000,
+  activeGraceMs: 30_000,
   deadlineMs: (DEFAULT_JOB_SPEC_OPTIONS.activeDeadlineSeconds + 5 * 60) * 1000,
   batch: 200,
 };
@@ -98,9 +104,9 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
     // A job past its deadline may still run: stop it before saying it ended.
     if (state === 'running') await runner.cancel(c.ref);
     const to = c.status === 'canceling' ? 'canceled' : 'failed';
+    let row: Build | Release;
     try {
-      if (c.ref.kind === 'build') await transitionBuildStatus(deps.pool, c.ref.id, to);
-      else await transitionReleaseStatus(deps.pool, c.ref.id, to);
+      row = c.ref.kind === 'build' ? await transitionBuildStatus(deps.pool, c.ref.id, to) : await transitionReleaseStatus(deps.pool, c.ref.id, to);
     } catch (err) {
       if (err instanceof IllegalTransitionError) continue; // its final report won the race
       throw err;
@@ -112,6 +118,11 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
         await writeSystemStep(tx, c.ref.kind, c.ref.id, 'reconcile', [line], to === 'canceled' ? 'canceled' : 'failed');
       }
     });
+    // The builder will not report its stages any more: end them, so none stays `running` forever.
+    await finishOpenStageRuns(deps.pool, c.ref.kind, c.ref.id, to, `ended by housekeeping: the ${c.ref.kind} ${why}`);
+    // As the builder's final report would have: failure triggers and waiting releases react to it.
+    const event = jobStatusEvent(row, to);
+    if (event) await deps.publish(event.name, event.data as never, { id: event.id });
     deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
     jobReconciled(c.ref.kind, to);
     out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });
