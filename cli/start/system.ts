@@ -60,8 +60,8 @@ export interface RunningSystem {
   kill(): Promise<void>;
 }
 
-/** How often the local mode runs housekeeping: a third of the heartbeat timeout, at most 10 s. */
-export const housekeepingIntervalMs = (heartbeatTimeoutSeconds: number): number => Math.min(10_000, (heartbeatTimeoutSeconds * 1000) / 3);
+/** How often the local mode runs housekeeping: a sixth of the heartbeat timeout, at most 5 s (one indexed query when nothing is stale). */
+export const housekeepingIntervalMs = (heartbeatTimeoutSeconds: number): number => Math.min(5_000, (heartbeatTimeoutSeconds * 1000) / 6);
 
 /** The built web UI, when `npm run build` has made it. */
 const UI_DIR = packagePath('frontend/dist/');

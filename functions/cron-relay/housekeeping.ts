@@ -11,9 +11,11 @@
  * come from one list call. Each job ended is one warning line with its ids and cause, and counted
  * (estafette_jobs_reconciled_total).
  */
-import { listStaleBuilds, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
-import { listStaleReleases, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
-import { finishOpenStageRuns } from '../../shared/db/stages.ts';
+import { getBuildPlan, listStaleBuilds, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { getReleasePlan, listStaleReleases, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { finishOpenStageRuns, listStageRuns, upsertStageRuns, type JobKind } from '../../shared/db/stages.ts';
+import type { StageReport } from '../../shared/logs/protocol.ts';
+import type { Plan, PlanStage } from '../../shared/plan/types.ts';
 import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { markEventProcessed } from '../../shared/db/events.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
@@ -78,6 +80,34 @@ async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSetting
   ];
 }
 
+/** Every stage path of `plan` that this job runs itself (not one a re-run reused), with its parent and kind. */
+function plannedPaths(plan: Plan): Array<Pick<StageReport, 'stage' | 'parent' | 'kind'>> {
+  const out: Array<Pick<StageReport, 'stage' | 'parent' | 'kind'>> = [];
+  const visit = (s: PlanStage, parent: string | undefined) => {
+    const path = parent ? `${parent}/${s.name}` : s.name;
+    out.push({ stage: path, ...(parent ? { parent } : {}), kind: s.builtin ? 'builtin' : s.parallelStages.length ? 'parallel' : 'stage' });
+    for (const svc of s.services) out.push({ stage: `${path}/${svc.name}`, parent: path, kind: 'service' });
+    for (const c of s.parallelStages) visit(c, path);
+  };
+  for (const s of plan.stages) if (!s.reusedFrom) visit(s, undefined);
+  return out;
+}
+
+/**
+ * Ends every stage of a job its builder will never report: the running and pending ones get the
+ * job's final status, the planned ones it never reached are `skipped` (`canceled` for a canceled
+ * job), as the builder itself would have reported them.
+ */
+async function endStages(deps: CronRelayDeps, kind: JobKind & ('build' | 'release'), id: string, to: 'failed' | 'canceled', why: string): Promise<void> {
+  await finishOpenStageRuns(deps.pool, kind, id, to, `ended by housekeeping: the ${kind} ${why}`);
+  const plan = kind === 'build' ? await getBuildPlan(deps.pool, id) : await getReleasePlan(deps.pool, id);
+  if (!plan) return;
+  const reported = new Set((await listStageRuns(deps.pool, kind, id)).map((r) => r.stage));
+  const status = to === 'canceled' ? 'canceled' : 'skipped';
+  const never = plannedPaths(plan).filter((p) => !reported.has(p.stage));
+  if (never.length > 0) await upsertStageRuns(deps.pool, kind, id, never.map((p) => ({ ...p, run: 1, status })));
+}
+
 /** The state lookup for this pass: one list call when the runner can, else one call per job. */
 async function stateLookup(runner: HousekeepingRunner): Promise<(ref: JobRef) => Promise<JobState>> {
   const all = await runner.states?.();
@@ -119,7 +149,7 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
       }
     });
     // The builder will not report its stages any more: end them, so none stays `running` forever.
-    await finishOpenStageRuns(deps.pool, c.ref.kind, c.ref.id, to, `ended by housekeeping: the ${c.ref.kind} ${why}`);
+    await endStages(deps, c.ref.kind, c.ref.id, to, why);
     // As the builder's final report would have: failure triggers and waiting releases react to it.
     const event = jobStatusEvent(row, to);
     if (event) await deps.publish(event.name, event.data as never, { id: event.id });
