@@ -140,6 +140,18 @@ describe('faults: stopping and crashing estafette start mid-build', function () 
     expect(list.every((s) => FINAL.includes(s.status)), JSON.stringify(list)).to.equal(true);
   });
 
+  it('a bad PORT is refused with one line naming the variable, before anything starts', async () => {
+    const message = await startLocalSystem({ env: { ...EMBEDDED, PORT: 'abc' }, timeoutMs: 60_000 }).then(
+      (s) => {
+        systems.push(s);
+        return 'started';
+      },
+      (err: Error) => err.message,
+    );
+    expect(message).to.match(/exited with 1:[\s\S]*estafette start: PORT: expected an integer from 0 to 65535, got 'abc'/);
+    expect(message).to.not.match(/\n\s+at /);
+  });
+
   it('a second estafette start on the same state folder says that another one runs, with its pid and URL', async () => {
     const sys = await start();
     const second = await startLocalSystem({ env: EMBEDDED, stateDir: sys.stateDir, timeoutMs: 60_000 }).then(
