@@ -57,14 +57,19 @@ const pgrep = (needle: string): number[] => {
 async function runningBuild(sys: LocalSystem, repo: TempRepo, owner: string): Promise<{ id: string; stagePid: number; builderPid: number }> {
   await pushRepo(sys, repo.dir, 'main', repo.commit({ '.estafette.yaml': LONG }));
   const path = `/api/pipelines/local/${owner}/${repo.dir.split('/').pop()}/builds`;
-  const b = await waitFor('the stage to print its pid', async () => {
-    const builds = (await sys.api(path)).body.items ?? [];
-    const running = builds.find((x: any) => x.buildStatus === 'running');
-    if (!running) return undefined;
-    const logs = (await sys.api(`${path}/${running.id}/logs`)).body.items as any[];
-    const line = logs.find((l) => l.text.startsWith('started '));
-    return line ? { id: running.id as string, stagePid: Number(line.text.split(' ')[1]) } : undefined;
-  }, 90_000, 200);
+  const b = await waitFor(
+    'the stage to print its pid',
+    async () => {
+      const builds = (await sys.api(path)).body.items ?? [];
+      const running = builds.find((x: any) => x.buildStatus === 'running');
+      if (!running) return undefined;
+      const logs = (await sys.api(`${path}/${running.id}/logs`)).body.items as any[];
+      const line = logs.find((l) => l.text.startsWith('started '));
+      return line ? { id: running.id as string, stagePid: Number(line.text.split(' ')[1]) } : undefined;
+    },
+    90_000,
+    200,
+  );
   const builder = descendants(sys.child.pid!).find((p) => p.argv.some((a) => /builder(\/main\.ts|\.mjs)$/.test(a)));
   expect(builder, `the builder runs under the server\n${sys.output()}`).to.not.equal(undefined);
   return { ...b, builderPid: builder!.pid };
@@ -100,17 +105,25 @@ describe('faults: stopping and crashing estafette start mid-build', function () 
     // Started again on the same state folder (the embedded PostgreSQL of the killed one still runs).
     const again = await start({ stateDir: sys.stateDir });
     const path = `/api/pipelines/local/faults/crashed/builds/${b.id}`;
-    const ended = await waitFor('the build to be reconciled', async () => {
-      const build = (await again.api(path)).body;
-      if (build.buildStatus !== 'failed') return undefined;
-      const stages = (await again.api(`${path}/stages`)).body;
-      return { build, stages: (stages.items ?? stages) as any[] };
-    }, 90_000, 250);
+    const ended = await waitFor(
+      'the build to be reconciled',
+      async () => {
+        const build = (await again.api(path)).body;
+        if (build.buildStatus !== 'failed') return undefined;
+        const stages = (await again.api(`${path}/stages`)).body;
+        return { build, stages: (stages.items ?? stages) as any[] };
+      },
+      90_000,
+      250,
+    );
     const seconds = (Date.now() - killedAt) / 1000;
     console.log(`      build ${b.id} failed by housekeeping ${seconds.toFixed(1)} s after kill -9 of the server`);
     expect(seconds, 'seconds from kill -9 to the failed build').to.be.lessThan(45);
     const stages = ended.stages.map((s) => `${s.stage ?? s.name}:${s.status}`);
-    expect(ended.stages.every((s) => FINAL.includes(s.status)), `every stage final: ${stages.join(', ')}`).to.equal(true);
+    expect(
+      ended.stages.every((s) => FINAL.includes(s.status)),
+      `every stage final: ${stages.join(', ')}`,
+    ).to.equal(true);
     expect(stages).to.include('sleeper:failed');
   });
 
@@ -137,7 +150,10 @@ describe('faults: stopping and crashing estafette start mid-build', function () 
     const stages = (await again.api(`${path}/stages`)).body;
     const list = (stages.items ?? stages) as any[];
     expect(list.map((s) => `${s.stage ?? s.name}:${s.status}`)).to.include('sleeper:canceled');
-    expect(list.every((s) => FINAL.includes(s.status)), JSON.stringify(list)).to.equal(true);
+    expect(
+      list.every((s) => FINAL.includes(s.status)),
+      JSON.stringify(list),
+    ).to.equal(true);
   });
 
   it('a bad PORT is refused with one line naming the variable, before anything starts', async () => {
