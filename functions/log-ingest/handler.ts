@@ -137,15 +137,15 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     return json(202, { accepted: lines.length, stored });
   }
 
-  /** Throws 409 when the job is final (remembered: a final job never changes again); 404 when there is no such job. */
-  async function stillActive(job: JobClaim): Promise<void> {
+  /** The job's status, remembered once final (a final job never changes again); 404 when there is no such job. */
+  async function jobStatus(job: JobClaim): Promise<JobStatus | undefined> {
     const key = `${job.kind}/${job.id}`;
     const status = finals.get(key) ?? (await currentStatus(deps.pool, job));
     if (status && isFinalJobStatus(status) && !finals.has(key)) {
       if (finals.size >= 10_000) finals.clear();
       finals.set(key, status);
     }
-    refuseFinal(job, status);
+    return status;
   }
 
   async function emit(row: Build | Release, status: JobStatus): Promise<void> {
@@ -184,8 +184,14 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
     await authorise(req, deps.jwtKey, job, tokens, clock);
-    // A final job's token writes nothing, not even a heartbeat.
-    await stillActive(job);
+    // A final job's token writes nothing, not even a heartbeat. The one exception is the final
+    // report itself sent again (its first answer was lost): acknowledged, so the builder does not
+    // count it undelivered and exit non-zero, and still nothing is written.
+    const current = await jobStatus(job);
+    if (current && isFinalJobStatus(current)) {
+      if (m[3] === 'status' && parseStatusReport(parseBody(req)).status === current) return json(202, { status: current, duplicate: true });
+      refuseFinal(job, current);
+    }
     // Every report shows the builder is alive; recorded at most every HEARTBEAT_WRITE_MS per job.
     await heartbeat(job);
     if (m[3] === 'heartbeat') {

@@ -214,10 +214,12 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       const r = await post(statusUrl('build', id), final, headers);
       expect(r).to.deep.include({ status: 202 });
       expect(r.body).to.deep.equal({ status: 'succeeded' });
-      // The job is final: its token writes nothing more, not even the same report again.
+      // The job is final: its token writes nothing more. The final report sent again (its answer
+      // was lost) is acknowledged as a duplicate, so the builder counts it delivered, and writes nothing.
       const resent = await post(statusUrl('build', id), { ...final, stages: [{ ...final.stages[0], message: 'changed' }] }, headers);
-      expect(resent.status).to.equal(409);
-      expect(resent.body).to.deep.equal({ status: 409, message: `build ${id} is already succeeded: it accepts no more log lines or reports` });
+      expect([resent.status, resent.body]).to.deep.equal([202, { status: 'succeeded', duplicate: true }]);
+      const other = await post(statusUrl('build', id), { status: 'failed' }, headers);
+      expect([other.status, other.body]).to.deep.equal([409, { status: 409, message: `build ${id} is already succeeded: it accepts no more log lines or reports` }]);
 
       const b = (await getBuild(h.pool, id))!;
       expect(b.buildStatus).to.equal('succeeded');
@@ -272,7 +274,8 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
         const late = [
           await post(logsUrl('build', id), { lines: lines(2, 3, 'build') }, headers),
           await post(statusUrl('build', id), { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded' }] }, headers),
-          await post(statusUrl('build', id), { status: 'succeeded' }, headers),
+          // A builder's own final report that disagrees with the system's end.
+          await post(statusUrl('build', id), { status: final === 'failed' ? 'succeeded' : 'failed' }, headers),
           await post(`${h.ingestUrl}/api/ingest/builds/${id}/heartbeat`, { sentAt: new Date().toISOString() }, headers),
           // Again, now from this instance's memory of final jobs.
           await post(logsUrl('build', id), { lines: lines(5, 1, 'build') }, headers),
