@@ -1,7 +1,7 @@
 /**
  * `estafette start [--demo] [--executor host|docker]`: the whole system in one process on this
  * machine — the five functions over HTTP on PORT (default 8080), the web UI, the event delivery
- * loop, a cron timer — with an embedded PostgreSQL unless DATABASE_URL is set and an in-memory bus
+ * loop, a cron timer — with an embedded PostgreSQL unless DATABASE_URL is set and a durable bus on that
  * unless NATS_URL is set. Ctrl-C cancels running builds and stops everything.
  */
 import { isDebug, parseCliConfig, parseLogLevel, userStateDir } from '../../shared/config/config.ts';

@@ -3,8 +3,9 @@
  * functions, each built by the same composition root (`functions/<name>/wire.ts`) its Knative
  * Service runs, behind one HTTP server routed like the HTTPRoute; the bus delivery loop in place
  * of Knative Triggers; a timer in place of the PingSource; the local job runner in place of
- * Kubernetes Jobs. Defaults need nothing but Node.js: an embedded PostgreSQL and an in-memory
- * bus; DATABASE_URL and NATS_URL switch to real servers.
+ * Kubernetes Jobs. Defaults need nothing but Node.js: an embedded PostgreSQL and a durable bus
+ * on it (shared/bus/postgres.ts: a push answered 202 survives kill -9); DATABASE_URL and
+ * NATS_URL switch to real servers.
  */
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { builderEnv, parseCliConfig, parseConfig, type Config } from '../../shar
 import { createPool } from '../../shared/db/pool.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import type { Subscription } from '../../shared/bus/index.ts';
+import { connectPostgresBus } from '../../shared/bus/postgres.ts';
 import { consumeEvent } from '../../shared/events/consume.ts';
 import { allReady } from '../../shared/http/health.ts';
 import { toNodeListener } from '../../shared/http/node-adapter.ts';
@@ -167,9 +169,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         for (const line of text.split('\n')) if (line.trim()) logBuilderLine(log, ref, line);
       },
     });
-    // One Runtime makes the bus and live logs (one NATS connection, or in-memory); each function
-    // then gets a Runtime over the same parts with its own name on its log lines.
-    const shared = new Runtime(config, log, { pool, jobRunner: runner });
+    // Without NATS the bus is a queue on this database, so an accepted event survives a crash;
+    // this server is its only consumer, so what a crashed run held is redelivered at once.
+    const durableBus = config.natsUrl ? undefined : await connectPostgresBus({ pool, url: database.url, log, releaseLocks: true });
+    if (durableBus) cleanups.push(() => durableBus.close());
+    // One Runtime makes the bus and live logs (one NATS connection, or the database queue and
+    // in-process live logs); each function then gets a Runtime over the same parts with its own
+    // name on its log lines.
+    const shared = new Runtime(config, log, { pool, jobRunner: runner, ...(durableBus ? { bus: durableBus } : {}) });
     let parts: RuntimeParts;
     try {
       parts = { pool, jobRunner: runner, bus: await shared.bus(), liveLogs: await shared.liveLogs(), outcomes: await shared.outcomes() };
@@ -243,7 +250,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       webhookToken: settings.webhookToken,
       settings,
       databaseDescription: db.kind === 'embedded' ? `embedded PostgreSQL (${dir}/pg)` : 'PostgreSQL at DATABASE_URL',
-      busDescription: config.natsUrl ? `NATS JetStream at ${safeUrl(config.natsUrl)}` : 'in-memory',
+      busDescription: durableBus ? 'PostgreSQL queue (durable)' : `NATS JetStream at ${safeUrl(config.natsUrl ?? '')}`,
       pool,
       runner,
       tick,

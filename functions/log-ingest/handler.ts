@@ -2,9 +2,10 @@
  * log-ingest: the builder's endpoint for log batches and status reports
  * (shared/logs/protocol.ts). Each request is authorised by the job's token (a token for one job
  * cannot write another), validated whole at the edge, then written: lines with one idempotent
- * multi-row insert, statuses through the state machine. Only after the write are they published
- * on live logs for SSE viewers, and a job going running / final emits `*.started` / `*.finished`
- * with an id derived from (job, status) so a resent report cannot start anything twice.
+ * multi-row insert, statuses through the state machine. Storing is the commit point: only after
+ * the write are they published on live logs for SSE viewers, best-effort (a failed live publish
+ * is logged, never answered as an error, so a stored batch is never resent), and a job going
+ * running / final emits `*.started` / `*.finished` with an id derived from (job, status) so a resent report cannot start anything twice.
  * A job's token ends with the job: once the build or release is final (its builder reported
  * the end, or the system ended it — canceled, reconciled), every further batch, report or
  * heartbeat is refused with 409 and nothing is written.
@@ -24,12 +25,12 @@ import { getRelease, getReleaseStatus, transitionReleaseStatus, type Release } f
 import { upsertStageRuns } from '../../shared/db/stages.ts';
 import { HttpError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
-import type { StatusReport } from '../../shared/logs/protocol.ts';
+import type { LiveMessage, StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { parseBody, parseHeartbeat, parseLogBatch, parseStatusReport } from './validate.ts';
-import type { Logger } from '../../shared/log/logger.ts';
+import { errorMessage, type Logger } from '../../shared/log/logger.ts';
 import { buildFinished, buildStarted, logLinesIngested } from '../../shared/metrics/metrics.ts';
 import { systemClock, type Clock } from '../../shared/time/clock.ts';
 
@@ -119,6 +120,18 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   const finals = new Map<string, JobStatus>();
   const tokens: TokenCache = new Map();
   const clock = deps.clock ?? systemClock;
+  let liveFailing = false;
+  /** Publishes on live logs; a failure is logged once per outage, never thrown. */
+  const liveBestEffort = (job: JobClaim, msg: LiveMessage): void => {
+    try {
+      deps.liveLogs.publish(job.kind, job.id, msg);
+      if (liveFailing) deps.log.info('live logs: publishing again');
+      liveFailing = false;
+    } catch (err) {
+      if (!liveFailing) deps.log.warn({ [`${job.kind}Id`]: job.id, error: errorMessage(err) }, 'live logs: cannot publish (stored lines stay readable; viewers catch up from the database)');
+      liveFailing = true;
+    }
+  };
   const lastBeat = new Map<string, number>();
   async function heartbeat(job: JobClaim): Promise<void> {
     if (job.kind === 'bot') return;
@@ -133,7 +146,9 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     const lines = parseLogBatch(parseBody(req));
     const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
     logLinesIngested(job.kind, lines.length, lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0));
-    if (lines.length) deps.liveLogs.publish(job.kind, job.id, { lines });
+    // Stored is committed: the live copy is best-effort (viewers fill gaps from the database),
+    // so a bus outage never makes the builder resend a batch that is already stored.
+    if (lines.length) liveBestEffort(job, { lines });
     return json(202, { accepted: lines.length, stored });
   }
 
@@ -170,7 +185,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     }
     if (row && before !== statusOf(row)) countTransition(deps.log, job, row);
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
-    deps.liveLogs.publish(job.kind, job.id, { status: report });
+    liveBestEffort(job, { status: report });
     if (report.status && row) await emit(row, report.status);
     const current = row ? ('buildStatus' in row ? row.buildStatus : row.releaseStatus) : report.status;
     return json(202, { status: current ?? null });

@@ -1,8 +1,9 @@
 /**
- * The event bus: one interface, three transports (jetstream.ts, broker.ts, memory.ts), all
- * checked by one contract suite (test/integration/bus/contract.ts).
+ * The event bus: one interface, four transports (jetstream.ts, broker.ts, postgres.ts — the
+ * durable default of the local mode — and memory.ts), all checked by one contract suite
+ * (test/integration/bus/contract.ts).
  *
- * Contract of every transport that delivers (jetstream, memory):
+ * Contract of every transport that delivers (jetstream, postgres, memory):
  * - **At least once.** A handler that resolves acknowledges the event; one that throws gets it
  *   again after a backoff, and so does another instance when the process handling it dies
  *   (JetStream's ack wait; a live handler heartbeats however long it runs). Handlers must be

@@ -1,14 +1,17 @@
 /**
  * The one way this system connects to NATS: credentials taken from the URL (`user:pass@` or a
- * bare token as the user part), which the client would otherwise ignore; reconnection forever
+ * bare token as the user part), which the client would otherwise ignore, or from NATS_CREDS_FILE /
+ * NATS_TOKEN (`auth`, which wins over the URL's); reconnection forever
  * with backoff, so an outage of any length heals without a restart; the connection's state
  * tracked for readiness probes; the URL printed only without its credentials.
  */
-import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import type { NatsAuth } from '../config/config.ts';
 import { errorMessage, safeUrl, type Logger } from '../log/logger.ts';
 
-/** Connection options for `servers` (comma-separated URLs), credentials lifted out of the URLs. */
-export function natsOptions(servers: string, name: string): ConnectionOptions {
+/** Connection options for `servers` (comma-separated URLs), credentials lifted out of the URLs (or taken from `auth`). */
+export function natsOptions(servers: string, name: string, auth: NatsAuth = {}): ConnectionOptions {
   const urls = servers.split(',').map((s) => s.trim()).filter(Boolean);
   const opts: ConnectionOptions = { name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false };
   const clean: string[] = [];
@@ -30,6 +33,14 @@ export function natsOptions(servers: string, name: string): ConnectionOptions {
     clean.push(u.toString().replace(/\/$/, ''));
   }
   opts.servers = clean;
+  if (auth.credsFile || auth.token) {
+    delete opts.user;
+    delete opts.pass;
+    delete opts.token;
+    // Read once, at connect: a rotated file takes effect at the next start.
+    if (auth.credsFile) opts.authenticator = credsAuthenticator(new Uint8Array(readFileSync(auth.credsFile)));
+    if (auth.token) opts.token = auth.token;
+  }
   return opts;
 }
 
@@ -39,10 +50,10 @@ const connected = new WeakMap<NatsConnection, boolean>();
 export const isConnected = (nc: NatsConnection): boolean => !nc.isClosed() && connected.get(nc) !== false;
 
 /** Connects to NATS at `servers`; logs disconnects and reconnects (URL without credentials). */
-export async function connectNats(servers: string, o: { name: string; log?: Logger }): Promise<NatsConnection> {
+export async function connectNats(servers: string, o: { name: string; log?: Logger; auth?: NatsAuth }): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
-    nc = await connect(natsOptions(servers, o.name));
+    nc = await connect(natsOptions(servers, o.name, o.auth));
   } catch (err) {
     throw new Error(`cannot connect to NATS at ${safeUrl(servers)}: ${errorMessage(err)}`, { cause: err });
   }

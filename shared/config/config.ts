@@ -10,6 +10,7 @@
  * configuration table is exactly `configurationTable()`, and a test checks that every variable
  * read anywhere in the code is declared here and parsed here.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../errors/http-error.ts';
@@ -57,10 +58,37 @@ export interface StatusSettings {
   contextPrefix: string;
 }
 
+/** How to authenticate to NATS besides `user:password@` / `token@` in NATS_URL. */
+export interface NatsAuth {
+  /** NATS_CREDS_FILE: path of a `.creds` file (decentralised JWT auth, e.g. Synadia Cloud). */
+  credsFile?: string;
+  /** NATS_TOKEN: a token (from a Secret, so the URL can stay in a ConfigMap). */
+  token?: string;
+}
+
+/** NATS_CREDS_FILE and NATS_TOKEN; the file must exist and be readable. */
+function parseNatsAuth(env: NodeJS.ProcessEnv): NatsAuth {
+  const credsFile = env.NATS_CREDS_FILE || undefined;
+  const token = env.NATS_TOKEN || undefined;
+  if (credsFile && token) throw new ConfigError('NATS_TOKEN', 'set NATS_CREDS_FILE or NATS_TOKEN, not both');
+  if (credsFile) {
+    let text: string;
+    try {
+      text = readFileSync(credsFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError('NATS_CREDS_FILE', `cannot read ${credsFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!/-----BEGIN NATS USER JWT-----/.test(text) || !/-----BEGIN USER NKEY SEED-----/.test(text)) throw new ConfigError('NATS_CREDS_FILE', `${credsFile} is not a NATS .creds file (a user JWT and an NKey seed)`);
+  }
+  return { ...(credsFile ? { credsFile } : {}), ...(token ? { token } : {}) };
+}
+
 export interface Config {
   port: number;
   databaseUrl?: string;
   natsUrl?: string;
+  /** NATS credentials besides the URL's: a `.creds` file (JWT + NKey seed) or a token. */
+  natsAuth: NatsAuth;
   /** JetStream stream and subject prefix of the bus (to share one NATS server between installs). */
   busStream: string;
   busSubjectPrefix: string;
@@ -264,6 +292,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
     natsUrl: url(env, 'NATS_URL', ['nats', 'tls', 'ws', 'wss']),
+    natsAuth: parseNatsAuth(env),
     kSink: url(env, 'K_SINK', ['http', 'https']),
     ...(kService ? { kService } : {}),
     busStream: env.ESTAFETTE_BUS_STREAM || 'CI_EVENTS',
@@ -332,7 +361,8 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['PORT'], default: '8080', meaning: 'HTTP port' },
   { names: ['LOG_LEVEL'], default: 'info', meaning: 'trace, debug, info, warn, error, fatal or silent; one JSON line per event (readable lines from `estafette start` on a terminal)' },
   { names: ['DATABASE_URL'], default: 'embedded PostgreSQL (local mode)', meaning: 'PostgreSQL or CockroachDB' },
-  { names: ['NATS_URL'], default: 'in-memory bus (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
+  { names: ['NATS_URL'], default: 'durable bus on the local PostgreSQL (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
+  { names: ['NATS_CREDS_FILE', 'NATS_TOKEN'], default: 'none (or `user:password@` / `token@` in NATS_URL)', meaning: 'NATS credentials besides the URL\'s: a `.creds` file (user JWT + NKey seed), or a token; never printed' },
   { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
   { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there. On Knative a function without it is not ready (503)' },
   { names: ['K_SERVICE'], default: '—', meaning: 'set by Knative Serving: the function runs on Knative, where sign-in is required' },

@@ -4,7 +4,11 @@
  * streams) watch it and end with a final event telling the client to reconnect — it resumes with
  * Last-Event-ID on another instance — instead of being cut when the grace period runs out.
  */
+import { setMaxListeners } from 'node:events';
+
 const controller = new AbortController();
+// Every open SSE stream listens: hundreds of viewers are normal, not a leak.
+setMaxListeners(0, controller.signal);
 
 /** Aborted once the process has begun to stop. */
 export const stopping: AbortSignal = controller.signal;

@@ -3,7 +3,7 @@
  * scaled-from-zero instance listens before it opens any connection and loads only what its first
  * request needs: the PostgreSQL pool, one NATS connection (shared by the bus and live logs), the
  * event bus (Knative broker when K_SINK is set, JetStream when NATS_URL is set, in-memory
- * otherwise), live logs, and the job runner (the Kubernetes client is imported on first use).
+ * otherwise — the local mode passes in its durable queue on PostgreSQL instead), live logs, and the job runner (the Kubernetes client is imported on first use).
  * Each function's composition root (`functions/<name>/wire.ts`) takes what it needs from here;
  * the Knative entry builds one Runtime per process, the local mode one for all five functions
  * (passing in what it made itself: the embedded database, the local job runner).
@@ -191,7 +191,7 @@ export class Runtime {
   private async connectNats(): Promise<NatsConnection> {
     const url = this.config.natsUrl;
     if (!url) throw new ConfigError('NATS_URL', 'is required');
-    return connectNats(url, { name: `estafette-${this.log.bindings().function ?? 'process'}`, log: this.log });
+    return connectNats(url, { name: `estafette-${this.log.bindings().function ?? 'process'}`, log: this.log, auth: this.config.natsAuth });
   }
 
   private async makeBus(): Promise<Bus> {

@@ -1,7 +1,7 @@
 /**
  * End to end through a started `estafette start` process, over real HTTP only: generic webhook →
  * build-dispatch → builder (host executor) → log-ingest → query-api. Runs once per bus transport
- * (in-memory, and NATS JetStream when NATS_URL is set), against PostgreSQL at DATABASE_URL when set.
+ * (the durable PostgreSQL queue, and NATS JetStream when NATS_URL is set), against PostgreSQL at DATABASE_URL when set.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -70,7 +70,7 @@ stages:
 `;
 
 const transports: Array<{ name: string; nats: boolean }> = [
-  { name: 'in-memory bus', nats: false },
+  { name: 'PostgreSQL bus (the local default)', nats: false },
   { name: 'NATS JetStream bus', nats: true },
 ];
 

@@ -1,18 +1,18 @@
 /**
  * The contract every Bus transport passes (see shared/bus/bus.ts). `describeBus(name, factory)`
  * runs it against a fresh bus per test. Cases marked "delivering" need subscribe (jetstream,
- * memory); the publish-side cases also run against publish-only transports (broker), whose
+ * memory, postgres); the publish-side cases also run against publish-only transports (broker), whose
  * harness reports what arrived at the far side (an HTTP receiver standing in for the Broker).
  *
- *   case                                   jetstream  memory  broker
- *   attributes and data intact                 ✓        ✓       ✓
- *   order of publication per type              ✓        ✓       ✓
- *   foreign types refused at publish           ✓        ✓       ✓
- *   types filter, fan-out per consumer         ✓        ✓       –  (Knative Trigger filters)
- *   redelivery after a throw                   ✓        ✓       –  (Trigger delivery.retry)
- *   dead letter after N failures               ✓        ✓       –  (Trigger deadLetterSink)
- *   dedupe of a re-published id                ✓        ✓       –  (not offered by Brokers)
- *   offline consumer catches up                ✓        ✓       –  (Broker/channel persistence)
+ *   case                                   jetstream  memory  postgres  broker
+ *   attributes and data intact                 ✓        ✓        ✓        ✓
+ *   order of publication per type              ✓        ✓        ✓        ✓
+ *   foreign types refused at publish           ✓        ✓        ✓        ✓
+ *   types filter, fan-out per consumer         ✓        ✓        ✓        –  (Knative Trigger filters)
+ *   redelivery after a throw                   ✓        ✓        ✓        –  (Trigger delivery.retry)
+ *   dead letter after N failures               ✓        ✓        ✓        –  (Trigger deadLetterSink)
+ *   dedupe of a re-published id                ✓        ✓        ✓        –  (not offered by Brokers)
+ *   offline consumer catches up                ✓        ✓        ✓        –  (Broker/channel persistence)
  */
 import { expect } from 'chai';
 import { CloudEvent } from 'cloudevents';
