@@ -17,6 +17,7 @@ import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
 import { appendLogLines } from '../../shared/db/logs.ts';
 import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { getBot, transitionBotStatus, type Bot } from '../../shared/db/bots.ts';
 import { upsertStageRuns } from '../../shared/db/stages.ts';
 import { HttpError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
@@ -67,8 +68,11 @@ async function authorise(req: HttpRequest, key: string, job: JobClaim, cache: To
   if (claim.kind !== job.kind || claim.id !== job.id) throw new HttpError(401, `job token is not valid for ${job.kind} ${job.id}`);
 }
 
-/** The job row (builds and releases are stored; bots have no row, their token is the proof). */
-async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | null> {
+/** A job's row: a build, a release or a bot run. */
+type JobRow = Build | Release | Bot;
+
+/** The job row; NotFoundError when it does not exist. */
+async function findJob(pool: pg.Pool, job: JobClaim): Promise<JobRow> {
   if (job.kind === 'build') {
     const b = await getBuild(pool, job.id);
     if (!b) throw new NotFoundError(`build ${job.id}`);
@@ -79,14 +83,16 @@ async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | 
     if (!r) throw new NotFoundError(`release ${job.id}`);
     return r;
   }
-  return null;
+  const b = await getBot(pool, job.id);
+  if (!b) throw new NotFoundError(`bot ${job.id}`);
+  return b;
 }
 
-const statusOf = (row: Build | Release): JobStatus => ('buildStatus' in row ? row.buildStatus : row.releaseStatus);
+const statusOf = (row: JobRow): JobStatus => ('buildStatus' in row ? row.buildStatus : 'botStatus' in row ? row.botStatus : row.releaseStatus);
 const seconds = (from: string | null, to: string | null): number | undefined => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
 
 /** Logs and counts a job that just changed status: started (with its queue wait) or finished (with its duration). */
-function countTransition(log: Logger, job: JobClaim, row: Build | Release): void {
+function countTransition(log: Logger, job: JobClaim, row: JobRow): void {
   const status = statusOf(row);
   log.info({ [`${job.kind}Id`]: job.id, pipeline: `${row.repoSource}/${row.repoOwner}/${row.repoName}`, status }, `${job.kind} ${job.id} ${status}`);
   if (status === 'running') buildStarted(job.kind, seconds(row.insertedAt, row.startedAt));
@@ -114,7 +120,9 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     return json(202, { accepted: lines.length, stored });
   }
 
-  async function emit(row: Build | Release, status: JobStatus): Promise<void> {
+  async function emit(row: JobRow, status: JobStatus): Promise<void> {
+    // Bot runs end nothing else: no commit status, no triggers listen to them (as in Estafette).
+    if ('botStatus' in row) return;
     const e = jobStatusEvent(row, status);
     if (e) await deps.publish(e.name, e.data as never, { id: e.id, subject: row.id });
   }
@@ -124,21 +132,21 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     let row = await findJob(deps.pool, job);
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
-    const before = row ? statusOf(row) : undefined;
-    if (report.status && row) {
-      const transition = (to: JobStatus) => (job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : transitionReleaseStatus(deps.pool, job.id, to));
+    const before = statusOf(row);
+    if (report.status) {
+      const transition = (to: JobStatus): Promise<JobRow> =>
+        job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : job.kind === 'release' ? transitionReleaseStatus(deps.pool, job.id, to) : transitionBotStatus(deps.pool, job.id, to);
       // A builder stopped by SIGTERM without an API cancel (Ctrl-C in local mode, a deleted or
       // evicted pod) reports `canceled` while its job is still `running`: walk the state
       // machine's path, running → canceling → canceled.
-      if (report.status === 'canceled' && ('buildStatus' in row ? row.buildStatus : row.releaseStatus) === 'running') await transition('canceling');
+      if (report.status === 'canceled' && statusOf(row) === 'running') await transition('canceling');
       row = await transition(report.status);
     }
-    if (row && before !== statusOf(row)) countTransition(deps.log, job, row);
+    if (before !== statusOf(row)) countTransition(deps.log, job, row);
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
     deps.liveLogs.publish(job.kind, job.id, { status: report });
-    if (report.status && row) await emit(row, report.status);
-    const current = row ? ('buildStatus' in row ? row.buildStatus : row.releaseStatus) : report.status;
-    return json(202, { status: current ?? null });
+    if (report.status) await emit(row, report.status);
+    return json(202, { status: statusOf(row) });
   }
 
   return async (req) => {

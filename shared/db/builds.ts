@@ -341,7 +341,7 @@ const FINAL = FINAL_JOB_STATUSES as readonly string[];
  * The SQL of a status transition on `table`: sets status, started_at (on running), finished_at
  * and duration_ms (on final statuses), only WHERE the current status may move to $2.
  */
-export const transitionSql = (table: 'builds' | 'releases', columns: string): string => `
+export const transitionSql = (table: 'builds' | 'releases' | 'bots', columns: string): string => `
   UPDATE ${table} SET
     status = $2::TEXT,
     updated_at = COALESCE($4::TIMESTAMPTZ, now()),
