@@ -21,6 +21,9 @@ export function triggerText(t: Trigger | null | undefined): string {
       return `pipeline${named}: ${f.NAME ?? f.REPO_NAME ?? 'another pipeline'} ${f.EVENT ?? 'finished'}`;
     case 'release':
       return `release${named}: ${f.NAME ?? f.REPO_NAME ?? 'a pipeline'} to ${f.TARGET ?? 'a target'}`;
+    case 'github':
+    case 'bitbucket':
+      return `${t.event}${named}: ${f.EVENT ?? 'event'}${f.ACTION ? ` (${f.ACTION})` : ''}`;
     default:
       return `${t.event}${named}`;
   }
