@@ -1,5 +1,5 @@
 /**
- * Housekeeping of dead jobs, run on every tick: a build or release still `pending`, `running` or
+ * Housekeeping of dead jobs, run on every tick: a build, release or bot run still `pending`, `running` or
  * `canceling` whose Job is gone, failed or ended without the builder's final report — or that
  * is past its deadline — is ended by the system: `failed` (a canceling one `canceled`), with a
  * `reconcile` step in its log saying why. Jobs younger than a grace period are left alone (a
@@ -9,6 +9,7 @@
  */
 import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
 import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
+import { listStaleBots, transitionBotStatus } from '../../shared/db/bots.ts';
 import { markEventProcessed } from '../../shared/db/events.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import { withTransaction } from '../../shared/db/pool.ts';
@@ -29,7 +30,7 @@ export const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
 
 /** One job housekeeping ended. */
 export interface Reconciled {
-  kind: 'build' | 'release';
+  kind: 'build' | 'release' | 'bot';
   id: string;
   from: JobStatus;
   to: 'failed' | 'canceled';
@@ -37,7 +38,7 @@ export interface Reconciled {
 }
 
 interface Candidate {
-  ref: JobRef & { kind: 'build' | 'release' };
+  ref: JobRef & { kind: 'build' | 'release' | 'bot' };
   status: JobStatus;
   startedAt: string | null;
   insertedAt: string;
@@ -66,9 +67,14 @@ async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSetting
     ...(await listStaleReleases(deps.pool, ['pending'], pendingBefore, s.batch)),
     ...(await listStaleReleases(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
   ];
+  const bots = [
+    ...(await listStaleBots(deps.pool, ['pending'], pendingBefore, s.batch)),
+    ...(await listStaleBots(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
+  ];
   return [
     ...builds.map((b) => ({ ref: { kind: 'build' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.buildStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
     ...releases.map((r) => ({ ref: { kind: 'release' as const, id: r.id, repoOwner: r.repoOwner, repoName: r.repoName }, status: r.releaseStatus, startedAt: r.startedAt, insertedAt: r.insertedAt })),
+    ...bots.map((b) => ({ ref: { kind: 'bot' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.botStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
   ];
 }
 
@@ -100,7 +106,8 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
     const to = c.status === 'canceling' ? 'canceled' : 'failed';
     try {
       if (c.ref.kind === 'build') await transitionBuildStatus(deps.pool, c.ref.id, to);
-      else await transitionReleaseStatus(deps.pool, c.ref.id, to);
+      else if (c.ref.kind === 'release') await transitionReleaseStatus(deps.pool, c.ref.id, to);
+      else await transitionBotStatus(deps.pool, c.ref.id, to);
     } catch (err) {
       if (err instanceof IllegalTransitionError) continue; // its final report won the race
       throw err;
