@@ -4,7 +4,7 @@
  * - git.pull_request → dispatchBuild of the fork's head, without secrets
  * - release.requested → dispatchRelease
  * - bot.requested → dispatchBot; forge.event (any forge delivery) → the `github:`/`bitbucket:` triggers it fires
- * - build.cancel, release.cancel → cancelJob
+ * - build.cancel, release.cancel, bot.cancel → cancelJob
  * - build.started/finished, release.started/finished → commit statuses (forge.status) and pipeline/release triggers;
  *   a finished job frees a slot (admission)
  * - queue.advance (cron-relay's tick, an approval) → admission, approval expiry, lost starts
@@ -53,6 +53,8 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
       case 'bot.requested':
         await dispatchBot(deps, event.id, event.data);
         return;
+      case 'bot.cancel':
+        return cancelJob(deps, 'bot', event.data);
       case 'forge.event':
         return fireForgeTriggers(deps, event.id, event.data);
       case 'build.cancel':

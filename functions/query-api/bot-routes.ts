@@ -7,6 +7,7 @@
  *   — its stages and log, as for builds and releases.
  * - `GET  …/botnames` — the names of the bots that ran, with counts.
  * - `POST …/bots` `{"name", "branch"?}` (operator) — runs a bot by hand (a `bot.requested`, 202).
+ * - `DELETE …/bots/:id` (operator) — cancels a run (a `bot.cancel`, 202; 409 when it has ended).
  * - `GET  /api/bots` — bot runs of every pipeline.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,7 +20,8 @@ import { isId } from '../../shared/db/ids.ts';
 import { readLogLines, searchLogLines } from '../../shared/db/logs.ts';
 import type { Pipeline } from '../../shared/db/pipelines.ts';
 import { listStageRuns } from '../../shared/db/stages.ts';
-import { ValidationError } from '../../shared/errors/http-error.ts';
+import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { isFinalJobStatus } from '../../shared/status/status.ts';
 import { json, type HttpResponse } from '../../shared/http/types.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import type { Page } from '../../shared/db/page.ts';
@@ -91,11 +93,20 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
     return json(202, { eventId });
   }
 
+  async function cancel(c: Ctx): Promise<HttpResponse> {
+    const bot = await botOf(c);
+    if (isFinalJobStatus(bot.botStatus)) throw new HttpError(409, `bot run ${bot.id} is already ${bot.botStatus}`);
+    const eventId = randomUUID();
+    await deps.publish('bot.cancel', { id: bot.id, requestedBy: actor(c.principal) }, { id: eventId, subject: bot.id });
+    return json(202, { eventId });
+  }
+
   return [
     { method: 'GET', path: `${PL}/bots`, role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, { ...filter(c.req.query), pipelineId: (await deps.pipelineOf(c)).id }))) },
     { method: 'POST', path: `${PL}/bots`, role: 'operator', handle: run },
     { method: 'GET', path: `${PL}/botnames`, role: 'viewer', handle: async (c) => json(200, { items: await botNames(pool, (await deps.pipelineOf(c)).id) }) },
     { method: 'GET', path: `${PL}/bots/:id`, role: 'viewer', handle: async (c) => json(200, await botOf(c)) },
+    { method: 'DELETE', path: `${PL}/bots/:id`, role: 'operator', handle: cancel },
     {
       method: 'GET', path: `${PL}/bots/:id/stages`, role: 'viewer',
       handle: async (c) => {

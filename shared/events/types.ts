@@ -21,6 +21,7 @@ export const EVENT_NAMES = [
   'release.finished',
   'release.cancel',
   'bot.requested',
+  'bot.cancel',
   'forge.event',
   'pipeline.renamed',
   'pipeline.archived',
@@ -143,7 +144,7 @@ export interface BuildFinishedData extends BuildStartedData {
 }
 
 export interface CancelData {
-  /** Build id for build.cancel, release id for release.cancel. */
+  /** Build id for build.cancel, release id for release.cancel, bot run id for bot.cancel. */
   id: string;
   requestedBy?: string;
 }
@@ -259,6 +260,7 @@ export interface EventPayloads {
   'release.finished': ReleaseFinishedData;
   'release.cancel': CancelData;
   'bot.requested': BotRequestedData;
+  'bot.cancel': CancelData;
   'forge.event': ForgeEventData;
   'pipeline.renamed': PipelineRenamedData;
   'pipeline.archived': PipelineArchivedData;

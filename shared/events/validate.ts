@@ -65,6 +65,7 @@ export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'release.finished': obj({ ...releaseStarted, status }, { action: str }),
   'release.cancel': obj({ id }, { requestedBy: str }),
   'bot.requested': obj({ ...repo, name: nonEmpty, branch: str, trigger, chainDepth: count }, { requestedBy: str }),
+  'bot.cancel': obj({ id }, { requestedBy: str }),
   'forge.event': obj({ ...repo, forge: { enum: [...BOT_FORGES] }, event: nonEmpty, action: str, deliveryId: nonEmpty, payload: str, payloadBytes: count }),
   'pipeline.renamed': obj({ ...repo, newRepoOwner: nonEmpty, newRepoName: nonEmpty }),
   'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),

@@ -102,7 +102,7 @@ export function RunPage(props: Ref & { kind: RunKind; id: string; tab: string })
       {build ? <BuildHeader pref={props} build={build} status={status!} onChange={run.reload} /> : null}
       {release ? <ReleaseHeader pref={props} release={release} status={status!} onChange={run.reload} /> : null}
       {release ? <ApprovalPanel pref={props} release={release} onChange={run.reload} /> : null}
-      {bot ? <BotHeader bot={bot} status={status!} /> : null}
+      {bot ? <BotHeader pref={props} bot={bot} status={status!} onChange={run.reload} /> : null}
       {run.data ? (
         <>
           {props.kind === 'build' ? (
@@ -196,7 +196,9 @@ function ReleaseHeader({ pref, release, status, onChange }: { pref: Ref; release
   );
 }
 
-function BotHeader({ bot, status }: { bot: Bot; status: string }) {
+function BotHeader({ pref, bot, status, onChange }: { pref: Ref; bot: Bot; status: string; onChange: () => void }) {
+  const me = useSession();
+  const act = useAction();
   return (
     <header class="run-head">
       <div class="run-title">
@@ -204,6 +206,13 @@ function BotHeader({ bot, status }: { bot: Bot; status: string }) {
           <span class="muted">bot</span> <span class="version">{bot.name}</span>
         </h1>
         <StatusBadge status={status} />
+        {!FINAL.has(status) && canOperate(me) ? (
+          <button type="button" class="danger" disabled={act.busy} onClick={() => act.run('DELETE', `${pipelinePath(pref)}/bots/${encodeURIComponent(bot.id)}`, undefined, 'Cancel requested.', onChange)}>
+            Cancel bot
+          </button>
+        ) : null}
+        {act.error ? <ErrorBox error={act.error} context="Cancel failed" /> : null}
+        {act.done ? <span role="status">{act.done}</span> : null}
       </div>
       <dl class="facts">
         <Fact term="Event" value={triggerText(bot.trigger)} />

@@ -7,7 +7,7 @@
  * failed run with its reason; pipeline and cron triggers with a `runs` action request bots too.
  */
 import { expect } from 'chai';
-import { listBots } from '../../../shared/db/bots.ts';
+import { getBot, listBots } from '../../../shared/db/bots.ts';
 import { readLogLines } from '../../../shared/db/logs.ts';
 import type { ForgeEventData } from '../../../shared/events/types.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
@@ -132,6 +132,18 @@ describe('bots (build-dispatch)', function () {
     expect(bot!.statusReason).to.match(/^bot 'nope' is not in the manifest of main at [0-9a-f]{7}$/);
     const lines = await readLogLines(db.pool, 'bot', bot!.id, { afterSeq: -1, limit: 10 });
     expect(lines.map((l) => [l.stage, l.text])).to.deep.equal([['validate-bot', `Bot refused: ${bot!.statusReason}`]]);
+  });
+
+  it('bot.cancel ends a pending run and deletes its Job', async () => {
+    const a = h.repo('a', MANIFEST);
+    await a.push();
+    await h.handler({ name: 'bot.requested', id: 'br-cancel', data: { ...a.ref, name: 'pr-bot', branch: 'main', trigger: { event: 'manual', fields: {} }, chainDepth: 0 } });
+    const [bot] = (await listBots(db.pool, { pipelineId: (await a.pipeline()).id })).items;
+    const jobOf = () => h.api.jobs().filter((j) => j.metadata.labels?.['estafette.io/job-id'] === bot!.id);
+    expect(jobOf()).to.have.length(1);
+    await h.handler({ name: 'bot.cancel', id: 'bc-1', data: { id: bot!.id, requestedBy: 'me' } });
+    expect(await getBot(db.pool, bot!.id)).to.include({ botStatus: 'canceled', statusReason: 'canceled by me' });
+    expect(jobOf()).to.deep.equal([]);
   });
 
   it("a pipeline trigger's runs action requests its bot, which clones when it says clone: true", async () => {

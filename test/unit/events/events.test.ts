@@ -20,6 +20,7 @@ const VALID: { [N in EventName]: EventPayloads[N] } = {
   'release.finished': { ...repo, releaseId: '9', name: 'prod', action: 'deploy', version: '1.0.0', chainDepth: 0, status: 'failed' },
   'release.cancel': { id: '9', requestedBy: 'me' },
   'bot.requested': { ...repo, name: 'pr-bot', branch: '', trigger: { event: 'github', fields: { EVENT: 'pull_request' } }, chainDepth: 1 },
+  'bot.cancel': { id: '77', requestedBy: 'me' },
   'forge.event': { ...repo, forge: 'github', event: 'issue_comment', action: 'created', deliveryId: 'd3', payload: '{"action":"created"}', payloadBytes: 20 },
   'pipeline.renamed': { ...repo, newRepoOwner: 'o2', newRepoName: 'n2' },
   'pipeline.archived': { ...repo, archived: true },
