@@ -72,6 +72,12 @@ export function triggerCondition(kind: string, filter: Obj): string {
       const words = cronInWords(s(filter.schedule));
       return `${words ?? 'on schedule'} (cron ${s(filter.schedule)})`;
     }
+    case 'github':
+    case 'bitbucket': {
+      const events = Array.isArray(filter.events) ? filter.events.filter((e): e is string => typeof e === 'string') : [];
+      const repo = s(filter.repository);
+      return `on ${kind} ${events.join(', ') || 'events'}${repo && repo !== 'self' ? ` of ${repo}` : ''}`;
+    }
     default:
       return `on ${kind} events (${JSON.stringify(filter)})`;
   }
