@@ -8,7 +8,7 @@
  * its `*.finished` event from here (the same id log-ingest would use), and the queue advances
  * when a slot or a place in line was freed.
  */
-import type { CancelData } from '../../shared/events/types.ts';
+import { eventArgs, type CancelData } from '../../shared/events/types.ts';
 import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
 import { getBot, transitionBotStatus, type Bot } from '../../shared/db/bots.ts';
@@ -46,7 +46,7 @@ export async function cancelRun(deps: DispatchDeps, job: Build | Release | Bot, 
     // Bot runs end nothing else (no commit status, no triggers).
     if ('botStatus' in row) return;
     const e = jobStatusEvent(row, 'canceled');
-    if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+    if (e) await deps.publish(...eventArgs(e), { id: e.id });
   };
   try {
     if (status === 'queued' || status === 'awaiting-approval' || status === 'pending') {

@@ -108,7 +108,9 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
     { method: 'GET', path: `${PL}/bots/:id`, role: 'viewer', handle: async (c) => json(200, await botOf(c)) },
     { method: 'DELETE', path: `${PL}/bots/:id`, role: 'operator', handle: cancel },
     {
-      method: 'GET', path: `${PL}/bots/:id/stages`, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/bots/:id/stages`,
+      role: 'viewer',
       handle: async (c) => {
         const bot = await botOf(c);
         const [runs, plan] = await Promise.all([listStageRuns(pool, 'bot', bot.id), getBotPlan(pool, bot.id)]);
@@ -117,7 +119,9 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
     },
     { method: 'GET', path: `${PL}/bots/:id/logs`, role: 'viewer', handle: logs },
     {
-      method: 'GET', path: `${PL}/bots/:id/logs.stream`, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/bots/:id/logs.stream`,
+      role: 'viewer',
       handle: async (c) => {
         const bot = await botOf(c);
         const afterSeq = lastEventSeq(c.req.headers['last-event-id'], c.req.query.get('lastEventId'));
@@ -126,13 +130,24 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
       },
     },
     {
-      method: 'GET', path: `${PL}/bots/:id/logs.txt`, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/bots/:id/logs.txt`,
+      role: 'viewer',
       handle: async (c) => {
         const q = c.req.query;
         const bot = await botOf(c);
         const title = `Bot ${bot.name} of ${bot.repoSource}/${bot.repoOwner}/${bot.repoName}, branch ${bot.repoBranch}${bot.repoRevision ? ` at ${bot.repoRevision.slice(0, 7)}` : ''}: ${bot.botStatus}`;
         const stage = p.text(q, 'stage', 512);
-        return logText({ pool, kind: 'bot', id: bot.id, title, fileName: `${bot.repoName}-bot-${bot.name}-${bot.id}`, ansi: p.flag(q, 'ansi') ?? false, download: p.flag(q, 'download') ?? false, ...(stage ? { stage } : {}) });
+        return logText({
+          pool,
+          kind: 'bot',
+          id: bot.id,
+          title,
+          fileName: `${bot.repoName}-bot-${bot.name}-${bot.id}`,
+          ansi: p.flag(q, 'ansi') ?? false,
+          download: p.flag(q, 'download') ?? false,
+          ...(stage ? { stage } : {}),
+        });
       },
     },
     { method: 'GET', path: '/api/bots', role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, filter(c.req.query)))) },

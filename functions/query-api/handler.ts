@@ -175,7 +175,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
 
   async function rebuild(c: Ctx): Promise<HttpResponse> {
     const pl = await pipelineOf(c);
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const version = p.optionalField(body, 'buildVersion', 200);
     const repo = { repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName };
     const base = { ...repo, trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0 };
@@ -226,7 +226,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
 
   async function release(c: Ctx): Promise<HttpResponse> {
     const pl = await pipelineOf(c);
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const name = p.field(body, 'name', 200);
     const action = p.optionalField(body, 'action', 200);
     const version = p.field(body, 'releaseVersion', 200);
@@ -261,7 +261,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
 
   async function encrypt(c: Ctx): Promise<HttpResponse> {
     if (!deps.secretKey) throw new HttpError(503, 'secret encryption is not configured (set ESTAFETTE_SECRET_KEY)');
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     if (typeof body.value !== 'string') throw new ValidationError('value is required (a string)');
     if (body.value.length > 1024 * 1024) throw new ValidationError('value is longer than 1 MiB');
     for (const k of ['base64', 'double'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw new ValidationError(`${k} must be true or false`);
@@ -355,7 +355,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     {
       method: 'POST', path: '/api/manifest/validate', role: 'viewer',
       handle: (c) => {
-        const loaded = loadManifest(p.field(p.jsonBody(c.req.rawBody), 'manifest', 1024 * 1024));
+        const loaded = loadManifest(p.field(p.jsonBody(c.req), 'manifest', 1024 * 1024));
         const problems = (list: typeof loaded.errors) => list.map(({ field, message }) => ({ field, message }));
         return json(200, { status: loaded.errors.length ? 'failed' : 'succeeded', errors: problems(loaded.errors), warnings: problems(loaded.warnings) });
       },

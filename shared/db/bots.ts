@@ -204,10 +204,11 @@ export async function botNames(db: Db, pipelineId: string): Promise<Array<{ name
 
 /** Bot runs in `statuses` (of pending, running, canceling) not updated since `updatedBefore`, oldest first (for the reconciler). */
 export async function listStaleBots(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Bot[]> {
-  const r = await db.query<BotRow>(
-    `SELECT ${COLUMNS} FROM bots WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
-    [statuses, updatedBefore, limit],
-  );
+  const r = await db.query<BotRow>(`SELECT ${COLUMNS} FROM bots WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`, [
+    statuses,
+    updatedBefore,
+    limit,
+  ]);
   return r.rows.map(toBot);
 }
 

@@ -86,10 +86,15 @@ describe('estafette start: a bot run by a GitHub pull request event', function (
     const sha = repo.commit({ '.estafette.yaml': MANIFEST });
     const pipeline = `/api/pipelines/github.com/${owner}/app`;
     expect((await deliver(push(repo, sha), 'push')).status).to.equal(202);
-    const build = await waitFor('the push build', async () => {
-      const b = ((await sys.api(`${pipeline}/builds`)).body.items ?? [])[0];
-      return b && ['succeeded', 'failed'].includes(b.buildStatus) ? b : undefined;
-    }, 60_000, 200);
+    const build = await waitFor(
+      'the push build',
+      async () => {
+        const b = ((await sys.api(`${pipeline}/builds`)).body.items ?? [])[0];
+        return b && ['succeeded', 'failed'].includes(b.buildStatus) ? b : undefined;
+      },
+      60_000,
+      200,
+    );
     expect(build.buildStatus, sys.output()).to.equal('succeeded');
     expect((await sys.api(`${pipeline}/bots`)).body.items).to.deep.equal([]);
 
@@ -97,10 +102,15 @@ describe('estafette start: a bot run by a GitHub pull request event', function (
     expect(res.status).to.equal(202);
     // A pull request from a branch of the repository builds nothing, but the bot hears it.
     expect((await res.json()).ignored).to.equal(true);
-    const bot = await waitFor('the bot run', async () => {
-      const b = ((await sys.api(`${pipeline}/bots`)).body.items ?? [])[0];
-      return b && ['succeeded', 'failed'].includes(b.botStatus) ? b : undefined;
-    }, 60_000, 200);
+    const bot = await waitFor(
+      'the bot run',
+      async () => {
+        const b = ((await sys.api(`${pipeline}/bots`)).body.items ?? [])[0];
+        return b && ['succeeded', 'failed'].includes(b.botStatus) ? b : undefined;
+      },
+      60_000,
+      200,
+    );
     expect(bot, sys.output()).to.include({ name: 'pr-bot', botStatus: 'succeeded', repoBranch: 'main', repoRevision: sha, buildId: build.id, triggeredBy: 'github' });
     expect(bot.trigger.fields).to.include({ EVENT: 'pull_request', ACTION: 'opened', REPOSITORY: `github.com/${owner}/app` });
     expect(bot.trigger.fields).to.not.have.property('PAYLOAD'); // lists leave the raw payload out

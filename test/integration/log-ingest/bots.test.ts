@@ -22,7 +22,19 @@ describe('bot runs: log-ingest and query-api (HTTP, PostgreSQL, NATS)', function
   const newBot = async (repoName: string) => {
     const { pipeline, builds } = await seed(h.pool, repoName, [{ status: 'succeeded' }]);
     const trigger = { event: 'github', fields: { EVENT: 'pull_request', ACTION: 'opened', REPOSITORY: `github.com/estafette/${repoName}`, DELIVERY: 'd-1', PAYLOAD: '{"number":7}' } };
-    const { bot } = await createBot(h.pool, { pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName, name: 'pr-bot', branch: 'main', revision: builds[0]!.repoRevision, trigger, triggeredBy: 'github', buildId: builds[0]!.id, eventId: `ev-${repoName}` });
+    const { bot } = await createBot(h.pool, {
+      pipelineId: pipeline.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName,
+      name: 'pr-bot',
+      branch: 'main',
+      revision: builds[0]!.repoRevision,
+      trigger,
+      triggeredBy: 'github',
+      buildId: builds[0]!.id,
+      eventId: `ev-${repoName}`,
+    });
     return { pipeline, bot };
   };
 
@@ -52,7 +64,7 @@ describe('bot runs: log-ingest and query-api (HTTP, PostgreSQL, NATS)', function
     expect(cancel.status).to.equal(409);
   });
 
-  it('refuses another run\'s token (401) and an unknown run (404) at ingest, and another pipeline\'s run (404) in the API', async () => {
+  it("refuses another run's token (401) and an unknown run (404) at ingest, and another pipeline's run (404) in the API", async () => {
     const { bot } = await newBot('botauth');
     const { bot: other } = await newBot('botother');
     expect((await post(ingest(bot.id, 'logs'), { lines: lines(0, 1) }, await bearer('bot', other.id))).status).to.equal(401);

@@ -51,9 +51,19 @@ describe('bots through estafette validate and plan (CLI)', function () {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   const invalid: Array<{ name: string; yaml: string; field: string; message: RegExp }> = [
-    { name: 'a github trigger without events', yaml: 'bots:\n  b:\n    triggers:\n    - github: {}\n    stages:\n      s:\n        image: alpine:3\n', field: 'bots.b.triggers[0].github.events', message: /at least one github event/ },
-    { name: 'a bitbucket trigger with an empty event list', yaml: 'bots:\n  b:\n    triggers:\n    - bitbucket:\n        events: []\n    stages:\n      s:\n        image: alpine:3\n', field: 'bots.b.triggers[0].bitbucket.events', message: /at least one bitbucket event/ },
-    { name: 'a bot without stages', yaml: "bots:\n  b:\n    triggers:\n    - github:\n        events: [pull_request]\n", field: 'bots.b.stages', message: /at least one stage/ },
+    {
+      name: 'a github trigger without events',
+      yaml: 'bots:\n  b:\n    triggers:\n    - github: {}\n    stages:\n      s:\n        image: alpine:3\n',
+      field: 'bots.b.triggers[0].github.events',
+      message: /at least one github event/,
+    },
+    {
+      name: 'a bitbucket trigger with an empty event list',
+      yaml: 'bots:\n  b:\n    triggers:\n    - bitbucket:\n        events: []\n    stages:\n      s:\n        image: alpine:3\n',
+      field: 'bots.b.triggers[0].bitbucket.events',
+      message: /at least one bitbucket event/,
+    },
+    { name: 'a bot without stages', yaml: 'bots:\n  b:\n    triggers:\n    - github:\n        events: [pull_request]\n', field: 'bots.b.stages', message: /at least one stage/ },
   ];
   invalid.forEach((c) =>
     it(`validate --json: ${c.name} is an error at ${c.field}`, () => {
@@ -80,7 +90,13 @@ describe('bots through estafette validate and plan (CLI)', function () {
     const bots = (json.plan.triggers as Array<{ scope: string }>).filter((t) => t.scope === 'bot');
     expect(bots).to.deep.equal([
       { scope: 'bot', job: 'pr-bot', field: 'bots.pr-bot.triggers[0]', filter: { kind: 'github', events: ['pull_request', 'issue_comment'], repository: 'self' }, action: { kind: 'runs', bot: 'pr-bot', branch: '' } },
-      { scope: 'bot', job: 'any-bot', field: 'bots.any-bot.triggers[0]', filter: { kind: 'bitbucket', events: ['pullrequest:created'], repository: 'bitbucket.org/team/other' }, action: { kind: 'runs', bot: 'any-bot', branch: '' } },
+      {
+        scope: 'bot',
+        job: 'any-bot',
+        field: 'bots.any-bot.triggers[0]',
+        filter: { kind: 'bitbucket', events: ['pullrequest:created'], repository: 'bitbucket.org/team/other' },
+        action: { kind: 'runs', bot: 'any-bot', branch: '' },
+      },
     ]);
   });
 });

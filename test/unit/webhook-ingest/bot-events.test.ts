@@ -60,8 +60,15 @@ describe('webhook-ingest: deliveries for bots (forge.event)', () => {
       expect(more).to.deep.equal([]);
       const [owner, name] = String(c.payload.repository.full_name).split('/');
       expect(e!.data).to.deep.equal({
-        forge: 'github', repoSource: 'github.com', repoOwner: owner, repoName: name, event: c.event, action: c.payload.action ?? '',
-        deliveryId: `dl-${c.name}`, payload: JSON.stringify(c.payload), payloadBytes: Buffer.byteLength(JSON.stringify(c.payload)),
+        forge: 'github',
+        repoSource: 'github.com',
+        repoOwner: owner,
+        repoName: name,
+        event: c.event,
+        action: c.payload.action ?? '',
+        deliveryId: `dl-${c.name}`,
+        payload: JSON.stringify(c.payload),
+        payloadBytes: Buffer.byteLength(JSON.stringify(c.payload)),
       });
       expect(e!.id).to.equal(deliveryEventId('github/bots', `dl-${c.name}`, 0));
       // The delivery's other events are what they were without bots.
