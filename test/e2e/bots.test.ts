@@ -98,6 +98,7 @@ describe('estafette start: a bot run by a GitHub pull request event', function (
     expect(build.buildStatus, sys.output()).to.equal('succeeded');
     expect((await sys.api(`${pipeline}/bots`)).body.items).to.deep.equal([]);
 
+    const t0 = Date.now();
     const res = await deliver(pullRequest(repo, 42), 'pull_request');
     expect(res.status).to.equal(202);
     // A pull request from a branch of the repository builds nothing, but the bot hears it.
@@ -111,6 +112,7 @@ describe('estafette start: a bot run by a GitHub pull request event', function (
       60_000,
       200,
     );
+    console.log(`      (pull_request delivery → bot run succeeded in ${Date.now() - t0} ms)`);
     expect(bot, sys.output()).to.include({ name: 'pr-bot', botStatus: 'succeeded', repoBranch: 'main', repoRevision: sha, buildId: build.id, triggeredBy: 'github' });
     expect(bot.trigger.fields).to.include({ EVENT: 'pull_request', ACTION: 'opened', REPOSITORY: `github.com/${owner}/app` });
     expect(bot.trigger.fields).to.not.have.property('PAYLOAD'); // lists leave the raw payload out
