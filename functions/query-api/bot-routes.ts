@@ -8,7 +8,7 @@
  * - `GET  …/botnames` — the names of the bots that ran, with counts.
  * - `POST …/bots` `{"name", "branch"?}` (operator) — runs a bot by hand (a `bot.requested`, 202).
  * - `DELETE …/bots/:id` (operator) — cancels a run (a `bot.cancel`, 202; 409 when it has ended).
- * - `GET  /api/bots` — bot runs of every pipeline.
+ * - `GET  /api/bots` — bot runs of every pipeline; `GET /api/stats/botscount` — `{count}` (same filters).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -151,5 +151,6 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
       },
     },
     { method: 'GET', path: '/api/bots', role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, filter(c.req.query)))) },
+    { method: 'GET', path: '/api/stats/botscount', role: 'viewer', handle: async (c) => json(200, { count: (await listBots(pool, { ...filter(c.req.query), page: 1, size: 1 })).pagination.totalItems }) },
   ];
 }

@@ -60,6 +60,7 @@ describe('bot runs: log-ingest and query-api (HTTP, PostgreSQL, NATS)', function
     expect((await get(`${PL}/botnames`)).body).to.deep.equal({ items: [{ name: 'pr-bot', count: 1 }] });
     expect((await get(`${PL}/bots?filter[status]=failed`)).body.items).to.deep.equal([]);
     expect((await get(`${h.apiUrl}/api/bots?filter[name]=pr-bot`)).body.items.map((b: { id: string }) => b.id)).to.include(bot.id);
+    expect((await get(`${h.apiUrl}/api/stats/botscount?filter[status]=succeeded`)).body.count).to.be.at.least(1);
     const cancel = await fetch(`${PL}/bots/${bot.id}`, { method: 'DELETE' });
     expect(cancel.status).to.equal(409);
   });
