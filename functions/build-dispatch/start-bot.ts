@@ -17,6 +17,7 @@ import { getPipeline, type Pipeline } from '../../shared/db/pipelines.ts';
 import { getBuild, listBuilds, type Build } from '../../shared/db/builds.ts';
 import { createBot, setBotPlan, type Bot } from '../../shared/db/bots.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
+import { namedTriggerFields } from './named-triggers.ts';
 import { isForkPullRequest } from './pull-requests.ts';
 import { versionParts } from './start-release.ts';
 import { startJob } from './start-job.ts';
@@ -99,6 +100,7 @@ export async function dispatchBot(deps: DispatchDeps, eventId: string, req: BotR
     ciServerBaseUrl: deps.settings.baseUrl,
     trigger: req.trigger,
     triggeredBy: req.requestedBy ?? req.trigger.event,
+    namedTriggers: await namedTriggerFields(deps, loaded!.manifest!, req),
   });
   await setBotPlan(deps.pool, row.id, plan);
   const location = { repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, cloneUrl: pipeline.cloneUrl, ...(pipeline.forge ? { forge: pipeline.forge } : {}) };

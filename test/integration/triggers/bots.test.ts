@@ -21,7 +21,8 @@ stages:
 bots:
   pr-bot:
     triggers:
-    - github:
+    - name: on-pr
+      github:
         events:
         - pull_request
         - issue_comment
@@ -72,7 +73,7 @@ describe('bots (build-dispatch)', function () {
     expect(reqs).to.have.length(2);
     expect(reqs[1]!.id).to.equal(reqs[0]!.id);
     expect(reqs[0]!.data).to.deep.include({ ...a.ref, name: 'pr-bot', branch: '', chainDepth: 1 });
-    expect(reqs[0]!.data.trigger).to.deep.equal({ event: 'github', fields: { EVENT: 'pull_request', REPOSITORY: a.full, DELIVERY: 'delivery-1', ACTION: 'opened', PAYLOAD: data.payload } });
+    expect(reqs[0]!.data.trigger).to.deep.equal({ event: 'github', name: 'on-pr', fields: { EVENT: 'pull_request', REPOSITORY: a.full, DELIVERY: 'delivery-1', ACTION: 'opened', PAYLOAD: data.payload } });
     for (const e of reqs) await h.handler(e);
 
     const pipeline = await a.pipeline();
@@ -90,6 +91,9 @@ describe('bots (build-dispatch)', function () {
       ESTAFETTE_TRIGGER_GITHUB_DELIVERY: 'delivery-1',
       ESTAFETTE_TRIGGER_GITHUB_PAYLOAD: data.payload,
       ESTAFETTE_GIT_BRANCH: 'main',
+      // The named trigger that fired, under its own name too (Estafette's named-event variables).
+      ESTAFETTE_TRIGGER_ON_PR_EVENT: 'pull_request',
+      ESTAFETTE_TRIGGER_ON_PR_DELIVERY: 'delivery-1',
     });
     const config = h.builderConfig(bots[0]!.id) as unknown as { job: { kind: string; id: string }; git: { clone: boolean }; plan: { kind: string; stages: Array<{ name: string }> } };
     expect(config.job).to.deep.equal({ kind: 'bot', id: bots[0]!.id });
