@@ -13,7 +13,7 @@ import { eventArgs } from '../../shared/events/types.ts';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
-import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { getBuild, touchJobHeartbeat, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
 import { appendLogLines } from '../../shared/db/logs.ts';
@@ -43,6 +43,9 @@ export interface LogIngestDeps {
   /** The clock of token expiry (default the system clock; tests move a fake one). */
   clock?: Clock;
 }
+
+/** How often a job's heartbeat_at is written at most (reports arrive every 250 ms or so). */
+export const HEARTBEAT_WRITE_MS = 2000;
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
@@ -104,6 +107,15 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   const known = new Set<string>();
   const tokens: TokenCache = new Map();
   const clock = deps.clock ?? systemClock;
+  const lastBeat = new Map<string, number>();
+  async function heartbeat(job: JobClaim): Promise<void> {
+    const key = `${job.kind}/${job.id}`;
+    const now = clock.now();
+    if (now - (lastBeat.get(key) ?? 0) < HEARTBEAT_WRITE_MS) return;
+    if (lastBeat.size >= 10_000) lastBeat.clear();
+    lastBeat.set(key, now);
+    await touchJobHeartbeat(deps.pool, job.kind, job.id, HEARTBEAT_WRITE_MS);
+  }
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req));
     const key = `${job.kind}/${job.id}`;
@@ -155,6 +167,8 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
     await authorise(req, deps.jwtKey, job, tokens, clock);
+    // Every report shows the builder is alive; recorded at most every HEARTBEAT_WRITE_MS per job.
+    await heartbeat(job);
     if (m[3] === 'heartbeat') {
       // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
       parseHeartbeat(parseBody(req));

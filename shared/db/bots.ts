@@ -202,13 +202,13 @@ export async function botNames(db: Db, pipelineId: string): Promise<Array<{ name
   return r.rows.map((x) => ({ name: x.name, count: Number(x.n) }));
 }
 
-/** Bot runs in `statuses` (of pending, running, canceling) not updated since `updatedBefore`, oldest first (for the reconciler). */
+/** Bot runs in `statuses` (of pending, running, canceling) neither updated nor heard from since `updatedBefore`, oldest first (for the reconciler). */
 export async function listStaleBots(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Bot[]> {
-  const r = await db.query<BotRow>(`SELECT ${COLUMNS} FROM bots WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[]) AND updated_at < $2 ORDER BY updated_at LIMIT $3`, [
-    statuses,
-    updatedBefore,
-    limit,
-  ]);
+  const r = await db.query<BotRow>(
+    `SELECT ${COLUMNS} FROM bots WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
+       AND GREATEST(COALESCE(heartbeat_at, updated_at), updated_at) < $2 ORDER BY updated_at LIMIT $3`,
+    [statuses, updatedBefore, limit],
+  );
   return r.rows.map(toBot);
 }
 

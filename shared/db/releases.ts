@@ -251,7 +251,7 @@ export async function latestReleasesPerTarget(db: Db, pipelineIds: string[]): Pr
 export async function listStaleReleases(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Release[]> {
   const r = await db.query<ReleaseRow>(
     `SELECT ${COLUMNS} FROM releases WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
-       AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+       AND GREATEST(COALESCE(heartbeat_at, updated_at), updated_at) < $2 ORDER BY updated_at LIMIT $3`,
     [statuses, updatedBefore, limit],
   );
   return r.rows.map(toRelease);

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS bots (
   started_at TIMESTAMPTZ,
   finished_at TIMESTAMPTZ,
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-  duration_ms INT8
+  duration_ms INT8,
+  -- When its builder last reported anything (as builds.heartbeat_at, migration 0320).
+  heartbeat_at TIMESTAMPTZ
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bots_by_event ON bots (event_id);
 CREATE INDEX IF NOT EXISTS bots_by_pipeline ON bots (pipeline_id, inserted_at DESC);

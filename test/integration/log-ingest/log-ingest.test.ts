@@ -34,6 +34,18 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     expect((await post(url, { sentAt: new Date().toISOString() }, {})).status).to.equal(401);
   });
 
+  it('records every report of a builder (logs, status, heartbeat) as its heartbeat_at, which housekeeping reads', async () => {
+    const { builds } = await seed(h.pool, 'beats', [{ status: 'running' }, { status: 'running' }, { status: 'running' }]);
+    const heartbeatAt = async (id: string): Promise<Date | null> => (await h.pool.query('SELECT heartbeat_at FROM builds WHERE id = $1', [id])).rows[0].heartbeat_at;
+    const [a, b, c] = builds.map((x) => x.id);
+    for (const id of [a!, b!, c!]) expect(await heartbeatAt(id), 'before any report').to.equal(null);
+    const before = Date.now() - 1000;
+    expect((await post(logsUrl('build', a!), { lines: lines(0, 2) }, await bearer('build', a!))).status).to.equal(202);
+    expect((await post(statusUrl('build', b!), { stages: [{ stage: 's', run: 1, kind: 'stage', status: 'running' }] }, await bearer('build', b!))).status).to.equal(202);
+    expect((await post(`${h.ingestUrl}/api/ingest/builds/${c}/heartbeat`, { sentAt: new Date().toISOString() }, await bearer('build', c!))).status).to.equal(202);
+    for (const id of [a!, b!, c!]) expect((await heartbeatAt(id))?.getTime(), `heartbeat_at of ${id}`).to.be.greaterThan(before);
+  });
+
   it('stores shuffled, repeated and concurrent batches once each, read back in seq order', async () => {
     const { builds } = await seed(h.pool, 'shuffle', [{ status: 'running' }]);
     const id = builds[0]!.id;
