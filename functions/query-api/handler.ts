@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { actor, authenticate, authorize, type Principal } from '../../shared/auth/access.ts';
+import { actor, authenticate, authorize, checkCsrf, type Principal } from '../../shared/auth/access.ts';
 import type { AuthSettings } from '../../shared/auth/settings.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import {
@@ -31,6 +31,7 @@ import { countReleases, getRelease, getReleasePlan, listReleases, releaseStats, 
 import { listStageRuns, type JobKind } from '../../shared/db/stages.ts';
 import { listTriggers } from '../../shared/db/triggers.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { isCommitId, isRefName, refForMessage } from '../../shared/git/ref-name.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
@@ -188,8 +189,9 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     } else {
       const branch = p.optionalField(body, 'branch', 500);
       if (!branch) throw new ValidationError('give buildVersion (rebuild a version) or branch (build a branch)');
-      const revision = p.optionalField(body, 'revision', 40);
-      if (revision !== undefined && !REVISION.test(revision)) throw new ValidationError('revision must be a 40-character hex commit id');
+      if (!isRefName(branch)) throw new ValidationError(`branch is not a valid git branch name: ${refForMessage(branch)}`);
+      const revision = p.optionalField(body, 'revision', 64);
+      if (revision !== undefined && !isCommitId(revision)) throw new ValidationError('revision must be a full commit id (40 or 64 hex characters)');
       await deps.publish('build.requested', { ...base, branch, ...(revision ? { revision: revision.toLowerCase() } : {}) }, { id: eventId, subject: pl.id });
     }
     return json(202, { eventId });
@@ -298,8 +300,8 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     { method: 'GET', path: '/api/auth/providers', role: null, handle: () => providers(deps.auth) },
     { method: 'GET', path: '/api/auth/login/:provider', role: null, handle: (c) => login(deps.auth, c.params.provider!, c.req) },
     { method: 'GET', path: '/api/auth/handle/:provider', role: null, handle: (c) => handle(deps.auth, c.params.provider!, c.req, deps.fetch ?? fetch) },
-    { method: 'GET', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
-    { method: 'POST', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
+    // POST only, with the CSRF rule of every mutation: neither a link nor a cross-site form signs anyone out.
+    { method: 'POST', path: '/api/auth/logout', role: null, handle: (c) => (checkCsrf(c.principal, c.req), logout(deps.auth)) },
     { method: 'POST', path: '/api/auth/client/login', role: null, handle: (c) => clientLogin(deps.auth, c.req) },
 
     {
@@ -366,6 +368,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
   const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
   return async (req: HttpRequest) => {
+    p.refuseNul(req.path, req.query);
     const matched = router.match(req.method, req.path);
     if (!matched) {
       if (deps.staticDir && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/api/') && req.path !== '/api') {

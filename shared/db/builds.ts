@@ -234,6 +234,12 @@ export async function getBuild(db: Db, id: string, opts: { withManifest?: boolea
   return r.rows[0] ? (await withQueuePositions(db, [toBuild(r.rows[0])]))[0]! : null;
 }
 
+/** The status of a build alone (one primary-key read, for log-ingest's per-batch check), or null when there is no such build. */
+export async function getBuildStatus(db: Db, id: string): Promise<JobStatus | null> {
+  const r = await db.query<{ status: JobStatus }>('SELECT status FROM builds WHERE id = $1', [id]);
+  return r.rows[0]?.status ?? null;
+}
+
 /** The plan stored with a build (for the dispatcher and builder config), or null. */
 export async function getBuildPlan(db: Db, id: string): Promise<Plan | null> {
   const r = await db.query<{ plan: Plan | null }>('SELECT plan FROM builds WHERE id = $1', [id]);
