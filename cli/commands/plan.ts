@@ -20,7 +20,7 @@ import { problemJson, problemLine, type ProblemJson } from './validate.ts';
 
 export const summary = 'print the plan a build of a .estafette.yaml would run, as the server compiles it';
 export const usage =
-  'estafette plan [DIR|FILE] [--branch B] [--revision R] [--counter N] [--event git|pipeline|release|cron|manual] [--release NAME [--action A] | --bot NAME] [--json]';
+  'estafette plan [DIR|FILE] [--branch B] [--revision R] [--counter N] [--event git|pipeline|release|cron|manual|github|bitbucket] [--release NAME [--action A] | --bot NAME] [--json]';
 export const details = `Prints what a build of DIR/.estafette.yaml (or FILE; default .) would run, compiled as the
 server compiles it (docs/plan.md describes the --json output).
 
@@ -28,7 +28,7 @@ options:
   -b, --branch B     the branch (default: the checked-out one)
   --revision R       the commit (default: HEAD)
   --counter N        the build counter for the version (default 1)
-  --event E          what triggered it: git (default), pipeline, release, cron or manual
+  --event E          what triggered it: git (default), pipeline, release, cron, manual, or a github/bitbucket event (bots)
   --release NAME     a release to target NAME instead of a build (--action A for its action)
   --bot NAME         a bot run instead of a build
   --json             the plan as JSON

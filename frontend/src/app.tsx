@@ -34,6 +34,7 @@ const ROUTES: Route[] = [
   { pattern: `${PIPE}/builds/:id`, render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab="logs" /> },
   { pattern: `${PIPE}/builds/:id/:tab`, render: (p) => <RunPage {...pipe(p)} kind="build" id={p.id!} tab={p.tab!} /> },
   { pattern: `${PIPE}/releases/:id`, render: (p) => <RunPage {...pipe(p)} kind="release" id={p.id!} tab="logs" /> },
+  { pattern: `${PIPE}/bots/:id`, render: (p) => <RunPage {...pipe(p)} kind="bot" id={p.id!} tab="logs" /> },
   { pattern: '/insights', title: 'Insights', render: () => <InsightsPage /> },
   { pattern: '/tools', title: 'Tools', render: () => <ToolsPage /> },
   { pattern: '/signin', title: 'Sign in', render: () => <SignInPage /> },

@@ -21,6 +21,9 @@ export function triggerText(t: Trigger | null | undefined): string {
       return `pipeline${named}: ${f.NAME ?? f.REPO_NAME ?? 'another pipeline'} ${f.EVENT ?? 'finished'}`;
     case 'release':
       return `release${named}: ${f.NAME ?? f.REPO_NAME ?? 'a pipeline'} to ${f.TARGET ?? 'a target'}`;
+    case 'github':
+    case 'bitbucket':
+      return `${t.event}${named}: ${f.EVENT ?? 'event'}${f.ACTION ? ` (${f.ACTION})` : ''}`;
     default:
       return `${t.event}${named}`;
   }
@@ -68,6 +71,12 @@ export function triggerCondition(kind: string, filter: Obj): string {
     case 'cron': {
       const words = cronInWords(s(filter.schedule));
       return `${words ?? 'on schedule'} (cron ${s(filter.schedule)})`;
+    }
+    case 'github':
+    case 'bitbucket': {
+      const events = Array.isArray(filter.events) ? filter.events.filter((e): e is string => typeof e === 'string') : [];
+      const repo = s(filter.repository);
+      return `on ${kind} ${events.join(', ') || 'events'}${repo && repo !== 'self' ? ` of ${repo}` : ''}`;
     }
     default:
       return `on ${kind} events (${JSON.stringify(filter)})`;

@@ -1,5 +1,5 @@
 /**
- * Cancels a build or release: a waiting one (queued, awaiting approval) or a pending one is
+ * Cancels a build, release or bot run: a waiting one (queued, awaiting approval) or a pending one is
  * marked `canceled` at once (a pending one's Job is deleted); a running one goes to `canceling`
  * and its Job is deleted, so the builder gets SIGTERM and reports `canceled` itself (if the job
  * is already gone, the dispatcher marks it canceled). Final jobs are left alone. The reason — who
@@ -11,15 +11,16 @@
 import { eventArgs, type CancelData } from '../../shared/events/types.ts';
 import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { getBot, transitionBotStatus, type Bot } from '../../shared/db/bots.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
 import type { DispatchDeps } from './deps.ts';
 import { advanceBuilds, advanceReleases } from './scheduling/admission.ts';
 
-/** Cancels the build or release named by the event. */
-export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e: CancelData): Promise<void> {
-  const job = kind === 'build' ? await getBuild(deps.pool, e.id) : await getRelease(deps.pool, e.id);
+/** Cancels the build, release or bot run named by the event. */
+export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release' | 'bot', e: CancelData): Promise<void> {
+  const job = kind === 'build' ? await getBuild(deps.pool, e.id) : kind === 'release' ? await getRelease(deps.pool, e.id) : await getBot(deps.pool, e.id);
   if (!job) {
     deps.log.info(`cancel of ${kind} ${e.id} ignored: no such ${kind}`);
     return;
@@ -31,13 +32,19 @@ export async function cancelJob(deps: DispatchDeps, kind: 'build' | 'release', e
  * Cancels `job` with `reason` (see the module comment); returns the status it was in. Safe to
  * repeat and to race with the builder's own final report, which then wins.
  */
-export async function cancelRun(deps: DispatchDeps, job: Build | Release, reason: string): Promise<JobStatus> {
-  const kind = 'buildStatus' in job ? 'build' : 'release';
-  const status: JobStatus = 'buildStatus' in job ? job.buildStatus : job.releaseStatus;
+export async function cancelRun(deps: DispatchDeps, job: Build | Release | Bot, reason: string): Promise<JobStatus> {
+  const kind = 'buildStatus' in job ? 'build' : 'botStatus' in job ? 'bot' : 'release';
+  const status: JobStatus = 'buildStatus' in job ? job.buildStatus : 'botStatus' in job ? job.botStatus : job.releaseStatus;
   const ref = { kind, id: job.id, repoOwner: job.repoOwner, repoName: job.repoName } as const;
-  const transition = (to: JobStatus) =>
-    kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to, { reason }) : transitionReleaseStatus(deps.pool, job.id, to, { reason });
-  const ended = async (row: Build | Release) => {
+  const transition = (to: JobStatus): Promise<Build | Release | Bot> =>
+    kind === 'build'
+      ? transitionBuildStatus(deps.pool, job.id, to, { reason })
+      : kind === 'release'
+        ? transitionReleaseStatus(deps.pool, job.id, to, { reason })
+        : transitionBotStatus(deps.pool, job.id, to, { reason });
+  const ended = async (row: Build | Release | Bot) => {
+    // Bot runs end nothing else (no commit status, no triggers).
+    if ('botStatus' in row) return;
     const e = jobStatusEvent(row, 'canceled');
     if (e) await deps.publish(...eventArgs(e), { id: e.id });
   };
@@ -46,7 +53,7 @@ export async function cancelRun(deps: DispatchDeps, job: Build | Release, reason
       const row = await transition('canceled');
       if (status === 'pending') await deps.runner.cancel(ref);
       await ended(row);
-      await (kind === 'build' ? advanceBuilds(deps) : advanceReleases(deps));
+      if (kind !== 'bot') await (kind === 'build' ? advanceBuilds(deps) : advanceReleases(deps));
     } else if (status === 'running' || status === 'canceling') {
       if (status === 'running') await transition('canceling');
       await deps.runner.cancel(ref);

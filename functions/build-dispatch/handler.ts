@@ -3,7 +3,8 @@
  * - git.push, build.requested → dispatchBuild (and git triggers of other pipelines); a tag push → dispatchTag
  * - git.pull_request → dispatchBuild of the fork's head, without secrets
  * - release.requested → dispatchRelease
- * - build.cancel, release.cancel → cancelJob
+ * - bot.requested → dispatchBot; forge.event (any forge delivery) → the `github:`/`bitbucket:` triggers it fires
+ * - build.cancel, release.cancel, bot.cancel → cancelJob
  * - build.started/finished, release.started/finished → commit statuses (forge.status) and pipeline/release triggers;
  *   a finished job frees a slot (admission)
  * - queue.advance (cron-relay's tick, an approval) → admission, approval expiry, lost starts
@@ -17,7 +18,8 @@ import type { DispatchDeps, DispatchEvent } from './deps.ts';
 import { dispatchBuild, fromPush, fromRequest } from './start-build.ts';
 import { dispatchRelease } from './start-release.ts';
 import { cancelJob } from './cancel.ts';
-import { fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from '../../shared/triggers/fire-triggers.ts';
+import { fireForgeTriggers, fireGitTriggers, firePipelineTriggers, fireReleaseTriggers } from '../../shared/triggers/fire-triggers.ts';
+import { dispatchBot } from './start-bot.ts';
 import { advanceBuilds, advanceReleases, restartOrphans } from './scheduling/admission.ts';
 import { expireApprovals } from './scheduling/expiry.ts';
 import { dispatchTag } from './tags.ts';
@@ -48,6 +50,13 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
       case 'release.requested':
         await dispatchRelease(deps, event.id, event.data);
         return;
+      case 'bot.requested':
+        await dispatchBot(deps, event.id, event.data);
+        return;
+      case 'bot.cancel':
+        return cancelJob(deps, 'bot', event.data);
+      case 'forge.event':
+        return fireForgeTriggers(deps, event.id, event.data);
       case 'build.cancel':
         return cancelJob(deps, 'build', event.data);
       case 'release.cancel':

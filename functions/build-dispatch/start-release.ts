@@ -28,7 +28,7 @@ import { isForkPullRequest, pullRequestReleaseRefusal } from './pull-requests.ts
 import { requestForgeStatus } from './report-status.ts';
 
 /** `1.2.3-feature-x` → its parts (Estafette's ESTAFETTE_BUILD_VERSION_* of the released build). */
-function versionParts(version: string): RenderedVersion {
+export function versionParts(version: string): RenderedVersion {
   const m = /^(\d+)\.(\d+)\.([^-]+)(?:-(.*))?$/.exec(version);
   return m ? { version, major: m[1], minor: m[2], patch: m[3], label: m[4] ?? '' } : { version, major: '', minor: '', patch: '', label: '' };
 }

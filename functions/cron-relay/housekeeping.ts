@@ -1,10 +1,10 @@
 /**
- * Housekeeping of dead jobs, run on every tick (and in local mode every few seconds): a build or
- * release still `pending`, `running` or `canceling` whose Job is gone, failed or ended without the
+ * Housekeeping of dead jobs, run on every tick (and in local mode every few seconds): a build,
+ * release or bot run still `pending`, `running` or `canceling` whose Job is gone, failed or ended without the
  * builder's final report — or that is past its deadline — is ended by the system: `failed` (a
  * canceling one `canceled`), with a `reconcile` step in its log saying why, every stage still
  * `running` or `pending` ended the same way (their timers stop), and the `build.finished` /
- * `release.finished` event published, so failure triggers fire. A pending job is left alone for
+ * `release.finished` event published, so failure triggers fire (bot runs publish nothing). A pending job is left alone for
  * a grace period (its Job may still be being created); a running one while its builder reported
  * anything (logs, status, heartbeat: log-ingest records `heartbeat_at`) within `activeGraceMs`
  * (ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS, 30 s). With the kubernetes runner all Job states
@@ -13,6 +13,7 @@
  */
 import { getBuildPlan, listStaleBuilds, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { getReleasePlan, listStaleReleases, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { getBotPlan, listStaleBots, transitionBotStatus, type Bot } from '../../shared/db/bots.ts';
 import { finishOpenStageRuns, listStageRuns, upsertStageRuns, type JobKind } from '../../shared/db/stages.ts';
 import type { StageReport } from '../../shared/logs/protocol.ts';
 import type { Plan, PlanStage } from '../../shared/plan/types.ts';
@@ -39,7 +40,7 @@ const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
 
 /** One job housekeeping ended. */
 export interface Reconciled {
-  kind: 'build' | 'release';
+  kind: 'build' | 'release' | 'bot';
   id: string;
   from: JobStatus;
   to: 'failed' | 'canceled';
@@ -47,7 +48,7 @@ export interface Reconciled {
 }
 
 interface Candidate {
-  ref: JobRef & { kind: 'build' | 'release' };
+  ref: JobRef & { kind: 'build' | 'release' | 'bot' };
   status: JobStatus;
   startedAt: string | null;
   insertedAt: string;
@@ -76,9 +77,14 @@ async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSetting
     ...(await listStaleReleases(deps.pool, ['pending'], pendingBefore, s.batch)),
     ...(await listStaleReleases(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
   ];
+  const bots = [
+    ...(await listStaleBots(deps.pool, ['pending'], pendingBefore, s.batch)),
+    ...(await listStaleBots(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
+  ];
   return [
     ...builds.map((b) => ({ ref: { kind: 'build' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.buildStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
     ...releases.map((r) => ({ ref: { kind: 'release' as const, id: r.id, repoOwner: r.repoOwner, repoName: r.repoName }, status: r.releaseStatus, startedAt: r.startedAt, insertedAt: r.insertedAt })),
+    ...bots.map((b) => ({ ref: { kind: 'bot' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.botStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
   ];
 }
 
@@ -100,9 +106,9 @@ function plannedPaths(plan: Plan): Array<Pick<StageReport, 'stage' | 'parent' | 
  * job's final status, the planned ones it never reached are `skipped` (`canceled` for a canceled
  * job), as the builder itself would have reported them.
  */
-async function endStages(deps: CronRelayDeps, kind: JobKind & ('build' | 'release'), id: string, to: 'failed' | 'canceled', why: string): Promise<void> {
+async function endStages(deps: CronRelayDeps, kind: JobKind, id: string, to: 'failed' | 'canceled', why: string): Promise<void> {
   await finishOpenStageRuns(deps.pool, kind, id, to, `ended by housekeeping: the ${kind} ${why}`);
-  const plan = kind === 'build' ? await getBuildPlan(deps.pool, id) : await getReleasePlan(deps.pool, id);
+  const plan = kind === 'build' ? await getBuildPlan(deps.pool, id) : kind === 'release' ? await getReleasePlan(deps.pool, id) : await getBotPlan(deps.pool, id);
   if (!plan) return;
   const reported = new Set((await listStageRuns(deps.pool, kind, id)).map((r) => r.stage));
   const status = to === 'canceled' ? 'canceled' : 'skipped';
@@ -136,9 +142,14 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((d
     // A job past its deadline may still run: stop it before saying it ended.
     if (state === 'running') await runner.cancel(c.ref);
     const to = c.status === 'canceling' ? 'canceled' : 'failed';
-    let row: Build | Release;
+    let row: Build | Release | Bot;
     try {
-      row = c.ref.kind === 'build' ? await transitionBuildStatus(deps.pool, c.ref.id, to) : await transitionReleaseStatus(deps.pool, c.ref.id, to);
+      row =
+        c.ref.kind === 'build'
+          ? await transitionBuildStatus(deps.pool, c.ref.id, to)
+          : c.ref.kind === 'release'
+            ? await transitionReleaseStatus(deps.pool, c.ref.id, to)
+            : await transitionBotStatus(deps.pool, c.ref.id, to);
     } catch (err) {
       if (err instanceof IllegalTransitionError) continue; // its final report won the race
       throw err;
@@ -153,7 +164,7 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((d
     // The builder will not report its stages any more: end them, so none stays `running` forever.
     await endStages(deps, c.ref.kind, c.ref.id, to, why);
     // As the builder's final report would have: failure triggers and waiting releases react to it.
-    const event = jobStatusEvent(row, to);
+    const event = 'botStatus' in row ? undefined : jobStatusEvent(row, to);
     if (event) await deps.publish(...eventArgs(event), { id: event.id });
     deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
     jobReconciled(c.ref.kind, to);

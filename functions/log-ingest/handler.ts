@@ -6,7 +6,7 @@
  * the write are they published on live logs for SSE viewers, best-effort (a failed live publish
  * is logged, never answered as an error, so a stored batch is never resent), and a job going
  * running / final emits `*.started` / `*.finished` with an id derived from (job, status) so a resent report cannot start anything twice.
- * A job's token ends with the job: once the build or release is final (its builder reported
+ * A job's token ends with the job: once the build, release or bot run is final (its builder reported
  * the end, or the system ended it — canceled, reconciled), every further batch, report or
  * heartbeat is refused with 409 and nothing is written.
  * Lines and bytes ingested, and each job's start (with its queue wait) and end (with its
@@ -22,6 +22,7 @@ import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
 import { appendLogLines } from '../../shared/db/logs.ts';
 import { getRelease, getReleaseStatus, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { getBot, transitionBotStatus, type Bot } from '../../shared/db/bots.ts';
 import { upsertStageRuns } from '../../shared/db/stages.ts';
 import { HttpError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
@@ -72,8 +73,11 @@ async function authorise(req: HttpRequest, key: string, job: JobClaim, cache: To
   if (claim.kind !== job.kind || claim.id !== job.id) throw new HttpError(401, `job token is not valid for ${job.kind} ${job.id}`);
 }
 
-/** The job row (builds and releases are stored; bots have no row, their token is the proof). */
-async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | null> {
+/** A job's row: a build, a release or a bot run. */
+type JobRow = Build | Release | Bot;
+
+/** The job row; NotFoundError when it does not exist. */
+async function findJob(pool: pg.Pool, job: JobClaim): Promise<JobRow> {
   if (job.kind === 'build') {
     const b = await getBuild(pool, job.id);
     if (!b) throw new NotFoundError(`build ${job.id}`);
@@ -84,10 +88,12 @@ async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | 
     if (!r) throw new NotFoundError(`release ${job.id}`);
     return r;
   }
-  return null;
+  const b = await getBot(pool, job.id);
+  if (!b) throw new NotFoundError(`bot ${job.id}`);
+  return b;
 }
 
-const statusOf = (row: Build | Release): JobStatus => ('buildStatus' in row ? row.buildStatus : row.releaseStatus);
+const statusOf = (row: JobRow): JobStatus => ('buildStatus' in row ? row.buildStatus : 'botStatus' in row ? row.botStatus : row.releaseStatus);
 
 /** Throws 409 when the job is final: its token writes nothing more. */
 function refuseFinal(job: JobClaim, status: JobStatus | undefined): void {
@@ -96,17 +102,16 @@ function refuseFinal(job: JobClaim, status: JobStatus | undefined): void {
   }
 }
 
-/** The status of a build or release (404 when there is none); undefined for bots, which have no row. */
+/** The status of a build, release or bot run (404 when there is none). */
 async function currentStatus(pool: pg.Pool, job: JobClaim): Promise<JobStatus | undefined> {
-  if (job.kind === 'bot') return undefined;
-  const status = job.kind === 'build' ? await getBuildStatus(pool, job.id) : await getReleaseStatus(pool, job.id);
+  const status = job.kind === 'build' ? await getBuildStatus(pool, job.id) : job.kind === 'release' ? await getReleaseStatus(pool, job.id) : (await getBot(pool, job.id))?.botStatus;
   if (!status) throw new NotFoundError(`${job.kind} ${job.id}`);
   return status;
 }
 const seconds = (from: string | null, to: string | null): number | undefined => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
 
 /** Logs and counts a job that just changed status: started (with its queue wait) or finished (with its duration). */
-function countTransition(log: Logger, job: JobClaim, row: Build | Release): void {
+function countTransition(log: Logger, job: JobClaim, row: JobRow): void {
   const status = statusOf(row);
   log.info({ [`${job.kind}Id`]: job.id, pipeline: `${row.repoSource}/${row.repoOwner}/${row.repoName}`, status }, `${job.kind} ${job.id} ${status}`);
   if (status === 'running') buildStarted(job.kind, seconds(row.insertedAt, row.startedAt));
@@ -134,7 +139,6 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   };
   const lastBeat = new Map<string, number>();
   async function heartbeat(job: JobClaim): Promise<void> {
-    if (job.kind === 'bot') return;
     const key = `${job.kind}/${job.id}`;
     const now = clock.now();
     if (now - (lastBeat.get(key) ?? 0) < HEARTBEAT_WRITE_MS) return;
@@ -163,7 +167,9 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     return status;
   }
 
-  async function emit(row: Build | Release, status: JobStatus): Promise<void> {
+  async function emit(row: JobRow, status: JobStatus): Promise<void> {
+    // Bot runs end nothing else: no commit status, no triggers listen to them (as in Estafette).
+    if ('botStatus' in row) return;
     const e = jobStatusEvent(row, status);
     if (e) await deps.publish(...eventArgs(e), { id: e.id, subject: row.id });
   }
@@ -171,24 +177,24 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const report: StatusReport = parseStatusReport(parseBody(req));
     let row = await findJob(deps.pool, job);
-    refuseFinal(job, row ? statusOf(row) : undefined);
+    refuseFinal(job, statusOf(row));
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
-    const before = row ? statusOf(row) : undefined;
-    if (report.status && row) {
-      const transition = (to: JobStatus) => (job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : transitionReleaseStatus(deps.pool, job.id, to));
+    const before = statusOf(row);
+    if (report.status) {
+      const transition = (to: JobStatus): Promise<JobRow> =>
+        job.kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to) : job.kind === 'release' ? transitionReleaseStatus(deps.pool, job.id, to) : transitionBotStatus(deps.pool, job.id, to);
       // A builder stopped by SIGTERM without an API cancel (Ctrl-C in local mode, a deleted or
       // evicted pod) reports `canceled` while its job is still `running`: walk the state
       // machine's path, running → canceling → canceled.
-      if (report.status === 'canceled' && ('buildStatus' in row ? row.buildStatus : row.releaseStatus) === 'running') await transition('canceling');
+      if (report.status === 'canceled' && statusOf(row) === 'running') await transition('canceling');
       row = await transition(report.status);
     }
-    if (row && before !== statusOf(row)) countTransition(deps.log, job, row);
+    if (before !== statusOf(row)) countTransition(deps.log, job, row);
     if (report.stages?.length) await upsertStageRuns(deps.pool, job.kind, job.id, report.stages);
     liveBestEffort(job, { status: report });
-    if (report.status && row) await emit(row, report.status);
-    const current = row ? ('buildStatus' in row ? row.buildStatus : row.releaseStatus) : report.status;
-    return json(202, { status: current ?? null });
+    if (report.status) await emit(row, report.status);
+    return json(202, { status: statusOf(row) });
   }
 
   return async (req) => {

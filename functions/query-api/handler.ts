@@ -47,6 +47,7 @@ import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts'
 import { describeTriggers } from './trigger-descriptions.ts';
 import { serveStatic } from './static-files.ts';
 import { approvalRoutes } from './approval-routes.ts';
+import { botRoutes } from './bot-routes.ts';
 import { refuseWhenBusy } from './release-busy.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
@@ -336,6 +337,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
     { method: 'GET', path: `${PL}/releases/:id/logs.stream`, role: 'viewer', handle: stream('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs.txt`, role: 'viewer', handle: text('release') },
     ...approvalRoutes(PL, { pool, publish: deps.publish, auth: deps.auth, releaseOf }),
+    ...botRoutes(PL, { pool, liveLogs: deps.liveLogs, publish: deps.publish, pipelineOf, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) }),
     {
       method: 'GET', path: `${PL}/stats/buildsdurations`, role: 'viewer',
       handle: async (c) => json(200, { items: await buildDurations(pool, (await pipelineOf(c)).id, p.intParam(c.req.query, 'last', 50, 1, 1000)!) }),

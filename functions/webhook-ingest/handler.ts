@@ -12,6 +12,9 @@
  * build-dispatch made of each push — the build, or why nothing was built (e.g. a path filter) —
  * heard over core NATS (shared/bus/dispatch-outcomes.ts); still no database on this path.
  * Every delivery is counted received, and a refused one rejected with its reason (shared/metrics/).
+ * With `botEvents`, every GitHub/Bitbucket delivery that names a repository is also published as
+ * a forge.event for bots (forges/forge-events.ts), built or ignored alike; its id is derived from
+ * the delivery too.
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
@@ -26,6 +29,7 @@ import { gitea } from './forges/gitea.ts';
 import { gitlab } from './forges/gitlab.ts';
 import { bitbucket } from './forges/bitbucket.ts';
 import { generic } from './forges/generic.ts';
+import { forgeEventOf } from './forges/forge-events.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
@@ -46,6 +50,8 @@ export interface WebhookDeps {
   outcomes?: () => Promise<Pick<DispatchOutcomes, 'listen'>>;
   /** Longest `?wait=` accepted, in seconds (default 10). */
   maxWaitSeconds?: number;
+  /** Also publish each GitHub/Bitbucket delivery as a forge.event for bots (default off; the wired functions turn it on). */
+  botEvents?: boolean;
 }
 
 const ROUTE = /^\/api\/integrations\/([a-z]+)\/(events|status)\/?$/;
@@ -94,6 +100,12 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     // GitHub and Gitea may send the JSON form-encoded as `payload=`.
     const body = readJsonObject(req, { maxBytes: deps.maxBodyBytes, formField: 'payload' });
     const parsed = adapter.parse(req, body, options);
+    // Bots hear the delivery whatever it builds (even nothing): published first, as its own event.
+    const forgeEvent = deps.botEvents ? forgeEventOf(adapter.endpoint, req, body) : undefined;
+    if (forgeEvent) {
+      const { duplicate } = await deps.publish('forge.event', forgeEvent, deliveryEventId(`${adapter.endpoint}/bots`, forgeEvent.deliveryId, 0));
+      deps.log.info({ forge: adapter.endpoint, deliveryId: forgeEvent.deliveryId, event: forgeEvent.event }, `${adapter.endpoint} delivery ${forgeEvent.deliveryId} (${forgeEvent.event}) published for bots${duplicate ? ' (duplicate dropped)' : ''}`);
+    }
     if (parsed.kind === 'ignored') {
       deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
       return json(202, { ignored: true, reason: parsed.reason });

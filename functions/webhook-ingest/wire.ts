@@ -21,6 +21,7 @@ export const wire: Wire = (runtime) => {
       log: runtime.log,
       outcomes: () => runtime.outcomes(),
       maxWaitSeconds: config.maxWebhookWaitSeconds,
+      botEvents: true,
     }),
     ready: () => runtime.busReady(),
     maxBodyBytes: config.maxWebhookBytes,

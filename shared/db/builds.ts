@@ -334,12 +334,12 @@ export async function listStaleBuilds(
 }
 
 /**
- * Records that the builder of build or release `id` is alive now (any report it sent). Writes at
+ * Records that the builder of build, release or bot run `id` is alive now (any report it sent). Writes at
  * most once per `everyMs` per job (the WHERE skips a fresher value), so a builder posting a batch
  * every 250 ms costs a row update every few seconds. Only while the job is not final.
  */
-export async function touchJobHeartbeat(db: Db, kind: 'build' | 'release', id: string, everyMs = 2000): Promise<void> {
-  const table = kind === 'build' ? 'builds' : 'releases';
+export async function touchJobHeartbeat(db: Db, kind: 'build' | 'release' | 'bot', id: string, everyMs = 2000): Promise<void> {
+  const table = kind === 'build' ? 'builds' : kind === 'release' ? 'releases' : 'bots';
   await db.query(
     `UPDATE ${table} SET heartbeat_at = now() WHERE id = $1 AND status IN ('pending', 'running', 'canceling')
        AND (heartbeat_at IS NULL OR heartbeat_at < now() - ($2::INT8 * INTERVAL '1 millisecond'))`,
@@ -361,7 +361,7 @@ const FINAL = FINAL_JOB_STATUSES as readonly string[];
  * The SQL of a status transition on `table`: sets status, started_at (on running), finished_at
  * and duration_ms (on final statuses), only WHERE the current status may move to $2.
  */
-export const transitionSql = (table: 'builds' | 'releases', columns: string): string => `
+export const transitionSql = (table: 'builds' | 'releases' | 'bots', columns: string): string => `
   UPDATE ${table} SET
     status = $2::TEXT,
     updated_at = COALESCE($4::TIMESTAMPTZ, now()),

@@ -86,7 +86,7 @@ const canonical = (v: unknown): string =>
 /** The columns derived from a trigger's filter. */
 function derive(t: TriggerInput): { schedule: string | null; source: string | null; sourceIsPattern: boolean } {
   const str = (k: string) => (typeof t.filter[k] === 'string' ? (t.filter[k] as string) : null);
-  const source = t.kind === 'pipeline' || t.kind === 'release' ? str('name') : t.kind === 'git' ? str('repository') : null;
+  const source = t.kind === 'pipeline' || t.kind === 'release' ? str('name') : t.kind === 'git' || t.kind === 'github' || t.kind === 'bitbucket' ? str('repository') : null;
   return {
     schedule: t.kind === 'cron' ? str('schedule') : null,
     source: source?.toLowerCase() ?? null,
@@ -164,10 +164,10 @@ export async function claimCronFiring(db: Db, triggerId: string, at: Date): Prom
 }
 
 /**
- * Triggers of `kind` (pipeline, release or git) that may listen to `name` (`source/owner/repo`,
+ * Triggers of `kind` (pipeline, release, git, github or bitbucket) that may listen to `name` (`source/owner/repo`,
  * any case): those naming it exactly plus every pattern trigger. The caller applies the full filter.
  */
-export async function triggersListeningTo(db: Db, kind: 'pipeline' | 'release' | 'git', name: string): Promise<StoredTrigger[]> {
+export async function triggersListeningTo(db: Db, kind: 'pipeline' | 'release' | 'git' | 'github' | 'bitbucket', name: string): Promise<StoredTrigger[]> {
   const r = await db.query<TriggerRow>(
     `SELECT ${COLUMNS.split(', ').map((c) => `t.${c}`).join(', ')} FROM triggers AS t JOIN pipelines AS p ON p.id = t.pipeline_id
      WHERE t.kind = $1 AND (t.source = $2 OR t.source_is_pattern) AND NOT p.archived ORDER BY t.pipeline_id, t.position`,

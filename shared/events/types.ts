@@ -20,6 +20,9 @@ export const EVENT_NAMES = [
   'release.started',
   'release.finished',
   'release.cancel',
+  'bot.requested',
+  'bot.cancel',
+  'forge.event',
   'pipeline.renamed',
   'pipeline.archived',
   'cron.tick',
@@ -141,7 +144,7 @@ export interface BuildFinishedData extends BuildStartedData {
 }
 
 export interface CancelData {
-  /** Build id for build.cancel, release id for release.cancel. */
+  /** Build id for build.cancel, release id for release.cancel, bot run id for bot.cancel. */
   id: string;
   requestedBy?: string;
 }
@@ -168,6 +171,47 @@ export interface ReleaseStartedData extends RepoRef {
 
 export interface ReleaseFinishedData extends ReleaseStartedData {
   status: JobStatus;
+}
+
+/**
+ * Run a bot of a pipeline (a `runs` action of a trigger fired: a forge event, a cron minute, a
+ * pipeline or release event). `branch` '' means the branch of the pipeline's latest build on its
+ * default branch; the bot runs the manifest of that branch's latest build.
+ */
+export interface BotRequestedData extends RepoRef {
+  /** The bot's name under `bots:`. */
+  name: string;
+  branch: string;
+  trigger: TriggerInfo;
+  requestedBy?: string;
+  chainDepth: number;
+}
+
+/** The forges whose deliveries bots can listen to (manifest trigger kinds `github:` and `bitbucket:`). */
+export const BOT_FORGES = ['github', 'bitbucket'] as const;
+export type BotForge = (typeof BOT_FORGES)[number];
+
+/**
+ * Largest forge payload carried to a bot (bytes of its JSON): it becomes one environment variable
+ * (ESTAFETTE_TRIGGER_GITHUB_PAYLOAD), and Linux refuses a single variable over 128 KiB.
+ */
+export const MAX_BOT_PAYLOAD_BYTES = 96 * 1024;
+
+/**
+ * Any forge delivery that names a repository, as Estafette hands it to bots: the forge's own
+ * event name (`pull_request`, `issue_comment`, `pullrequest:created`, …), the repository as
+ * `source/owner/name`, the delivery id and the raw payload (empty when over MAX_BOT_PAYLOAD_BYTES;
+ * `payloadBytes` tells its size). Published by webhook-ingest beside the normalised events;
+ * build-dispatch fires the matching `github:` / `bitbucket:` triggers.
+ */
+export interface ForgeEventData extends RepoRef {
+  forge: BotForge;
+  event: string;
+  /** The payload's `action` (opened, created, …), '' when it has none. */
+  action: string;
+  deliveryId: string;
+  payload: string;
+  payloadBytes: number;
 }
 
 export interface PipelineRenamedData extends RepoRef {
@@ -215,6 +259,9 @@ export interface EventPayloads {
   'release.started': ReleaseStartedData;
   'release.finished': ReleaseFinishedData;
   'release.cancel': CancelData;
+  'bot.requested': BotRequestedData;
+  'bot.cancel': CancelData;
+  'forge.event': ForgeEventData;
   'pipeline.renamed': PipelineRenamedData;
   'pipeline.archived': PipelineArchivedData;
   'cron.tick': CronTickData;

@@ -10,7 +10,7 @@ import { ValidationError } from '../errors/http-error.ts';
 import { isRefName, isRevision } from '../git/ref-name.ts';
 import { fieldProblems, type FieldProblem } from '../http/json-body.ts';
 import { JOB_STATUSES } from '../status/status.ts';
-import { EVENT_NAMES, EVENT_PREFIX, FORGES, type EventName, type EventPayloads, type EventType } from './types.ts';
+import { BOT_FORGES, EVENT_NAMES, EVENT_PREFIX, FORGES, type EventName, type EventPayloads, type EventType } from './types.ts';
 
 /** A validated event: its name, attributes and typed data. */
 export type ParsedEvent = {
@@ -77,6 +77,9 @@ const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'release.started': obj(releaseStarted, { action: str }),
   'release.finished': obj({ ...releaseStarted, status }, { action: str }),
   'release.cancel': obj({ id }, { requestedBy: str }),
+  'bot.requested': obj({ ...repo, name: nonEmpty, branch: str, trigger, chainDepth: count }, { requestedBy: str }),
+  'bot.cancel': obj({ id }, { requestedBy: str }),
+  'forge.event': obj({ ...repo, forge: { enum: [...BOT_FORGES] }, event: nonEmpty, action: str, deliveryId: nonEmpty, payload: str, payloadBytes: count }),
   'pipeline.renamed': obj({ ...repo, newRepoOwner: nonEmpty, newRepoName: nonEmpty }),
   'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),
   'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),

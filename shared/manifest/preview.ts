@@ -17,7 +17,7 @@ import type { RenderedVersion } from './version.ts';
 import { decideWhen, type WhenStatus } from './when.ts';
 
 /** The trigger events a preview can pretend started the run (ESTAFETTE_TRIGGER_EVENT, `trigger` in `when`). */
-export const PREVIEW_EVENTS = ['git', 'pipeline', 'release', 'cron', 'manual'] as const;
+export const PREVIEW_EVENTS = ['git', 'pipeline', 'release', 'cron', 'manual', 'github', 'bitbucket'] as const;
 export type PreviewEvent = (typeof PREVIEW_EVENTS)[number];
 export const isPreviewEvent = (v: unknown): v is PreviewEvent => PREVIEW_EVENTS.includes(v as PreviewEvent);
 

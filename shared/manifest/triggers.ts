@@ -208,6 +208,27 @@ export function gitTriggerMatches(t: NormalizedTrigger, e: GitEvent, selfFullNam
   return matchPattern(resolveName(f.repository, selfFullName), e.repository, true) && matchPattern(f.branch, e.branch);
 }
 
+/** A forge delivery as `github:` / `bitbucket:` triggers see it (shared/events ForgeEventData). */
+export interface ForgeEvent {
+  forge: 'github' | 'bitbucket';
+  /** The forge's event name: `pull_request`, `issue_comment`, `pullrequest:created`, … */
+  event: string;
+  /** `source/owner/repo`. */
+  repository: string;
+}
+
+/**
+ * Does a forge delivery fire this trigger of the pipeline named selfFullName? The trigger's forge
+ * must be the delivery's, its `events` must list the event name (exact, as Estafette compares
+ * them) and its `repository` (default `self`) must match the delivery's repository.
+ */
+export function forgeTriggerMatches(t: NormalizedTrigger, e: ForgeEvent, selfFullName: string): boolean {
+  const f = t.filter;
+  if (f.kind !== e.forge) return false;
+  if (!f.events.some((name) => name.trim() === e.event)) return false;
+  return matchPattern(resolveName(f.repository, selfFullName), e.repository, true);
+}
+
 /**
  * The problem with a cron schedule, or undefined when it is a valid 5-field expression
  * (minute hour day-of-month month day-of-week, evaluated in UTC).

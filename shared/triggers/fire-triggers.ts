@@ -5,7 +5,8 @@
  * triggers that listen to its pipeline or repository — rebuilt into NormalizedTriggers and
  * matched with shared/manifest/triggers.ts (anchored regexes, `!~`, case-insensitive names,
  * `self`) — and each match publishes what its action asks for: `builds` → build.requested,
- * `releases` → release.requested, `runs` (bots) → nothing yet. Requests get an id derived from
+ * `releases` → release.requested, `runs` → bot.requested. A forge delivery (forge.event) fires the
+ * `github:` / `bitbucket:` triggers that list its event name. Requests get an id derived from
  * (firing event, trigger), so a redelivered event never requests twice (dispatch is idempotent
  * per event id), and chainDepth + 1, so a trigger loop ends where dispatch refuses to go deeper.
  */
@@ -13,9 +14,10 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { EventName, EventPayloads } from '../events/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { BuildFinishedData, BuildStartedData, GitPushData, ReleaseFinishedData, TriggerInfo } from '../events/types.ts';
+import type { BuildFinishedData, BuildStartedData, ForgeEventData, GitPushData, ReleaseFinishedData, TriggerInfo } from '../events/types.ts';
 import {
   DEFAULT_BRANCH_PATTERN,
+  forgeTriggerMatches,
   gitTriggerMatches,
   matchPattern,
   pipelineTriggerMatches,
@@ -28,7 +30,7 @@ import { listTriggers, triggersListeningTo, type StoredTrigger } from '../db/tri
 import { getPipeline, getPipelineById, type Pipeline } from '../db/pipelines.ts';
 import { listBuilds } from '../db/builds.ts';
 import { listReleases } from '../db/releases.ts';
-import { gitFields, pipelineFields, releaseFields } from './trigger-fields.ts';
+import { forgeFields, gitFields, pipelineFields, releaseFields } from './trigger-fields.ts';
 import { isForkPullRequest } from './pull-request-trigger.ts';
 
 /** What firing a trigger needs: the database to resolve branches/versions, and the bus. */
@@ -86,8 +88,12 @@ export function normalizedOf(t: StoredTrigger): NormalizedTrigger | undefined {
     case 'cron':
       filter = { kind: 'cron', schedule: str(f.schedule) };
       break;
+    case 'github':
+    case 'bitbucket':
+      filter = { kind: t.kind, events: Array.isArray(f.events) ? f.events.filter((e): e is string => typeof e === 'string') : [], repository: str(f.repository) || 'self' };
+      break;
     default:
-      return undefined; // pubsub, github, bitbucket, docker: no events of those kinds arrive here
+      return undefined; // pubsub, docker: no events of those kinds arrive here
   }
   const [kind, raw] = Object.entries(t.action)[0] ?? [];
   const a = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
@@ -127,9 +133,6 @@ async function releaseVersion(deps: TriggerDeps, owner: Pipeline, action: { targ
   }
 }
 
-// Bots do not exist here yet; say so once per handler (its pool) rather than on every firing.
-const toldAboutBots = new WeakSet<object>();
-
 /**
  * Publishes what trigger `t` (owned by pipeline `owner`) asks for in response to `firing`.
  * Returns false when the action could not be resolved (the reason is logged).
@@ -161,11 +164,10 @@ export async function fireTrigger(deps: TriggerDeps, owner: Pipeline, t: StoredT
     deps.log.info(`${label} fired: release of ${v.version} to ${a.target}${a.action ? `/${a.action}` : ''} requested (chain depth ${chainDepth})`);
     return true;
   }
-  if (!toldAboutBots.has(deps.pool)) {
-    toldAboutBots.add(deps.pool);
-    deps.log.info(`${label} not fired: bots are not implemented (bot '${a.bot}')`);
-  }
-  return false;
+  // The bot's branch ('' = the default branch) is resolved by dispatch, where its manifest is read.
+  await deps.publish('bot.requested', { ...repo, name: a.bot, branch: a.branch, trigger, chainDepth }, { id });
+  deps.log.info(`${label} fired: bot ${a.bot} requested (chain depth ${chainDepth})`);
+  return true;
 }
 
 /** Fires each candidate trigger whose owner is active and for which `matches` holds. */
@@ -193,7 +195,7 @@ async function fireMatching(
  * Triggers of `kind` that may listen to pipeline/repository `ref`: those naming it (or a
  * pattern) plus the pipeline's own `self` triggers, which the name index cannot find.
  */
-async function candidates(deps: TriggerDeps, kind: 'pipeline' | 'release' | 'git', ref: Repo): Promise<StoredTrigger[]> {
+async function candidates(deps: TriggerDeps, kind: 'pipeline' | 'release' | 'git' | 'github' | 'bitbucket', ref: Repo): Promise<StoredTrigger[]> {
   const named = await triggersListeningTo(deps.pool, kind, full(ref));
   const own = await getPipeline(deps.pool, ref);
   const self = own ? (await listTriggers(deps.pool, own.id)).filter((t) => t.kind === kind && t.source === 'self') : [];
@@ -244,4 +246,18 @@ export async function fireGitTriggers(deps: TriggerDeps, eventId: string, data: 
     (n, ownerName) => !(n.action.kind === 'builds' && ownerName.toLowerCase() === pushed) && gitTriggerMatches(n, e, ownerName),
     { sourceId: eventId, trigger: { event: 'git', fields: gitFields(data) }, chainDepth: 0 },
   );
+}
+
+/**
+ * Evaluates `github:` / `bitbucket:` triggers for a forge delivery (forge.event): those whose
+ * repository is the delivery's and whose `events` list its event name fire, with the event's
+ * fields (ESTAFETTE_TRIGGER_GITHUB_EVENT, _REPOSITORY, _DELIVERY, _PAYLOAD, …).
+ */
+export async function fireForgeTriggers(deps: TriggerDeps, eventId: string, data: ForgeEventData): Promise<void> {
+  const e = { forge: data.forge, event: data.event, repository: full(data) };
+  await fireMatching(deps, await candidates(deps, data.forge, data), (n, ownerName) => forgeTriggerMatches(n, e, ownerName), {
+    sourceId: eventId,
+    trigger: { event: data.forge, fields: forgeFields(data) },
+    chainDepth: 0,
+  });
 }

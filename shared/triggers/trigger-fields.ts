@@ -56,3 +56,18 @@ export function gitFields(e: { repoSource: string; repoOwner: string; repoName: 
 export function cronFields(schedule: string, minute: Date): Record<string, string> {
   return { SCHEDULE: schedule, TIME: minute.toISOString() };
 }
+
+/**
+ * Fields of a forge event (github, bitbucket), with Estafette's names: EVENT, REPOSITORY and
+ * PAYLOAD, plus DELIVERY (GitHub's X-GitHub-Delivery) or REQUEST_UUID (Bitbucket's
+ * X-Request-UUID); ACTION is this system's addition (the payload's `action`).
+ */
+export function forgeFields(e: { forge: 'github' | 'bitbucket'; event: string; action: string; repoSource: string; repoOwner: string; repoName: string; deliveryId: string; payload: string }): Record<string, string> {
+  return {
+    EVENT: e.event,
+    REPOSITORY: `${e.repoSource}/${e.repoOwner}/${e.repoName}`,
+    ...(e.forge === 'github' ? { DELIVERY: e.deliveryId } : { REQUEST_UUID: e.deliveryId }),
+    ACTION: e.action,
+    PAYLOAD: e.payload,
+  };
+}

@@ -80,6 +80,25 @@ export interface Release {
   duration?: number | null;
 }
 
+/** A bot run (docs/API.md Bot). */
+export interface Bot {
+  id: string;
+  name: string;
+  repoSource: string;
+  repoOwner: string;
+  repoName: string;
+  repoBranch: string;
+  repoRevision: string;
+  botStatus: JobStatus;
+  statusReason?: string;
+  triggeredBy?: string | null;
+  trigger?: Trigger | null;
+  insertedAt: string;
+  startedAt?: string | null;
+  updatedAt?: string | null;
+  duration?: number | null;
+}
+
 export interface Pipeline {
   id: string;
   repoSource: string;

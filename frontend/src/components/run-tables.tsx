@@ -4,7 +4,8 @@
  * trigger, age and duration (running: elapsed and time left); a release row: target, version,
  * status, who, age, duration. `withPipeline` adds the pipeline column.
  */
-import type { List, Build, Release } from '../api/types.ts';
+import type { List, Build, Bot, Release } from '../api/types.ts';
+import { triggerText } from '../words.ts';
 import { formatAge, formatDuration, formatTime, shortRevision } from '../format.ts';
 import { pipelineUrl } from '../router.ts';
 import { CommitCell, DurationCell, TriggerCell } from './build-cells.tsx';
@@ -116,6 +117,48 @@ export function ReleasesTable({ releases, withPipeline = false }: { releases: Re
               </time>
             </td>
             <td data-label="Duration">{formatDuration(r.duration)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Bot runs: bot (linked to its run), what fired it, status, branch, age, duration. */
+export function BotsTable({ bots }: { bots: Bot[] }) {
+  return (
+    <table class="list bots">
+      <thead>
+        <tr>
+          <th scope="col">Bot</th>
+          <th scope="col">Event</th>
+          <th scope="col">Status</th>
+          <th scope="col">Branch</th>
+          <th scope="col">Age</th>
+          <th scope="col">Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        {bots.map((b) => (
+          <tr key={b.id} data-bot={b.id} data-status={b.botStatus}>
+            <td data-label="Bot">
+              <a href={pipelineUrl(b, `bots/${encodeURIComponent(b.id)}`)}>{b.name}</a>
+            </td>
+            <td data-label="Event">{triggerText(b.trigger)}</td>
+            <td data-label="Status">
+              <StatusBadge status={b.botStatus} />
+              {b.statusReason ? <span class="muted"> {b.statusReason}</span> : null}
+            </td>
+            <td data-label="Branch">
+              {b.repoBranch}
+              {b.repoRevision ? <code class="muted"> {shortRevision(b.repoRevision)}</code> : null}
+            </td>
+            <td data-label="Age">
+              <time dateTime={b.insertedAt} title={formatTime(b.insertedAt)}>
+                {formatAge(b.insertedAt)}
+              </time>
+            </td>
+            <td data-label="Duration">{formatDuration(b.duration)}</td>
           </tr>
         ))}
       </tbody>

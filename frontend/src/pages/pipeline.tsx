@@ -5,12 +5,12 @@
  */
 import { useState } from 'preact/hooks';
 import { pipelinePath, query } from '../api/client.ts';
-import type { Build, List, Pipeline, PipelineTrigger, Release, ReleaseTarget } from '../api/types.ts';
+import type { Bot, Build, List, Pipeline, PipelineTrigger, Release, ReleaseTarget } from '../api/types.ts';
 import { useAction } from '../api/use-action.ts';
 import { useResource } from '../api/use-resource.ts';
 import { BuildActions } from '../components/build-actions.tsx';
 import { CommitCell, DurationCell, TriggerCell } from '../components/build-cells.tsx';
-import { BUILD_STATUSES, BuildsTable, Pager, ReleasesTable } from '../components/run-tables.tsx';
+import { BotsTable, BUILD_STATUSES, BuildsTable, Pager, ReleasesTable } from '../components/run-tables.tsx';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { QueueNote } from '../scheduling/queue-note.tsx';
@@ -23,7 +23,7 @@ import { useTabStatus } from '../tab-status.ts';
 import { triggerAction, triggerCondition } from '../words.ts';
 
 type Ref = { repoSource: string; repoOwner: string; repoName: string };
-const TABS = ['builds', 'releases', 'triggers', 'insights'] as const;
+const TABS = ['builds', 'releases', 'bots', 'triggers', 'insights'] as const;
 const REFRESH_MS = 5_000;
 
 /** One pipeline's page; `tab` comes from the URL. */
@@ -62,6 +62,7 @@ export function PipelinePage(props: Ref & { tab: string }) {
       <Tabs label="Pipeline sections" active={tab} tabs={TABS.map((t) => ({ id: t, label: t[0]!.toUpperCase() + t.slice(1), href: pipelineUrl(props, t === 'builds' ? '' : t) }))} />
       {tab === 'builds' ? <BuildsTab pref={props} onChange={pipeline.reload} /> : null}
       {tab === 'releases' ? <ReleasesTab pref={props} /> : null}
+      {tab === 'bots' ? <BotsTab pref={props} /> : null}
       {tab === 'triggers' ? <TriggersTab pipeline={pipeline.data} /> : null}
       {tab === 'insights' ? <PipelineInsights pref={props} /> : null}
     </section>
@@ -287,6 +288,27 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
       {all.data && all.data.items.length ? <BuildsTable builds={all.data.items} /> : null}
       <Pager pagination={all.data?.pagination} page={page} setPage={(n) => setParam({ page: n > 1 ? String(n) : null })} />
     </div>
+  );
+}
+
+function BotsTab({ pref }: { pref: Ref }) {
+  const [page, setPage] = useState(1);
+  const res = useResource<List<Bot>>(`${pipelinePath(pref)}/bots${query([['page[number]', page > 1 ? page : undefined]])}`, REFRESH_MS);
+  return (
+    <section aria-label="Bots">
+      {res.error ? <ErrorBox error={res.error} retry={res.reload} context="Could not load the bot runs" /> : null}
+      {!res.data && res.loading ? <Loading what="bot runs" /> : null}
+      {res.data && res.data.items.length === 0 ? (
+        <Empty title="No bot runs yet.">
+          <p>
+            A <code>bots:</code> entry of the manifest runs when one of its triggers fires: a <code>github:</code> or <code>bitbucket:</code> event such as{' '}
+            <code>pull_request</code> or <code>issue_comment</code>, a cron schedule, or another pipeline.
+          </p>
+        </Empty>
+      ) : null}
+      {res.data?.items.length ? <BotsTable bots={res.data.items} /> : null}
+      {res.data ? <Pager pagination={res.data.pagination} page={page} setPage={setPage} /> : null}
+    </section>
   );
 }
 

@@ -10,7 +10,7 @@
 import Anser from 'anser';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { pipelinePath } from '../api/client.ts';
-import type { Build, Release, Stage } from '../api/types.ts';
+import type { Bot, Build, Release, Stage } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { BuildActions } from '../components/build-actions.tsx';
 import { CommitCell } from '../components/build-cells.tsx';
@@ -39,22 +39,32 @@ const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 const POLL_MS = 4_000;
 const TIMESTAMP_LABELS: Record<TimestampMode, string> = { off: 'off', absolute: 'clock time', relative: 'since stage start' };
 
-/** The detail page of one build (`kind="build"`) or release. */
-export function RunPage(props: Ref & { kind: 'build' | 'release'; id: string; tab: string }) {
-  const base = `${pipelinePath(props)}/${props.kind === 'build' ? 'builds' : 'releases'}/${encodeURIComponent(props.id)}`;
-  const run = useResource<Build | Release>(base);
+type RunKind = 'build' | 'release' | 'bot';
+const COLLECTION: Record<RunKind, string> = { build: 'builds', release: 'releases', bot: 'bots' };
+
+/** The detail page of one build (`kind="build"`), release or bot run. */
+export function RunPage(props: Ref & { kind: RunKind; id: string; tab: string }) {
+  const base = `${pipelinePath(props)}/${COLLECTION[props.kind]}/${encodeURIComponent(props.id)}`;
+  const run = useResource<Build | Release | Bot>(base);
   const stagesRes = useResource<{ items: Stage[] }>(`${base}/stages`);
   const [liveStatus, setLiveStatus] = useState<string | undefined>();
   const [liveStages, setLiveStages] = useState<Stage[] | undefined>();
 
   const build = props.kind === 'build' ? (run.data as Build | undefined) : undefined;
   const release = props.kind === 'release' ? (run.data as Release | undefined) : undefined;
-  const status = liveStatus ?? build?.buildStatus ?? release?.releaseStatus;
+  const bot = props.kind === 'bot' ? (run.data as Bot | undefined) : undefined;
+  const status = liveStatus ?? build?.buildStatus ?? release?.releaseStatus ?? bot?.botStatus;
   // Live until the run is known to be final; undefined while loading (nothing opened yet).
   const live = status ? !FINAL.has(status) : undefined;
 
   useTabStatus(
-    build ? `${status} — build ${build.buildVersion} of ${props.repoOwner}/${props.repoName}` : release ? `${status} — release ${release.releaseVersion} to ${release.name} of ${props.repoOwner}/${props.repoName}` : props.kind === 'build' ? 'Build' : 'Release',
+    build
+      ? `${status} — build ${build.buildVersion} of ${props.repoOwner}/${props.repoName}`
+      : release
+        ? `${status} — release ${release.releaseVersion} to ${release.name} of ${props.repoOwner}/${props.repoName}`
+        : bot
+          ? `${status} — bot ${bot.name} of ${props.repoOwner}/${props.repoName}`
+          : props.kind === 'build' ? 'Build' : props.kind === 'release' ? 'Release' : 'Bot',
     status,
   );
 
@@ -80,18 +90,19 @@ export function RunPage(props: Ref & { kind: 'build' | 'release'; id: string; ta
   );
 
   const tab = props.kind === 'build' && props.tab === 'manifest' ? 'manifest' : 'logs';
-  const detailUrl = pipelineUrl(props, `${props.kind === 'build' ? 'builds' : 'releases'}/${encodeURIComponent(props.id)}`);
+  const detailUrl = pipelineUrl(props, `${COLLECTION[props.kind]}/${encodeURIComponent(props.id)}`);
 
   return (
     <section class="run">
       <nav class="crumbs" aria-label="Breadcrumb">
-        <a href="/">Pipelines</a> / <a href={pipelineUrl(props)}>{`${props.repoOwner}/${props.repoName}`}</a> / {props.kind === 'build' ? 'build' : 'release'}
+        <a href="/">Pipelines</a> / <a href={pipelineUrl(props)}>{`${props.repoOwner}/${props.repoName}`}</a> / {props.kind}
       </nav>
       {run.error && !run.data ? <ErrorBox error={run.error} retry={run.reload} context={`Could not load this ${props.kind}`} /> : null}
       {!run.data && run.loading ? <Loading what={props.kind} /> : null}
       {build ? <BuildHeader pref={props} build={build} status={status!} onChange={run.reload} /> : null}
       {release ? <ReleaseHeader pref={props} release={release} status={status!} onChange={run.reload} /> : null}
       {release ? <ApprovalPanel pref={props} release={release} onChange={run.reload} /> : null}
+      {bot ? <BotHeader pref={props} bot={bot} status={status!} onChange={run.reload} /> : null}
       {run.data ? (
         <>
           {props.kind === 'build' ? (
@@ -180,6 +191,35 @@ function ReleaseHeader({ pref, release, status, onChange }: { pref: Ref; release
         <Fact term="Triggered by" value={release.triggeredBy ?? ''} />
         <ScheduleFacts run={release} status={status} />
         <Timings inserted={release.insertedAt} started={release.startedAt} duration={release.duration} updated={release.updatedAt} status={status} />
+      </dl>
+    </header>
+  );
+}
+
+function BotHeader({ pref, bot, status, onChange }: { pref: Ref; bot: Bot; status: string; onChange: () => void }) {
+  const me = useSession();
+  const act = useAction();
+  return (
+    <header class="run-head">
+      <div class="run-title">
+        <h1>
+          <span class="muted">bot</span> <span class="version">{bot.name}</span>
+        </h1>
+        <StatusBadge status={status} />
+        {!FINAL.has(status) && canOperate(me) ? (
+          <button type="button" class="danger" disabled={act.busy} onClick={() => act.run('DELETE', `${pipelinePath(pref)}/bots/${encodeURIComponent(bot.id)}`, undefined, 'Cancel requested.', onChange)}>
+            Cancel bot
+          </button>
+        ) : null}
+        {act.error ? <ErrorBox error={act.error} context="Cancel failed" /> : null}
+        {act.done ? <span role="status">{act.done}</span> : null}
+      </div>
+      <dl class="facts">
+        <Fact term="Event" value={triggerText(bot.trigger)} />
+        <Fact term="Branch" value={bot.repoBranch} />
+        {bot.repoRevision ? <Fact term="Revision" value={<code title={bot.repoRevision}>{shortRevision(bot.repoRevision)}</code>} /> : null}
+        {bot.statusReason ? <Fact term="Reason" value={bot.statusReason} /> : null}
+        <Timings inserted={bot.insertedAt} started={bot.startedAt} duration={bot.duration} updated={bot.updatedAt} status={status} />
       </dl>
     </header>
   );

@@ -6,7 +6,8 @@
  * `installation_repositories` (repositories the app lost → pipeline.archived, gained →
  * unarchived), `repository` (renamed → pipeline.renamed; archived/unarchived/deleted →
  * pipeline.archived) and `ping`. Gitea's payloads are GitHub-shaped, so gitea.ts reuses the
- * push and pull request parts.
+ * push and pull request parts. Bots hear every delivery that names a repository — any action of
+ * `pull_request`, `issue_comment`, … — through forge-events.ts, whatever this adapter makes of it.
  */
 import type { Commit, Forge } from '../../../shared/events/types.ts';
 import type { HttpRequest } from '../../../shared/http/types.ts';

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { touchJobHeartbeat, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
 import { getRelease, listReleases, transitionReleaseStatus } from '../../../shared/db/releases.ts';
+import { getBot, listBots, transitionBotStatus } from '../../../shared/db/bots.ts';
 import { readLogLines } from '../../../shared/db/logs.ts';
 import { listStageRuns, upsertStageRuns } from '../../../shared/db/stages.ts';
 import { KubernetesJobRunner } from '../../../shared/k8s/kubernetes-runner.ts';
@@ -27,6 +28,12 @@ releases:
   production:
     stages:
       deploy:
+        image: alpine:3.20
+        commands: ["true"]
+bots:
+  tidy:
+    stages:
+      tidy:
         image: alpine:3.20
         commands: ["true"]
 `;
@@ -159,6 +166,19 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     expect(ended.finishedAt, 'the stage timer stops').to.be.a('string');
     expect(ended.durationMs, 'its duration').to.be.greaterThan(0);
     expect(published.filter((e) => e.name === 'build.finished').map((e) => [e.data.buildId, e.data.status])).to.deep.equal([[b.id, 'failed']]);
+  });
+
+  it('reconciles a bot run whose Job is gone', async () => {
+    await repo.push();
+    const [b] = await repo.builds();
+    await h.handler({ name: 'bot.requested', id: `bot-${b.id}`, data: { ...repo.ref, name: 'tidy', branch: '', trigger: { event: 'manual', fields: {} }, chainDepth: 0 } });
+    const [bot] = (await listBots(db.pool, { pipelineId: b.pipelineId })).items;
+    await transitionBotStatus(db.pool, bot!.id, 'running');
+    h.api.objects.delete(jobKey(bot!.id));
+    const done = await reconcileJobs(deps(3 * MIN));
+    expect(done).to.deep.include({ kind: 'bot', id: bot!.id, from: 'running', to: 'failed', reason: 'its Job is gone without a final report from the builder' });
+    expect((await getBot(db.pool, bot!.id))?.botStatus).to.equal('failed');
+    expect((await listStageRuns(db.pool, 'bot', bot!.id)).map((s) => [s.stage, s.status])).to.have.deep.members([['reconcile', 'failed'], ['tidy', 'skipped']]);
   });
 
   it('two housekeepers at once end a dead job once, with one reconcile step', async () => {

@@ -30,7 +30,7 @@ async function schemaOf(url: string): Promise<{ tables: string[]; records: { ver
 }
 
 const EXPECTED_TABLES = [
-  'build_counters', 'builds', 'bus_consumers', 'bus_dead_letters', 'bus_deliveries', 'bus_events', 'cron_firings', 'log_lines', 'pipelines', 'processed_events', 'queue_locks', 'release_approvals', 'releases',
+  'bots', 'build_counters', 'builds', 'bus_consumers', 'bus_dead_letters', 'bus_deliveries', 'bus_events', 'cron_firings', 'log_lines', 'pipelines', 'processed_events', 'queue_locks', 'release_approvals', 'releases',
   'schema_migrations', 'schema_migrations_lock', 'stage_runs', 'triggers',
 ];
 

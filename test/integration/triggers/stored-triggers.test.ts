@@ -1,6 +1,6 @@
 /**
  * The stored form of triggers, on real PostgreSQL: every trigger of the real Estafette manifests
- * that fire-triggers and cron-relay act on (pipeline, release, git, cron), stored by dispatch's
+ * that fire-triggers and cron-relay act on (pipeline, release, git, cron; github and bitbucket for bots), stored by dispatch's
  * triggerRows + replaceTriggers and read back, rebuilds into exactly the NormalizedTrigger the
  * manifest gave — defaults, scopes and named triggers included. Plus the derived event ids.
  */
@@ -14,7 +14,7 @@ import { listTriggers, replaceTriggers } from '../../../shared/db/triggers.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { requireSharedFixtures, sharedFixtures } from '../../support/shared-fixtures.ts';
 
-const EVALUATED = ['pipeline', 'release', 'git', 'cron'];
+const EVALUATED = ['pipeline', 'release', 'git', 'cron', 'github', 'bitbucket'];
 
 const manifests = sharedFixtures()
   .map(({ file, text }) => ({ file, manifest: loadManifest(text).manifest }))

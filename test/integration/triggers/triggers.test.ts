@@ -267,7 +267,7 @@ ${STAGES}`);
       expect(await a.builds()).to.have.length(2);
     });
 
-    it('bots are reported as not implemented, once', async () => {
+    it("a bot's pipeline trigger requests the bot (bot.requested), not a build or release", async () => {
       const a = h.repo('a', STAGES);
       const b = h.repo('b', `
 ${STAGES}
@@ -289,7 +289,8 @@ bots:
       for (const x of await a.builds()) await h.finish(x.id);
       const events = h.take();
       expect([...requests(events), ...releaseRequests(events)]).to.deep.equal([]);
-      expect(h.logs.filter((l) => /bots are not implemented/.test(l))).to.have.length(1);
+      const bots = events.filter((e): e is Extract<Published, { name: 'bot.requested' }> => e.name === 'bot.requested');
+      expect(bots.map((e) => [e.data.repoName, e.data.name, e.data.trigger.event])).to.deep.equal([[b.name, 'tidy', 'pipeline'], [b.name, 'tidy', 'pipeline']]);
     });
   });
 });
