@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.ts';
 import { FINAL_JOB_STATUSES, JOB_TRANSITIONS, type JobStatus } from '../status/status.ts';
 import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
-import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { pageWindow, toPage, Where, orderBy, type Page, type PageRequest, type SortField } from './page.ts';
 import type { ReleaseTargetDef } from './pipelines.ts';
 import type { RepoLocation } from '../scm/provider.ts';
 import { sqlState, withTransaction, type Db } from './pool.ts';
@@ -255,6 +255,10 @@ export interface BuildFilter extends PageRequest {
   since?: Date;
   /** Only the build created by this request event (how a client finds the build its rebuild made). */
   eventId?: string;
+  /** Every label must match exactly. */
+  labels?: Record<string, string>;
+  /** An explicit order (columns of the builds table); default newest first. */
+  order?: SortField[];
 }
 
 /**
@@ -269,7 +273,8 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   if (filter.eventId !== undefined) w.add('event_id = $?', filter.eventId);
-  const order = filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC';
+  if (filter.labels && Object.keys(filter.labels).length) w.add('labels @> $?::JSONB', JSON.stringify(filter.labels));
+  const order = orderBy(filter.order, filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC');
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, [...w.params]);
   const rows = await db.query<BuildRow>(
     `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,

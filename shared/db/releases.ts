@@ -10,7 +10,7 @@ import type { ApprovalRule } from '../manifest/scheduling.ts';
 import { transitionParams, transitionSql, type TransitionExtra } from './builds.ts';
 import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
-import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { pageWindow, toPage, Where, orderBy, type Page, type PageRequest, type SortField } from './page.ts';
 import { sqlState, withTransaction, type Db } from './pool.ts';
 
 /** The API's Release object (docs/API.md). `duration` is in seconds. */
@@ -213,6 +213,8 @@ export interface ReleaseFilter extends PageRequest {
   target?: string;
   statuses?: JobStatus[];
   since?: Date;
+  /** An explicit order (columns of the releases table); default newest first. */
+  order?: SortField[];
 }
 
 /** One page of releases, newest first. */
@@ -225,7 +227,7 @@ export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, [...w.params]);
   const rows = await db.query<ReleaseRow>(
-    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY inserted_at DESC, id DESC LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
+    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY ${orderBy(filter.order, 'inserted_at DESC, id DESC')} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
   );
   return toPage(await withReleaseQueuePositions(db, rows.rows.map(toRelease)), page, size, Number(count.rows[0]!.n));

@@ -101,7 +101,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       ['/api/pipelines?page[number]=two', /page\[number\]/],
       ['/api/pipelines?filter[since]=2d', /filter\[since\] must be one of 1h, 1d, 1w, 1m, 1y, eternity/],
       ['/api/pipelines?filter[status]=done', /filter\[status\] 'done'/],
-      ['/api/pipelines?sort=age', /sort must be -lastBuild or name/],
+      ['/api/pipelines?sort=age', /sort 'age' is not one of repo_source, .*last_updated_at/],
       ['/api/pipelines?filter[labels]=team', /key=value/],
       ['/api/pipelines?filter[archived]=maybe', /filter\[archived\] must be true or false/],
       ['/api/builds?filter[status]=ok', /filter\[status\]/],
@@ -109,7 +109,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       [`${PL}/builds?page[size]=-1`, /page\[size\]/],
       [`${PL}/builds/ID/logs?after=x`, /after must be an integer/],
       [`${PL}/builds/ID/logs?limit=0`, /limit must be an integer from 1 to 50000/],
-      [`${PL}/stats/buildsdurations?last=0`, /last must be an integer from 1 to 1000/],
+      [`${PL}/stats/buildsdurations?filter[last]=0`, /filter\[last\] must be an integer from 1 to 1000/],
       [`${PL}/stats/buildssuccessrate?filter[since]=today`, /filter\[since\]/],
       ['/api/stats/buildscount?filter[since]=1x', /filter\[since\]/],
     ];
