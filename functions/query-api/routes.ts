@@ -43,7 +43,7 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     },
     { method: 'GET', path: '/api/me', role: null, handle: (c) => me(c.principal, deps.auth) },
     { method: 'GET', path: '/api/auth/providers', role: null, handle: () => providers(deps.auth) },
-    { method: 'GET', path: '/api/auth/login/:provider', query: ['returnURL'], role: null, handle: (c) => login(deps.auth, c.params.provider!, c.req) },
+    { method: 'GET', path: '/api/auth/login/:provider', query: ['returnURL', 'organization'], role: null, handle: (c) => login(deps.auth, c.params.provider!, c.req) },
     { method: 'GET', path: '/api/auth/handle/:provider', query: ['code', 'state', 'error', 'error_description'], role: null, handle: (c) => handle(deps.auth, c.params.provider!, c.req, deps.fetch ?? fetch) },
     { method: 'GET', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
     { method: 'POST', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },

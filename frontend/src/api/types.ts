@@ -157,7 +157,12 @@ export interface List<T> {
 
 export type Role = 'viewer' | 'operator' | 'administrator';
 
+/** `/api/me`: Estafette's User fields (`active`, `roles`, `email`, …) and ours beside them. */
 export interface Me {
+  active?: boolean;
+  roles?: string[];
+  email?: string;
+  name?: string;
   authenticated: boolean;
   user?: { email?: string; name?: string } | null;
   role: Role;

@@ -33,7 +33,7 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', branch: 'main', revision: 'c'.repeat(40), version: '1.0.2',
       labels: { team: 'a', app: 'alpha' }, releaseTargets: [{ name: 'production', actions: [] }],
       commits: [{ id: 'c'.repeat(40), message: 'fix it', author: { name: 'Carol', email: 'carol@example.com' } }],
-      trigger: { event: 'git', name: null, fields: { EVENT: 'push', REPOSITORY: 'github.com/estafette/alpha', BRANCH: 'main' } },
+      trigger: { event: 'git', fields: { EVENT: 'push', REPOSITORY: 'github.com/estafette/alpha', BRANCH: 'main' } },
     });
     await transitionBuildStatus(h.pool, build.id, 'running');
     a.push(await transitionBuildStatus(h.pool, build.id, 'succeeded'));
