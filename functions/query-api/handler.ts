@@ -31,6 +31,8 @@ export interface QueryApiDeps {
   staticDir?: string;
   /** SSE ping interval in ms (default 15 000). */
   pingMs?: number;
+  /** How long a rebuild or release waits to answer with the job it created (default 3000 ms; 0 = 202 at once). */
+  createdWaitMs?: number;
   /** fetch for the OAuth provider calls (default global fetch). */
   fetch?: typeof fetch;
   /** Structured log lines (ids as fields). */

@@ -1,17 +1,19 @@
 /**
  * The actions of query-api, validated here and then published as events for build-dispatch
- * (202 + the event id): rebuild or build a branch, re-run a failed build's failed stages,
+ * (201 with the created build or release when it appears in time, else 202 + the event id): rebuild or build a branch, re-run a failed build's failed stages,
  * cancel a build or release, release a version to a target.
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { actor, type Principal } from '../../shared/auth/access.ts';
-import { findBuildsByVersion } from '../../shared/db/builds.ts';
+import { findBuildsByVersion, getBuildByEvent } from '../../shared/db/builds.ts';
+import { getReleaseByEvent } from '../../shared/db/releases.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
 import { json, type HttpResponse } from '../../shared/http/types.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus } from '../../shared/status/status.ts';
+import { buildJson, releaseJson } from './estafette-shapes.ts';
 import { REVISION, type Lookups } from './lookups.ts';
 import * as p from './params.ts';
 import { refuseWhenBusy } from './release-busy.ts';
@@ -26,11 +28,31 @@ const manualTrigger = (principal: Principal) => ({ event: 'manual', fields: { US
 export interface JobActionDeps {
   pool: pg.Pool;
   publish: Publish;
+  /** How long a rebuild or release waits for build-dispatch to create its job, to answer with it (default 3000 ms; 0 answers 202 at once). */
+  createdWaitMs?: number;
 }
+
+const POLL_MS = 100;
 
 /** The action handlers. */
 export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf }: Lookups) {
   const { pool } = deps;
+  const waitMs = deps.createdWaitMs ?? 3000;
+
+  /**
+   * The answer to an action that creates a job: as Estafette, 201 with the created build or
+   * release (plus `eventId`) once build-dispatch made it — it is an event away, so this polls
+   * for the job the event created for a short while — else 202 `{eventId}`, and the client
+   * follows with `…?filter[eventId]=`.
+   */
+  async function created(kind: 'build' | 'release', eventId: string): Promise<HttpResponse> {
+    for (const deadline = Date.now() + waitMs; Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      const job = kind === 'build' ? await getBuildByEvent(pool, eventId) : await getReleaseByEvent(pool, eventId);
+      if (job) return json(201, { ...('buildVersion' in job ? buildJson(job) : releaseJson(job)), eventId });
+    }
+    return json(202, { eventId });
+  }
 
   async function rebuild(c: Ctx): Promise<HttpResponse> {
     const pl = await pipelineOf(c);
@@ -51,7 +73,7 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
       if (revision !== undefined && !REVISION.test(revision)) throw new ValidationError('revision must be a 40-character hex commit id');
       await deps.publish('build.requested', { ...base, branch, ...(revision ? { revision: revision.toLowerCase() } : {}) }, { id: eventId, subject: pl.id });
     }
-    return json(202, { eventId });
+    return created('build', eventId);
   }
 
   /**
@@ -71,7 +93,7 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
       },
       { id: eventId, subject: b.pipelineId },
     );
-    return json(202, { eventId });
+    return created('build', eventId);
   }
 
   async function cancel(c: Ctx, kind: 'build' | 'release'): Promise<HttpResponse> {
@@ -115,7 +137,7 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
       },
       { id: eventId, subject: pl.id },
     );
-    return json(202, { eventId });
+    return created('release', eventId);
   }
 
   return { rebuild, rerunFailed, cancel, release };

@@ -7,7 +7,7 @@
 import type { Principal } from '../../shared/auth/access.ts';
 import { buildDurations, buildSuccessRate, countBuilds, latestBuildPerBranch, listBuilds } from '../../shared/db/builds.ts';
 import { countPipelines, listPipelines, withActiveReleases } from '../../shared/db/pipelines.ts';
-import { countReleases, listReleases, releaseStats } from '../../shared/db/releases.ts';
+import { countReleases, listReleases, releaseDurations, releaseStats, type Release } from '../../shared/db/releases.ts';
 import { listTriggers } from '../../shared/db/triggers.ts';
 import { json } from '../../shared/http/types.ts';
 import { approvalRoutes } from './approval-routes.ts';
@@ -22,6 +22,14 @@ import * as p from './params.ts';
 import type { Route } from './router.ts';
 import { clientLogin, handle, login, logout, me, providers } from './sign-in.ts';
 import { describeTriggers } from './trigger-descriptions.ts';
+import { ns, releaseJson, triggerJson } from './estafette-shapes.ts';
+
+/** Query parameters of the duration charts. */
+const STATS_QUERY = ['filter[last]', 'filter[status]'] as const;
+/** `filter[last]`: how many runs (default 100, as Estafette). */
+const lastRuns = (q: URLSearchParams) => p.intParam(q, 'filter[last]', 100, 1, 1000)!;
+/** `filter[status]` of the duration charts: succeeded unless given (`all`: every status). */
+const statsStatuses = (q: URLSearchParams) => (q.has('filter[status]') ? p.statuses(q) : ['succeeded' as const]);
 
 /** Every route of query-api. */
 export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
@@ -29,7 +37,8 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
   const find = lookups(pool);
   const jobLog = jobLogs(deps, find);
   const actions = jobActions(deps, find);
-  const { withEstimates, buildPage, withLastBuildDetails } = buildSummaries(pool);
+  const { buildPage, buildOne, withLastBuildDetails } = buildSummaries(pool);
+  const releasePage = <P extends { items: Release[] }>(page: P) => ({ ...page, items: page.items.map(releaseJson) });
 
   const PL = '/api/pipelines/:source/:owner/:repo';
   return [
@@ -60,40 +69,51 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
       method: 'GET', path: PL, role: 'viewer',
       handle: async (c) => {
         const [pl] = await withLastBuildDetails(await withActiveReleases(pool, [await find.pipelineOf(c)]));
-        return json(200, { ...pl, triggers: await describeTriggers(pool, await listTriggers(pool, pl!.id)) });
+        return json(200, { ...pl, triggers: (await describeTriggers(pool, await listTriggers(pool, pl!.id))).map(triggerJson) });
       },
     },
     { method: 'GET', path: `${PL}/builds`, query: BUILD_QUERY, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))) },
     { method: 'POST', path: `${PL}/builds`, role: 'operator', handle: actions.rebuild },
     { method: 'GET', path: `${PL}/recentbuilds`, role: 'viewer', handle: async (c) => json(200, await buildPage({ items: await latestBuildPerBranch(pool, (await find.pipelineOf(c)).id) })) },
-    { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, (await withEstimates([await find.buildOf(c, { withManifest: true })], (b) => b.pipelineId))[0]) },
+    { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, await buildOne(await find.buildOf(c, { withManifest: true }))) },
     { method: 'POST', path: `${PL}/builds/:id/rerun-failed`, role: 'operator', handle: actions.rerunFailed },
     { method: 'DELETE', path: `${PL}/builds/:id`, role: 'operator', handle: (c) => actions.cancel(c, 'build') },
     { method: 'GET', path: `${PL}/builds/:id/stages`, role: 'viewer', handle: jobLog.stages('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs`, query: LOG_QUERY.lines, role: 'viewer', handle: jobLog.logs('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs.stream`, query: LOG_QUERY.stream, role: 'viewer', handle: jobLog.stream('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs.txt`, query: LOG_QUERY.text, role: 'viewer', handle: jobLog.text('build') },
-    { method: 'GET', path: `${PL}/releases`, query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, await listReleases(pool, { ...releaseFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id })) },
+    { method: 'GET', path: `${PL}/releases`, query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, releasePage(await listReleases(pool, { ...releaseFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))) },
     { method: 'POST', path: `${PL}/releases`, role: 'operator', handle: actions.release },
-    { method: 'GET', path: `${PL}/releases/:id`, role: 'viewer', handle: async (c) => json(200, await find.releaseOf(c)) },
+    { method: 'GET', path: `${PL}/releases/:id`, role: 'viewer', handle: async (c) => json(200, releaseJson(await find.releaseOf(c))) },
     { method: 'DELETE', path: `${PL}/releases/:id`, role: 'operator', handle: (c) => actions.cancel(c, 'release') },
     { method: 'GET', path: `${PL}/releases/:id/stages`, role: 'viewer', handle: jobLog.stages('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs`, query: LOG_QUERY.lines, role: 'viewer', handle: jobLog.logs('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs.stream`, query: LOG_QUERY.stream, role: 'viewer', handle: jobLog.stream('release') },
     { method: 'GET', path: `${PL}/releases/:id/logs.txt`, query: LOG_QUERY.text, role: 'viewer', handle: jobLog.text('release') },
     ...approvalRoutes(PL, { pool, publish: deps.publish, auth: deps.auth, releaseOf: find.releaseOf }),
+    // Estafette's duration charts: `{durations}` in nanoseconds, the last `filter[last]` (100) runs of `filter[status]` (succeeded; `all` for every run).
     {
-      method: 'GET', path: `${PL}/stats/buildsdurations`, query: ['filter[last]'], role: 'viewer',
-      handle: async (c) => json(200, { items: await buildDurations(pool, (await find.pipelineOf(c)).id, p.intParam(c.req.query, 'filter[last]', 50, 1, 1000)!) }),
+      method: 'GET', path: `${PL}/stats/buildsdurations`, query: STATS_QUERY, role: 'viewer',
+      handle: async (c) => {
+        const items = await buildDurations(pool, (await find.pipelineOf(c)).id, lastRuns(c.req.query), statsStatuses(c.req.query));
+        return json(200, { durations: items.map((d) => ({ ...d, pendingDuration: ns(d.pendingDuration), duration: ns(d.duration) })) });
+      },
+    },
+    {
+      method: 'GET', path: `${PL}/stats/releasesdurations`, query: STATS_QUERY, role: 'viewer',
+      handle: async (c) => {
+        const items = await releaseDurations(pool, (await find.pipelineOf(c)).id, lastRuns(c.req.query), statsStatuses(c.req.query));
+        return json(200, { durations: items.map((d) => ({ ...d, pendingDuration: ns(d.pendingDuration), duration: ns(d.duration) })) });
+      },
     },
     {
       method: 'GET', path: `${PL}/stats/buildssuccessrate`, query: ['filter[since]'], role: 'viewer',
       handle: async (c) => json(200, await buildSuccessRate(pool, (await find.pipelineOf(c)).id, p.since(c.req.query))),
     },
-    { method: 'GET', path: `${PL}/stats/releases`, query: ['filter[since]'], role: 'viewer', handle: async (c) => json(200, { items: await releaseStats(pool, (await find.pipelineOf(c)).id, p.since(c.req.query)) }) },
+    { method: 'GET', path: `${PL}/stats/releases`, query: ['filter[since]'], role: 'viewer', handle: async (c) => json(200, { items: (await releaseStats(pool, (await find.pipelineOf(c)).id, p.since(c.req.query))).map(({ medianLeadTimeSeconds, ...s }) => ({ ...s, medianLeadTime: medianLeadTimeSeconds === null ? null : ns(medianLeadTimeSeconds) })) }) },
 
     { method: 'GET', path: '/api/builds', query: BUILD_QUERY, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, buildFilter(c.req.query)))) },
-    { method: 'GET', path: '/api/releases', query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, await listReleases(pool, releaseFilter(c.req.query))) },
+    { method: 'GET', path: '/api/releases', query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, releasePage(await listReleases(pool, releaseFilter(c.req.query)))) },
     { method: 'GET', path: '/api/stats/pipelinescount', query: PIPELINE_QUERY, role: 'viewer', handle: async (c) => json(200, { count: await countPipelines(pool, pipelineFilter(c.req.query)) }) },
     { method: 'GET', path: '/api/stats/buildscount', query: BUILD_QUERY, role: 'viewer', handle: async (c) => json(200, { count: await countBuilds(pool, buildFilter(c.req.query)) }) },
     { method: 'GET', path: '/api/stats/releasescount', query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, { count: await countReleases(pool, releaseFilter(c.req.query)) }) },

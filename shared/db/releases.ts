@@ -362,3 +362,31 @@ export async function releaseStats(
     medianLeadTimeSeconds: s.median === null ? null : Math.round(Number(s.median) * 1000) / 1000,
   }));
 }
+
+/**
+ * Durations of a pipeline's latest `last` releases (only those of `statuses` when given), newest
+ * first (Estafette's release durations chart): target, action, `pendingDuration` from insert to
+ * start and `duration` from start to finish, in seconds.
+ */
+export async function releaseDurations(
+  db: Db,
+  pipelineId: string,
+  last: number,
+  statuses?: JobStatus[],
+): Promise<{ id: string; name: string; action: string; releaseVersion: string; releaseStatus: JobStatus; insertedAt: string; pendingDuration: number | null; duration: number | null }[]> {
+  const r = await db.query<{ id: string; name: string; action: string; version: string; status: JobStatus; inserted_at: Date; started_at: Date | null; finished_at: Date | null }>(
+    `SELECT id, name, action, version, status, inserted_at, started_at, finished_at FROM releases WHERE pipeline_id = $1 ${statuses?.length ? 'AND status = ANY($3::TEXT[])' : ''}
+     ORDER BY inserted_at DESC, id DESC LIMIT $2`,
+    statuses?.length ? [pipelineId, last, statuses] : [pipelineId, last],
+  );
+  return r.rows.map((x) => ({
+    id: x.id,
+    name: x.name,
+    action: x.action,
+    releaseVersion: x.version,
+    releaseStatus: x.status,
+    insertedAt: x.inserted_at.toISOString(),
+    pendingDuration: x.started_at ? Math.max(0, x.started_at.getTime() - x.inserted_at.getTime()) / 1000 : null,
+    duration: x.started_at && x.finished_at ? Math.max(0, x.finished_at.getTime() - x.started_at.getTime()) / 1000 : null,
+  }));
+}

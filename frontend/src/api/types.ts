@@ -46,7 +46,8 @@ export interface Build {
   /** Place in the queue while `queued` (1 = next). */
   queuePosition?: number;
   buildNumber?: number;
-  labels?: Record<string, string>;
+  /** Estafette's `[{key, value}]`, sorted by key. */
+  labels?: Label[];
   releaseTargets?: ReleaseTarget[];
   manifest?: string;
   commits?: Commit[];
@@ -54,9 +55,20 @@ export interface Build {
   insertedAt: string;
   startedAt?: string | null;
   updatedAt?: string | null;
+  /** Nanoseconds (Estafette's unit), 0 until the build finished; `fromNs` gives seconds. */
   duration?: number | null;
-  /** For a build still to finish: seconds its pipeline's recent succeeded builds took (median). */
+  /** Nanoseconds from insert to start. */
+  pendingDuration?: number;
+  /** For a build still to finish: nanoseconds its pipeline's recent succeeded builds took (median). */
   estimatedDuration?: number;
+  /** Estafette's trigger events (`[{fired, git|pipeline|release|cron|manual: {…}}]`). */
+  triggerEvents?: Array<Record<string, unknown>>;
+}
+
+/** A label as Estafette serves it. */
+export interface Label {
+  key: string;
+  value: string;
 }
 
 export interface Release {
@@ -77,6 +89,7 @@ export interface Release {
   insertedAt: string;
   startedAt?: string | null;
   updatedAt?: string | null;
+  /** Nanoseconds, absent until the release finished. */
   duration?: number | null;
 }
 
@@ -85,7 +98,7 @@ export interface Pipeline {
   repoSource: string;
   repoOwner: string;
   repoName: string;
-  labels?: Record<string, string>;
+  labels?: Label[];
   archived?: boolean;
   releaseTargets?: ReleaseTarget[];
   triggers?: PipelineTrigger[];
@@ -180,7 +193,9 @@ export interface DurationPoint {
   buildVersion: string;
   buildStatus: JobStatus;
   insertedAt: string;
-  duration: number | null;
+  /** Nanoseconds (0 while unknown). */
+  duration: number;
+  pendingDuration?: number;
 }
 
 export interface SuccessRate {
@@ -195,5 +210,6 @@ export interface ReleaseStat {
   action?: string | null;
   count: number;
   lastReleasedAt?: string | null;
-  medianLeadTimeSeconds?: number | null;
+  /** Nanoseconds from the build's insert to the release's finish (median). */
+  medianLeadTime?: number | null;
 }

@@ -5,7 +5,7 @@
  * status, who, age, duration. `withPipeline` adds the pipeline column.
  */
 import type { List, Build, Release } from '../api/types.ts';
-import { formatAge, formatDuration, formatTime, shortRevision } from '../format.ts';
+import { formatAge, formatDuration, formatTime, fromNs, shortRevision } from '../format.ts';
 import { pipelineUrl } from '../router.ts';
 import { CommitCell, DurationCell, TriggerCell } from './build-cells.tsx';
 import { StatusBadge } from './status-badge.tsx';
@@ -115,7 +115,7 @@ export function ReleasesTable({ releases, withPipeline = false }: { releases: Re
                 {formatAge(r.insertedAt)}
               </time>
             </td>
-            <td data-label="Duration">{formatDuration(r.duration)}</td>
+            <td data-label="Duration">{formatDuration(fromNs(r.duration))}</td>
           </tr>
         ))}
       </tbody>

@@ -71,7 +71,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(all.body.pagination).to.deep.equal({ page: 1, size: 20, totalPages: 1, totalItems: 2 });
     const al = all.body.items[1];
     expect(al).to.include({ id: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', archived: false });
-    expect(al.labels).to.deep.equal({ team: 'a' });
+    expect(al.labels).to.deep.equal([{ key: 'team', value: 'a' }]);
     expect(al.lastBuild).to.include({ id: a[2]!.id, buildVersion: '1.0.2', buildStatus: 'running' });
     const st = al.releaseTargets.find((t: { name: string }) => t.name === 'staging');
     expect(st.actions).to.deep.equal([{ name: 'deploy' }, { name: 'rollback' }]);
@@ -129,7 +129,10 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(r.body).to.include({ id: alpha.id, repoName: 'alpha' });
     const nextHour = new Date(Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000).toISOString();
     expect(r.body.triggers).to.deep.equal([
-      { kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null },
+      {
+        cron: { schedule: '0 * * * *' }, builds: { branch: 'main' },
+        kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null,
+      },
     ]);
     expect(r.body.releaseTargets.map((t: { name: string }) => t.name)).to.deep.equal(['production', 'staging']);
     expect(r.body.releaseTargets[0].activeReleases.map((x: Release) => x.id)).to.deep.equal([pendingRelease.id]);
@@ -291,15 +294,17 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
   });
 
   it('GET …/stats/buildsdurations, buildssuccessrate, releases', async () => {
-    const d = await get(api(`${PL}/stats/buildsdurations?last=2`));
-    expect(d.body.items.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([[a[2]!.id, '1.0.2', 'running'], [a[1]!.id, '1.0.1', 'failed']]);
-    expect(d.body.items[0]).to.have.keys('id', 'buildVersion', 'buildStatus', 'insertedAt', 'duration');
-    expect(d.body.items[1].duration).to.be.a('number');
+    const d = await get(api(`${PL}/stats/buildsdurations?filter[last]=2&filter[status]=all`));
+    expect(d.body.durations.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([[a[2]!.id, '1.0.2', 'running'], [a[1]!.id, '1.0.1', 'failed']]);
+    expect(d.body.durations[0]).to.have.keys('id', 'buildVersion', 'buildStatus', 'insertedAt', 'pendingDuration', 'duration');
+    expect(d.body.durations[1].duration).to.be.a('number');
+    // Estafette's default: the succeeded builds only.
+    expect((await get(api(`${PL}/stats/buildsdurations`))).body.durations.map((x: Build) => x.buildStatus)).to.deep.equal(['succeeded']);
     expect((await get(api(`${PL}/stats/buildssuccessrate?filter[since]=1w`))).body).to.deep.equal({ total: 2, succeeded: 1, failed: 1, rate: 0.5 });
     const rs = await get(api(`${PL}/stats/releases`));
     expect(rs.body.items).to.have.length(1);
     expect(rs.body.items[0]).to.include({ name: 'staging', action: 'deploy', count: 1, lastReleasedAt: staging.finishedAt });
-    expect(rs.body.items[0].medianLeadTimeSeconds).to.be.a('number').and.at.least(0);
+    expect(rs.body.items[0].medianLeadTime).to.be.a('number').and.at.least(0);
   });
 
   it('POST /api/manifest/validate: succeeded / failed with field errors', async () => {

@@ -398,12 +398,12 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const { build: running } = await createBuild(h.pool, { ...ref, version: '0.9' });
     await transitionBuildStatus(h.pool, running.id, 'running');
     const list = (await get(api('/api/pipelines/github.com/estafette/timed/builds'))).body.items;
-    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([['0.9', 90], ['0.3', undefined], ['0.2', undefined], ['0.1', undefined], ['0.0', undefined]]);
-    expect((await get(api(`/api/pipelines/github.com/estafette/timed/builds/${running.id}`))).body.estimatedDuration).to.equal(90);
+    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([['0.9', 90e9], ['0.3', undefined], ['0.2', undefined], ['0.1', undefined], ['0.0', undefined]]);
+    expect((await get(api(`/api/pipelines/github.com/estafette/timed/builds/${running.id}`))).body.estimatedDuration).to.equal(90e9);
     const everywhere = (await get(api('/api/builds?filter[status]=running'))).body.items.find((b: Build) => b.id === running.id);
-    expect(everywhere.estimatedDuration).to.equal(90);
+    expect(everywhere.estimatedDuration).to.equal(90e9);
     const pl = (await get(api('/api/pipelines?filter[search]=timed'))).body.items[0];
-    expect(pl.lastBuild).to.include({ id: running.id, estimatedDuration: 90 });
+    expect(pl.lastBuild).to.include({ id: running.id, estimatedDuration: 90e9 });
   });
 
   it('the pipelines list names the commit and trigger of each last build', async () => {
@@ -428,6 +428,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 3, 30));
     if (next <= now) next.setUTCDate(next.getUTCDate() + 1);
     expect(desc).to.deep.equal({
+      cron: { schedule: '30 3 * * *' }, builds: { branch: 'main' },
       kind: 'cron', name: 'nightly', jobKind: 'build', jobName: null, filter: { schedule: '30 3 * * *' }, action: { builds: { branch: 'main' } },
       timeZone: 'UTC', nextFireAt: next.toISOString(),
       lastFired: { at: minute.toISOString(), build: { id: build.id, buildNumber: build.buildNumber, buildVersion: '1.0.8', buildStatus: 'pending' } },

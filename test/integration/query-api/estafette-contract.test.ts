@@ -9,9 +9,10 @@
 import { expect } from 'chai';
 import { createBuild, transitionBuildStatus } from '../../../shared/db/builds.ts';
 import { createRelease, transitionReleaseStatus } from '../../../shared/db/releases.ts';
+import { replaceTriggers } from '../../../shared/db/triggers.ts';
 import type { Pipeline } from '../../../shared/db/pipelines.ts';
 import type { Build } from '../../../shared/db/builds.ts';
-import { get, seed, startHarness, type Harness } from './harness.ts';
+import { get, post, seed, startHarness, type Harness } from './harness.ts';
 
 describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function () {
   this.timeout(60_000);
@@ -37,7 +38,7 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     });
     await transitionBuildStatus(h.pool, build.id, 'running');
     a.push(await transitionBuildStatus(h.pool, build.id, 'succeeded'));
-    const rel = (await createRelease(h.pool, { pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', version: '1.0.2', buildId: build.id, name: 'production', triggeredBy: 'dave@example.com' })).release;
+    const rel = (await createRelease(h.pool, { pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', version: '1.0.2', buildId: build.id, name: 'production', triggeredBy: 'dave@example.com', trigger: { event: 'manual', fields: { USER_ID: 'dave@example.com' } } })).release;
     await transitionReleaseStatus(h.pool, rel.id, 'running');
     await transitionReleaseStatus(h.pool, rel.id, 'succeeded');
   });
@@ -45,11 +46,138 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     await h?.stop();
   });
 
+  /** An integer count of nanoseconds (Go's time.Duration), as every Estafette duration is. */
+  const nanoseconds = (v: unknown) => {
+    expect(v).to.be.a('number');
+    expect(Number.isInteger(v)).to.equal(true);
+  };
+
+  describe('units and field names (contracts build.go, release.go, pipeline.go)', () => {
+    it('a build: labels as [{key, value}] sorted by key, durations in nanoseconds, triggerEvents', async () => {
+      const b = (await get(api(`${PL}/builds/${a[2]!.id}`))).body;
+      expect(b).to.include({ id: a[2]!.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', repoBranch: 'main', repoRevision: 'c'.repeat(40), buildVersion: '1.0.2', buildStatus: 'succeeded' });
+      expect(b.labels).to.deep.equal([{ key: 'app', value: 'alpha' }, { key: 'team', value: 'a' }]);
+      nanoseconds(b.duration);
+      nanoseconds(b.pendingDuration);
+      const stored = a[2]!;
+      expect(b.duration).to.equal(Math.round(stored.duration! * 1e9));
+      expect(b.triggerEvents).to.deep.equal([{ fired: true, git: { event: 'push', repository: 'github.com/estafette/alpha', branch: 'main' } }]);
+      expect(b.commits[0]).to.deep.include({ message: 'fix it', author: { name: 'Carol', email: 'carol@example.com' } });
+      for (const k of ['insertedAt', 'startedAt', 'updatedAt']) expect(Date.parse(b[k]), k).to.be.a('number').and.not.NaN;
+      // Our additions stay beside Estafette's fields.
+      expect(b).to.include({ buildNumber: 3 });
+      const list = (await get(api(`${PL}/builds`))).body.items;
+      expect(list[0].labels).to.deep.equal(b.labels);
+      list.forEach((x: { duration: unknown }) => nanoseconds(x.duration));
+    });
+
+    it('a pipeline: its last build’s fields flat on it, lastUpdatedAt, labels, and our lastBuild beside them', async () => {
+      const pl = (await get(api(PL))).body;
+      expect(pl).to.include({ repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', repoBranch: 'main', repoRevision: 'c'.repeat(40), buildVersion: '1.0.2', buildStatus: 'succeeded' });
+      expect(pl.labels).to.deep.equal([{ key: 'app', value: 'alpha' }, { key: 'team', value: 'a' }]);
+      expect(pl.commits).to.have.length(1);
+      expect(pl.triggerEvents).to.deep.equal([{ fired: true, git: { event: 'push', repository: 'github.com/estafette/alpha', branch: 'main' } }]);
+      expect(pl.insertedAt).to.equal(a[2]!.insertedAt);
+      expect(pl.startedAt).to.equal(a[2]!.startedAt);
+      expect(pl.duration).to.equal(Math.round(a[2]!.duration! * 1e9));
+      nanoseconds(pl.pendingDuration);
+      expect(Date.parse(pl.lastUpdatedAt)).to.not.be.NaN;
+      expect(pl.lastBuild).to.include({ id: a[2]!.id, buildNumber: 3, duration: pl.duration });
+      const listed = (await get(api('/api/pipelines?sort=repo_name'))).body.items[0];
+      expect(listed).to.include({ repoName: 'alpha', buildVersion: '1.0.2', buildStatus: 'succeeded', duration: pl.duration });
+      // Active releases are releases in release shape.
+      const prod = listed.releaseTargets.find((t: { name: string }) => t.name === 'production');
+      expect(prod.activeReleases[0].triggerEvents).to.deep.equal([{ fired: true, manual: { userID: 'dave@example.com' } }]);
+    });
+
+    it('a release: triggerEvents, durations in nanoseconds', async () => {
+      const [r] = (await get(api(`${PL}/releases`))).body.items;
+      expect(r).to.include({ name: 'production', repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', releaseVersion: '1.0.2', releaseStatus: 'succeeded' });
+      expect(r.triggerEvents).to.deep.equal([{ fired: true, manual: { userID: 'dave@example.com' } }]);
+      nanoseconds(r.duration);
+      nanoseconds(r.pendingDuration);
+      expect((await get(api(`${PL}/releases/${r.id}`))).body).to.deep.equal(r);
+    });
+
+    it('triggers as Estafette’s {cron: {schedule}, builds: {branch}}, pipeline and release triggers likewise', async () => {
+      await replaceTriggers(h.pool, alpha.id, [
+        { jobKind: 'build', kind: 'cron', filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } } },
+        { jobKind: 'release', jobName: 'production', kind: 'pipeline', name: 'after-beta', filter: { event: 'finished', status: 'succeeded', name: 'github.com/estafette/beta', branch: 'main' }, action: { releases: { target: 'production' } } },
+      ]);
+      const t = (await get(api(PL))).body.triggers;
+      expect(t[0]).to.deep.include({ cron: { schedule: '0 * * * *' }, builds: { branch: 'main' } });
+      expect(t[1]).to.deep.include({ name: 'after-beta', pipeline: { event: 'finished', status: 'succeeded', name: 'github.com/estafette/beta', branch: 'main' }, releases: { target: 'production' } });
+    });
+
+    it('stats: buildsdurations and releasesdurations as {durations} in nanoseconds (succeeded, last 100), the counters as {count}', async () => {
+      const b = (await get(api(`${PL}/stats/buildsdurations`))).body;
+      expect(Object.keys(b)).to.deep.equal(['durations']);
+      expect(b.durations.map((d: { buildVersion: string }) => d.buildVersion)).to.deep.equal(['1.0.2', '1.0.0']);
+      for (const d of b.durations) {
+        expect(d).to.include.keys('insertedAt', 'pendingDuration', 'duration');
+        nanoseconds(d.duration);
+        nanoseconds(d.pendingDuration);
+      }
+      const r = (await get(api(`${PL}/stats/releasesdurations?filter[last]=10`))).body;
+      expect(r.durations).to.have.length(1);
+      expect(r.durations[0]).to.include({ name: 'production', action: '' });
+      nanoseconds(r.durations[0].duration);
+      expect((await get(api('/api/stats/pipelinescount?filter[status]=all&filter[since]=1w'))).body).to.deep.equal({ count: 2 });
+      expect((await get(api('/api/stats/buildscount?filter[status]=succeeded&filter[since]=1w'))).body).to.deep.equal({ count: 3 });
+      expect((await get(api('/api/stats/releasescount?filter[status]=all&filter[since]=1w'))).body).to.deep.equal({ count: 1 });
+    });
+  });
+
+  describe('POSTs return the created object (CreatePipelineBuild, CreatePipelineRelease)', () => {
+    let h2: Harness;
+    before(async function () {
+      h2 = await startHarness(this, { createdWaitMs: 20_000 });
+      await seed(h2.pool, 'alpha', [{ status: 'succeeded', version: '1.0.0' }], { releaseTargets: [{ name: 'production', actions: [] }] });
+    });
+    after(async () => {
+      await h2?.stop();
+    });
+
+    /** Plays build-dispatch: when the event is published, makes the job it asks for. */
+    const dispatchOnce = async (make: (eventId: string) => Promise<unknown>) => {
+      const seen = h2.published.length;
+      for (let i = 0; i < 400 && h2.published.length === seen; i++) await new Promise((r) => setTimeout(r, 25));
+      const e = h2.published.at(-1)!;
+      await make(e.id!);
+      return e;
+    };
+
+    it('POST …/builds → 201 with the build (Estafette shape) and its eventId, once build-dispatch made it', async () => {
+      const pl = (await get(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha`)).body;
+      const answer = post(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha/builds`, { buildVersion: '1.0.0' });
+      const e = await dispatchOnce((eventId) =>
+        createBuild(h2.pool, { pipelineId: pl.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', branch: 'main', revision: '0'.repeat(40), version: '1.0.0', labels: { app: 'x' }, eventId }),
+      );
+      const r = await answer;
+      expect(r.status).to.equal(201);
+      expect(r.body).to.include({ eventId: e.id, repoName: 'alpha', buildVersion: '1.0.0', buildStatus: 'pending', duration: 0 });
+      expect(r.body.labels).to.deep.equal([{ key: 'app', value: 'x' }]);
+    });
+
+    it('POST …/releases → 201 with the release and its eventId', async () => {
+      const pl = (await get(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha`)).body;
+      const answer = post(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha/releases`, { name: 'production', releaseVersion: '1.0.0' });
+      const e = await dispatchOnce((eventId) =>
+        createRelease(h2.pool, { pipelineId: pl.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', version: '1.0.0', name: 'production', eventId, trigger: { event: 'manual', fields: { USER_ID: 'local' } } }),
+      );
+      const r = await answer;
+      expect(r.status).to.equal(201);
+      expect(r.body).to.include({ eventId: e.id, name: 'production', releaseVersion: '1.0.0', releaseStatus: 'pending' });
+      expect(r.body.triggerEvents).to.deep.equal([{ fired: true, manual: { userID: 'local' } }]);
+    });
+  });
+
   describe('filter and sort vocabulary (what estafette-ci-web sends)', () => {
     const names = async (path: string) => {
       const r = await get(api(path));
       expect(r.status, JSON.stringify(r.body)).to.equal(200);
-      return r.body.items.map((x: { repoName?: string; buildVersion?: string }) => x.buildVersion ?? x.repoName);
+      // Pipelines by name (they carry their last build's version too), builds by version.
+      return r.body.items.map((x: { repoName?: string; buildVersion?: string; lastBuild?: unknown }) => ('lastBuild' in x ? x.repoName : x.buildVersion));
     };
 
     it('filter[status]=all, filter[target]=all, filter[branch]=all and empty filters mean no filter', async () => {
