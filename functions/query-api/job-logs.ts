@@ -1,12 +1,17 @@
 /**
- * The views of a job's stages and log, shared by builds and releases: the stage list, the stored
- * lines (paged after a seq, or searched), the plain-text log and the live SSE stream.
+ * The views of a job's stages and log, shared by builds and releases: the stage list; the log as
+ * Estafette serves it (`…/logs` the step tree, `…/alllogs` the job's logs as a list, `…/logsbyid/:logId`
+ * one of them — a job here has one log, whose id is the job's); our flat stored lines (`…/loglines`,
+ * paged after a seq, or searched); the plain-text log; and the live SSE stream, whose `log` events
+ * are Estafette's TailLogLine with our line's fields beside them (resumable by seq).
  */
 import type pg from 'pg';
 import type { Principal } from '../../shared/auth/access.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
 import { getBuildPlan } from '../../shared/db/builds.ts';
-import { readLogLines, searchLogLines } from '../../shared/db/logs.ts';
+import { countLinesPerStageRun, readLogLines, searchLogLines } from '../../shared/db/logs.ts';
+import { NotFoundError } from '../../shared/db/errors.ts';
+import type { LogLine } from '../../shared/logs/protocol.ts';
 import { getReleasePlan } from '../../shared/db/releases.ts';
 import { listStageRuns, type JobKind } from '../../shared/db/stages.ts';
 import { ValidationError } from '../../shared/errors/http-error.ts';
@@ -17,6 +22,7 @@ import { logText } from './log-text.ts';
 import * as p from './params.ts';
 import { plannedStages } from './planned-stages.ts';
 import type { RouteContext } from './router.ts';
+import { stagePlacement, stepTree, tailLine } from './step-tree.ts';
 
 type Ctx = RouteContext<Principal>;
 
@@ -31,6 +37,7 @@ export interface JobLogDeps {
 /** Query parameters of each view. */
 export const LOG_QUERY = {
   lines: ['after', 'limit', 'stage', 'q'],
+  pages: ['page[number]', 'page[size]'],
   text: ['stage', 'ansi', 'download'],
   stream: ['lastEventId'],
 } as const;
@@ -38,10 +45,44 @@ export const LOG_QUERY = {
 /** The route handlers of the log views, each made for a job kind. */
 export function jobLogs(deps: JobLogDeps, { buildOf, releaseOf, jobOf }: Lookups) {
   const { pool } = deps;
+  const stageList = async (kind: JobKind, id: string) => {
+    const [runs, plan] = await Promise.all([listStageRuns(pool, kind, id), kind === 'release' ? getReleasePlan(pool, id) : getBuildPlan(pool, id)]);
+    return { plan, list: plannedStages(plan, runs) };
+  };
+  const allLines = async (kind: JobKind, id: string): Promise<LogLine[]> => {
+    const out: LogLine[] = [];
+    for (let page = await readLogLines(pool, kind, id, { limit: 50_000 }); page.length; page = await readLogLines(pool, kind, id, { afterSeq: page.at(-1)!.seq, limit: 50_000 })) out.push(...page);
+    return out;
+  };
   const stages = (kind: JobKind) => async (c: Ctx) => {
     const { id } = await jobOf(c, kind);
-    const [runs, plan] = await Promise.all([listStageRuns(pool, kind, id), kind === 'release' ? getReleasePlan(pool, id) : getBuildPlan(pool, id)]);
-    return json(200, { items: plannedStages(plan, runs) });
+    return json(200, { items: (await stageList(kind, id)).list });
+  };
+  /** Estafette's BuildLog / ReleaseLog object of a job, with or without its steps. */
+  const logObject = async (kind: 'build' | 'release', c: Ctx, withSteps: boolean) => {
+    const job = kind === 'build' ? await buildOf(c) : await releaseOf(c);
+    const repo = { repoSource: job.repoSource, repoOwner: job.repoOwner, repoName: job.repoName };
+    const of = 'buildVersion' in job ? { ...repo, repoBranch: job.repoBranch, repoRevision: job.repoRevision, buildID: job.id } : { ...repo, releaseID: job.id };
+    let steps = null;
+    if (withSteps) {
+      const [{ plan, list }, lines] = await Promise.all([stageList(kind, job.id), allLines(kind, job.id)]);
+      steps = stepTree(list, plan, lines);
+    }
+    return { id: job.id, ...of, steps, insertedAt: job.insertedAt };
+  };
+  /** `…/logs`: the step tree, a bare array as Estafette answers. */
+  const steps = (kind: 'build' | 'release') => async (c: Ctx) => json(200, (await logObject(kind, c, true)).steps);
+  /** `…/alllogs`: the job's logs, one here, as a list (without steps, as Estafette lists them). */
+  const allLogs = (kind: 'build' | 'release') => async (c: Ctx) => {
+    const { page, size } = p.paging(c.req.query);
+    const items = page === 1 ? [await logObject(kind, c, false)] : [];
+    return json(200, { items, pagination: { page, size, totalPages: 1, totalItems: 1 } });
+  };
+  /** `…/logsbyid/:logId`: one log with its steps (the job's own id). */
+  const logById = (kind: 'build' | 'release') => async (c: Ctx) => {
+    const log = await logObject(kind, c, true);
+    if (c.params.logId !== log.id) throw new NotFoundError(`log ${c.params.logId!.slice(0, 40)}`);
+    return json(200, log);
   };
   const logs = (kind: JobKind) => async (c: Ctx) => {
     const q = c.req.query;
@@ -75,7 +116,16 @@ export function jobLogs(deps: JobLogDeps, { buildOf, releaseOf, jobOf }: Lookups
   const stream = (kind: JobKind) => async (c: Ctx) => {
     const job = await jobOf(c, kind);
     const afterSeq = lastEventSeq(c.req.headers['last-event-id'], c.req.query.get('lastEventId'));
-    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
+    // Lines are numbered within their step run, so a resumed stream counts the lines before it.
+    const [{ list }, counted] = await Promise.all([stageList(kind, job.id), countLinesPerStageRun(pool, kind, job.id, afterSeq)]);
+    const place = stagePlacement(list);
+    const eventData = (l: LogLine) => {
+      const k = `${l.stage}\u0000${l.run}`;
+      const n = (counted.get(k) ?? 0) + 1;
+      counted.set(k, n);
+      return tailLine(l, n, place);
+    };
+    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, eventData, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
   };
-  return { stages, logs, text, stream };
+  return { stages, steps, allLogs, logById, logs, text, stream };
 }

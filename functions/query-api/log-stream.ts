@@ -32,6 +32,8 @@ export interface LogStreamOptions {
   status: () => Promise<JobStatus | null>;
   /** Ping interval in ms (default 15 000). */
   pingMs?: number;
+  /** The data of a line's `log` event (default the LogLine itself); called once per line sent, in seq order. */
+  eventData?: (line: LogLine) => unknown;
 }
 
 const PAGE = 5000;
@@ -108,7 +110,7 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     });
   };
   const send = async (l: LogLine) => {
-    await write(`event: log\nid: ${l.seq}\ndata: ${JSON.stringify(l)}\n\n`);
+    await write(`event: log\nid: ${l.seq}\ndata: ${JSON.stringify(o.eventData ? o.eventData(l) : l)}\n\n`);
     last = l.seq;
   };
   const flushPending = async () => {

@@ -87,7 +87,7 @@ describe('estafette start with a GitHub repository: statuses, release, forge fai
     expect((await deliver(push(repo, sha))).status).to.equal(202);
     const build = await buildAt(repo, sha);
     expect(build.buildStatus, sys.output()).to.equal('succeeded');
-    const logs = ((await sys.api(`${pipeline(repo)}/builds/${build.id}/logs`)).body.items as Array<{ text: string }>).map((l) => l.text);
+    const logs = ((await sys.api(`${pipeline(repo)}/builds/${build.id}/loglines`)).body.items as Array<{ text: string }>).map((l) => l.text);
     expect(logs, logs.join('\n')).to.include('cloned over http');
     expect(logs.join('\n')).to.not.contain('ghp_e2e');
     const s = await states(sha, 'estafette/web', 3);

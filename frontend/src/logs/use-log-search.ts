@@ -28,7 +28,7 @@ export function useLogSearch(base: string, query: string, refresh: unknown): Log
     const ctrl = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     const t = setTimeout(() => {
-      api<LogSearch>(`${base}/logs?q=${encodeURIComponent(q)}`, { signal: ctrl.signal }).then(
+      api<LogSearch>(`${base}/loglines?q=${encodeURIComponent(q)}`, { signal: ctrl.signal }).then(
         (result) => setState({ result, error: undefined, loading: false }),
         (err: unknown) => {
           if ((err as Error).name === 'AbortError') return;

@@ -107,8 +107,8 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       ['/api/builds?filter[status]=ok', /filter\[status\]/],
       ['/api/releases?page[number]=0', /page\[number\]/],
       [`${PL}/builds?page[size]=-1`, /page\[size\]/],
-      [`${PL}/builds/ID/logs?after=x`, /after must be an integer/],
-      [`${PL}/builds/ID/logs?limit=0`, /limit must be an integer from 1 to 50000/],
+      [`${PL}/builds/ID/loglines?after=x`, /after must be an integer/],
+      [`${PL}/builds/ID/loglines?limit=0`, /limit must be an integer from 1 to 50000/],
       [`${PL}/stats/buildsdurations?filter[last]=0`, /filter\[last\] must be an integer from 1 to 1000/],
       [`${PL}/stats/buildssuccessrate?filter[since]=today`, /filter\[since\]/],
       ['/api/stats/buildscount?filter[since]=1x', /filter\[since\]/],
@@ -169,14 +169,14 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect((await get(api(`${PL}/builds/not-an-id`))).body).to.deep.equal({ status: 404, message: 'build not-an-id not found' });
   });
 
-  it('GET …/builds/:id/stages and …/logs (after, limit, stage)', async () => {
+  it('GET …/builds/:id/stages and …/loglines (after, limit, stage)', async () => {
     const stages = await get(api(`${PL}/builds/${a[0]!.id}/stages`));
     expect(stages.body.items.map((s: { stage: string; status: string }) => [s.stage, s.status])).to.deep.equal([['build', 'succeeded'], ['test', 'failed']]);
     expect(stages.body.items[1]).to.deep.equal({ stage: 'test', parent: null, kind: 'stage', run: 1, status: 'failed', startedAt: null, finishedAt: null, durationMs: null, message: 'exit code 1' });
-    const logs = await get(api(`${PL}/builds/${a[0]!.id}/logs`));
+    const logs = await get(api(`${PL}/builds/${a[0]!.id}/loglines`));
     expect(logs.body.items).to.deep.equal([...lines(0, 5, 'build'), ...lines(5, 5, 'test')]);
-    expect((await get(api(`${PL}/builds/${a[0]!.id}/logs?after=6&limit=2`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([7, 8]);
-    expect((await get(api(`${PL}/builds/${a[0]!.id}/logs?stage=test`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([5, 6, 7, 8, 9]);
+    expect((await get(api(`${PL}/builds/${a[0]!.id}/loglines?after=6&limit=2`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([7, 8]);
+    expect((await get(api(`${PL}/builds/${a[0]!.id}/loglines?stage=test`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([5, 6, 7, 8, 9]);
     expect((await get(api(`${PL}/builds/${beta[0]!.id}/logs`))).status).to.equal(404);
   });
 
@@ -229,7 +229,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(one.body).to.include({ id: staging.id, name: 'staging', action: 'deploy', releaseVersion: '1.0.0', releaseStatus: 'succeeded', triggeredBy: 'alice@example.com', repoName: 'alpha' });
     expect(one.body).to.include.keys('insertedAt', 'startedAt', 'updatedAt', 'duration');
     expect((await get(api(`${PL}/releases/${staging.id}/stages`))).body).to.deep.equal({ items: [] });
-    expect((await get(api(`${PL}/releases/${staging.id}/logs`))).body.items).to.deep.equal(lines(0, 3, 'deploy'));
+    expect((await get(api(`${PL}/releases/${staging.id}/loglines`))).body.items).to.deep.equal(lines(0, 3, 'deploy'));
     expect((await get(api('/api/pipelines/github.com/estafette/beta/releases/' + staging.id))).status).to.equal(404);
   });
 

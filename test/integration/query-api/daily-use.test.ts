@@ -137,7 +137,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
   });
 
-  describe('GET …/logs?q=: search over the whole log', () => {
+  describe('GET …/loglines?q=: search over the whole log', () => {
     let bigId: string;
     const BIG = '/api/pipelines/github.com/estafette/big-search';
     before(async () => {
@@ -150,19 +150,19 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
 
     it('finds a line anywhere in a 100k-line log, case-insensitive, across colour codes', async () => {
-      const r = await get(api(`${BIG}/builds/${bigId}/logs?q=${encodeURIComponent('needle IN')}`));
+      const r = await get(api(`${BIG}/builds/${bigId}/loglines?q=${encodeURIComponent('needle IN')}`));
       expect(r.status).to.equal(200);
       expect(r.body).to.deep.equal({ q: 'needle IN', count: 1, truncated: false, matches: [{ seq: 87_654, stage: 'test', run: 1 }] });
     });
 
     it('returns every match in seq order with its stage; ?stage= narrows, ?limit= caps and says truncated', async () => {
-      const all = (await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint`))).body;
+      const all = (await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint`))).body;
       expect(all.matches.map((m: { seq: number }) => m.seq)).to.deep.equal(Array.from({ length: 10 }, (_, i) => i * 10_000 + 5));
       expect(all.matches.map((m: { stage: string }) => m.stage)).to.deep.equal([...Array(5).fill('build'), ...Array(5).fill('test')]);
-      const inTest = (await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint&stage=test`))).body;
+      const inTest = (await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint&stage=test`))).body;
       expect(inTest.matches.map((m: { seq: number }) => m.seq)).to.deep.equal([50_005, 60_005, 70_005, 80_005, 90_005]);
-      expect((await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint&limit=3`))).body).to.deep.include({ count: 3, truncated: true });
-      expect((await get(api(`${BIG}/builds/${bigId}/logs?q=no+such+text`))).body).to.deep.equal({ q: 'no such text', count: 0, truncated: false, matches: [] });
+      expect((await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint&limit=3`))).body).to.deep.include({ count: 3, truncated: true });
+      expect((await get(api(`${BIG}/builds/${bigId}/loglines?q=no+such+text`))).body).to.deep.equal({ q: 'no such text', count: 0, truncated: false, matches: [] });
     });
 
     it('treats the text literally (no LIKE or regex syntax) and refuses an empty or huge query', async () => {
@@ -171,7 +171,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
         line(4, 'x', 'call(x) [y] a\\b c-d <e> ^f$ {g} |h| *i+ ?'), line(5, 'x', 'Grüße aus Köln'),
         line(6, 'x', 'n\u001b[1mee\u001b[0mdle split by colours'), line(7, 'x', 'title \u001b]0;window title\u0007and text'),
       ]);
-      const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
+      const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
       expect(await q('100%')).to.deep.equal([0]);
       expect(await q('a.b')).to.deep.equal([2]);
       for (const punct of ['call(x)', '[y]', 'a\\b', 'c-d', '<e>', '^f$', '{g}', '|h|', '*i+ ?']) expect(await q(punct), punct).to.deep.equal([4]);
@@ -183,8 +183,8 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
       expect(await q('window')).to.deep.equal([]);
       expect(await q('1m')).to.deep.equal([]);
       expect(await q('[0m')).to.deep.equal([]);
-      expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=`))).status).to.equal(400);
-      expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${'x'.repeat(201)}`))).status).to.equal(400);
+      expect((await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=`))).status).to.equal(400);
+      expect((await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=${'x'.repeat(201)}`))).status).to.equal(400);
     });
   });
 

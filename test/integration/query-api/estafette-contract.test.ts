@@ -12,7 +12,9 @@ import { createRelease, transitionReleaseStatus } from '../../../shared/db/relea
 import { replaceTriggers } from '../../../shared/db/triggers.ts';
 import type { Pipeline } from '../../../shared/db/pipelines.ts';
 import type { Build } from '../../../shared/db/builds.ts';
-import { get, post, seed, startHarness, type Harness } from './harness.ts';
+import { appendLogLines } from '../../../shared/db/logs.ts';
+import { upsertStageRuns } from '../../../shared/db/stages.ts';
+import { get, post, readSse, seed, startHarness, type Harness } from './harness.ts';
 
 describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function () {
   this.timeout(60_000);
@@ -234,5 +236,81 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
         expect(r.body.message).to.match(message);
       }),
     );
+  });
+  describe('logs as Estafette serves them (build_log.go BuildLogStep, TailLogLine)', () => {
+    let id: string;
+    const base = () => `${PL}/builds/${id}`;
+    before(async () => {
+      const { build } = await createBuild(h.pool, {
+        pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', branch: 'main', revision: 'd'.repeat(40), version: '1.0.3',
+        plan: { stages: [
+          { name: 'build', image: 'golang:1.22', parallelStages: [], services: [{ name: 'db', image: 'postgres' }] },
+          { name: 'checks', image: '', parallelStages: [{ name: 'lint', image: 'node:20-alpine', parallelStages: [], services: [] }, { name: 'unit', image: 'node:20-alpine', parallelStages: [], services: [] }], services: [] },
+        ] } as never,
+      });
+      id = build.id;
+      await transitionBuildStatus(h.pool, id, 'running');
+      await transitionBuildStatus(h.pool, id, 'failed');
+      await upsertStageRuns(h.pool, 'build', id, [
+        { stage: 'git-clone', run: 1, kind: 'builtin', status: 'succeeded', durationMs: 300 },
+        { stage: 'build', run: 1, kind: 'stage', status: 'succeeded', durationMs: 1500 },
+        { stage: 'build/db', run: 1, kind: 'service', parent: 'build', status: 'succeeded', durationMs: 1600 },
+        { stage: 'checks', run: 1, kind: 'parallel', status: 'failed', durationMs: 900 },
+        { stage: 'checks/lint', run: 1, kind: 'stage', parent: 'checks', status: 'succeeded', durationMs: 800 },
+        { stage: 'checks/unit', run: 1, kind: 'stage', parent: 'checks', status: 'failed', durationMs: 900, message: 'exit code 3' },
+      ]);
+      const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
+      const l = (seq: number, stage: string, text: string, stream: 'stdout' | 'stderr' = 'stdout') => ({ seq, stage, run: 1, time: at(seq), stream, text });
+      await appendLogLines(h.pool, 'build', id, [l(0, 'git-clone', 'cloned'), l(1, 'build', 'go build'), l(2, 'build/db', 'ready'), l(3, 'build', 'done'), l(4, 'checks/lint', 'ok'), l(5, 'checks/unit', 'FAIL', 'stderr')]);
+    });
+
+    it('…/logs: the step tree, a bare array of steps with nestedSteps and services, nanoseconds, capital statuses, lines numbered per step', async () => {
+      const r = await get(api(`${base()}/logs`));
+      expect(r.status).to.equal(200);
+      expect(r.body.map((s: { step: string }) => s.step)).to.deep.equal(['git-clone', 'build', 'checks']);
+      const [clone, build, checks] = r.body;
+      expect(clone).to.deep.equal({ step: 'git-clone', image: null, duration: 300e6, logLines: [{ line: 1, timestamp: '2026-01-01T00:00:00.000Z', streamType: 'stdout', text: 'cloned' }], exitCode: 0, status: 'SUCCEEDED', autoInjected: true });
+      expect(build).to.deep.include({ step: 'build', image: { name: 'golang', tag: '1.22', isPulled: false, imageSize: 0, pullDuration: 0 }, duration: 1500e6, exitCode: 0, status: 'SUCCEEDED' });
+      expect(build.logLines.map((x: { line: number; text: string }) => [x.line, x.text])).to.deep.equal([[1, 'go build'], [2, 'done']]);
+      expect(build.services).to.deep.equal([{ step: 'db', depth: 1, image: { name: 'postgres', tag: 'latest', isPulled: false, imageSize: 0, pullDuration: 0 }, duration: 1600e6, logLines: [{ line: 1, timestamp: '2026-01-01T00:00:02.000Z', streamType: 'stdout', text: 'ready' }], exitCode: 0, status: 'SUCCEEDED' }]);
+      expect(checks).to.deep.include({ step: 'checks', status: 'FAILED', exitCode: 1 });
+      expect(checks.nestedSteps.map((n: { step: string; depth: number; status: string; exitCode: number }) => [n.step, n.depth, n.status, n.exitCode])).to.deep.equal([['lint', 1, 'SUCCEEDED', 0], ['unit', 1, 'FAILED', 3]]);
+      expect(checks.nestedSteps[1].logLines).to.deep.equal([{ line: 1, timestamp: '2026-01-01T00:00:05.000Z', streamType: 'stderr', text: 'FAIL' }]);
+    });
+
+    it('…/alllogs lists the job’s log ({items, pagination}); …/logsbyid/:id is it as Estafette’s BuildLog with its steps', async () => {
+      const all = (await get(api(`${base()}/alllogs`))).body;
+      expect(all.pagination).to.deep.equal({ page: 1, size: 20, totalPages: 1, totalItems: 1 });
+      expect(all.items).to.have.length(1);
+      expect(all.items[0]).to.deep.include({ id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', repoBranch: 'main', repoRevision: 'd'.repeat(40), buildID: id, steps: null });
+      const one = (await get(api(`${base()}/logsbyid/${all.items[0].id}`))).body;
+      expect(one).to.include({ id, buildID: id, repoBranch: 'main' });
+      expect(one.steps).to.deep.equal((await get(api(`${base()}/logs`))).body);
+      expect((await get(api(`${base()}/logsbyid/123`))).status).to.equal(404);
+    });
+
+    it('…/logs.stream: each log event is a TailLogLine (step, parentStage, type, depth, logLine) with our line beside it, numbered per step even when resumed', async () => {
+      const { events } = await readSse(api(`${base()}/logs.stream`), { stop: (e) => e.event === 'close' });
+      const logs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data));
+      expect(logs.map((x) => [x.step, x.parentStage, x.type, x.depth, x.logLine.line, x.logLine.text])).to.deep.equal([
+        ['git-clone', undefined, 'stage', undefined, 1, 'cloned'],
+        ['build', undefined, 'stage', undefined, 1, 'go build'],
+        ['db', 'build', 'service', 1, 1, 'ready'],
+        ['build', undefined, 'stage', undefined, 2, 'done'],
+        ['lint', 'checks', 'stage', 1, 1, 'ok'],
+        ['unit', 'checks', 'stage', 1, 1, 'FAIL'],
+      ]);
+      expect(logs[5]).to.deep.include({ logLine: { line: 1, timestamp: '2026-01-01T00:00:05.000Z', streamType: 'stderr', text: 'FAIL' }, seq: 5, stage: 'checks/unit', run: 1, stream: 'stderr', text: 'FAIL' });
+      // Resumed after seq 1: the build step's next line is still its second.
+      const resumed = await readSse(api(`${base()}/logs.stream`), { headers: { 'last-event-id': '1' }, stop: (e) => e.event === 'close' });
+      const first = resumed.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data));
+      expect(first.map((x) => [x.seq, x.step, x.logLine.line])).to.deep.equal([[2, 'db', 1], [3, 'build', 2], [4, 'lint', 1], [5, 'unit', 1]]);
+    });
+
+    it('…/loglines keeps our flat, resumable lines (after, limit, stage, q)', async () => {
+      expect((await get(api(`${base()}/loglines?after=3&limit=1`))).body.items).to.deep.equal([{ seq: 4, stage: 'checks/lint', run: 1, time: '2026-01-01T00:00:04.000Z', stream: 'stdout', text: 'ok' }]);
+      expect((await get(api(`${base()}/loglines?q=fail`))).body).to.deep.include({ count: 1 });
+      expect((await get(api(`${base()}/logs?after=3`))).status).to.equal(400);
+    });
   });
 });

@@ -1,0 +1,149 @@
+/**
+ * A job's log as Estafette serves it (estafette-ci-contracts build_log.go): a tree of steps —
+ * `{step, depth, image, runIndex, duration, logLines, exitCode, status, autoInjected,
+ * nestedSteps, services}` — with each step's lines as `{line, timestamp, streamType, text}`
+ * (`line` 1-based within the step), durations in nanoseconds and statuses in capitals
+ * (`SUCCEEDED`, `FAILED`, …). Made from the stage list (planned-stages.ts), the plan's images and
+ * the stored lines; and, for `logs.stream`, each line as Estafette's `TailLogLine`. Our stage paths
+ * (`parent/child`, `stage/service`) become a top step with `nestedSteps` or `services` (depth 1).
+ */
+import type { LogLine } from '../../shared/logs/protocol.ts';
+import type { Plan, PlanStage } from '../../shared/plan/types.ts';
+import type { ApiStage } from './planned-stages.ts';
+
+/** Estafette's LogStatus of a stage status. */
+export const logStatus = (status: string): string => (status ? status.toUpperCase() : 'UNKNOWN');
+
+/** A log line as Estafette's BuildLogLine. */
+export interface EstafetteLogLine {
+  line: number;
+  timestamp: string;
+  streamType: string;
+  text: string;
+}
+
+/** A step of Estafette's log (BuildLogStep). */
+export interface LogStep {
+  step: string;
+  depth?: number;
+  image: { name: string; tag: string; isPulled: boolean; imageSize: number; pullDuration: number } | null;
+  runIndex?: number;
+  duration: number;
+  logLines: EstafetteLogLine[];
+  exitCode: number;
+  status: string;
+  autoInjected?: boolean;
+  nestedSteps?: LogStep[];
+  services?: LogStep[];
+}
+
+/** `name:tag` as Estafette's image object (tag `latest` when none); null for stages without an image. */
+export function imageOf(ref: string | undefined): LogStep['image'] {
+  if (!ref) return null;
+  const at = ref.lastIndexOf(':');
+  const slash = ref.lastIndexOf('/');
+  const [name, tag] = at > slash ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, 'latest'];
+  return { name, tag, isPulled: false, imageSize: 0, pullDuration: 0 };
+}
+
+/** Every stage path of a plan with its image and whether the system added it. */
+export function planImages(plan: Plan | null): Map<string, { image: string; injected: boolean }> {
+  const out = new Map<string, { image: string; injected: boolean }>();
+  const visit = (s: PlanStage, parent: string | null) => {
+    const path = parent ? `${parent}/${s.name}` : s.name;
+    out.set(path, { image: s.image, injected: !!(s.injected || s.builtin) });
+    for (const svc of s.services) out.set(`${path}/${svc.name}`, { image: svc.image, injected: false });
+    for (const c of s.parallelStages) visit(c, path);
+  };
+  for (const s of plan?.stages ?? []) visit(s, null);
+  return out;
+}
+
+const key = (stage: string, run: number) => `${stage}\u0000${run}`;
+const lastSegment = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+/** The exit code a stage report names ("exit code 2"), else 1 for a failed stage and 0 otherwise. */
+const exitCodeOf = (s: Pick<ApiStage, 'status' | 'message'>): number => {
+  const m = /exit code (\d+)/i.exec(s.message ?? '');
+  return m ? Number(m[1]) : s.status === 'failed' ? 1 : 0;
+};
+
+/** The step tree of a job from its stage list, plan and every stored line (seq order). */
+export function stepTree(stages: readonly ApiStage[], plan: Plan | null, lines: readonly LogLine[]): LogStep[] {
+  const images = planImages(plan);
+  const linesOf = new Map<string, EstafetteLogLine[]>();
+  for (const l of lines) {
+    const k = key(l.stage, l.run);
+    const list = linesOf.get(k) ?? [];
+    list.push({ line: list.length + 1, timestamp: l.time, streamType: l.stream, text: l.text });
+    linesOf.set(k, list);
+  }
+  const step = (s: ApiStage, depth: number): LogStep => {
+    const planned = images.get(s.stage);
+    return {
+      step: depth ? lastSegment(s.stage) : s.stage,
+      ...(depth ? { depth } : {}),
+      image: s.kind === 'builtin' ? null : imageOf(planned?.image),
+      ...(s.run > 1 ? { runIndex: s.run - 1 } : {}),
+      duration: Math.round((s.durationMs ?? 0) * 1e6),
+      logLines: linesOf.get(key(s.stage, s.run)) ?? [],
+      exitCode: exitCodeOf(s),
+      status: logStatus(s.status),
+      ...(s.kind === 'builtin' || planned?.injected ? { autoInjected: true } : {}),
+    };
+  };
+  const top: LogStep[] = [];
+  const byPath = new Map<string, LogStep>();
+  const known = new Set(stages.map((s) => key(s.stage, s.run)));
+  for (const s of stages) {
+    const parent = s.parent ? byPath.get(s.parent) : undefined;
+    if (!s.parent || !parent) {
+      const t = step(s, 0);
+      top.push(t);
+      byPath.set(s.stage, t);
+      continue;
+    }
+    const child = step(s, 1);
+    if (s.kind === 'service') (parent.services ??= []).push(child);
+    else (parent.nestedSteps ??= []).push(child);
+  }
+  // Lines of steps nobody reported (system steps that only logged) still show, as their own step.
+  for (const [k, logLines] of linesOf) {
+    if (known.has(k)) continue;
+    const [stage, run] = k.split('\u0000') as [string, string];
+    top.push({ step: stage, image: null, ...(Number(run) > 1 ? { runIndex: Number(run) - 1 } : {}), duration: 0, logLines, exitCode: 0, status: 'UNKNOWN', autoInjected: true });
+  }
+  return top;
+}
+
+/** How `logs.stream` places a stage path: its step, parent stage, type and depth. */
+export type StagePlacement = (stage: string) => { step: string; parentStage?: string; type: 'stage' | 'service'; depth: number };
+
+/** The placement of stage paths by the job's stage list (paths it does not know count as top-level stages). */
+export function stagePlacement(stages: readonly Pick<ApiStage, 'stage' | 'parent' | 'kind'>[]): StagePlacement {
+  const byPath = new Map(stages.map((s) => [s.stage, s]));
+  return (stage) => {
+    const s = byPath.get(stage);
+    if (!s?.parent) return { step: stage, type: 'stage', depth: 0 };
+    return { step: lastSegment(stage), parentStage: s.parent, type: s.kind === 'service' ? 'service' : 'stage', depth: 1 };
+  };
+}
+
+/**
+ * A line as `logs.stream` sends it: Estafette's TailLogLine (`step`, `parentStage`, `type`,
+ * `depth`, `runIndex`, `logLine: {line, timestamp, streamType, text}`) with our LogLine's fields
+ * (`seq`, `stage`, `run`, `time`, `stream`, `text`) beside it. `line` is the line's number within
+ * its step run, counted by the caller.
+ */
+export function tailLine(l: LogLine, line: number, place: StagePlacement) {
+  const p = place(l.stage);
+  return {
+    step: p.step,
+    ...(p.parentStage ? { parentStage: p.parentStage } : {}),
+    type: p.type,
+    ...(p.depth ? { depth: p.depth } : {}),
+    ...(l.run > 1 ? { runIndex: l.run - 1 } : {}),
+    logLine: { line, timestamp: l.time, streamType: l.stream, text: l.text },
+    ...l,
+  };
+}
