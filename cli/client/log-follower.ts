@@ -90,6 +90,7 @@ export async function followLog(api: ApiClient, streamPath: string, o: FollowOpt
         if (e.event === 'log') {
           // Estafette's TailLogLine with our line's fields beside it: keep ours.
           const { seq, stage, run, time, stream, text } = JSON.parse(e.data) as LogLine;
+          if (typeof seq !== 'number') continue; // a step event for Estafette's clients, not a line
           const line: LogLine = { seq, stage, run, time, stream, text };
           if (line.seq <= last) continue; // already handed on before a reconnection
           await o.onLine(line);

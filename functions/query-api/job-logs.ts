@@ -22,7 +22,7 @@ import { logText } from './log-text.ts';
 import * as p from './params.ts';
 import { plannedStages } from './planned-stages.ts';
 import type { RouteContext } from './router.ts';
-import { stagePlacement, stepTree, tailLine } from './step-tree.ts';
+import { stageEventsOf, stagePlacement, stepTree, tailLine } from './step-tree.ts';
 
 type Ctx = RouteContext<Principal>;
 
@@ -125,7 +125,7 @@ export function jobLogs(deps: JobLogDeps, { buildOf, releaseOf, jobOf }: Lookups
       counted.set(k, n);
       return tailLine(l, n, place);
     };
-    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, eventData, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
+    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, eventData, stepEvents: stageEventsOf(place), ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
   };
   return { stages, steps, allLogs, logById, logs, text, stream };
 }

@@ -16,7 +16,7 @@ import { readLogLines } from '../../shared/db/logs.ts';
 import type { JobKind } from '../../shared/db/stages.ts';
 import type { StreamResponse } from '../../shared/http/types.ts';
 import { sseViewerJoined } from '../../shared/metrics/metrics.ts';
-import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
+import type { LiveMessage, LogLine, StatusReport } from '../../shared/logs/protocol.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { stopping } from '../../shared/http/stopping.ts';
 
@@ -34,6 +34,12 @@ export interface LogStreamOptions {
   pingMs?: number;
   /** The data of a line's `log` event (default the LogLine itself); called once per line sent, in seq order. */
   eventData?: (line: LogLine) => unknown;
+  /**
+   * Extra `log` events (without an id, so resuming is unaffected) to send before a line or after a
+   * status report — how Estafette's clients learn of a step before its first line and of a
+   * step's end. Our own clients skip `log` events without a `seq`.
+   */
+  stepEvents?: { beforeLine?: (line: LogLine) => unknown[]; afterStatus?: (report: StatusReport) => unknown[] };
 }
 
 const PAGE = 5000;
@@ -110,6 +116,7 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     });
   };
   const send = async (l: LogLine) => {
+    for (const e of o.stepEvents?.beforeLine?.(l) ?? []) await write(`event: log\ndata: ${JSON.stringify(e)}\n\n`);
     await write(`event: log\nid: ${l.seq}\ndata: ${JSON.stringify(o.eventData ? o.eventData(l) : l)}\n\n`);
     last = l.seq;
   };
@@ -176,6 +183,7 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
         if (pending.size) await catchUp();
         if (m.status) {
           await write(`event: status\ndata: ${JSON.stringify(m.status)}\n\n`);
+          for (const e of o.stepEvents?.afterStatus?.(m.status) ?? []) await write(`event: log\ndata: ${JSON.stringify(e)}\n\n`);
           if (m.status.status && isFinalJobStatus(m.status.status)) final = m.status.status;
         }
       }

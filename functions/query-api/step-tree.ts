@@ -7,7 +7,7 @@
  * the stored lines; and, for `logs.stream`, each line as Estafette's `TailLogLine`. Our stage paths
  * (`parent/child`, `stage/service`) become a top step with `nestedSteps` or `services` (depth 1).
  */
-import type { LogLine } from '../../shared/logs/protocol.ts';
+import type { LogLine, StatusReport } from '../../shared/logs/protocol.ts';
 import type { Plan, PlanStage } from '../../shared/plan/types.ts';
 import type { ApiStage } from './planned-stages.ts';
 
@@ -126,6 +126,34 @@ export function stagePlacement(stages: readonly Pick<ApiStage, 'stage' | 'parent
     const s = byPath.get(stage);
     if (!s?.parent) return { step: stage, type: 'stage', depth: 0 };
     return { step: lastSegment(stage), parentStage: s.parent, type: s.kind === 'service' ? 'service' : 'stage', depth: 1 };
+  };
+}
+
+/**
+ * The step events `logs.stream` adds for Estafette's clients: before the first line of a nested
+ * step whose parent has not been seen, the parent step (`{step, type: 'stage', status: 'RUNNING'}`,
+ * so the nested step lands under it); after a stage report, the step's status, duration and exit
+ * code (`{step, parentStage?, type, depth?, status, duration, exitCode}`).
+ */
+export function stageEventsOf(place: StagePlacement) {
+  const seen = new Set<string>();
+  return {
+    beforeLine: (l: LogLine): unknown[] => {
+      const p = place(l.stage);
+      const top = p.parentStage ?? p.step;
+      if (seen.has(top)) return [];
+      seen.add(top);
+      return p.parentStage ? [{ step: p.parentStage, type: 'stage', status: 'RUNNING' }] : [];
+    },
+    afterStatus: (report: StatusReport): unknown[] =>
+      (report.stages ?? []).map((s) => {
+        const p = place(s.stage);
+        return {
+          step: p.step, ...(p.parentStage ? { parentStage: p.parentStage } : {}), type: p.type, ...(p.depth ? { depth: p.depth } : {}),
+          ...(s.run > 1 ? { runIndex: s.run - 1 } : {}), status: logStatus(s.status), duration: Math.round((s.durationMs ?? 0) * 1e6),
+          exitCode: Number(/exit code (\d+)/i.exec(s.message ?? '')?.[1] ?? (s.status === 'failed' ? 1 : 0)),
+        };
+      }),
   };
 }
 

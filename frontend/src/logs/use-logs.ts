@@ -97,7 +97,8 @@ export function useLogs(base: string, live: boolean | undefined, onStatus: (e: S
       try {
         // The event is Estafette's TailLogLine with our line's fields beside it: keep only ours.
         const { seq, stage, run, time, stream, text } = JSON.parse((e as MessageEvent<string>).data) as LogLine;
-        pending.push({ seq, stage, run, time, stream, text });
+        // Step events for Estafette's clients carry no seq: they are not lines.
+        if (typeof seq === 'number') pending.push({ seq, stage, run, time, stream, text });
       } catch {
         return; // a malformed event must not stop the tail
       }

@@ -291,7 +291,11 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
 
     it('…/logs.stream: each log event is a TailLogLine (step, parentStage, type, depth, logLine) with our line beside it, numbered per step even when resumed', async () => {
       const { events } = await readSse(api(`${base()}/logs.stream`), { stop: (e) => e.event === 'close' });
-      const logs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data));
+      // A nested step's parent is announced before its first line (it has no lines of its own), without an id.
+      const announced = events.filter((e) => e.event === 'log' && e.id === undefined).map((e) => JSON.parse(e.data));
+      expect(announced).to.deep.equal([{ step: 'checks', type: 'stage', status: 'RUNNING' }]);
+      expect(events.findIndex((e) => e.event === 'log' && e.id === undefined)).to.equal(events.findIndex((e) => e.id === '4') - 1);
+      const logs = events.filter((e) => e.event === 'log' && e.id !== undefined).map((e) => JSON.parse(e.data));
       expect(logs.map((x) => [x.step, x.parentStage, x.type, x.depth, x.logLine.line, x.logLine.text])).to.deep.equal([
         ['git-clone', undefined, 'stage', undefined, 1, 'cloned'],
         ['build', undefined, 'stage', undefined, 1, 'go build'],
@@ -303,7 +307,7 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       expect(logs[5]).to.deep.include({ logLine: { line: 1, timestamp: '2026-01-01T00:00:05.000Z', streamType: 'stderr', text: 'FAIL' }, seq: 5, stage: 'checks/unit', run: 1, stream: 'stderr', text: 'FAIL' });
       // Resumed after seq 1: the build step's next line is still its second.
       const resumed = await readSse(api(`${base()}/logs.stream`), { headers: { 'last-event-id': '1' }, stop: (e) => e.event === 'close' });
-      const first = resumed.events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data));
+      const first = resumed.events.filter((e) => e.event === 'log' && e.id !== undefined).map((e) => JSON.parse(e.data));
       expect(first.map((x) => [x.seq, x.step, x.logLine.line])).to.deep.equal([[2, 'db', 1], [3, 'build', 2], [4, 'lint', 1], [5, 'unit', 1]]);
     });
 
