@@ -5,7 +5,8 @@
  * actions (job-actions.ts), approvals, manifest tools — and this table only wires them.
  */
 import type { Principal } from '../../shared/auth/access.ts';
-import { buildDurations, buildSuccessRate, countBuilds, latestBuildPerBranch, listBuilds } from '../../shared/db/builds.ts';
+import { buildDurations, buildSuccessRate, countBuilds, findBuildsByVersion, latestBuildPerBranch, listBuilds } from '../../shared/db/builds.ts';
+import { NotFoundError } from '../../shared/db/errors.ts';
 import { countPipelines, listPipelines, withActiveReleases } from '../../shared/db/pipelines.ts';
 import { countReleases, listReleases, releaseDurations, releaseStats, type Release } from '../../shared/db/releases.ts';
 import { listTriggers } from '../../shared/db/triggers.ts';
@@ -76,6 +77,16 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     { method: 'POST', path: `${PL}/builds`, role: 'operator', handle: actions.rebuild },
     { method: 'GET', path: `${PL}/recentbuilds`, role: 'viewer', handle: async (c) => json(200, await buildPage({ items: await latestBuildPerBranch(pool, (await find.pipelineOf(c)).id) })) },
     { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, await buildOne(await find.buildOf(c, { withManifest: true }))) },
+    {
+      // Estafette's GetPipelineBuildByVersion (its UI links a release's version to the build): the newest build of that version.
+      method: 'GET', path: `${PL}/builds/version/:version`, role: 'viewer',
+      handle: async (c) => {
+        const pl = await find.pipelineOf(c);
+        const b = (await findBuildsByVersion(pool, pl.id, c.params.version!))[0];
+        if (!b) throw new NotFoundError(`version ${c.params.version!.slice(0, 100)} of ${pl.repoOwner}/${pl.repoName}`);
+        return json(200, await buildOne(b));
+      },
+    },
     { method: 'POST', path: `${PL}/builds/:id/rerun-failed`, role: 'operator', handle: actions.rerunFailed },
     { method: 'DELETE', path: `${PL}/builds/:id`, role: 'operator', handle: (c) => actions.cancel(c, 'build') },
     { method: 'GET', path: `${PL}/builds/:id/stages`, role: 'viewer', handle: jobLog.stages('build') },

@@ -70,6 +70,9 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       expect(b).to.include({ buildNumber: 3 });
       const list = (await get(api(`${PL}/builds`))).body.items;
       expect(list[0].labels).to.deep.equal(b.labels);
+      // …/builds/version/:version (GetPipelineBuildByVersion) answers the same build.
+      expect((await get(api(`${PL}/builds/version/1.0.2`))).body).to.deep.include({ id: b.id, labels: b.labels, duration: b.duration });
+      expect((await get(api(`${PL}/builds/version/9.9.9`))).status).to.equal(404);
       list.forEach((x: { duration: unknown }) => nanoseconds(x.duration));
     });
 
