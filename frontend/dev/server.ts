@@ -108,14 +108,14 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   const asBuild: Build | undefined = run ?? (rel ? { ...bs[0]!, id: rel.id, buildStatus: rel.releaseStatus } : undefined);
   if (!asBuild) return fail(res, 404, `${r[1].slice(0, -1)} ${r[2]} not found`);
   if (!r[3] && req.method === 'DELETE') {
-    if (run) Object.assign(run, { buildStatus: 'canceled', duration: 12 });
+    if (run) Object.assign(run, { buildStatus: 'canceled', duration: 12e9 });
     const t = live.get(asBuild.id)?.timer;
     if (t) clearInterval(t);
     return json(res, 202, {});
   }
   if (!r[3]) return json(res, 200, run ?? rel);
   if (r[3] === '/stages') return json(res, 200, { items: stages(asBuild) });
-  if (r[3] === '/logs') {
+  if (r[3] === '/loglines') {
     const all = liveLines(asBuild);
     const after = q.has('after') ? Number(q.get('after')) : -1;
     const limit = Number(q.get('limit') ?? 1000);

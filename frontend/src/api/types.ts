@@ -138,7 +138,7 @@ export interface Stage {
   reusedFrom?: { buildId: string; buildNumber: number };
 }
 
-/** What `…/logs?q=` answers. */
+/** What `…/loglines?q=` answers. */
 export interface LogSearch {
   q: string;
   count: number;

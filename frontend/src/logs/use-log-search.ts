@@ -1,5 +1,5 @@
 /**
- * Search over a whole build or release log on the server (`…/logs?q=`), so it covers every line —
+ * Search over a whole build or release log on the server (`…/loglines?q=`), so it covers every line —
  * also the ones not in the DOM and, for a million-line log, not even loaded: the query is sent
  * a moment after typing stops, an older answer never replaces a newer one, and `refresh` asks
  * again (new lines of a live run).
