@@ -42,7 +42,7 @@ export interface RunningService {
 const DEFAULT_GRACE_SECONDS = 10;
 
 /** The user and password of a URL like https://user:token@host/repo, decoded. */
-export function urlSecrets(url: string): string[] {
+function urlSecrets(url: string): string[] {
   try {
     const u = new URL(url);
     return [u.username, u.password].filter((x) => x !== '').map(decodeURIComponent);

@@ -14,7 +14,7 @@ import type { PlanChanges } from '../shared/plan/types.ts';
 const run = promisify(execFile);
 
 /** Most paths kept; a larger diff counts as unknown (everything runs). */
-export const MAX_DIFF_FILES = 20_000;
+const MAX_DIFF_FILES = 20_000;
 
 /**
  * The changes with `files` filled from the clone in `dir` when only `before` was known;

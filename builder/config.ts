@@ -87,7 +87,7 @@ export function parseBuilderConfig(raw: unknown): BuilderConfig {
   const c = new Checker();
   const root = c.obj(raw, 'config');
   const job = c.obj(root.job, 'job');
-  if (!PLAN_KINDS.includes(job.kind as never)) c.problems.push(`job.kind must be one of ${PLAN_KINDS.join(', ')}`);
+  if (!(PLAN_KINDS as readonly unknown[]).includes(job.kind)) c.problems.push(`job.kind must be one of ${PLAN_KINDS.join(', ')}`);
   c.str(job, 'id', 'job');
   const ingest = c.obj(root.ingest, 'ingest');
   c.str(ingest, 'url', 'ingest');

@@ -15,10 +15,10 @@ import type { LineSink, StageResult } from './executors/executor.ts';
 import { pipeLines } from './output-lines.ts';
 
 /** The clone URL with any user:password removed, for echoing. */
-export const redactUrl = (url: string): string => url.replace(/\/\/[^/@]+@/, '//***@');
+const redactUrl = (url: string): string => url.replace(/\/\/[^/@]+@/, '//***@');
 
 /** The URL without user and password, and those (decoded) when it had them. */
-export function splitCredentials(url: string): { url: string; username?: string; password?: string } {
+function splitCredentials(url: string): { url: string; username?: string; password?: string } {
   let u: URL;
   try {
     u = new URL(url);

@@ -50,7 +50,7 @@ export interface LogShipperOptions {
   clock: Clock;
 }
 
-export const LOG_SHIPPER_DEFAULTS: Omit<LogShipperOptions, 'url' | 'token' | 'kind' | 'id'> = {
+const LOG_SHIPPER_DEFAULTS: Omit<LogShipperOptions, 'url' | 'token' | 'kind' | 'id'> = {
   flushMs: 250,
   batchLines: 500,
   maxUnacked: 5000,

@@ -9,7 +9,7 @@
 export type Masker = (text: string) => string;
 
 /** The replacement for a masked value. */
-export const MASK = '***';
+const MASK = '***';
 
 const MIN_LENGTH = 4;
 

@@ -14,7 +14,7 @@
  */
 
 /** Quotes a string for a POSIX shell. */
-export const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The script for a list of commands; each command is echoed before it runs. */
 export function entrypointScript(commands: string[]): string {

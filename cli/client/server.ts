@@ -15,7 +15,7 @@ export interface ServerTarget {
   foundBy: 'ESTAFETTE_URL' | 'local state' | 'default';
 }
 
-export const DEFAULT_SERVER_URL = 'http://localhost:8080';
+const DEFAULT_SERVER_URL = 'http://localhost:8080';
 
 const origin = (u: string): string | undefined => {
   try {

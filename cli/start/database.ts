@@ -28,7 +28,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Fails with a one-line Error when the database at `url` does not answer. */
-export async function checkDatabase(url: string): Promise<void> {
+async function checkDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const DEMO_MANIFEST = `# The demo pipeline of 'estafette start --demo'.
+const DEMO_MANIFEST = `# The demo pipeline of 'estafette start --demo'.
 labels:
   app: estafette-demo
   team: local

@@ -8,7 +8,7 @@
  * its `*.finished` event from here (the same id log-ingest would use), and the queue advances
  * when a slot or a place in line was freed.
  */
-import type { CancelData } from '../../shared/events/types.ts';
+import { eventArgs, type CancelData } from '../../shared/events/types.ts';
 import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
@@ -39,7 +39,7 @@ export async function cancelRun(deps: DispatchDeps, job: Build | Release, reason
     kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to, { reason }) : transitionReleaseStatus(deps.pool, job.id, to, { reason });
   const ended = async (row: Build | Release) => {
     const e = jobStatusEvent(row, 'canceled');
-    if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+    if (e) await deps.publish(...eventArgs(e), { id: e.id });
   };
   try {
     if (status === 'queued' || status === 'awaiting-approval' || status === 'pending') {

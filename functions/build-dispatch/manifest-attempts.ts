@@ -26,7 +26,7 @@ import type { BuildRequest } from './start-build.ts';
 export const FETCH_MANIFEST_STEP = 'fetch-manifest';
 
 /** A manifest that could not be read yet; the bus redelivers the event on it. */
-export class ManifestUnreadableError extends Error {
+class ManifestUnreadableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ManifestUnreadableError';

@@ -16,10 +16,10 @@ import type { BuildRequest } from './start-build.ts';
 /** The trigger event of pull request builds. */
 import { PULL_REQUEST_EVENT, isForkPullRequest } from '../../shared/triggers/pull-request-trigger.ts';
 
-export { PULL_REQUEST_EVENT, isForkPullRequest };
+export { isForkPullRequest };
 
 /** The branch a pull request build is recorded on. */
-export function pullRequestBranch(e: Pick<PullRequestData, 'forge' | 'number' | 'cloneRef'>): string {
+function pullRequestBranch(e: Pick<PullRequestData, 'forge' | 'number' | 'cloneRef'>): string {
   return e.forge === 'bitbucket' ? `pull-requests/${e.number}` : e.cloneRef;
 }
 
@@ -67,7 +67,7 @@ export function fromPullRequest(id: string, e: PullRequestData): BuildRequest {
 export const secretsAllowed = (req: Pick<BuildRequest, 'untrusted'>): boolean => req.untrusted !== true;
 
 /** The stages (paths) whose env, services or properties need an `estafette.secret(...)`. */
-export function stagesNeedingSecrets(plan: Plan): string[] {
+function stagesNeedingSecrets(plan: Plan): string[] {
   const uses = (v: unknown): boolean =>
     typeof v === 'string' ? findSecrets(v).length > 0 : Array.isArray(v) ? v.some(uses) : v !== null && typeof v === 'object' ? Object.values(v).some(uses) : false;
   const out: string[] = [];

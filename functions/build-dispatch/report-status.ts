@@ -56,14 +56,14 @@ export async function releaseSubject(deps: Pick<DispatchDeps, 'pool'>, releaseId
 const seg = encodeURIComponent;
 
 /** The page of a build or release in the web UI under the public base URL. */
-export function jobUrl(baseUrl: string, s: Pick<StatusSubject, 'kind' | 'id' | 'repoSource' | 'repoOwner' | 'repoName'>): string {
+function jobUrl(baseUrl: string, s: Pick<StatusSubject, 'kind' | 'id' | 'repoSource' | 'repoOwner' | 'repoName'>): string {
   return `${baseUrl.replace(/\/+$/, '')}/pipelines/${seg(s.repoSource)}/${seg(s.repoOwner)}/${seg(s.repoName)}/${s.kind}s/${s.id}`;
 }
 
 const WORDS: Record<ReportedStatus, string> = { pending: 'is pending', running: 'is running', succeeded: 'succeeded', failed: 'failed', canceled: 'was canceled' };
 
 /** Context and description of a job's status. */
-export function describeStatus(
+function describeStatus(
   prefix: string,
   job: { kind: 'build'; repoName: string; number: number; version: string } | { kind: 'release'; name: string; action: string; version: string },
   status: ReportedStatus,

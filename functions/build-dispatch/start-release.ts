@@ -11,7 +11,7 @@
  * ones alike — until query-api records enough approvals; `ifBusy: refuse` cancels instead of queueing.
  */
 import { systemClock } from '../../shared/time/clock.ts';
-import type { ReleaseRequestedData } from '../../shared/events/types.ts';
+import { eventArgs, type ReleaseRequestedData } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import type { RenderedVersion } from '../../shared/manifest/version.ts';
@@ -28,7 +28,7 @@ import { isForkPullRequest, pullRequestReleaseRefusal } from './pull-requests.ts
 import { requestForgeStatus } from './report-status.ts';
 
 /** `1.2.3-feature-x` → its parts (Estafette's ESTAFETTE_BUILD_VERSION_* of the released build). */
-export function versionParts(version: string): RenderedVersion {
+function versionParts(version: string): RenderedVersion {
   const m = /^(\d+)\.(\d+)\.([^-]+)(?:-(.*))?$/.exec(version);
   return m ? { version, major: m[1], minor: m[2], patch: m[3], label: m[4] ?? '' } : { version, major: '', minor: '', patch: '', label: '' };
 }
@@ -117,7 +117,7 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     if (busy >= (schedule?.limit ?? 1)) {
       const canceled = await transitionReleaseStatus(deps.pool, release.id, 'canceled', { reason: `target ${req.name} is busy (${busy} release(s) running) and the request said not to queue` });
       const e = jobStatusEvent(canceled, 'canceled');
-      if (e) await deps.publish(e.name, e.data as never, { id: e.id });
+      if (e) await deps.publish(...eventArgs(e), { id: e.id });
       deps.log.info({ releaseId: release.id, pipeline: name }, `${what} refused: ${canceled.statusReason}`);
       return canceled;
     }

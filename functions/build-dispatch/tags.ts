@@ -15,7 +15,7 @@ import { gitFields } from '../../shared/triggers/trigger-fields.ts';
 import { dispatchBuild, type BuildRequest } from './start-build.ts';
 
 /** A tag push as a build request of the tagged repository. */
-export function fromTag(id: string, e: GitPushData & { tag: string }): BuildRequest {
+function fromTag(id: string, e: GitPushData & { tag: string }): BuildRequest {
   return {
     eventId: id,
     repoSource: e.repoSource,

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { EventName, EventPayloads } from '../../shared/events/types.ts';
 import type { JobRunner } from '../../shared/jobs/runner.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { Clock } from '../../shared/time/clock.ts';
 
 /** The runner whose jobs housekeeping checks (any JobRunner; `states` makes it one call). */
 export type HousekeepingRunner = JobRunner;
@@ -33,7 +34,7 @@ export interface CronRelayDeps {
   runner?: HousekeepingRunner;
   /** Structured log lines (ids as fields). */
   log: Logger;
-  /** The clock (tests pin it). */
-  now?: () => Date;
+  /** The clock (default the system's; tests pin it). */
+  clock?: Clock;
   housekeeping?: Partial<HousekeepingSettings>;
 }

@@ -4,20 +4,22 @@
  * CATCH_UP_MINUTES back) to the tick's minute it fires the cron triggers due then (fire-cron.ts)
  * and marks the minute processed; so duplicated or concurrent ticks fire nothing twice and a
  * minute whose tick was missed is caught up once by the next tick. Then housekeeping ends
- * builds and releases whose Job died (housekeeping.ts), and a `queue.advance` (one per minute,
+ * builds and releases whose Job died and, hourly, forgets old processed-event marks
+ * (housekeeping.ts); and a `queue.advance` (one per minute,
  * its id derived from the minute) is the backstop of scheduling: build-dispatch admits what a
  * lost event left waiting and expires approvals — scheduling never waits on a timer of its own.
  */
 import { minuteOf, pruneCronFirings } from '../../shared/db/triggers.ts';
 import type { CronRelayDeps } from './deps.ts';
 import { fireCronMinute } from './fire-cron.ts';
-import { reconcileJobs } from './housekeeping.ts';
+import { forgetProcessedEvents, reconcileJobs } from './housekeeping.ts';
 import { lastProcessedMinute, markMinuteProcessed } from './minutes.ts';
 import { isTick, parseTick, type TickEvent } from './tick.ts';
 import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
+import { systemClock } from '../../shared/time/clock.ts';
 
 /** How many minutes before the tick's a missed minute is still caught up. */
-export const CATCH_UP_MINUTES = 5;
+const CATCH_UP_MINUTES = 5;
 /** Ticks further ahead of the clock than this are ignored (a skewed or forged time). */
 const MAX_AHEAD_MS = 60_000;
 /** Firings (and minute markers) are kept this long, far beyond any catch-up. */
@@ -30,7 +32,7 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
   return async (event) => {
     if (!isTick(event)) return; // not ours
     const tick = parseTick(event);
-    const now = deps.now?.() ?? new Date();
+    const now = new Date((deps.clock ?? systemClock).now());
     const tickMinute = minuteOf(tick.time);
     const oldest = tickMinute.getTime() - CATCH_UP_MINUTES * 60_000;
     if (tickMinute.getTime() > now.getTime() + MAX_AHEAD_MS) {
@@ -51,6 +53,11 @@ export function makeHandler(deps: CronRelayDeps): CronRelayHandler {
     }
     try {
       await reconcileJobs(deps, now);
+      // Hourly, like the firings above: the marks only grow otherwise.
+      if (minuteOf(now).getUTCMinutes() === 0) {
+        const forgotten = await forgetProcessedEvents(deps, now);
+        if (forgotten > 0) deps.log.info({ forgotten }, `housekeeping: ${forgotten} processed-event mark(s) older than 7 days forgotten`);
+      }
     } catch (err) {
       // Housekeeping runs again on the next tick; failing the tick would only redeliver the
       // (already fired) cron minute and retry the same unreachable API server.

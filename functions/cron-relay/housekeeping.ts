@@ -9,7 +9,7 @@
  */
 import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
 import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
-import { markEventProcessed } from '../../shared/db/events.ts';
+import { markEventProcessed, pruneProcessedEvents } from '../../shared/db/events.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import { withTransaction } from '../../shared/db/pool.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
@@ -18,9 +18,10 @@ import type { JobRef, JobState } from '../../shared/jobs/runner.ts';
 import type { JobStatus } from '../../shared/status/status.ts';
 import { jobReconciled } from '../../shared/metrics/metrics.ts';
 import type { CronRelayDeps, HousekeepingRunner, HousekeepingSettings } from './deps.ts';
+import { systemClock } from '../../shared/time/clock.ts';
 
 /** Defaults: 2 min grace for pending, 1 min for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
-export const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
+const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
   pendingGraceMs: 2 * 60_000,
   activeGraceMs: 60_000,
   deadlineMs: (DEFAULT_JOB_SPEC_OPTIONS.activeDeadlineSeconds + 5 * 60) * 1000,
@@ -83,7 +84,7 @@ async function stateLookup(runner: HousekeepingRunner): Promise<(ref: JobRef) =>
  * Ends the dead jobs among the stale ones; returns what it ended. Safe to run concurrently: the
  * status change is conditional, and the reconcile step is written by whoever marks it first.
  */
-export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.() ?? new Date()): Promise<Reconciled[]> {
+export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((deps.clock ?? systemClock).now())): Promise<Reconciled[]> {
   const runner = deps.runner;
   if (!runner) return [];
   const s = { ...HOUSEKEEPING_DEFAULTS, ...deps.housekeeping };
@@ -118,3 +119,13 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = deps.now?.(
   }
   return out;
 }
+
+/**
+ * Consumers' processed-event marks (shared/db/events.ts) are kept this long: far beyond any
+ * redelivery (the bus gives up after its attempts within minutes; JetStream's duplicate window is
+ * two minutes), so forgetting older ones never lets an event take effect twice.
+ */
+const KEEP_PROCESSED_EVENTS_MS = 7 * 24 * 60 * 60_000;
+
+/** Forgets the processed-event marks older than KEEP_PROCESSED_EVENTS_MS before `now`; returns how many. */
+export const forgetProcessedEvents = (deps: Pick<CronRelayDeps, 'pool'>, now: Date): Promise<number> => pruneProcessedEvents(deps.pool, new Date(now.getTime() - KEEP_PROCESSED_EVENTS_MS));

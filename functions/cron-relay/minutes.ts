@@ -9,7 +9,7 @@ import { claimCronFiring } from '../../shared/db/triggers.ts';
 import type { Db } from '../../shared/db/pool.ts';
 
 /** The reserved trigger id of minute markers. */
-export const MINUTE_MARKER_ID = '0';
+const MINUTE_MARKER_ID = '0';
 
 /** The newest minute marked processed, or null before the first tick. */
 export async function lastProcessedMinute(db: Db): Promise<Date | null> {

@@ -6,6 +6,7 @@
  */
 import { ValidationError } from '../../shared/errors/http-error.ts';
 import { eventType } from '../../shared/events/types.ts';
+import { decodeData } from '../../shared/events/validate.ts';
 
 /** CloudEvent types accepted as a tick. */
 export const TICK_TYPES: readonly string[] = [eventType('cron.tick'), 'dev.knative.sources.ping'];
@@ -32,15 +33,8 @@ export const isTick = (e: TickEvent): boolean => e.name === 'cron.tick' || TICK_
 
 // Binary-mode deliveries without a JSON content type leave data as text or bytes.
 function dataTime(data: unknown): unknown {
-  const text = typeof data === 'string' ? data : data instanceof Uint8Array ? new TextDecoder().decode(data) : undefined;
-  let d = data;
-  if (text !== undefined) {
-    try {
-      d = JSON.parse(text);
-    } catch {
-      throw new ValidationError('cron tick data is not JSON', [{ field: 'data', message: 'expected {"time": "<ISO-8601>"}' }]);
-    }
-  }
+  const d = decodeData(data);
+  if (typeof d === 'string' || d instanceof Uint8Array) throw new ValidationError('cron tick data is not JSON', [{ field: 'data', message: 'expected {"time": "<ISO-8601>"}' }]);
   return d !== null && typeof d === 'object' ? (d as { time?: unknown }).time : undefined;
 }
 

@@ -9,6 +9,7 @@
  * duration), are counted (shared/metrics/); the token cache's expiry follows the injected clock.
  */
 import { decodeJwt } from 'jose';
+import { eventArgs } from '../../shared/events/types.ts';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
@@ -23,7 +24,7 @@ import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../
 import type { StatusReport } from '../../shared/logs/protocol.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
-import { jobStatusEvent, jobStatusEventId } from '../../shared/events/job-status-events.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
 import { parseBody, parseHeartbeat, parseLogBatch, parseStatusReport } from './validate.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { buildFinished, buildStarted, logLinesIngested } from '../../shared/metrics/metrics.ts';
@@ -44,9 +45,6 @@ export interface LogIngestDeps {
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
-
-/** Deterministic event id for a job reaching a status (the bus drops a republished duplicate). */
-export const statusEventId = (job: JobClaim, status: JobStatus): string => jobStatusEventId(job, status);
 
 /** Verified tokens (a builder sends the same one with every batch) until they expire; bounded by clearing. */
 type TokenCache = Map<string, { claim: JobClaim; expiresAt: number }>;
@@ -101,7 +99,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   const tokens: TokenCache = new Map();
   const clock = deps.clock ?? systemClock;
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
-    const lines = parseLogBatch(parseBody(req.rawBody));
+    const lines = parseLogBatch(parseBody(req));
     const key = `${job.kind}/${job.id}`;
     if (!known.has(key)) {
       await findJob(deps.pool, job);
@@ -116,11 +114,11 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
 
   async function emit(row: Build | Release, status: JobStatus): Promise<void> {
     const e = jobStatusEvent(row, status);
-    if (e) await deps.publish(e.name, e.data as never, { id: e.id, subject: row.id });
+    if (e) await deps.publish(...eventArgs(e), { id: e.id, subject: row.id });
   }
 
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
-    const report: StatusReport = parseStatusReport(parseBody(req.rawBody));
+    const report: StatusReport = parseStatusReport(parseBody(req));
     let row = await findJob(deps.pool, job);
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
@@ -151,7 +149,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     await authorise(req, deps.jwtKey, job, tokens, clock);
     if (m[3] === 'heartbeat') {
       // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
-      parseHeartbeat(parseBody(req.rawBody));
+      parseHeartbeat(parseBody(req));
       return json(202, {});
     }
     return m[3] === 'logs' ? logs(job, req) : status(job, req);

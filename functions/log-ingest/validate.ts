@@ -4,31 +4,23 @@
  * bad report is refused whole (400/413) and the rest of the system only sees precise types.
  */
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { readJsonObject } from '../../shared/http/json-body.ts';
+import type { HttpRequest } from '../../shared/http/types.ts';
 import { LOG_STREAMS, MAX_BATCH_BYTES, MAX_BATCH_LINES, type Heartbeat, type LogLine, type LogStream, type StageReport, type StatusReport } from '../../shared/logs/protocol.ts';
 import { isJobStatus, isStageStatus } from '../../shared/status/status.ts';
 
 /** Longest text of one line in characters; a builder splits longer output. */
-export const MAX_LINE_CHARS = 64 * 1024;
+const MAX_LINE_CHARS = 64 * 1024;
 /** Longest stage path and stage message. */
-export const MAX_STAGE_CHARS = 512;
-export const MAX_MESSAGE_CHARS = 4096;
+const MAX_STAGE_CHARS = 512;
+const MAX_MESSAGE_CHARS = 4096;
 /** Most stage reports in one status report. */
-export const MAX_STAGE_REPORTS = 1000;
+const MAX_STAGE_REPORTS = 1000;
 
 const STAGE_KINDS = ['stage', 'parallel', 'service', 'builtin'] as const;
 
-/** The body as a JSON object; 413 over MAX_BATCH_BYTES, 400 when not a JSON object. */
-export function parseBody(raw: Buffer): Record<string, unknown> {
-  if (raw.length > MAX_BATCH_BYTES) throw new HttpError(413, `body larger than ${MAX_BATCH_BYTES} bytes`);
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ValidationError('body is not valid JSON');
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('body must be a JSON object');
-  return v as Record<string, unknown>;
-}
+/** The request's body as a JSON object (shared/http/json-body.ts): 413 over MAX_BATCH_BYTES, 415 not JSON, 400 not a JSON object. */
+export const parseBody = (req: Pick<HttpRequest, 'rawBody' | 'headers'>): Record<string, unknown> => readJsonObject(req, { maxBytes: MAX_BATCH_BYTES });
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(Date.parse(v));

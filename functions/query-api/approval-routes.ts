@@ -11,6 +11,7 @@
  * decided, expired), 400 (bad body).
  */
 import type pg from 'pg';
+import { eventArgs } from '../../shared/events/types.ts';
 import type { Principal } from '../../shared/auth/access.ts';
 import type { AuthSettings } from '../../shared/auth/settings.ts';
 import { withTransaction } from '../../shared/db/pool.ts';
@@ -67,7 +68,7 @@ export function approvalRoutes(PL: string, deps: ApprovalRouteDeps): Route<Princ
   }
 
   async function decide(c: Ctx): Promise<HttpResponse> {
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const decision = body.decision;
     if (!isApprovalDecision(decision)) throw new ValidationError("decision must be 'approve' or 'reject'");
     if (body.comment !== undefined && typeof body.comment !== 'string') throw new ValidationError('comment must be a string');
@@ -110,7 +111,7 @@ export function approvalRoutes(PL: string, deps: ApprovalRouteDeps): Route<Princ
     const r = outcome.release;
     if (outcome.ended) {
       const e = jobStatusEvent(r, 'canceled');
-      if (e) await deps.publish(e.name, e.data as never, { id: e.id, subject: r.id });
+      if (e) await deps.publish(...eventArgs(e), { id: e.id, subject: r.id });
     } else if (r.releaseStatus === 'queued') {
       await deps.publish('queue.advance', { reason: `release ${r.id} approved` }, { id: derivedEventId('approved', r.id), subject: r.id });
     }

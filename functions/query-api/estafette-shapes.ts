@@ -41,9 +41,13 @@ export function triggerEvents(trigger: TriggerInfo | null | undefined): TriggerE
   const drop = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
   switch (trigger.event) {
     case 'pipeline':
-      return [{ ...named, fired: true, pipeline: drop({ buildVersion: f.BUILD_VERSION, repoSource: f.REPO_SOURCE, repoOwner: f.REPO_OWNER, repoName: f.REPO_NAME, repoBranch: f.BRANCH, status: f.STATUS, event: f.EVENT }) }];
+      return [
+        { ...named, fired: true, pipeline: drop({ buildVersion: f.BUILD_VERSION, repoSource: f.REPO_SOURCE, repoOwner: f.REPO_OWNER, repoName: f.REPO_NAME, repoBranch: f.BRANCH, status: f.STATUS, event: f.EVENT }) },
+      ];
     case 'release':
-      return [{ ...named, fired: true, release: drop({ releaseVersion: f.RELEASE_VERSION, repoSource: f.REPO_SOURCE, repoOwner: f.REPO_OWNER, repoName: f.REPO_NAME, target: f.TARGET, status: f.STATUS, event: f.EVENT }) }];
+      return [
+        { ...named, fired: true, release: drop({ releaseVersion: f.RELEASE_VERSION, repoSource: f.REPO_SOURCE, repoOwner: f.REPO_OWNER, repoName: f.REPO_NAME, target: f.TARGET, status: f.STATUS, event: f.EVENT }) },
+      ];
     case 'cron':
       return [{ ...named, fired: true, cron: drop({ time: f.TIME }) }];
     case 'manual':
@@ -54,8 +58,7 @@ export function triggerEvents(trigger: TriggerInfo | null | undefined): TriggerE
 }
 
 /** Seconds from insert to start (Estafette's `pendingDuration`), when the run started. */
-const pending = (insertedAt: string, startedAt: string | null | undefined): number | undefined =>
-  startedAt ? Math.max(0, Date.parse(startedAt) - Date.parse(insertedAt)) / 1000 : undefined;
+const pending = (insertedAt: string, startedAt: string | null | undefined): number | undefined => (startedAt ? Math.max(0, Date.parse(startedAt) - Date.parse(insertedAt)) / 1000 : undefined);
 
 type BuildLike = Pick<Build, 'labels' | 'duration' | 'trigger' | 'insertedAt' | 'startedAt'> & { estimatedDuration?: number };
 
@@ -101,9 +104,17 @@ export function pipelineJson<P extends Pipeline & { lastBuild: LastBuild | null 
     ? (() => {
         const b = buildJson({ labels: {}, ...last, startedAt: last.startedAt ?? null });
         return {
-          repoBranch: last.repoBranch, repoRevision: last.repoRevision, buildVersion: last.buildVersion, buildStatus: last.buildStatus,
-          commits: last.commits, triggerEvents: b.triggerEvents, insertedAt: last.insertedAt, ...(last.startedAt ? { startedAt: last.startedAt } : {}),
-          updatedAt: last.updatedAt ?? last.insertedAt, duration: b.duration, ...(b.pendingDuration === undefined ? {} : { pendingDuration: b.pendingDuration }),
+          repoBranch: last.repoBranch,
+          repoRevision: last.repoRevision,
+          buildVersion: last.buildVersion,
+          buildStatus: last.buildStatus,
+          commits: last.commits,
+          triggerEvents: b.triggerEvents,
+          insertedAt: last.insertedAt,
+          ...(last.startedAt ? { startedAt: last.startedAt } : {}),
+          updatedAt: last.updatedAt ?? last.insertedAt,
+          duration: b.duration,
+          ...(b.pendingDuration === undefined ? {} : { pendingDuration: b.pendingDuration }),
         };
       })()
     : { duration: 0 };

@@ -56,7 +56,7 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
 
   async function rebuild(c: Ctx): Promise<HttpResponse> {
     const pl = await pipelineOf(c);
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const version = p.optionalField(body, 'buildVersion', 200);
     const repo = { repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName };
     const base = { ...repo, trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0 };
@@ -88,8 +88,17 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
     await deps.publish(
       'build.requested',
       {
-        repoSource: b.repoSource, repoOwner: b.repoOwner, repoName: b.repoName, branch: b.repoBranch, revision: b.repoRevision, version: b.buildVersion,
-        commits: b.commits, trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0, rerunFailedOf: b.id,
+        repoSource: b.repoSource,
+        repoOwner: b.repoOwner,
+        repoName: b.repoName,
+        branch: b.repoBranch,
+        revision: b.repoRevision,
+        version: b.buildVersion,
+        commits: b.commits,
+        trigger: manualTrigger(c.principal),
+        requestedBy: actor(c.principal),
+        chainDepth: 0,
+        rerunFailedOf: b.id,
       },
       { id: eventId, subject: b.pipelineId },
     );
@@ -107,7 +116,7 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
 
   async function release(c: Ctx): Promise<HttpResponse> {
     const pl = await pipelineOf(c);
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const name = p.field(body, 'name', 200);
     const action = p.optionalField(body, 'action', 200);
     const version = p.field(body, 'releaseVersion', 200);
@@ -132,8 +141,16 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
     await deps.publish(
       'release.requested',
       {
-        repoSource: pl.repoSource, repoOwner: pl.repoOwner, repoName: pl.repoName, name, ...(action ? { action } : {}), version,
-        trigger: manualTrigger(c.principal), requestedBy: actor(c.principal), chainDepth: 0, ...(ifBusy ? { ifBusy } : {}),
+        repoSource: pl.repoSource,
+        repoOwner: pl.repoOwner,
+        repoName: pl.repoName,
+        name,
+        ...(action ? { action } : {}),
+        version,
+        trigger: manualTrigger(c.principal),
+        requestedBy: actor(c.principal),
+        chainDepth: 0,
+        ...(ifBusy ? { ifBusy } : {}),
       },
       { id: eventId, subject: pl.id },
     );

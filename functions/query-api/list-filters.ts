@@ -16,8 +16,16 @@ const PAGING = ['page[number]', 'page[size]'] as const;
 
 /** Query parameters of `/api/pipelines` and `/api/stats/pipelinescount`. */
 export const PIPELINE_QUERY = [
-  ...PAGING, 'filter[status]', 'filter[since]', 'filter[labels]', 'filter[search]', 'filter[archived]', 'filter[target]',
-  'filter[recent-committer]', 'filter[recent-releaser]', 'sort',
+  ...PAGING,
+  'filter[status]',
+  'filter[since]',
+  'filter[labels]',
+  'filter[search]',
+  'filter[archived]',
+  'filter[target]',
+  'filter[recent-committer]',
+  'filter[recent-releaser]',
+  'sort',
 ] as const;
 /** Query parameters of the build lists and `/api/stats/buildscount`. */
 export const BUILD_QUERY = [...PAGING, 'filter[status]', 'filter[since]', 'filter[branch]', 'filter[eventId]', 'filter[labels]', 'sort'] as const;
@@ -30,16 +38,33 @@ const REPO = { repo_source: 'repo_source', repo_owner: 'repo_owner', repo_name: 
 
 /** Sort fields of the pipelines list: Estafette's names, and our `-lastBuild` (default) and `name`. */
 export const PIPELINE_SORT: Record<string, string | SortField[]> = {
-  ...REPO, last_updated_at: 'last_activity_at', inserted_at: 'inserted_at', updated_at: 'updated_at',
-  '-lastBuild': [desc('last_activity_at')], name: [asc('repo_name'), asc('repo_owner'), asc('repo_source')],
+  ...REPO,
+  last_updated_at: 'last_activity_at',
+  inserted_at: 'inserted_at',
+  updated_at: 'updated_at',
+  '-lastBuild': [desc('last_activity_at')],
+  name: [asc('repo_name'), asc('repo_owner'), asc('repo_source')],
 };
 /** Sort fields of build lists (default newest first). */
 export const BUILD_SORT: Record<string, string> = {
-  ...REPO, inserted_at: 'inserted_at', updated_at: 'updated_at', started_at: 'started_at', repo_branch: 'branch', build_version: 'version', build_status: 'status',
+  ...REPO,
+  inserted_at: 'inserted_at',
+  updated_at: 'updated_at',
+  started_at: 'started_at',
+  repo_branch: 'branch',
+  build_version: 'version',
+  build_status: 'status',
 };
 /** Sort fields of release lists (default newest first). */
 export const RELEASE_SORT: Record<string, string> = {
-  ...REPO, inserted_at: 'inserted_at', updated_at: 'updated_at', started_at: 'started_at', name: 'name', action: 'action', release_version: 'version', release_status: 'status',
+  ...REPO,
+  inserted_at: 'inserted_at',
+  updated_at: 'updated_at',
+  started_at: 'started_at',
+  name: 'name',
+  action: 'action',
+  release_version: 'version',
+  release_status: 'status',
 };
 
 /** The pipelines filter of a query. */

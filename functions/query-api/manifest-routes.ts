@@ -18,7 +18,7 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
 
 /** `POST /api/manifest/validate` `{manifest}`. */
 export function validateManifest(c: Ctx): HttpResponse {
-  const loaded = loadManifest(p.field(p.jsonBody(c.req.rawBody), 'manifest', 1024 * 1024));
+  const loaded = loadManifest(p.field(p.jsonBody(c.req), 'manifest', 1024 * 1024));
   const problems = (list: typeof loaded.errors) => list.map(({ field, message }) => ({ field, message }));
   return json(200, { status: loaded.errors.length ? 'failed' : 'succeeded', errors: problems(loaded.errors), warnings: problems(loaded.warnings) });
 }
@@ -27,7 +27,7 @@ export function validateManifest(c: Ctx): HttpResponse {
 export function manifestEncrypt(secretKey: string | undefined) {
   return async function encrypt(c: Ctx): Promise<HttpResponse> {
     if (!secretKey) throw new HttpError(503, 'secret encryption is not configured (set ESTAFETTE_SECRET_KEY)');
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     if (typeof body.value !== 'string') throw new ValidationError('value is required (a string)');
     if (body.value.length > 1024 * 1024) throw new ValidationError('value is longer than 1 MiB');
     for (const k of ['base64', 'double'] as const) if (body[k] !== undefined && typeof body[k] !== 'boolean') throw new ValidationError(`${k} must be true or false`);

@@ -4,6 +4,8 @@
  * Estafette's `all` (as in `filter[status]=all`, `filter[target]=all`) means no filter.
  */
 import { ValidationError } from '../../shared/errors/http-error.ts';
+import { readJsonObject } from '../../shared/http/json-body.ts';
+import type { HttpRequest } from '../../shared/http/types.ts';
 import { MAX_PAGE_SIZE, type SortField } from '../../shared/db/page.ts';
 import { isJobStatus, JOB_STATUSES, type JobStatus } from '../../shared/status/status.ts';
 
@@ -123,16 +125,12 @@ export function text(q: URLSearchParams, name: string, max = 200): string | unde
   return raw;
 }
 
-/** A JSON object body; 400 otherwise. */
-export function jsonBody(raw: Buffer): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8') || 'null');
-  } catch {
-    throw new ValidationError('body is not valid JSON');
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ValidationError('body must be a JSON object');
-  return v as Record<string, unknown>;
+/**
+ * A JSON object body, read by shared/http/json-body.ts: 413, 415 for a content type that is not
+ * JSON, 400 otherwise. Given the request (or only its body, then without the content-type check).
+ */
+export function jsonBody(req: Pick<HttpRequest, 'rawBody' | 'headers'> | Buffer): Record<string, unknown> {
+  return readJsonObject(Buffer.isBuffer(req) ? { rawBody: req, headers: {} } : req);
 }
 
 /** A required non-empty string field of a body. */

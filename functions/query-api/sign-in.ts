@@ -118,7 +118,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /** `POST /api/auth/client/login` `{clientId, clientSecret}` → `{token, expiresIn}` for `Authorization: Bearer`. */
 export async function clientLogin(auth: AuthSettings, req: HttpRequest): Promise<HttpResponse> {
   const a = enabled(auth);
-  const body = jsonBody(req.rawBody);
+  const body = jsonBody(req);
   const id = field(body, 'clientId', 200);
   const secret = field(body, 'clientSecret', 1000);
   // Compare digests in constant time so neither the length nor a prefix of a secret leaks.

@@ -149,8 +149,13 @@ export function stageEventsOf(place: StagePlacement) {
       (report.stages ?? []).map((s) => {
         const p = place(s.stage);
         return {
-          step: p.step, ...(p.parentStage ? { parentStage: p.parentStage } : {}), type: p.type, ...(p.depth ? { depth: p.depth } : {}),
-          ...(s.run > 1 ? { runIndex: s.run - 1 } : {}), status: logStatus(s.status), duration: Math.round((s.durationMs ?? 0) * 1e6),
+          step: p.step,
+          ...(p.parentStage ? { parentStage: p.parentStage } : {}),
+          type: p.type,
+          ...(p.depth ? { depth: p.depth } : {}),
+          ...(s.run > 1 ? { runIndex: s.run - 1 } : {}),
+          status: logStatus(s.status),
+          duration: Math.round((s.durationMs ?? 0) * 1e6),
           exitCode: Number(/exit code (\d+)/i.exec(s.message ?? '')?.[1] ?? (s.status === 'failed' ? 1 : 0)),
         };
       }),

@@ -15,8 +15,9 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
-import type { EventName, EventPayloads } from '../../shared/events/types.ts';
+import { eventArgs, type EventName, type EventPayloads } from '../../shared/events/types.ts';
 import type { ForgeSecrets } from '../../shared/config/config.ts';
+import { readJsonObject } from '../../shared/http/json-body.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
 import type { ForgeAdapter, ForkPullRequestPolicy } from './forges/forge.ts';
 import { github } from './forges/github.ts';
@@ -29,7 +30,7 @@ import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 import { webhookReceived, webhookRejected, type WebhookRejection } from '../../shared/metrics/metrics.ts';
 
 /** The webhook endpoints by name. */
-export const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
+const ADAPTERS: Record<ForgeAdapter['endpoint'], ForgeAdapter> = { github, bitbucket, gitlab, gitea, generic };
 
 export interface WebhookDeps {
   secrets: ForgeSecrets;
@@ -54,21 +55,6 @@ export function deliveryEventId(forge: string, deliveryId: string, index: number
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The delivery's JSON: the body itself, or the `payload` field of a form-encoded body. */
-function parseBody(req: HttpRequest): unknown {
-  let text = req.rawBody.toString('utf8');
-  if ((req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-    const payload = new URLSearchParams(text).get('payload');
-    if (payload === null) throw new ValidationError("form-encoded body has no 'payload' field");
-    text = payload;
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('body is not valid JSON');
-  }
-}
-
 /** The metric reason of a refused delivery, from the status it was refused with. */
 function rejection(err: unknown): WebhookRejection {
   const status = err instanceof HttpError ? err.status : 500;
@@ -88,8 +74,8 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     if (!secret) throw new HttpError(503, `${adapter.endpoint} webhooks are not configured (set ${adapter.secretVariable})`);
     if (req.rawBody.length > deps.maxBodyBytes) throw new HttpError(413, `body larger than ${deps.maxBodyBytes} bytes`);
     if (!adapter.authenticate(req, secret)) throw new HttpError(401, `missing or wrong ${adapter.credential}`);
-    const body = parseBody(req);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('body must be a JSON object');
+    // GitHub and Gitea may send the JSON form-encoded as `payload=`.
+    const body = readJsonObject(req, { maxBytes: deps.maxBodyBytes, formField: 'payload' });
     const parsed = adapter.parse(req, body, options);
     if (parsed.kind === 'ignored') {
       deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
@@ -101,7 +87,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const pushIds = ids.filter((_, i) => parsed.events[i]!.name === 'git.push');
     const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
     let duplicates = 0;
-    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(e.name, e.data as never, ids[i]!)).duplicate) duplicates++;
+    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(...eventArgs(e), ids[i]!)).duplicate) duplicates++;
     deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
     const duplicate = duplicates > 0 && duplicates === ids.length;
     // A duplicate was dropped by the bus: dispatch will not answer for it again.

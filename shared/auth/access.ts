@@ -21,7 +21,7 @@ export interface Principal {
 }
 
 /** Headers that prove a request came from our own scripts (a cross-site form cannot set them). */
-export const CSRF_HEADERS = ['x-requested-with', 'x-estafette-csrf'] as const;
+const CSRF_HEADERS = ['x-requested-with', 'x-estafette-csrf'] as const;
 
 const LOCAL: Principal = { authenticated: false, user: null, role: 'administrator', via: 'local' };
 const ANONYMOUS: Principal = { authenticated: false, user: null, role: 'viewer', via: 'none' };

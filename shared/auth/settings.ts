@@ -50,7 +50,7 @@ export interface AuthRequirement {
 }
 
 /** The value that turns sign-in off where it is otherwise required. */
-export const AUTH_OFF = 'off';
+const AUTH_OFF = 'off';
 
 /**
  * Parses ESTAFETTE_AUTH: `off` → sign-in off; absent → off, or a ConfigError when `required`;

@@ -483,7 +483,7 @@ export async function newestPushBuild(db: Db, pipelineId: string, branch: string
  * 1 + the queued builds ahead of it (older) that wait for the same slot — every queued build in
  * the server-wide queue, else those of its pipeline (and branch, for a per-branch limit).
  */
-export async function withQueuePositions(db: Db, builds: Build[]): Promise<Build[]> {
+async function withQueuePositions(db: Db, builds: Build[]): Promise<Build[]> {
   const ids = builds.filter((b) => b.buildStatus === 'queued').map((b) => b.id);
   if (ids.length === 0) return builds;
   const r = await db.query<{ id: string; ahead: string }>(

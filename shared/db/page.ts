@@ -16,7 +16,7 @@ export interface Page<T> {
 }
 
 /** Page size when none is asked for, and the largest allowed (as Estafette's API). */
-export const DEFAULT_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 /** Page and size clamped to their bounds, with the row offset. */

@@ -70,7 +70,7 @@ export const sqlState = (err: unknown): string | undefined =>
   typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
 
 /** True for errors after which the whole transaction may simply be run again. */
-export const isRetryable = (err: unknown): boolean => sqlState(err) === '40001';
+const isRetryable = (err: unknown): boolean => sqlState(err) === '40001';
 
 /**
  * Runs `fn` inside BEGIN … COMMIT on one pooled client and resolves to its result.

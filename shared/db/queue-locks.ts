@@ -7,7 +7,7 @@
 import type { Db } from './pool.ts';
 
 /** The queues that have a lock row (created by migration 0240). */
-export const QUEUES = ['builds', 'releases'] as const;
+const QUEUES = ['builds', 'releases'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
 /** Locks queue `name` until the caller's transaction ends (call inside withTransaction). */

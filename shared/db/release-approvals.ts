@@ -5,7 +5,7 @@
 import type { Db } from './pool.ts';
 
 /** The decisions a person can make. */
-export const APPROVAL_DECISIONS = ['approve', 'reject'] as const;
+const APPROVAL_DECISIONS = ['approve', 'reject'] as const;
 export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
 export const isApprovalDecision = (v: unknown): v is ApprovalDecision => APPROVAL_DECISIONS.includes(v as ApprovalDecision);
 

@@ -133,7 +133,7 @@ export async function getReleaseByEvent(db: Db, eventId: string): Promise<Releas
 }
 
 /** Inserts a release inside the caller's transaction; returns the existing one when `eventId` was used. */
-export async function insertRelease(tx: Db, input: ReleaseInput): Promise<{ release: Release; created: boolean }> {
+async function insertRelease(tx: Db, input: ReleaseInput): Promise<{ release: Release; created: boolean }> {
   if (input.eventId) {
     const existing = await getReleaseByEvent(tx, input.eventId);
     if (existing) return { release: existing, created: false };
@@ -317,7 +317,7 @@ export async function countActiveReleases(db: Db, target: { pipelineId: string; 
 }
 
 /** Sets `queuePosition` on the queued releases among `releases` (one query, only when there are any). */
-export async function withReleaseQueuePositions(db: Db, releases: Release[]): Promise<Release[]> {
+async function withReleaseQueuePositions(db: Db, releases: Release[]): Promise<Release[]> {
   const ids = releases.filter((x) => x.releaseStatus === 'queued').map((x) => x.id);
   if (ids.length === 0) return releases;
   const r = await db.query<{ id: string; ahead: string }>(

@@ -12,7 +12,7 @@ import type { Db } from './pool.ts';
 import type { JobKind } from './stages.ts';
 
 /** Filter kinds a trigger can have (manifest `triggers[].<kind>`). */
-export const TRIGGER_KINDS = ['cron', 'pipeline', 'release', 'git', 'pubsub', 'github', 'bitbucket', 'docker'] as const;
+const TRIGGER_KINDS = ['cron', 'pipeline', 'release', 'git', 'pubsub', 'github', 'bitbucket', 'docker'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 /** One normalised manifest trigger, as replaceTriggers stores it. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Build } from '../db/builds.ts';
 import type { Release } from '../db/releases.ts';
 import { isFinalJobStatus, type JobStatus } from '../status/status.ts';
-import type { EventName, EventPayloads } from './types.ts';
+import type { OutgoingEvent } from './types.ts';
 
 /** Deterministic event id for a job reaching a status. */
 export function jobStatusEventId(job: { kind: string; id: string }, status: JobStatus): string {
@@ -18,7 +18,7 @@ export function jobStatusEventId(job: { kind: string; id: string }, status: JobS
 }
 
 /** An event to publish: name, payload and id. */
-export type JobStatusEvent = { [N in EventName]: { name: N; data: EventPayloads[N]; id: string } }[EventName];
+export type JobStatusEvent = OutgoingEvent & { id: string };
 
 /** The event of `row` reaching `status` (running → started, final → finished), or undefined for other statuses. */
 export function jobStatusEvent(row: Build | Release, status: JobStatus): JobStatusEvent | undefined {

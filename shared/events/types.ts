@@ -28,7 +28,7 @@ export const EVENT_NAMES = [
 ] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 export type EventType = `${typeof EVENT_PREFIX}${EventName}`;
-export const EVENT_TYPES = EVENT_NAMES.map((n) => `${EVENT_PREFIX}${n}` as EventType);
+const EVENT_TYPES = EVENT_NAMES.map((n) => `${EVENT_PREFIX}${n}` as EventType);
 export const isEventType = (v: unknown): v is EventType => EVENT_TYPES.includes(v as EventType);
 /** `eventType('git.push')` → `'ci.estafette.git.push'`. */
 export const eventType = <N extends EventName>(name: N): `${typeof EVENT_PREFIX}${N}` => `${EVENT_PREFIX}${name}`;
@@ -221,3 +221,12 @@ export interface EventPayloads {
   'queue.advance': QueueAdvanceData;
   'forge.status': ForgeStatusData;
 }
+
+/** An event to publish: its name and the payload of that name, kept together. */
+export type OutgoingEvent = { [N in EventName]: { name: N; data: EventPayloads[N] } }[EventName];
+
+/**
+ * `[name, data]` of an event for a generic `publish(name, data, …)`: TypeScript does not correlate
+ * the fields of a union by itself, and this keeps the call checked without a cast.
+ */
+export const eventArgs = <N extends EventName>(e: { name: N; data: EventPayloads[N] }): [N, EventPayloads[N]] => [e.name, e.data];

@@ -5,8 +5,9 @@
  * (400) naming every problem. Unknown extra data fields are accepted (a newer producer may add
  * some); missing or mistyped ones are not.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors/http-error.ts';
+import { fieldProblems, type FieldProblem } from '../http/json-body.ts';
 import { JOB_STATUSES } from '../status/status.ts';
 import { EVENT_NAMES, EVENT_PREFIX, FORGES, type EventName, type EventPayloads, type EventType } from './types.ts';
 
@@ -41,7 +42,7 @@ const buildStarted = { ...repo, buildId: id, branch: str, revision: str, version
 const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmpty, chainDepth: count };
 
 /** JSON Schema of each payload. */
-export const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
+const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'git.push': obj(
     { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
     { tag: str, commitCount: count, installationId: count, before: str, changedFiles: { type: 'array', items: str } },
@@ -81,20 +82,12 @@ const validatorFor = (name: EventName): ValidateFunction => {
   return v;
 };
 
-/** One problem found in an event. */
-export interface EventProblem {
-  field: string;
-  message: string;
-}
 
-const problem = (e: ErrorObject): EventProblem => {
-  const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const field = e.keyword === 'required' ? [path, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.') : path;
-  return { field: field ? `data.${field}` : 'data', message: e.keyword === 'required' ? 'is required' : (e.message ?? 'is invalid') };
-};
-
-// Binary-mode deliveries without a JSON content type leave data as text or bytes.
-function decodeData(data: unknown): unknown {
+/**
+ * A CloudEvent's data as JSON: binary-mode deliveries without a JSON content type leave it as
+ * text or bytes, which are parsed; data that is not JSON comes back as it was.
+ */
+export function decodeData(data: unknown): unknown {
   const text = typeof data === 'string' ? data : data instanceof Uint8Array ? new TextDecoder().decode(data) : undefined;
   if (text === undefined) return data;
   try {
@@ -118,7 +111,7 @@ export const eventNameOf = (type: unknown): EventName | undefined => {
 export function parseEvent(ce: unknown): ParsedEvent {
   if (ce === null || typeof ce !== 'object') throw new ValidationError('not a CloudEvent', [{ field: '', message: 'expected an object' }]);
   const e = ce as Record<string, unknown>;
-  const problems: EventProblem[] = [];
+  const problems: FieldProblem[] = [];
   if (e.specversion !== '1.0') problems.push({ field: 'specversion', message: 'must be 1.0' });
   for (const attr of ['id', 'source'] as const) {
     if (typeof e[attr] !== 'string' || e[attr] === '') problems.push({ field: attr, message: 'is required' });
@@ -131,7 +124,7 @@ export function parseEvent(ce: unknown): ParsedEvent {
   const data = decodeData(e.data);
   if (name) {
     const validate = validatorFor(name);
-    if (!validate(data)) problems.push(...(validate.errors ?? []).map(problem));
+    if (!validate(data)) problems.push(...fieldProblems(validate.errors ?? [], 'data'));
   }
   if (problems.length) {
     const summary = problems.map((p) => `${p.field} ${p.message}`).join('; ');

@@ -8,11 +8,11 @@
 import { constants, createBrotliCompress, createGzip, type BrotliCompress, type Gzip } from 'node:zlib';
 
 /** The codings this server produces. */
-export const CODINGS = ['br', 'gzip'] as const;
+const CODINGS = ['br', 'gzip'] as const;
 export type Coding = (typeof CODINGS)[number];
 
 /** Bodies smaller than this go out as they are: compressing them saves nothing worth the CPU. */
-export const MIN_COMPRESS_BYTES = 1024;
+const MIN_COMPRESS_BYTES = 1024;
 
 /** Brotli quality for responses made on the fly: close to gzip's speed, smaller output. */
 const BROTLI_QUALITY = 4;
@@ -21,7 +21,7 @@ const BROTLI_QUALITY = 4;
  * The coding to answer with for an `Accept-Encoding` header, or undefined for identity. The
  * highest q wins; at equal q brotli wins; `*` stands for codings not named; q=0 refuses.
  */
-export function negotiateCoding(acceptEncoding: string | undefined): Coding | undefined {
+function negotiateCoding(acceptEncoding: string | undefined): Coding | undefined {
   if (!acceptEncoding) return undefined;
   const weights = new Map<string, number>();
   for (const part of acceptEncoding.split(',')) {
@@ -41,7 +41,7 @@ export function negotiateCoding(acceptEncoding: string | undefined): Coding | un
 }
 
 /** True for content types that compress well (text, JSON, JavaScript, SVG, event streams). */
-export function isCompressible(contentType: string | undefined): boolean {
+function isCompressible(contentType: string | undefined): boolean {
   if (!contentType) return false;
   return /^\s*(text\/|application\/(json|javascript|xml|manifest\+json|[\w.+-]+\+json)|image\/svg\+xml)/i.test(contentType);
 }

@@ -57,7 +57,7 @@ function headersOf(req: IncomingMessage): Record<string, string | undefined> {
  * `acceptEncoding` allows and the response is worth it — bodies and streams alike, so every
  * function gets the same behaviour from this one place.
  */
-export async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal, acceptEncoding?: string): Promise<void> {
+async function respond(res: ServerResponse, r: HttpResponse, signal: AbortSignal, acceptEncoding?: string): Promise<void> {
   if ('stream' in r) {
     const headers = r.headers ?? {};
     const coding = codingFor(acceptEncoding, r.status, headers);
@@ -135,7 +135,7 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
     try {
       const request: HttpRequest = {
         method: (req.method ?? 'GET').toUpperCase(),
-        path: (req as IncomingMessage & { originalUrl?: string }).originalUrl ? new URL((req as any).originalUrl, 'http://localhost').pathname : url.pathname,
+        path: originalPath(req) ?? url.pathname,
         query: url.searchParams,
         headers: headersOf(req),
         rawBody: await readBody(req, o.maxBodyBytes),
@@ -160,6 +160,12 @@ export function toNodeListener(handler: HttpHandler, options: Partial<AdapterOpt
     return response.status;
   }
 }
+
+/** The path functions-framework's express saw before its routing rewrote `req.url`. */
+const originalPath = (req: IncomingMessage): string | undefined => {
+  const original = (req as IncomingMessage & { originalUrl?: unknown }).originalUrl;
+  return typeof original === 'string' && original ? new URL(original, 'http://localhost').pathname : undefined;
+};
 
 const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 

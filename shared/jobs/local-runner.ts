@@ -24,7 +24,7 @@ import { isBundled, packagePath } from '../runtime/package-path.ts';
  * checkout after `npm run build`); from a source checkout, builder/main.ts through tsx — found by
  * absolute path, so `estafette start` works from any directory.
  */
-export function builderCommand(): { command: string[]; fromSource: boolean } {
+function builderCommand(): { command: string[]; fromSource: boolean } {
   if (isBundled) return { command: [process.execPath, packagePath('dist/builder.mjs')], fromSource: false };
   const tsx = import.meta.resolve('tsx');
   return { command: [process.execPath, '--import', tsx, packagePath('builder/main.ts')], fromSource: true };
@@ -43,7 +43,7 @@ export interface LocalRunnerOptions {
   log?: Logger;
 }
 
-export const DEFAULT_LOCAL_RUNNER_OPTIONS: LocalRunnerOptions = {
+const DEFAULT_LOCAL_RUNNER_OPTIONS: LocalRunnerOptions = {
   command: builderCommand().command,
   env: {},
   onOutput: () => {},

@@ -19,7 +19,7 @@ export interface JobRef {
   repoName: string;
 }
 
-export const JOB_STATES = ['running', 'succeeded', 'failed', 'missing'] as const;
+const JOB_STATES = ['running', 'succeeded', 'failed', 'missing'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export interface JobRunner {

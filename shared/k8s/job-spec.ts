@@ -20,11 +20,11 @@ import { jobLabels, jobName } from './names.ts';
 
 /** Where the config Secret is mounted in the builder container. */
 export const CONFIG_MOUNT_DIR = '/etc/estafette';
-export const CONFIG_FILE_KEY = 'builder-config.json';
+const CONFIG_FILE_KEY = 'builder-config.json';
 /** The build's work dir (the Dockerfile's builder target trusts this path for git). */
 export const WORK_DIR = '/estafette-work';
 /** The builder image's user (Dockerfile target `builder`). */
-export const BUILDER_UID = 1000;
+const BUILDER_UID = 1000;
 
 export interface JobSpecOptions {
   namespace: string;
@@ -63,7 +63,7 @@ export const DEFAULT_JOB_SPEC_OPTIONS: JobSpecOptions = {
 };
 
 /** The image of the builder for a track. */
-export const builderImage = (track: string, o: JobSpecOptions): string => o.builderImages[track] ?? `${o.builderImageRepository}:${track}`;
+const builderImage = (track: string, o: JobSpecOptions): string => o.builderImages[track] ?? `${o.builderImageRepository}:${track}`;
 
 function jobMeta(ref: JobRef, o: JobSpecOptions): V1ObjectMeta {
   return { name: jobName(ref), namespace: o.namespace, labels: jobLabels(ref) };

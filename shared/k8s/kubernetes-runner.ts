@@ -15,7 +15,7 @@ import { jobName, LABELS } from './names.ts';
 const isStatus = (err: unknown, code: number): boolean => err instanceof ApiException && err.code === code;
 
 /** Job state from its status: Complete → succeeded, Failed (e.g. deadline) → failed. */
-export function jobState(job: V1Job): JobState {
+function jobState(job: V1Job): JobState {
   const conds = job.status?.conditions ?? [];
   if (conds.some((c) => c.type === 'Failed' && c.status === 'True') || (job.status?.failed ?? 0) > 0) return 'failed';
   if (conds.some((c) => c.type === 'Complete' && c.status === 'True') || (job.status?.succeeded ?? 0) > 0) return 'succeeded';

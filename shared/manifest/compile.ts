@@ -14,12 +14,10 @@ import { parseDurationSeconds } from './duration.ts';
 import { BUILDER_TRACKS, type Manifest, type ManifestBuilder, type ManifestService, type ManifestStage } from './types.ts';
 import { dnsSafe, type RenderedVersion } from './version.ts';
 
-export { dnsSafe };
-
 /** The default `when` of stages and services. */
-export const DEFAULT_WHEN = "status == 'succeeded'";
+const DEFAULT_WHEN = "status == 'succeeded'";
 /** Image shown for the injected clone stage (the builder clones itself; see PlanStage.builtin). */
-export const GIT_CLONE_IMAGE = 'extensions/git-clone:stable';
+const GIT_CLONE_IMAGE = 'extensions/git-clone:stable';
 
 
 /** The facts of one run that the manifest cannot know. */
@@ -68,14 +66,14 @@ export function toUpperSnake(name: string): string {
  * A time as Estafette writes ESTAFETTE_BUILD_DATETIME: RFC 3339 in UTC to the whole second
  * (`2026-01-02T03:04:05Z`, Go's time.RFC3339). Text that is not a time is kept as given.
  */
-export function buildDatetime(time: string | Date = new Date()): string {
+function buildDatetime(time: string | Date = new Date()): string {
   const d = typeof time === 'string' ? new Date(time) : time;
   if (Number.isNaN(d.getTime())) return String(time);
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** The ESTAFETTE_* variables of a run (without the per-stage STAGE_NAME / EXTENSION_*). */
-export function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, string> {
+function estafetteEnv(manifest: Manifest, run: RunInfo): Record<string, string> {
   const env: Record<string, string> = {
     ESTAFETTE_GIT_SOURCE: run.repoSource,
     ESTAFETTE_GIT_OWNER: run.repoOwner,

@@ -26,7 +26,7 @@ export const anyMatches = (globs: readonly string[], paths: readonly string[]): 
 };
 
 /** `./a/b` and `/a/b` → `a/b` (forges and git list paths without either; users sometimes write them). */
-export const normalisePath = (p: string): string => p.replace(/^(\.\/|\/)+/, '');
+const normalisePath = (p: string): string => p.replace(/^(\.\/|\/)+/, '');
 
 /** The lint message for a glob, or undefined when it is usable. */
 export function checkGlob(glob: string): string | undefined {

@@ -27,10 +27,10 @@ import {
 } from './types.ts';
 
 /** Upper bound on stage retries; more is almost certainly a typo and could run for hours. */
-export const MAX_RETRIES = 20;
+const MAX_RETRIES = 20;
 
 /** Estafette's rule for a pipeline or release trigger's status: `finished` takes only these two. */
-export const FINISHED_STATUSES = ['succeeded', 'failed'] as const;
+const FINISHED_STATUSES = ['succeeded', 'failed'] as const;
 
 /** What is wrong with an image reference's tag, or undefined when it is pinned. */
 export function imageTagWarning(image: string): string | undefined {

@@ -33,11 +33,11 @@ import { readReleaseSchedulingKeys, readSchedulingKeys, RELEASE_SCHEDULING_KEYS 
 /** Largest manifest accepted, in bytes; real ones are a few kilobytes. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Most `*alias` nodes accepted in one manifest. */
-export const MAX_ALIASES = 200;
+const MAX_ALIASES = 200;
 /** Most nodes the document may expand to once aliases are followed (stops alias bombs). */
-export const MAX_EXPANDED_NODES = 200_000;
+const MAX_EXPANDED_NODES = 200_000;
 /** Deepest nesting of collections accepted. */
-export const MAX_DEPTH = 40;
+const MAX_DEPTH = 40;
 
 // Beyond this, more duplicate-key findings only flood the output.
 const MAX_REPORTED_DUPLICATES = 50;
@@ -49,7 +49,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Joins a field path: `join('stages', 'build')` → `stages.build`; a leading empty path is dropped. */
-export function joinField(path: string, key: string): string {
+function joinField(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 

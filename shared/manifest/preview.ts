@@ -167,7 +167,7 @@ function stagePreview(plan: Plan, s: PlanStage): StagePreview {
 }
 
 /** Every `estafette.secret(...)` in every string of value replaced by `***`. */
-export function maskSecrets<T>(value: T): T {
+function maskSecrets<T>(value: T): T {
   const deep = (v: unknown): unknown => {
     if (typeof v === 'string') return findSecrets(v).reduce((text, envelope) => text.split(envelope).join('***'), v);
     if (Array.isArray(v)) return v.map(deep);

@@ -6,7 +6,7 @@
  */
 
 /** Longest pattern accepted. */
-export const MAX_PATTERN_LENGTH = 1000;
+const MAX_PATTERN_LENGTH = 1000;
 
 /** Why a pattern is refused as unsafe, or undefined when it is acceptable. */
 export function unsafeRegexReason(pattern: string): string | undefined {

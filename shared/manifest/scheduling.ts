@@ -29,7 +29,7 @@ export interface FieldReader {
 export const RELEASE_SCHEDULING_KEYS = ['concurrency', 'approval'] as const;
 
 /** Most builds or releases a limit may allow (beyond that a limit is not a limit). */
-export const MAX_CONCURRENCY = 1000;
+const MAX_CONCURRENCY = 1000;
 
 const defined = <T extends object>(o: T): T => {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];

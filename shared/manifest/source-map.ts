@@ -20,7 +20,7 @@ export interface SourceNode {
 }
 
 /** Drops the last segment of a field path: `a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``. */
-export function parentField(field: string): string {
+function parentField(field: string): string {
   if (field.endsWith(']')) {
     const open = field.lastIndexOf('[');
     if (open >= 0) return field.slice(0, open);

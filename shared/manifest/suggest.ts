@@ -6,7 +6,7 @@
  */
 
 /** Optimal-string-alignment distance between a and b, giving up (returning max + 1) beyond max. */
-export function editDistance(a: string, b: string, max = 2): number {
+function editDistance(a: string, b: string, max = 2): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -28,7 +28,7 @@ export function editDistance(a: string, b: string, max = 2): number {
 }
 
 /** The known key an unknown key was most likely meant to be, or undefined when none is close. */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
+function closestKey(key: string, known: readonly string[]): string | undefined {
   const k = key.toLowerCase();
   const allowed = k.length <= 5 ? 1 : 2;
   let best: { key: string; d: number } | undefined;

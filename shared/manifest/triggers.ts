@@ -11,7 +11,7 @@ import { compileUserRegex } from './regex.ts';
 import { TRIGGER_ACTIONS, TRIGGER_FILTERS, type Manifest, type ManifestTrigger, type TriggerActionKind } from './types.ts';
 
 /** The default `branch` of a git trigger with `event: tag`: any tag name. */
-export const ANY_TAG_PATTERN = '.+';
+const ANY_TAG_PATTERN = '.+';
 
 /** The default branch pattern of pipeline and git triggers and of `version.semver.releaseBranch`. */
 export const DEFAULT_BRANCH_PATTERN = 'master|main';

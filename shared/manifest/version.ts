@@ -10,13 +10,13 @@ import { compileUserRegex } from './regex.ts';
 import type { ManifestVersion } from './types.ts';
 
 /** Defaults Estafette applies to `version.semver` (an empty value gets its default too). */
-export const SEMVER_DEFAULTS = { major: 0, minor: 0, patch: '{{auto}}', labelTemplate: '{{branch}}', releaseBranch: ['master', 'main'] };
+const SEMVER_DEFAULTS = { major: 0, minor: 0, patch: '{{auto}}', labelTemplate: '{{branch}}', releaseBranch: ['master', 'main'] };
 /** Default of `version.custom.labelTemplate` (also for an empty one). */
-export const CUSTOM_DEFAULT_LABEL_TEMPLATE = '{{revision}}';
+const CUSTOM_DEFAULT_LABEL_TEMPLATE = '{{revision}}';
 /** The largest major/minor Estafette accepts (Go's int). */
 export const MAX_VERSION_NUMBER = 9223372036854775807n;
 /** Longest DNS label, and so the longest version label. */
-export const MAX_LABEL_LENGTH = 63;
+const MAX_LABEL_LENGTH = 63;
 
 /** What a version template can refer to. */
 export interface VersionParams {
@@ -36,7 +36,7 @@ export interface RenderedVersion {
 }
 
 /** Replaces `{{auto}}`, `{{branch}}` and `{{revision}}` (spaces inside the braces allowed). */
-export function renderTemplate(template: string, p: VersionParams): string {
+function renderTemplate(template: string, p: VersionParams): string {
   return template.replace(/\{\{\s*(auto|branch|revision)\s*\}\}/g, (_m, name: string) =>
     name === 'auto' ? String(p.counter) : name === 'branch' ? p.branch : p.revision,
   );
@@ -70,7 +70,7 @@ export function tidyLabel(label: string): string {
  * with a digit (branch `19.1.0`, `{{auto}}`) is kept by prefixing the name of the template's first
  * placeholder (`branch-19-1-0`), or `label-` when the template has none, then tidied.
  */
-export function renderLabel(labelTemplate: string, p: VersionParams): string {
+function renderLabel(labelTemplate: string, p: VersionParams): string {
   const label = renderTemplate(labelTemplate, p);
   if (!/^[0-9]/.test(label)) return tidyLabel(label);
   const first = /\{\{([^}]+)\}\}/.exec(labelTemplate);
@@ -87,7 +87,7 @@ export function dnsSafe(branch: string): string {
 }
 
 /** True when branch matches one of the releaseBranch patterns (anchored regexes; plain names match exactly). */
-export function isReleaseBranch(releaseBranch: readonly string[], branch: string): boolean {
+function isReleaseBranch(releaseBranch: readonly string[], branch: string): boolean {
   return releaseBranch.some((raw) => {
     const pattern = raw.trim();
     if (pattern === branch) return true;
@@ -103,7 +103,7 @@ export function isReleaseBranch(releaseBranch: readonly string[], branch: string
  * The decimal text of a major or minor: numbers as digits (never `1e+23`), text as written.
  * The linter keeps values within 0…MAX_VERSION_NUMBER.
  */
-export function versionNumberText(n: number | string | undefined, fallback: number): string {
+function versionNumberText(n: number | string | undefined, fallback: number): string {
   if (n === undefined) return String(fallback);
   if (typeof n === 'string') return n;
   return Number.isSafeInteger(n) ? String(n) : Number.isFinite(n) ? BigInt(Math.trunc(n)).toString() : String(fallback);

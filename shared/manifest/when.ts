@@ -18,7 +18,7 @@ import { checkGlob, globMatcher } from './globs.ts';
 import { compileUserRegex } from './regex.ts';
 
 /** The parameters every stage's `when` can use. */
-export const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'event', 'server'] as const;
+const WHEN_PARAMS = ['status', 'branch', 'action', 'trigger', 'event', 'server'] as const;
 
 /**
  * The `event` parameter of a run: what happened in git for runs a forge caused — `push`, `tag`
@@ -32,7 +32,7 @@ export function whenEvent(estafetteEnv: Record<string, string>): string {
 }
 
 /** The functions a `when` can call: `changed('glob', …)`. */
-export const WHEN_FUNCTIONS = ['changed'] as const;
+const WHEN_FUNCTIONS = ['changed'] as const;
 
 /** What the functions of a `when` see of the run: the files its push changed, when known. */
 export interface WhenChanges {

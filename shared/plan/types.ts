@@ -9,7 +9,7 @@ export const PLAN_KINDS = ['build', 'release', 'bot'] as const;
 export type PlanKind = (typeof PLAN_KINDS)[number];
 
 /** Stages that are not containers of the user but built-in steps of the builder. */
-export const BUILTIN_STAGES = ['git-clone'] as const;
+const BUILTIN_STAGES = ['git-clone'] as const;
 export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
 
 /** How to decide that a service is ready. */

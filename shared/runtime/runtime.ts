@@ -30,7 +30,7 @@ import { currentTraceparent } from '../trace/tracing.ts';
 export type Publish = <N extends EventName>(name: N, data: EventPayloads[N], opts?: { id?: string; subject?: string }) => Promise<PublishResult>;
 
 /** The bus transport a config selects. */
-export function busConfigOf(config: Pick<Config, 'kSink' | 'natsUrl' | 'busStream' | 'busSubjectPrefix'>): BusConfig {
+function busConfigOf(config: Pick<Config, 'kSink' | 'natsUrl' | 'busStream' | 'busSubjectPrefix'>): BusConfig {
   if (config.kSink) return { kind: 'broker', sink: config.kSink };
   if (config.natsUrl) {
     return { kind: 'jetstream', url: config.natsUrl, stream: config.busStream, deadLetterStream: `${config.busStream}_DLQ`, subjectPrefix: config.busSubjectPrefix };

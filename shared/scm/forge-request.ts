@@ -16,7 +16,7 @@ export interface ForgeRequest {
 }
 
 /** Why fetch failed, from its cause chain: `getaddrinfo ENOTFOUND host`, `connect ECONNREFUSED …`. */
-export function fetchFailure(err: unknown, timeoutMs: number): string {
+function fetchFailure(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: unknown; name?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   // fetch says only "fetch failed"; the reason is down its cause chain (the system error if any).

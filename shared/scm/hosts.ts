@@ -10,7 +10,7 @@
 import type { Forge } from '../events/types.ts';
 
 /** The forges with an API (generic and local repositories have none). */
-export const API_FORGES = ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server'] as const;
+const API_FORGES = ['github', 'gitlab', 'gitea', 'bitbucket', 'bitbucket-server'] as const;
 export type ApiForge = (typeof API_FORGES)[number];
 export const isApiForge = (v: unknown): v is ApiForge => API_FORGES.includes(v as ApiForge);
 

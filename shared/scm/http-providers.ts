@@ -17,7 +17,7 @@ const enc = encodeURIComponent;
 const GITHUB_HEADERS = { 'x-github-api-version': '2022-11-28' };
 
 /** The request that reads the manifest at `revision` (without credentials). */
-export function manifestRequest(forge: ApiForge, apiUrl: string, r: RepoLocation, revision: string): ForgeRequest {
+function manifestRequest(forge: ApiForge, apiUrl: string, r: RepoLocation, revision: string): ForgeRequest {
   const o = enc(r.repoOwner);
   const n = enc(r.repoName);
   switch (forge) {
@@ -35,7 +35,7 @@ export function manifestRequest(forge: ApiForge, apiUrl: string, r: RepoLocation
 }
 
 /** The request that reads the repository itself (to tell "no manifest" from "no repository"). */
-export function repositoryRequest(forge: ApiForge, apiUrl: string, r: RepoLocation): ForgeRequest {
+function repositoryRequest(forge: ApiForge, apiUrl: string, r: RepoLocation): ForgeRequest {
   const o = enc(r.repoOwner);
   const n = enc(r.repoName);
   switch (forge) {

@@ -3,7 +3,7 @@
  * through their API (endpoints.ts picks URL and credentials per host). A repository of no known
  * forge (a generic webhook of an unknown host) cannot be read.
  */
-import { ForgeEndpoints } from './endpoints.ts';
+import type { ForgeEndpoints } from './endpoints.ts';
 import { readManifest } from './http-providers.ts';
 import { localScm } from './local.ts';
 import { isLocalRepo, ScmError, type ScmProvider } from './provider.ts';

@@ -17,7 +17,7 @@ export const isFinalJobStatus = (s: JobStatus): boolean => (FINAL_JOB_STATUSES a
  * Statuses of a job that waits for the scheduler (shared/db/queue.ts): `queued` for a free
  * concurrency slot, `awaiting-approval` (releases) for enough approvals. Neither has a Job yet.
  */
-export const WAITING_JOB_STATUSES = ['queued', 'awaiting-approval'] as const satisfies readonly JobStatus[];
+const WAITING_JOB_STATUSES = ['queued', 'awaiting-approval'] as const satisfies readonly JobStatus[];
 export const isWaitingJobStatus = (s: JobStatus): boolean => (WAITING_JOB_STATUSES as readonly string[]).includes(s);
 
 /**
@@ -42,6 +42,6 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> 
 export const canTransition = (from: JobStatus, to: JobStatus): boolean => JOB_TRANSITIONS[to].includes(from);
 
 /** Status of one stage (or service, or parallel child) within a build. */
-export const STAGE_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'canceled'] as const;
+const STAGE_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'canceled'] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 export const isStageStatus = (v: unknown): v is StageStatus => STAGE_STATUSES.includes(v as StageStatus);

@@ -112,6 +112,7 @@ export function pushedRepo(url: string, token: string, owner: string, name: stri
  */
 export async function contrasts(page: Page, selector: string): Promise<Array<{ text: string; color: string; background: string; ratio: number }>> {
   // Passed as source text: the test's TypeScript loader would add helpers the page does not have.
+  // biome-ignore lint/security/noGlobalEval: the source is this module's own constant, evaluated in the test page
   return page.$$eval(selector, (els, source) => (0, eval)(source)(els), CONTRAST_IN_PAGE);
 }
 

@@ -16,7 +16,7 @@ import { collectingReporter } from './collecting-reporter.ts';
 import { describeExecutor } from './executor-suite.ts';
 
 /** Live processes (not zombies) in a process group `executor` started, or working in `workDir`. */
-export function hostLeftovers(executor: Executor, workDir: string): string[] {
+function hostLeftovers(executor: Executor, workDir: string): string[] {
   const groups = new Set((executor as HostExecutor).processGroups());
   const found: string[] = [];
   for (const e of readdirSync('/proc')) {
@@ -83,8 +83,8 @@ describe('host executor: the left-behind check can fail', function () {
     const reporter = collectingReporter();
     // setsid: a new session and group, out of reach of the stage's group kill, holding stdout;
     // the stage ends once the escape has happened.
-    const escape = ["setsid sh -c 'echo $$ > escaped.pid; exec sleep 60' &", 'while [ ! -s escaped.pid ]; do sleep 0.05; done', 'echo started'];
-    const outcome = await runBuild(configOf(planOf([stage('escape', escape)]), workDir), { executor, reporter, cancel: new AbortController().signal });
+    const escapeScript = ["setsid sh -c 'echo $$ > escaped.pid; exec sleep 60' &", 'while [ ! -s escaped.pid ]; do sleep 0.05; done', 'echo started'];
+    const outcome = await runBuild(configOf(planOf([stage('escape', escapeScript)]), workDir), { executor, reporter, cancel: new AbortController().signal });
     const left = hostLeftovers(executor, workDir);
     for (const l of left) process.kill(Number(/^pid (\d+)/.exec(l)![1]), 'SIGKILL');
     expect(outcome.status).to.equal('succeeded');

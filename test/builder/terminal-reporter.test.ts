@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { PassThrough } from 'node:stream';
 import { createTerminalReporter, formatDuration } from '../../builder/terminal-reporter.ts';
 
-function capture(colour: boolean): { out: PassThrough; text: () => string } {
+function capture(_colour: boolean): { out: PassThrough; text: () => string } {
   const out = new PassThrough();
   let text = '';
   out.on('data', (c: Buffer) => (text += c.toString()));

@@ -30,7 +30,7 @@ describe('CLI log follower (logs.stream client)', () => {
   afterEach(() => servers.splice(0).forEach((s) => (s.closeAllConnections(), s.close())));
 
   it('resumes a cut stream with Last-Event-ID and hands on every line once, then the final status', async () => {
-    const s = await serve((req, res, n) => {
+    const s = await serve((_req, res, n) => {
       sse(res);
       if (n === 1) {
         res.write('retry: 10\n\n');

@@ -206,7 +206,7 @@ RENDERS.forEach((dir) => {
       // Links the functions build (ESTAFETTE_BASE_URL) must reach this route.
       const baseUrl = String(at(find(objs(), 'ConfigMap', 'estafette-config'), 'data', 'ESTAFETTE_BASE_URL'));
       expect(at(route, 'spec', 'hostnames')).to.include(new URL(baseUrl).hostname);
-      const got = cases.map(([path]) => [path, rewrittenHostFor(route as never, path)]);
+      const got = cases.map(([path]) => [path, rewrittenHostFor(route as Parameters<typeof rewrittenHostFor>[0], path)]);
       expect(got).to.deep.equal(cases.map(([path, svc]) => [path, `${svc}.${NS}.svc.cluster.local`]));
       // Every cross-namespace backend is allowed by a ReferenceGrant in its namespace.
       const refs = ((at(route, 'spec', 'rules') ?? []) as Array<{ backendRefs: Array<{ name: string; namespace?: string }> }>).flatMap((r) => r.backendRefs);
@@ -289,7 +289,7 @@ RENDERS.forEach((dir) => {
       for (const [name, account, rules] of granted) {
         const role = find(objs(), 'Role', name);
         expect(role?.metadata.namespace, name).to.equal('estafette-jobs');
-        expect(norm(role?.rules as never), name).to.deep.equal(norm(rules));
+        expect(norm((role?.rules ?? []) as Rules), name).to.deep.equal(norm(rules));
         const binding = find(objs(), 'RoleBinding', name);
         expect(binding?.metadata.namespace).to.equal(role?.metadata.namespace);
         expect(at(binding, 'roleRef')).to.deep.include({ kind: 'Role', name });

@@ -18,7 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { signJobToken } from '../../shared/auth/job-token.ts';
 import { getBuild } from '../../shared/db/builds.ts';
 import { appendLogLines, readLogLines } from '../../shared/db/logs.ts';
@@ -117,7 +117,7 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     ({ objs, services, broker, kube } = sys);
     pool = createPool(sys.dbUrl, { max: 4 });
     // Build Jobs ask for BUILDER_IMAGE:<track>; this engine has the fresh build under that name.
-    const builderRepo = String((ofKind(objs, 'ConfigMap').find((c) => c.metadata.name === 'estafette-builder-defaults')?.data as Record<string, string>).BUILDER_IMAGE);
+    const builderRepo = String((ofKind(objs, 'ConfigMap').find((c) => c.metadata.name === 'estafette-builder-defaults')?.data as Record<string, string> | undefined)?.BUILDER_IMAGE);
     await docker('tag', localImage('builder'), `${builderRepo}:stable`);
 
     // The repository: served over smart HTTP (the clone) and through a GitHub contents API stand-in (the manifest).

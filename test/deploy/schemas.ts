@@ -78,7 +78,7 @@ export function validateObject(obj: { apiVersion?: unknown; kind?: unknown; meta
   const Model = MODELS[key];
   if (Model) {
     try {
-      new Model(withoutBase64LineBreaks(obj) as never).validate();
+      new Model(withoutBase64LineBreaks(obj) as ConstructorParameters<typeof Model>[0]).validate();
     } catch (err) {
       errors.push((err as Error).message);
     }

@@ -59,7 +59,7 @@ function print(b: Bool): string {
 }
 
 type Params = Record<'status' | 'branch' | 'action' | 'trigger' | 'server', string>;
-const valueOf = (s: Str, p: Params) => (s.k === 'param' ? p[s.name] : s.value);
+const valueFor = (s: Str, p: Params) => (s.k === 'param' ? p[s.name] : s.value);
 function reference(b: Bool, p: Params): boolean {
   switch (b.k) {
     case 'const':
@@ -71,13 +71,13 @@ function reference(b: Bool, p: Params): boolean {
     case 'or':
       return reference(b.l, p) || reference(b.r, p);
     case 'eq':
-      return valueOf(b.l, p) === valueOf(b.r, p);
+      return valueFor(b.l, p) === valueFor(b.r, p);
     case 'ne':
-      return valueOf(b.l, p) !== valueOf(b.r, p);
+      return valueFor(b.l, p) !== valueFor(b.r, p);
     case 'match':
-      return new RegExp(b.pattern).test(valueOf(b.l, p));
+      return new RegExp(b.pattern).test(valueFor(b.l, p));
     case 'nomatch':
-      return !new RegExp(b.pattern).test(valueOf(b.l, p));
+      return !new RegExp(b.pattern).test(valueFor(b.l, p));
   }
 }
 

@@ -3,7 +3,7 @@
  * due timers fire in order, with promise callbacks run between them — timeouts, deadlines and
  * heartbeats are tested without waiting and without fixed sleeps.
  */
-import type { CancelTimer, Clock } from '../../shared/time/clock.ts';
+import { systemClock, type CancelTimer, type Clock } from '../../shared/time/clock.ts';
 
 interface Timer {
   at: number;
@@ -64,3 +64,6 @@ export class FakeClock implements Clock {
     return watched;
   }
 }
+
+/** A Clock whose now is whatever `time()` says when asked (a test pins or moves it); timers are real. */
+export const clockAt = (time: () => Date): Clock => ({ now: () => time().getTime(), setTimer: systemClock.setTimer });

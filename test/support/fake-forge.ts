@@ -8,12 +8,13 @@
  * bridge), demands a token when a repository is private, and fails on demand (an HTTP status,
  * or no answer at all).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { gitHttpBackend } from './git-http-backend.ts';
 
 /** One API request as the fake received it. */
 export interface RecordedRequest {
@@ -297,42 +298,6 @@ export class FakeForge {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="fake-forge"' }).end();
       return;
     }
-    const cgi = spawn('git', ['http-backend'], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        GIT_PROJECT_ROOT: join(this.root, 'git'),
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: decodeURIComponent(pathInfo),
-        QUERY_STRING: query,
-        REQUEST_METHOD: req.method ?? 'GET',
-        CONTENT_TYPE: String(req.headers['content-type'] ?? ''),
-        REMOTE_ADDR: '127.0.0.1',
-        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
-        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
-      },
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    req.pipe(cgi.stdin!);
-    let head = Buffer.alloc(0);
-    let headersDone = false;
-    cgi.stdout!.on('data', (chunk: Buffer) => {
-      if (headersDone) return void res.write(chunk);
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      headersDone = true;
-      let code = 200;
-      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
-        const i = line.indexOf(':');
-        const name = line.slice(0, i).trim();
-        const value = line.slice(i + 1).trim();
-        if (name.toLowerCase() === 'status') code = Number(value.split(' ')[0]);
-        else res.setHeader(name, value);
-      }
-      res.writeHead(code);
-      res.write(head.subarray(end + 4));
-    });
-    cgi.stdout!.on('end', () => res.end());
-    cgi.on('error', () => res.writeHead(500).end());
+    gitHttpBackend(req, res, { root: join(this.root, 'git'), pathInfo, query });
   }
 }

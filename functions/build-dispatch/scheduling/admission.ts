@@ -27,10 +27,10 @@ import type { DispatchDeps } from '../deps.ts';
 import { startJob } from '../start-job.ts';
 
 /** Most waiting jobs one admission pass looks at: the oldest (beyond them, a job waits until fewer are ahead of it). */
-export const ADMISSION_SCAN = 500;
+const ADMISSION_SCAN = 500;
 
 /** An admitted job whose Job is not running after this long had its start lost: start it again (default of settings.admittedStartGraceMs). */
-export const ORPHAN_AFTER_MS = 60_000;
+const ORPHAN_AFTER_MS = 60_000;
 
 /** Admits what fits of the build queue and starts the admitted builds' Jobs; returns their ids. */
 export async function advanceBuilds(deps: DispatchDeps): Promise<string[]> {

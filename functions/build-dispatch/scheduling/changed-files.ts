@@ -11,7 +11,7 @@ import type { RepoLocation } from '../../../shared/scm/provider.ts';
 import type { DispatchDeps } from '../deps.ts';
 
 /** A before revision worth diffing against: a sha that is not all zeros (a new branch's). */
-export const usableBefore = (before: string | undefined): string | undefined =>
+const usableBefore = (before: string | undefined): string | undefined =>
   before && /^[0-9a-f]{7,64}$/i.test(before) && !/^0+$/.test(before) ? before.toLowerCase() : undefined;
 
 /** What the push of `revision` changed, as far as dispatch can tell; undefined without a before revision. */

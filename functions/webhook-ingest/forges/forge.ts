@@ -5,18 +5,18 @@
  * from forks build. Adapters are pure (no I/O) so they are tested with recorded payloads.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { MAX_PUSH_COMMITS, type Commit, type EventName, type EventPayloads } from '../../../shared/events/types.ts';
+import { MAX_PUSH_COMMITS, type Commit, type OutgoingEvent } from '../../../shared/events/types.ts';
 import type { HttpRequest } from '../../../shared/http/types.ts';
 
 /** One event to publish, without its id (the handler derives ids from the delivery). */
-export type NormalisedEvent = { [N in EventName]: { name: N; data: EventPayloads[N] } }[EventName];
+export type NormalisedEvent = OutgoingEvent;
 
 export type ParseResult =
   | { kind: 'events'; deliveryId: string; events: NormalisedEvent[] }
   | { kind: 'ignored'; deliveryId?: string; reason: string };
 
 /** What a forge pull request from a fork does: build its head (default) or nothing. */
-export const FORK_PULL_REQUEST_POLICIES = ['build', 'ignore'] as const;
+const FORK_PULL_REQUEST_POLICIES = ['build', 'ignore'] as const;
 export type ForkPullRequestPolicy = (typeof FORK_PULL_REQUEST_POLICIES)[number];
 
 /** Settings that shape normalisation. */

@@ -9,12 +9,30 @@
 import { randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { ValidationError } from '../../../shared/errors/http-error.ts';
+import { bodySchema } from '../../../shared/http/json-body.ts';
 import type { RepoRef } from '../../../shared/events/types.ts';
 import { safeEqual, skipReason, type ForgeAdapter, type ParseResult } from './forge.ts';
-import { optStr, str } from './payload.ts';
 import { beforeOnly } from './push-changes.ts';
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** The generic webhook's body. */
+export interface GenericPush {
+  repository: string;
+  branch: string;
+  revision: string;
+  before?: string;
+  message?: string;
+  author?: string;
+  pusher?: string;
+}
+
+const nonEmpty = { type: 'string', minLength: 1 };
+const GENERIC_PUSH = bodySchema<GenericPush>({
+  type: 'object',
+  required: ['repository', 'branch', 'revision'],
+  properties: { repository: nonEmpty, branch: nonEmpty, revision: nonEmpty, before: { type: 'string' }, message: { type: 'string' }, author: { type: 'string' }, pusher: { type: 'string' } },
+});
 
 /**
  * Source/owner/name of a repository URL: `https://host/owner/name(.git)` → host, owner, name
@@ -55,7 +73,7 @@ export function repoFromUrl(raw: string): RepoRef {
 }
 
 /** A branch name git would accept (a conservative subset of git-check-ref-format). */
-export function isBranchName(b: string): boolean {
+function isBranchName(b: string): boolean {
   return b.length > 0 && b.length <= 255 && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|^-/.test(b);
 }
 
@@ -69,15 +87,12 @@ export const generic: ForgeAdapter = {
   },
   parse(req, body): ParseResult {
     const deliveryId = req.headers['x-delivery-id'] || randomUUID();
-    const repository = str(body, 'repository');
-    const branch = str(body, 'branch');
-    const revision = str(body, 'revision');
+    const { repository, branch, revision, before = '', message = '', author = '', pusher = '' } = GENERIC_PUSH.validate(body);
     if (!isBranchName(branch)) throw new ValidationError(`'branch' is not a valid branch name: '${branch.slice(0, 100)}'`);
     if (!/^[0-9a-f]{7,64}$/i.test(revision)) throw new ValidationError(`'revision' must be a commit sha (7–64 hex characters)`);
-    const before = optStr(body, 'before');
     if (before && !/^[0-9a-f]{7,64}$/i.test(before)) throw new ValidationError(`'before' must be a commit sha (7–64 hex characters)`);
     const repo = repoFromUrl(repository);
-    const skip = skipReason(optStr(body, 'message'));
+    const skip = skipReason(message);
     if (skip) return { kind: 'ignored', deliveryId, reason: `push not built: ${skip}` };
     return {
       kind: 'events',
@@ -91,8 +106,8 @@ export const generic: ForgeAdapter = {
             cloneUrl: repository,
             branch,
             revision: revision.toLowerCase(),
-            commits: optStr(body, 'message') ? [{ id: revision, message: optStr(body, 'message'), author: { name: optStr(body, 'author'), email: '' } }] : [],
-            pusher: { name: optStr(body, 'pusher') || 'generic-webhook' },
+            commits: message ? [{ id: revision, message, author: { name: author, email: '' } }] : [],
+            pusher: { name: pusher || 'generic-webhook' },
             deliveryId,
             ...beforeOnly(before.toLowerCase() || undefined),
           },

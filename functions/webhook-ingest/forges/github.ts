@@ -41,7 +41,7 @@ function commitListComplete(body: unknown): boolean {
 import { ValidationError } from '../../../shared/errors/http-error.ts';
 
 /** Commits of a GitHub-shaped push payload. */
-export function githubCommits(body: unknown): Commit[] {
+function githubCommits(body: unknown): Commit[] {
   return arr(body, 'commits').map((c) => ({
     id: optStr(c, 'id'),
     message: optStr(c, 'message'),

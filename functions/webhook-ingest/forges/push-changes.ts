@@ -9,7 +9,7 @@ import { ZERO_SHA } from './forge.ts';
 import { arr, at, optStr } from './payload.ts';
 
 /** Most paths taken from one payload; a push touching more is treated as "unknown" (everything builds). */
-export const MAX_CHANGED_FILES = 5000;
+const MAX_CHANGED_FILES = 5000;
 
 /** `before` and `changedFiles` of a git.push (spread into its data). */
 export interface PushChanges {

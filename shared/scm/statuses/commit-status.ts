@@ -29,7 +29,7 @@ export interface CommitStatus {
 }
 
 /** Each forge's state for each reported job status. */
-export const FORGE_STATES: Record<ApiForge, Record<ReportedStatus, string>> = {
+const FORGE_STATES: Record<ApiForge, Record<ReportedStatus, string>> = {
   github: { pending: 'pending', running: 'pending', succeeded: 'success', failed: 'failure', canceled: 'error' },
   gitea: { pending: 'pending', running: 'pending', succeeded: 'success', failed: 'failure', canceled: 'error' },
   gitlab: { pending: 'pending', running: 'running', succeeded: 'success', failed: 'failed', canceled: 'canceled' },

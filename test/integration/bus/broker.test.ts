@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { CloudEvent, HTTP } from 'cloudevents';
+import { type CloudEvent, HTTP } from 'cloudevents';
 import { BrokerBus, PublishError } from '../../../shared/bus/broker.ts';
 import { createBus } from '../../../shared/bus/index.ts';
 import { makeEvent } from '../../../shared/events/make.ts';

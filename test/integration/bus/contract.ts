@@ -175,7 +175,7 @@ export function describeBus(name: string, factory: (ctx: Mocha.Context) => Promi
         const r = await record(h.bus, 'dedupe', [REQUESTED]);
         await h.bus.publish(e);
         await h.bus.publish(e);
-        await h.bus.publish(new CloudEvent({ ...e.toJSON(), data: { changed: true } } as never));
+        await h.bus.publish(new CloudEvent({ ...(e.toJSON() as ConstructorParameters<typeof CloudEvent>[0]), data: { changed: true } }));
         await h.bus.publish(marker);
         await until(() => r.ids().includes(marker.id), 5000, 'marker');
         await new Promise((r) => setTimeout(r, 100));

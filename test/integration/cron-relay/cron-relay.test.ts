@@ -13,6 +13,7 @@ import { parseTick, type TickEvent } from '../../../functions/cron-relay/tick.ts
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, type Published } from '../triggers/harness.ts';
 import { recordingLogger } from '../../support/logger.ts';
+import { clockAt } from '../../support/fake-clock.ts';
 
 const STAGES = `
 stages:
@@ -44,7 +45,7 @@ describe('cron-relay: cron triggers', function () {
     pool,
     publish: async (name, data, opts) => void published.push({ name, id: opts?.id ?? '', data } as Published),
     log: recordingLogger(logs),
-    now: () => clock,
+    clock: clockAt(() => clock),
   });
   const fired = () => published.filter((e) => e.name === 'build.requested' || e.name === 'release.requested');
   const times = () => fired().map((e) => ('trigger' in e.data ? e.data.trigger.fields.TIME : ''));
@@ -177,6 +178,22 @@ releases:
       ['canary', first.buildVersion],
     ]);
     expect(second.buildVersion).to.not.equal(first.buildVersion);
+  });
+
+  it('forgets processed-event marks older than a week on the hour, and keeps younger ones', async () => {
+    const day = 24 * 60 * 60_000;
+    const marks = async () => (await db.pool.query<{ event_id: string }>("SELECT event_id FROM processed_events WHERE consumer = 'prune-test' ORDER BY event_id")).rows.map((r) => r.event_id);
+    await db.pool.query("INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ('prune-test', 'old', $1), ('prune-test', 'young', $2)", [
+      new Date(at('11:00').getTime() - 8 * day),
+      new Date(at('11:00').getTime() - 6 * day),
+    ]);
+    clock = at('10:30', 5);
+    await relay(tick(at('10:30')));
+    expect(await marks(), 'not on the hour').to.deep.equal(['old', 'young']);
+    clock = at('11:00', 5);
+    await relay(tick(at('11:00')));
+    expect(await marks()).to.deep.equal(['young']);
+    expect(logs.join('\n')).to.match(/1 processed-event mark\(s\) older than 7 days forgotten/);
   });
 
   const badTicks: Array<{ name: string; event: TickEvent; message: RegExp }> = [

@@ -16,6 +16,7 @@ import type { CronRelayDeps } from '../../../functions/cron-relay/deps.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, JOB_NAMESPACE, type Repo } from '../triggers/harness.ts';
 import { recordingLogger } from '../../support/logger.ts';
+import { clockAt } from '../../support/fake-clock.ts';
 
 const MANIFEST = `
 stages:
@@ -53,7 +54,7 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     publish: async () => {},
     runner: new KubernetesJobRunner(h.api.kubeConfig(), { namespace: JOB_NAMESPACE }),
     log: recordingLogger(logs),
-    now: () => new Date(Date.now() + offsetMs),
+    clock: clockAt(() => new Date(Date.now() + offsetMs)),
   });
   const jobKey = (id: string) => {
     const job = h.api.jobs().find((j) => j.metadata.labels?.['estafette.io/job-id'] === id);

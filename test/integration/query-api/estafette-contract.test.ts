@@ -10,6 +10,7 @@ import { expect } from 'chai';
 import { createBuild, transitionBuildStatus } from '../../../shared/db/builds.ts';
 import { createRelease, transitionReleaseStatus } from '../../../shared/db/releases.ts';
 import { replaceTriggers } from '../../../shared/db/triggers.ts';
+import type { PlanService, PlanStage } from '../../../shared/plan/types.ts';
 import type { Pipeline } from '../../../shared/db/pipelines.ts';
 import type { Build } from '../../../shared/db/builds.ts';
 import { appendLogLines } from '../../../shared/db/logs.ts';
@@ -26,27 +27,69 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
 
   before(async function () {
     h = await startHarness(this);
-    ({ pipeline: alpha, builds: a } = await seed(h.pool, 'alpha', [
-      { status: 'succeeded', version: '1.0.0' },
-      { status: 'failed', version: '1.0.1', branch: 'feature' },
-    ], { labels: { team: 'a', app: 'alpha' } }));
+    ({ pipeline: alpha, builds: a } = await seed(
+      h.pool,
+      'alpha',
+      [
+        { status: 'succeeded', version: '1.0.0' },
+        { status: 'failed', version: '1.0.1', branch: 'feature' },
+      ],
+      { labels: { team: 'a', app: 'alpha' } },
+    ));
     await seed(h.pool, 'beta', [{ status: 'succeeded', version: '2.0.0' }], { labels: { team: 'b' }, releaseTargets: [{ name: 'tooling', actions: [] }] });
     // A build with a commit by carol (Estafette's recent committer), released by dave.
     const { build } = await createBuild(h.pool, {
-      pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', branch: 'main', revision: 'c'.repeat(40), version: '1.0.2',
-      labels: { team: 'a', app: 'alpha' }, releaseTargets: [{ name: 'production', actions: [] }],
+      pipelineId: alpha.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'alpha',
+      branch: 'main',
+      revision: 'c'.repeat(40),
+      version: '1.0.2',
+      labels: { team: 'a', app: 'alpha' },
+      releaseTargets: [{ name: 'production', actions: [] }],
       commits: [{ id: 'c'.repeat(40), message: 'fix it', author: { name: 'Carol', email: 'carol@example.com' } }],
       trigger: { event: 'git', fields: { EVENT: 'push', REPOSITORY: 'github.com/estafette/alpha', BRANCH: 'main' } },
     });
     await transitionBuildStatus(h.pool, build.id, 'running');
     a.push(await transitionBuildStatus(h.pool, build.id, 'succeeded'));
-    const rel = (await createRelease(h.pool, { pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', version: '1.0.2', buildId: build.id, name: 'production', triggeredBy: 'dave@example.com', trigger: { event: 'manual', fields: { USER_ID: 'dave@example.com' } } })).release;
+    const rel = (
+      await createRelease(h.pool, {
+        pipelineId: alpha.id,
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'alpha',
+        version: '1.0.2',
+        buildId: build.id,
+        name: 'production',
+        triggeredBy: 'dave@example.com',
+        trigger: { event: 'manual', fields: { USER_ID: 'dave@example.com' } },
+      })
+    ).release;
     await transitionReleaseStatus(h.pool, rel.id, 'running');
     await transitionReleaseStatus(h.pool, rel.id, 'succeeded');
   });
   after(async () => {
     await h?.stop();
   });
+
+  /** A plan stage / service with defaults (only names and images matter to the log tree). */
+  const planStage = (name: string, image: string, extra: Partial<PlanStage> = {}): PlanStage => ({
+    name,
+    image,
+    shell: '/bin/sh',
+    workDir: '/estafette-work',
+    commands: [],
+    runCommandsInForeground: false,
+    when: "status == 'succeeded'",
+    env: {},
+    retries: 0,
+    parallelStages: [],
+    services: [],
+    customProperties: {},
+    ...extra,
+  });
+  const planService = (name: string, image: string): PlanService => ({ name, image, shell: '/bin/sh', commands: [], runCommandsInForeground: false, env: {}, when: '', multiStage: false, customProperties: {} });
 
   /** An integer count of nanoseconds (Go's time.Duration), as every Estafette duration is. */
   const nanoseconds = (v: unknown) => {
@@ -58,7 +101,10 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     it('a build: labels as [{key, value}] sorted by key, durations in nanoseconds, triggerEvents', async () => {
       const b = (await get(api(`${PL}/builds/${a[2]!.id}`))).body;
       expect(b).to.include({ id: a[2]!.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', repoBranch: 'main', repoRevision: 'c'.repeat(40), buildVersion: '1.0.2', buildStatus: 'succeeded' });
-      expect(b.labels).to.deep.equal([{ key: 'app', value: 'alpha' }, { key: 'team', value: 'a' }]);
+      expect(b.labels).to.deep.equal([
+        { key: 'app', value: 'alpha' },
+        { key: 'team', value: 'a' },
+      ]);
       nanoseconds(b.duration);
       nanoseconds(b.pendingDuration);
       const stored = a[2]!;
@@ -79,7 +125,10 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     it('a pipeline: its last build’s fields flat on it, lastUpdatedAt, labels, and our lastBuild beside them', async () => {
       const pl = (await get(api(PL))).body;
       expect(pl).to.include({ repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', repoBranch: 'main', repoRevision: 'c'.repeat(40), buildVersion: '1.0.2', buildStatus: 'succeeded' });
-      expect(pl.labels).to.deep.equal([{ key: 'app', value: 'alpha' }, { key: 'team', value: 'a' }]);
+      expect(pl.labels).to.deep.equal([
+        { key: 'app', value: 'alpha' },
+        { key: 'team', value: 'a' },
+      ]);
       expect(pl.commits).to.have.length(1);
       expect(pl.triggerEvents).to.deep.equal([{ fired: true, git: { event: 'push', repository: 'github.com/estafette/alpha', branch: 'main' } }]);
       expect(pl.insertedAt).to.equal(a[2]!.insertedAt);
@@ -107,7 +156,14 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     it('triggers as Estafette’s {cron: {schedule}, builds: {branch}}, pipeline and release triggers likewise', async () => {
       await replaceTriggers(h.pool, alpha.id, [
         { jobKind: 'build', kind: 'cron', filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } } },
-        { jobKind: 'release', jobName: 'production', kind: 'pipeline', name: 'after-beta', filter: { event: 'finished', status: 'succeeded', name: 'github.com/estafette/beta', branch: 'main' }, action: { releases: { target: 'production' } } },
+        {
+          jobKind: 'release',
+          jobName: 'production',
+          kind: 'pipeline',
+          name: 'after-beta',
+          filter: { event: 'finished', status: 'succeeded', name: 'github.com/estafette/beta', branch: 'main' },
+          action: { releases: { target: 'production' } },
+        },
       ]);
       const t = (await get(api(PL))).body.triggers;
       expect(t[0]).to.deep.include({ cron: { schedule: '0 * * * *' }, builds: { branch: 'main' } });
@@ -168,7 +224,16 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       const pl = (await get(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha`)).body;
       const answer = post(`${h2.apiUrl}/api/pipelines/github.com/estafette/alpha/releases`, { name: 'production', releaseVersion: '1.0.0' });
       const e = await dispatchOnce((eventId) =>
-        createRelease(h2.pool, { pipelineId: pl.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', version: '1.0.0', name: 'production', eventId, trigger: { event: 'manual', fields: { USER_ID: 'local' } } }),
+        createRelease(h2.pool, {
+          pipelineId: pl.id,
+          repoSource: 'github.com',
+          repoOwner: 'estafette',
+          repoName: 'alpha',
+          version: '1.0.0',
+          name: 'production',
+          eventId,
+          trigger: { event: 'manual', fields: { USER_ID: 'local' } },
+        }),
       );
       const r = await answer;
       expect(r.status).to.equal(201);
@@ -187,7 +252,10 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
 
     it('filter[status]=all, filter[target]=all, filter[branch]=all and empty filters mean no filter', async () => {
       // AllPipelines.vue's query with every filter at its default.
-      expect(await names('/api/pipelines?filter[status]=all&filter[since]=eternity&filter[target]=all&filter[search]=&filter[labels]=&page[number]=1&page[size]=12&sort=repo_source,repo_owner,repo_name')).to.deep.equal(['alpha', 'beta']);
+      expect(await names('/api/pipelines?filter[status]=all&filter[since]=eternity&filter[target]=all&filter[search]=&filter[labels]=&page[number]=1&page[size]=12&sort=repo_source,repo_owner,repo_name')).to.deep.equal([
+        'alpha',
+        'beta',
+      ]);
       expect(await names(`${PL}/builds?filter[status]=all&filter[branch]=all&page[number]=1&page[size]=12`)).to.deep.equal(['1.0.2', '1.0.1', '1.0.0']);
       expect(await names(`${PL}/releases?filter[status]=all&filter[target]=all&page[number]=1&page[size]=12`)).to.have.length(1);
       expect(await names('/api/releases?filter[status]=all&filter[target]=all&filter[since]=1w&page[number]=1&page[size]=12&sort=-updated_at')).to.have.length(1);
@@ -245,11 +313,29 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
     const base = () => `${PL}/builds/${id}`;
     before(async () => {
       const { build } = await createBuild(h.pool, {
-        pipelineId: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', branch: 'main', revision: 'd'.repeat(40), version: '1.0.3',
-        plan: { stages: [
-          { name: 'build', image: 'golang:1.22', parallelStages: [], services: [{ name: 'db', image: 'postgres' }] },
-          { name: 'checks', image: '', parallelStages: [{ name: 'lint', image: 'node:20-alpine', parallelStages: [], services: [] }, { name: 'unit', image: 'node:20-alpine', parallelStages: [], services: [] }], services: [] },
-        ] } as never,
+        pipelineId: alpha.id,
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'alpha',
+        branch: 'main',
+        revision: 'd'.repeat(40),
+        version: '1.0.3',
+        plan: {
+          kind: 'build',
+          repoSource: 'github.com',
+          repoOwner: 'estafette',
+          repoName: 'alpha',
+          branch: 'main',
+          revision: 'd'.repeat(40),
+          version: '1.0.3',
+          builder: { track: 'stable', os: 'linux', medium: '', type: 'docker' },
+          labels: {},
+          estafetteEnv: {},
+          stages: [
+            planStage('build', 'golang:1.22', { services: [planService('db', 'postgres')] }),
+            planStage('checks', '', { parallelStages: [planStage('lint', 'node:20-alpine'), planStage('unit', 'node:20-alpine')] }),
+          ],
+        },
       });
       id = build.id;
       await transitionBuildStatus(h.pool, id, 'running');
@@ -264,7 +350,14 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       ]);
       const at = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
       const l = (seq: number, stage: string, text: string, stream: 'stdout' | 'stderr' = 'stdout') => ({ seq, stage, run: 1, time: at(seq), stream, text });
-      await appendLogLines(h.pool, 'build', id, [l(0, 'git-clone', 'cloned'), l(1, 'build', 'go build'), l(2, 'build/db', 'ready'), l(3, 'build', 'done'), l(4, 'checks/lint', 'ok'), l(5, 'checks/unit', 'FAIL', 'stderr')]);
+      await appendLogLines(h.pool, 'build', id, [
+        l(0, 'git-clone', 'cloned'),
+        l(1, 'build', 'go build'),
+        l(2, 'build/db', 'ready'),
+        l(3, 'build', 'done'),
+        l(4, 'checks/lint', 'ok'),
+        l(5, 'checks/unit', 'FAIL', 'stderr'),
+      ]);
     });
 
     it('…/logs: the step tree, a bare array of steps with nestedSteps and services, nanoseconds, capital statuses, lines numbered per step', async () => {
@@ -272,12 +365,36 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       expect(r.status).to.equal(200);
       expect(r.body.map((s: { step: string }) => s.step)).to.deep.equal(['git-clone', 'build', 'checks']);
       const [clone, build, checks] = r.body;
-      expect(clone).to.deep.equal({ step: 'git-clone', image: null, duration: 300e6, logLines: [{ line: 1, timestamp: '2026-01-01T00:00:00.000Z', streamType: 'stdout', text: 'cloned' }], exitCode: 0, status: 'SUCCEEDED', autoInjected: true });
+      expect(clone).to.deep.equal({
+        step: 'git-clone',
+        image: null,
+        duration: 300e6,
+        logLines: [{ line: 1, timestamp: '2026-01-01T00:00:00.000Z', streamType: 'stdout', text: 'cloned' }],
+        exitCode: 0,
+        status: 'SUCCEEDED',
+        autoInjected: true,
+      });
       expect(build).to.deep.include({ step: 'build', image: { name: 'golang', tag: '1.22', isPulled: false, imageSize: 0, pullDuration: 0 }, duration: 1500e6, exitCode: 0, status: 'SUCCEEDED' });
-      expect(build.logLines.map((x: { line: number; text: string }) => [x.line, x.text])).to.deep.equal([[1, 'go build'], [2, 'done']]);
-      expect(build.services).to.deep.equal([{ step: 'db', depth: 1, image: { name: 'postgres', tag: 'latest', isPulled: false, imageSize: 0, pullDuration: 0 }, duration: 1600e6, logLines: [{ line: 1, timestamp: '2026-01-01T00:00:02.000Z', streamType: 'stdout', text: 'ready' }], exitCode: 0, status: 'SUCCEEDED' }]);
+      expect(build.logLines.map((x: { line: number; text: string }) => [x.line, x.text])).to.deep.equal([
+        [1, 'go build'],
+        [2, 'done'],
+      ]);
+      expect(build.services).to.deep.equal([
+        {
+          step: 'db',
+          depth: 1,
+          image: { name: 'postgres', tag: 'latest', isPulled: false, imageSize: 0, pullDuration: 0 },
+          duration: 1600e6,
+          logLines: [{ line: 1, timestamp: '2026-01-01T00:00:02.000Z', streamType: 'stdout', text: 'ready' }],
+          exitCode: 0,
+          status: 'SUCCEEDED',
+        },
+      ]);
       expect(checks).to.deep.include({ step: 'checks', status: 'FAILED', exitCode: 1 });
-      expect(checks.nestedSteps.map((n: { step: string; depth: number; status: string; exitCode: number }) => [n.step, n.depth, n.status, n.exitCode])).to.deep.equal([['lint', 1, 'SUCCEEDED', 0], ['unit', 1, 'FAILED', 3]]);
+      expect(checks.nestedSteps.map((n: { step: string; depth: number; status: string; exitCode: number }) => [n.step, n.depth, n.status, n.exitCode])).to.deep.equal([
+        ['lint', 1, 'SUCCEEDED', 0],
+        ['unit', 1, 'FAILED', 3],
+      ]);
       expect(checks.nestedSteps[1].logLines).to.deep.equal([{ line: 1, timestamp: '2026-01-01T00:00:05.000Z', streamType: 'stderr', text: 'FAIL' }]);
     });
 
@@ -311,7 +428,12 @@ describe('query-api speaks Estafette’s contract (HTTP, PostgreSQL)', function 
       // Resumed after seq 1: the build step's next line is still its second.
       const resumed = await readSse(api(`${base()}/logs.stream`), { headers: { 'last-event-id': '1' }, stop: (e) => e.event === 'close' });
       const first = resumed.events.filter((e) => e.event === 'log' && e.id !== undefined).map((e) => JSON.parse(e.data));
-      expect(first.map((x) => [x.seq, x.step, x.logLine.line])).to.deep.equal([[2, 'db', 1], [3, 'build', 2], [4, 'lint', 1], [5, 'unit', 1]]);
+      expect(first.map((x) => [x.seq, x.step, x.logLine.line])).to.deep.equal([
+        [2, 'db', 1],
+        [3, 'build', 2],
+        [4, 'lint', 1],
+        [5, 'unit', 1],
+      ]);
     });
 
     it('…/loglines keeps our flat, resumable lines (after, limit, stage, q)', async () => {

@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
+import type pg from 'pg';
 import { signJobToken } from '../../../shared/auth/job-token.ts';
 import { connectLiveLogs, type LiveLogs } from '../../../shared/bus/live-logs.ts';
 import { createBuild, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';

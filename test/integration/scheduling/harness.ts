@@ -13,7 +13,7 @@ import type { Subscription } from '../../../shared/bus/bus.ts';
 import { publisher, type Publish } from '../../../shared/runtime/runtime.ts';
 import { parseEvent } from '../../../shared/events/validate.ts';
 import { consumedBy } from '../../../shared/http/functions.ts';
-import type { EventName } from '../../../shared/events/types.ts';
+import { eventType, type EventName } from '../../../shared/events/types.ts';
 import type { JobRef, JobRunner, JobState } from '../../../shared/jobs/runner.ts';
 import type { BuilderConfig } from '../../../shared/plan/builder-config.ts';
 import type { HttpHandler, HttpRequest, BodyResponse } from '../../../shared/http/types.ts';
@@ -183,7 +183,7 @@ export class SchedulingHarness {
     const bus = await connectJetStreamBus({ url: natsUrl, ...names, log: silentLogger });
     const h = new SchedulingHarness(db, bus, natsUrl, names, options);
     h.subs.push(
-      await bus.subscribe('observer', ['build.finished', 'release.finished', 'queue.advance'].map((t) => `ci.estafette.${t}`) as never, async (ce) => {
+      await bus.subscribe('observer', ['build.finished', 'release.finished', 'queue.advance'].map((t) => eventType(t as EventName)), async (ce) => {
         const e = parseEvent(ce);
         h.seen.push({ name: e.name, id: e.id, data: e.data as unknown as Record<string, unknown> });
       }),

@@ -20,6 +20,7 @@ import { requireService, uniqueName } from '../../support/services.ts';
 import { migratedDatabase, type TestDatabase } from '../db/database.ts';
 import { DispatchHarness, type Repo } from './harness.ts';
 import { recordingLogger } from '../../support/logger.ts';
+import { clockAt } from '../../support/fake-clock.ts';
 
 const STAGES = `
 stages:
@@ -132,7 +133,7 @@ ${STAGES}`);
     const pools = [createPool(db.url, { max: 4 }), createPool(db.url, { max: 4 })];
     try {
       for (const pool of pools) {
-        const relay = makeCronRelay({ pool, publish: publisher(bus, '/test/cron-relay'), log: recordingLogger(relayLogs), now: () => new Date(minute.getTime() + 5_000) });
+        const relay = makeCronRelay({ pool, publish: publisher(bus, '/test/cron-relay'), log: recordingLogger(relayLogs), clock: clockAt(() => new Date(minute.getTime() + 5_000)) });
         subs.push(await bus.subscribe('cron-relay', [eventType('cron.tick')], async (ce) => relay(ce as Parameters<typeof relay>[0]), { backoffMs: [50] }));
       }
       for (const s of [0, 1, 2]) await bus.publish(makeEvent('cron.tick', { time: new Date(minute.getTime() + s * 1000).toISOString() }, { source: '/test/ping' }));

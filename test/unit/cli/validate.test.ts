@@ -164,7 +164,7 @@ describe('estafette validate: positions and hints (issue 21)', function () {
   it('hints at the same mistakes when YAML cannot even be read', () => {
     const r = cli(['validate', '-'], { input: 'stages:\n  build:\n    image: a:1\n    commands:\n    - [ -f go.mod ] && make\n' });
     expect(r.code).to.equal(1);
-    expect(r.stdout).to.match(/YAML syntax error at line 5.*\n    hint: a value that starts with '\['/);
+    expect(r.stdout).to.match(/YAML syntax error at line 5.*\n {4}hint: a value that starts with '\['/);
   });
 
   it("warns when ' #' cut a command short, and not for an ordinary trailing comment", () => {

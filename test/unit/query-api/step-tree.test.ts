@@ -38,7 +38,10 @@ describe('query-api step tree: stream step events', () => {
 
   it('image references: name and tag, latest without a tag, registry ports kept', () => {
     expect([imageOf('golang:1.22'), imageOf('postgres'), imageOf('registry:5000/team/app'), imageOf('')].map((i) => i && [i.name, i.tag])).to.deep.equal([
-      ['golang', '1.22'], ['postgres', 'latest'], ['registry:5000/team/app', 'latest'], null,
+      ['golang', '1.22'],
+      ['postgres', 'latest'],
+      ['registry:5000/team/app', 'latest'],
+      null,
     ]);
   });
 });

@@ -104,6 +104,8 @@ describe('webhook-ingest handler', () => {
     { name: 'generic with bad revision', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"main","revision":"zzz"}', status: 400, message: /revision/ },
     { name: 'generic with bad branch', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"a..b","revision":"abcdef1"}', status: 400, message: /branch/ },
     { name: 'generic with bad repository', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"not a url","branch":"main","revision":"abcdef1"}', status: 400, message: /repository/ },
+    { name: 'generic missing fields (every one named)', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"revision":7}', status: 400, message: /^body is invalid: repository is required; branch is required; revision must be string$/ },
+    { name: 'generic sent as text', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token', 'content-type': 'text/plain' }, body: '{}', status: 415, message: /content-type must be application\/json/ },
     { name: 'gitlab wrong token', path: '/api/integrations/gitlab/events', headers: gitlabHeaders('nope'), body: fixture('gitlab-push.json'), status: 401, message: /token/ },
   ];
   bad.forEach((c) =>
