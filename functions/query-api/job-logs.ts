@@ -125,7 +125,7 @@ export function jobLogs(deps: JobLogDeps, { buildOf, releaseOf, jobOf }: Lookups
       counted.set(k, n);
       return tailLine(l, n, place);
     };
-    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, eventData, stepEvents: stageEventsOf(place), ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
+    return logStream({ pool, liveLogs: deps.liveLogs, kind, id: job.id, afterSeq, status: job.status, eventData, stepEvents: stageEventsOf(place, list), ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) });
   };
   return { stages, steps, allLogs, logById, logs, text, stream };
 }

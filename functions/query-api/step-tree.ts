@@ -129,36 +129,55 @@ export function stagePlacement(stages: readonly Pick<ApiStage, 'stage' | 'parent
   };
 }
 
+/** A stage report (or a stage of the list) as Estafette's step status event. */
+const statusEvent = (place: StagePlacement, s: { stage: string; run: number; status: string; durationMs?: number | null; message?: string | null }) => {
+  const p = place(s.stage);
+  return {
+    step: p.step,
+    ...(p.parentStage ? { parentStage: p.parentStage } : {}),
+    type: p.type,
+    ...(p.depth ? { depth: p.depth } : {}),
+    ...(s.run > 1 ? { runIndex: s.run - 1 } : {}),
+    status: logStatus(s.status),
+    duration: Math.round((s.durationMs ?? 0) * 1e6),
+    exitCode: Number(/exit code (\d+)/i.exec(s.message ?? '')?.[1] ?? (s.status === 'failed' ? 1 : 0)),
+  };
+};
+
+const FINAL_STAGE = new Set(['succeeded', 'failed', 'skipped', 'canceled']);
+
 /**
- * The step events `logs.stream` adds for Estafette's clients: before the first line of a nested
- * step whose parent has not been seen, the parent step (`{step, type: 'stage', status: 'RUNNING'}`,
- * so the nested step lands under it); after a stage report, the step's status, duration and exit
- * code (`{step, parentStage?, type, depth?, status, duration, exitCode}`).
+ * The step events `logs.stream` adds for Estafette's clients, which apply an event only to the
+ * step they are tailing last: before the first line of a nested step whose parent has not been
+ * seen, the parent step (`{step, type: 'stage', status: 'RUNNING'}`, so the nested step lands
+ * under it); when the lines move on to another top-level step, the final status of the one
+ * before (and of its nested steps and services) as the job's stage list had it when the stream
+ * started — the replayed part of a log; and after each live stage report, the step's status,
+ * duration and exit code (`{step, parentStage?, type, depth?, status, duration, exitCode}`).
  */
-export function stageEventsOf(place: StagePlacement) {
+export function stageEventsOf(place: StagePlacement, atStart: readonly Pick<ApiStage, 'stage' | 'run' | 'status' | 'durationMs' | 'message'>[] = []) {
   const seen = new Set<string>();
+  const finished = atStart.filter((s) => FINAL_STAGE.has(s.status));
+  let current: string | undefined;
+  const finalOf = (top: string) =>
+    finished
+      .filter((s) => s.stage === top || s.stage.startsWith(`${top}/`))
+      .sort((a, b) => Number(a.stage === top) - Number(b.stage === top))
+      .map((s) => statusEvent(place, s));
   return {
     beforeLine: (l: LogLine): unknown[] => {
       const p = place(l.stage);
       const top = p.parentStage ?? p.step;
-      if (seen.has(top)) return [];
-      seen.add(top);
-      return p.parentStage ? [{ step: p.parentStage, type: 'stage', status: 'RUNNING' }] : [];
+      const out: unknown[] = [];
+      if (current !== undefined && current !== top) out.push(...finalOf(current));
+      current = top;
+      if (!seen.has(top)) {
+        seen.add(top);
+        if (p.parentStage) out.push({ step: p.parentStage, type: 'stage', status: 'RUNNING' });
+      }
+      return out;
     },
-    afterStatus: (report: StatusReport): unknown[] =>
-      (report.stages ?? []).map((s) => {
-        const p = place(s.stage);
-        return {
-          step: p.step,
-          ...(p.parentStage ? { parentStage: p.parentStage } : {}),
-          type: p.type,
-          ...(p.depth ? { depth: p.depth } : {}),
-          ...(s.run > 1 ? { runIndex: s.run - 1 } : {}),
-          status: logStatus(s.status),
-          duration: Math.round((s.durationMs ?? 0) * 1e6),
-          exitCode: Number(/exit code (\d+)/i.exec(s.message ?? '')?.[1] ?? (s.status === 'failed' ? 1 : 0)),
-        };
-      }),
+    afterStatus: (report: StatusReport): unknown[] => (report.stages ?? []).map((s) => statusEvent(place, s)),
   };
 }
 

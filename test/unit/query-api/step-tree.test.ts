@@ -19,6 +19,23 @@ describe('query-api step tree: stream step events', () => {
     expect(ev.beforeLine(line('build/db'))).to.deep.equal([]);
   });
 
+  it('gives the step the lines leave its final status from the stage list at the start (nested ones first), once per switch', () => {
+    const ev = stageEventsOf(place, [
+      { stage: 'build', run: 1, status: 'succeeded', durationMs: 2000, message: null },
+      { stage: 'build/db', run: 1, status: 'succeeded', durationMs: 2100, message: null },
+      { stage: 'checks', run: 1, status: 'running', durationMs: null, message: null },
+    ]);
+    expect(ev.beforeLine(line('build'))).to.deep.equal([]);
+    expect(ev.beforeLine(line('build/db'))).to.deep.equal([]);
+    expect(ev.beforeLine(line('checks/unit'))).to.deep.equal([
+      { step: 'db', parentStage: 'build', type: 'service', depth: 1, status: 'SUCCEEDED', duration: 2100e6, exitCode: 0 },
+      { step: 'build', type: 'stage', status: 'SUCCEEDED', duration: 2000e6, exitCode: 0 },
+      { step: 'checks', type: 'stage', status: 'RUNNING' },
+    ]);
+    // A stage still running at the start gets no final status from the list (its live report gives it).
+    expect(ev.beforeLine(line('build'))).to.deep.equal([]);
+  });
+
   it('turns stage reports into step status events (capital status, nanoseconds, exit code)', () => {
     const ev = stageEventsOf(place);
     expect(
