@@ -25,8 +25,8 @@ export async function completeChanges(changes: PlanChanges | undefined, dir: str
   const git = (args: string[]) => run('git', ['-C', dir, ...args], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 32 * 1024 * 1024, ...(signal ? { signal } : {}) });
   try {
     const have = await git(['cat-file', '-e', `${changes.before}^{commit}`]).then(() => true, () => false);
-    if (!have) await git(['fetch', '-q', '--depth', '1', 'origin', changes.before]);
-    const { stdout } = await git(['diff', '--name-only', '--no-renames', '-z', changes.before, revision]);
+    if (!have) await git(['fetch', '-q', '--depth', '1', 'origin', '--', changes.before]);
+    const { stdout } = await git(['diff', '--name-only', '--no-renames', '-z', changes.before, revision, '--']);
     const files = stdout.split('\0').filter(Boolean);
     if (files.length > MAX_DIFF_FILES) {
       note(`changed files: more than ${MAX_DIFF_FILES} between ${changes.before.slice(0, 8)} and ${revision.slice(0, 8)}; every changed() is true`);

@@ -4,6 +4,7 @@
  * field the builder relies on is checked and a problem is named by its path.
  */
 import { ValidationError } from '../shared/errors/http-error.ts';
+import { isRefName, isRevision, refForMessage } from '../shared/git/ref-name.ts';
 import { isExecutorName, type BuilderConfig } from '../shared/plan/builder-config.ts';
 import { PLAN_KINDS } from '../shared/plan/types.ts';
 
@@ -95,6 +96,9 @@ export function parseBuilderConfig(raw: unknown): BuilderConfig {
   const git = c.obj(root.git, 'git');
   for (const k of ['cloneUrl', 'branch', 'revision']) c.str(git, k, 'git');
   c.bool(git, 'clone', 'git');
+  // They reach git commands: git's ref-name rules (an option-like `--upload-pack=…` is refused here).
+  if (typeof git.branch === 'string' && git.branch !== '' && !isRefName(git.branch)) c.problems.push(`git.branch is not a valid git ref name: ${refForMessage(git.branch)}`);
+  if (typeof git.revision === 'string' && git.revision !== '' && !isRevision(git.revision)) c.problems.push(`git.revision is not a valid git revision: ${refForMessage(git.revision)}`);
   if (!isExecutorName(root.executor)) c.problems.push(`executor must be 'host' or 'docker'`);
   c.str(root, 'workDir', 'config');
   c.num(root, 'cancelGraceSeconds', 'config', true);

@@ -84,19 +84,21 @@ export async function cloneRepository(gitConfig: BuilderConfig['git'], dir: stri
   await git(['remote', 'remove', 'origin'], run, { echo: false, quiet: true });
   if ((await git(['remote', 'add', 'origin', remote.url], run)) !== 0) return fail('git remote add failed');
 
+  // Every ref follows `--`: a name can never be read as an option (builder/config.ts also checks them).
   const fetch = (args: string[]): Promise<boolean> => git(['fetch', '-q', ...args], run, { remote: true }).then((c) => c === 0);
-  let fetched = await fetch(['--depth', '1', 'origin', ref]);
+  let fetched = await fetch(['--depth', '1', 'origin', '--', ref]);
   if (!fetched && !signal.aborted && gitConfig.branch && gitConfig.revision) {
     // Servers without allowReachableSHA1InWant: fetch the branch, then deepen until the revision is in.
-    fetched = await fetch(['--depth', '50', 'origin', gitConfig.branch]);
+    fetched = await fetch(['--depth', '50', 'origin', '--', gitConfig.branch]);
     if (fetched && (await git(['cat-file', '-e', `${gitConfig.revision}^{commit}`], run, { echo: false })) !== 0) {
-      fetched = await fetch(['--unshallow', 'origin', gitConfig.branch]);
+      fetched = await fetch(['--unshallow', 'origin', '--', gitConfig.branch]);
     }
   }
   if (signal.aborted) return fail('clone interrupted');
   if (!fetched) return fail(`cannot fetch ${ref} from ${redactUrl(gitConfig.cloneUrl)}`);
   const target = gitConfig.revision || 'FETCH_HEAD';
-  const checkout = gitConfig.branch ? ['checkout', '-q', '-B', gitConfig.branch, target] : ['checkout', '-q', '--detach', target];
+  // `--` after the refs: nothing after it is a path, nothing before it can be taken for one.
+  const checkout = gitConfig.branch ? ['checkout', '-q', '-B', gitConfig.branch, target, '--'] : ['checkout', '-q', '--detach', target, '--'];
   if ((await git(checkout, run)) !== 0) return fail(`cannot check out ${target}`);
   return { exitCode: 0, aborted: false };
 }

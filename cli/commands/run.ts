@@ -6,6 +6,7 @@
  * manifest error.
  */
 import { parseCliConfig } from '../../shared/config/config.ts';
+import { isRefName, refForMessage } from '../../shared/git/ref-name.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createExecutor } from '../../builder/executors/create-executor.ts';
@@ -44,6 +45,10 @@ export async function run(args: string[]): Promise<number> {
     stage: values.stage,
   };
   const dir = resolve(opts.dir);
+  if (values.branch !== undefined && !isRefName(values.branch)) {
+    process.stderr.write(`estafette run: --branch ${refForMessage(values.branch)} is not a valid git branch name\n`);
+    return 2;
+  }
   const file = join(dir, '.estafette.yaml');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     process.stderr.write(`estafette run: ${opts.dir} is not a directory\n`);

@@ -57,12 +57,20 @@ export async function run(args: string[]): Promise<number> {
     ].join('\n'),
   );
 
+  // SIGTERM does what Ctrl-C does. A second one of either forces the stop: the database gets an
+  // immediate shutdown and the process exits; builders see it go and cancel their stages themselves.
+  let code = 0;
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        process.stdout.write(`estafette: ${signal} again, stopping at once\n`);
+        code = 130;
+        void system.kill().finally(() => process.exit(code));
+        return;
+      }
       stopping = true;
-      process.stdout.write(`estafette: ${signal}, canceling running builds and stopping…\n`);
+      process.stdout.write(`estafette: ${signal}, canceling running builds and stopping… (again to force)\n`);
       forget();
       system
         .stop()
@@ -86,5 +94,5 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   await stopped;
-  return 0;
+  return code;
 }

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoFromUrl } from '../../functions/webhook-ingest/forges/generic.ts';
 import { parseCliConfig } from '../../shared/config/config.ts';
+import { isRefName, refForMessage } from '../../shared/git/ref-name.ts';
 import type { Build } from '../../shared/db/builds.ts';
 import { parseCommandArgs } from '../args.ts';
 import { triggerRepo } from '../start/trigger.ts';
@@ -86,6 +87,10 @@ export async function run(args: string[]): Promise<number> {
     positionals: { names: ['DIR'] },
   });
   const dir = positionals[0] ?? '.';
+  if (values.branch !== undefined && !isRefName(values.branch)) {
+    process.stderr.write(`estafette trigger: --branch ${refForMessage(values.branch)} is not a valid git branch name\n`);
+    return 2;
+  }
   if (!existsSync(join(dir, '.estafette.yaml'))) {
     process.stderr.write(`estafette trigger: no .estafette.yaml in ${dir}\n`);
     return 2;

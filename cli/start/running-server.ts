@@ -84,3 +84,33 @@ export function findRunningServer(userStateDir: string, env: NodeJS.ProcessEnv =
   const there = liveRecord(pointer.stateDir);
   return there && there.pid === pointer.pid ? there : undefined;
 }
+
+const LOCK = 'start.lock';
+
+/**
+ * Claims state folder `dir` for this process before anything starts in it (the database, the
+ * server): one `estafette start` per folder. Throws a one-line Error naming the other one's pid
+ * (and URL once it serves) while it runs; a lock left by a process that is gone (kill -9) is
+ * taken over. Returns the function that releases the claim.
+ */
+export function claimStateDir(dir: string): () => void {
+  const file = join(dir, LOCK);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, JSON.stringify({ pid: process.pid }), { flag: 'wx', mode: 0o600 });
+      return () => {
+        if (readJson(file)?.pid === process.pid) rmSync(file, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = readJson(file)?.pid;
+    if (typeof pid === 'number' && pid !== process.pid && alive(pid)) {
+      const url = liveRecord(dir)?.url;
+      throw new Error(`another estafette start is running on ${dir} (pid ${pid}${url ? `, ${url}` : ', still starting'}); stop it first or set ESTAFETTE_STATE_DIR to another folder`);
+    }
+    // Left by a process that is gone (or half-written): take it over.
+    rmSync(file, { force: true });
+  }
+  throw new Error(`cannot claim the state folder ${dir} (${LOCK} keeps changing)`);
+}

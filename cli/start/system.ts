@@ -27,10 +27,12 @@ import { wire as wireWebhookIngest } from '../../functions/webhook-ingest/wire.t
 import { wire as wireBuildDispatch } from '../../functions/build-dispatch/wire.ts';
 import { wire as wireLogIngest } from '../../functions/log-ingest/wire.ts';
 import { wire as wireCronRelay, SOURCE as CRON_SOURCE } from '../../functions/cron-relay/wire.ts';
+import { reconcileJobs } from '../../functions/cron-relay/housekeeping.ts';
 import { wire as wireQueryApi } from '../../functions/query-api/wire.ts';
 import { startDatabase, type LocalDatabase } from './database.ts';
 import { loadSettings, stateDir, type LocalSettings } from './state.ts';
 import { routeFunctions } from './router.ts';
+import { claimStateDir } from './running-server.ts';
 
 export interface SystemOptions {
   executor: 'host' | 'docker';
@@ -52,9 +54,14 @@ export interface RunningSystem {
   runner: LocalJobRunner;
   /** Publishes a cron tick now (tests; the timer does this each minute). */
   tick(time?: Date): Promise<void>;
-  /** Cancels running builds (they report `canceled`), then stops everything. */
+  /** Cancels running builds (they report `canceled`), then stops everything, the database last. */
   stop(): Promise<void>;
+  /** The forced stop (a second Ctrl-C): stops the database at once (immediate shutdown); the caller then exits. */
+  kill(): Promise<void>;
 }
+
+/** How often the local mode runs housekeeping: a sixth of the heartbeat timeout, at most 5 s (one indexed query when nothing is stale). */
+export const housekeepingIntervalMs = (heartbeatTimeoutSeconds: number): number => Math.min(5_000, (heartbeatTimeoutSeconds * 1000) / 6);
 
 /** The built web UI, when `npm run build` has made it. */
 const UI_DIR = packagePath('frontend/dist/');
@@ -112,6 +119,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ error: errorMessage(err) }, 'stop step failed'));
   };
+  // One `estafette start` per state folder: a second one says so before it touches the database.
+  const release = claimStateDir(dir);
+  cleanups.push(async () => release());
+  let database: LocalDatabase | undefined;
 
   try {
     // The HTTP server first: its port is part of the URLs builders report to.
@@ -142,8 +153,9 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const stopTracing = await (options.startTracing ?? startTracingIfConfigured)(config.otlpEndpoint, 'estafette');
     cleanups.push(stopTracing);
 
-    const database: LocalDatabase = await startDatabase(dir, given.databaseUrl, (l) => log.warn(l));
-    cleanups.push(() => database.stop());
+    database = await startDatabase(dir, given.databaseUrl, (l) => log.warn(l));
+    const db = database;
+    cleanups.push(() => db.stop());
     const pool = createPool(database.url, { log });
     cleanups.push(() => pool.end());
     await migrate(pool);
@@ -200,6 +212,27 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     };
     schedule();
     cleanups.push(async () => clearTimeout(timer));
+
+    // Housekeeping more often than the minute tick: a build whose builder died with a previous
+    // server (kill -9) is ended within seconds of its heartbeat timeout, not minutes.
+    const housekeepingDeps = {
+      pool,
+      publish: new Runtime(config, log.child({ function: 'cron-relay' }), parts).publisher(CRON_SOURCE),
+      runner,
+      log: log.child({ function: 'cron-relay' }),
+      housekeeping: { activeGraceMs: config.heartbeatTimeoutSeconds * 1000 },
+    };
+    let housekeeping: Promise<unknown> = Promise.resolve();
+    const keepHouse = () => {
+      housekeeping = reconcileJobs(housekeepingDeps).catch((err) => log.warn({ error: errorMessage(err) }, 'housekeeping failed; it runs again shortly'));
+    };
+    keepHouse();
+    const houseTimer = setInterval(keepHouse, housekeepingIntervalMs(config.heartbeatTimeoutSeconds));
+    houseTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(houseTimer);
+      await housekeeping;
+    });
     // Registered last so it runs first on stop: builders report `canceled` while the server is up.
     cleanups.push(() => runner.close());
 
@@ -209,12 +242,18 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       stateDir: dir,
       webhookToken: settings.webhookToken,
       settings,
-      databaseDescription: database.kind === 'embedded' ? `embedded PostgreSQL (${dir}/pg)` : 'PostgreSQL at DATABASE_URL',
+      databaseDescription: db.kind === 'embedded' ? `embedded PostgreSQL (${dir}/pg)` : 'PostgreSQL at DATABASE_URL',
       busDescription: config.natsUrl ? `NATS JetStream at ${safeUrl(config.natsUrl)}` : 'in-memory',
       pool,
       runner,
       tick,
       stop: cleanup,
+      // Builders are not killed: they see this process go (their IPC channel closes), cancel
+      // their stages and remove their temp dirs themselves.
+      kill: async () => {
+        await database?.kill();
+        release();
+      },
     };
   } catch (err) {
     await cleanup();

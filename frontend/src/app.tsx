@@ -5,6 +5,7 @@
  */
 import { useEffect } from 'preact/hooks';
 import { useResource } from './api/use-resource.ts';
+import { api } from './api/client.ts';
 import type { Me } from './api/types.ts';
 import { match, useLocation } from './router.ts';
 import { SessionContext } from './session.ts';
@@ -119,7 +120,9 @@ function Header({ me, path }: { me: Me | undefined; path: string }) {
           me.authEnabled && me.authenticated ? (
             <>
               <span class="user-name">{me.user?.name || me.user?.email}</span> <span class="role">{me.role}</span>{' '}
-              <a href="/api/auth/logout">Sign out</a>
+              <button type="button" class="link-button" onClick={signOut}>
+                Sign out
+              </button>
             </>
           ) : me.authEnabled ? (
             <a href="/signin">Sign in</a>
@@ -132,6 +135,15 @@ function Header({ me, path }: { me: Me | undefined; path: string }) {
       </div>
     </header>
   );
+}
+
+/** Signs out (a POST with the CSRF header: a link or another site's form cannot), then reloads at the start page. */
+async function signOut(): Promise<void> {
+  try {
+    await api('/api/auth/logout', { method: 'POST' });
+  } finally {
+    window.location.assign('/');
+  }
 }
 
 function NotFound() {

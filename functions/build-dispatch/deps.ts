@@ -32,6 +32,8 @@ export interface DispatchSettings {
   manifestAttempts: number;
   /** Context prefix of commit statuses (`<prefix>/<repo>`). */
   statusContext: string;
+  /** How long a job token is valid: the job's deadline (default jobDeadlineSeconds() of the default Job spec). */
+  jobTokenSeconds?: number;
 }
 
 export interface DispatchDeps {

@@ -16,6 +16,7 @@ import { listStageRuns } from '../../shared/db/stages.ts';
 import { writeSystemStep } from '../../shared/logs/system-step.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { errorMessage } from '../../shared/log/logger.ts';
+import { ManifestEncodingError } from '../../shared/manifest/text.ts';
 import { MANIFEST_FILE, type RepoLocation } from '../../shared/scm/provider.ts';
 import type { ReleaseTargetDef } from '../../shared/db/pipelines.ts';
 import type { DispatchDeps } from './deps.ts';
@@ -35,8 +36,11 @@ class ManifestUnreadableError extends Error {
 
 /** What reading the manifest gave. */
 export type ManifestRead =
-  /** The text (undefined: the revision has no manifest) and the build earlier failed attempts made, if any. */
-  | { kind: 'read'; text: string | undefined; placeholder: Build | null }
+  /**
+   * The text (undefined: the revision has no manifest) and the build earlier failed attempts made,
+   * if any; `problem` when the forge's answer is no manifest text at all (not UTF-8): the build fails with it.
+   */
+  | { kind: 'read'; text: string | undefined; placeholder: Build | null; problem?: string }
   /** Nothing more to do: the build failed after its last attempt, or was already ended. */
   | { kind: 'stop'; build: Build };
 
@@ -57,18 +61,21 @@ async function attemptsOf(deps: DispatchDeps, buildId: string): Promise<{ count:
 /** Reads the manifest of a build request, making a failure visible in its build (see the header). */
 export async function readManifestVisibly(deps: DispatchDeps, req: BuildRequest, ctx: ReadContext): Promise<ManifestRead> {
   let text: string | undefined;
+  let problem: { problem: string } | undefined;
   try {
     text = await deps.scm.getManifest(ctx.location, ctx.revision);
   } catch (err) {
-    return shownFailure(deps, req, ctx, errorMessage(err));
+    // Read, but not text: retrying cannot help, so the build fails at once with the reason.
+    if (err instanceof ManifestEncodingError) [text, problem] = ['', { problem: err.message }];
+    else return shownFailure(deps, req, ctx, errorMessage(err));
   }
   const placeholder = await getBuildByEvent(deps.pool, req.eventId);
-  if (placeholder?.buildStatus !== 'pending') return { kind: 'read', text, placeholder: null };
+  if (placeholder?.buildStatus !== 'pending') return { kind: 'read', text, placeholder: null, ...problem };
   const before = await attemptsOf(deps, placeholder.id);
-  if (!before.lastFailed) return { kind: 'read', text, placeholder: null };
+  if (!before.lastFailed) return { kind: 'read', text, placeholder: null, ...problem };
   const attempt = before.count + 1;
   await writeSystemStep(deps.pool, 'build', placeholder.id, FETCH_MANIFEST_STEP, [`attempt ${attempt}: read ${MANIFEST_FILE} at ${ctx.revision}`], 'succeeded', attempt);
-  return { kind: 'read', text, placeholder };
+  return { kind: 'read', text, placeholder, ...problem };
 }
 
 async function shownFailure(deps: DispatchDeps, req: BuildRequest, ctx: ReadContext, cause: string): Promise<ManifestRead> {

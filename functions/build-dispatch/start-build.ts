@@ -11,6 +11,7 @@
  */
 import { MAX_PUSH_COMMITS, type BuildRequestedData, type GitPushData, type TriggerInfo } from '../../shared/events/types.ts';
 import { loadManifest } from '../../shared/manifest/load.ts';
+import { storableText } from '../../shared/manifest/text.ts';
 import { renderVersion } from '../../shared/manifest/version.ts';
 import { compilePlan } from '../../shared/manifest/compile.ts';
 import { buildRun } from '../../shared/manifest/build-run.ts';
@@ -135,7 +136,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   const location = { ...req, cloneUrl, forge: req.forge || existing?.forge || undefined };
   const read = await readManifestVisibly(deps, req, { pipeline: existing, cloneUrl, revision, location });
   if (read.kind === 'stop') return read.build;
-  const { text, placeholder } = read;
+  const { text, placeholder, problem } = read;
   if (text === undefined) {
     if (placeholder) {
       // Earlier attempts showed a pending build (and told the forge); it ends here.
@@ -144,13 +145,15 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     }
     return skip(`${name}@${revision.slice(0, 8)} has no .estafette.yaml: nothing to build`);
   }
-  const loaded = loadManifest(text);
+  // Not UTF-8, or text no manifest may hold (NUL): an invalid manifest like any other, failed with the reason.
+  const loaded = problem ? { errors: [{ field: '', message: problem, severity: 'error' as const }], warnings: [], manifest: undefined } : loadManifest(text);
+  const stored = storableText(text);
   const manifest = loaded.manifest;
   const valid = manifest !== undefined && loaded.errors.length === 0;
   // A fork's pull request builds its own manifest but never changes what the pipeline stores.
   const trusted = secretsAllowed(req);
   if (valid && manifest.archived && trusted) {
-    await upsertPipeline(deps.pool, { ...req, archived: true, manifest: text, cloneUrl, forge: req.forge });
+    await upsertPipeline(deps.pool, { ...req, archived: true, manifest: stored, cloneUrl, forge: req.forge });
     return skip(`build of ${name} skipped: the manifest says archived`);
   }
   const pipeline = trusted
@@ -160,7 +163,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
         repoName: req.repoName,
         cloneUrl,
         ...(req.forge ? { forge: req.forge } : {}),
-        ...(valid ? { labels: manifest.labels, releaseTargets: releaseTargets(manifest), manifest: text } : {}),
+        ...(valid ? { labels: manifest.labels, releaseTargets: releaseTargets(manifest), manifest: stored } : {}),
       })
     : (existing ?? (await upsertPipeline(deps.pool, { repoSource: req.repoSource, repoOwner: req.repoOwner, repoName: req.repoName, ...(req.forge ? { forge: req.forge } : {}) })));
   if (valid && trusted) await replaceTriggers(deps.pool, pipeline.id, triggerRows(manifest));
@@ -194,7 +197,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
     status: !valid ? 'failed' : queue ? 'queued' : 'pending',
     ...(valid && queue ? { queue } : {}),
     ...facts,
-    manifest: text,
+    manifest: stored,
     trigger: req.trigger,
     commits: req.commits,
     ...(req.commitCount ? { commitCount: req.commitCount } : {}),
@@ -203,7 +206,7 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   });
   if (placeholder && !created && build.id === placeholder.id) {
     // Made pending by earlier attempts that could not read the manifest: it is this build.
-    const adopted = await adoptPlaceholder(deps, placeholder, { version: (n) => req.version ?? rendered(n).version, ...facts, manifest: text });
+    const adopted = await adoptPlaceholder(deps, placeholder, { version: (n) => req.version ?? rendered(n).version, ...facts, manifest: stored });
     if (!adopted) return build;
     build = adopted;
     created = true;

@@ -1,5 +1,5 @@
 /**
- * Hands a compiled plan to the job runner: a job token for exactly this job, the BuilderConfig,
+ * Hands a compiled plan to the job runner: a job token for exactly this job until its deadline, the BuilderConfig,
  * and `runner.start` (idempotent, so a redelivered event re-starting a pending job is harmless).
  * The master secret key never leaves this function: the plan's secrets are opened here, only
  * those this pipeline may use, and only their values go to the job (a refused plan gets none and
@@ -15,7 +15,7 @@ import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import type { BuilderConfig } from '../../shared/plan/builder-config.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import type { RepoLocation } from '../../shared/scm/provider.ts';
-import { WORK_DIR } from '../../shared/k8s/job-spec.ts';
+import { jobDeadlineSeconds, WORK_DIR } from '../../shared/k8s/job-spec.ts';
 import { currentTraceparent } from '../../shared/trace/tracing.ts';
 import type { DispatchDeps } from './deps.ts';
 import { cloneAccessFor } from './clone-credentials.ts';
@@ -43,7 +43,8 @@ export interface StartJob {
 /** Starts the builder for a job. */
 export async function startJob(deps: DispatchDeps, job: StartJob): Promise<void> {
   const s = deps.settings;
-  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id }, undefined, deps.clock);
+  // The token ends with the job: it expires at the job's deadline, and log-ingest refuses it once the job is final.
+  const token = await signJobToken(s.jwtKey, { kind: job.kind, id: job.id }, s.jobTokenSeconds ?? jobDeadlineSeconds(), deps.clock);
   const clone = job.clone && job.cloneAccess ? await cloneAccessFor(deps, job.cloneAccess, job.cloneUrl) : { cloneUrl: job.cloneUrl };
   const config: BuilderConfig = {
     job: { kind: job.kind, id: job.id },

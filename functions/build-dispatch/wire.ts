@@ -14,6 +14,7 @@ import { scmRouter } from '../../shared/scm/select.ts';
 import { ForgeEndpoints } from '../../shared/scm/endpoints.ts';
 import type { Wire } from '../../shared/runtime/wired-function.ts';
 import { makeHandler } from './handler.ts';
+import { jobDeadlineSeconds } from '../../shared/k8s/job-spec.ts';
 import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 
 /** Outcome publishing that connects on first use (a push nobody waits for costs one publish). */
@@ -45,6 +46,7 @@ export const wire: Wire = (runtime) => {
       admittedStartGraceMs: config.admittedStartGraceSeconds * 1000,
       manifestAttempts: config.manifestAttempts,
       statusContext: config.statuses.contextPrefix,
+      jobTokenSeconds: jobDeadlineSeconds(config.builderJobSpec),
     },
     log: runtime.log,
     outcomes: lazyOutcomes(() => runtime.outcomes()),

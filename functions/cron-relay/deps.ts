@@ -16,7 +16,7 @@ export type HousekeepingRunner = JobRunner;
 export interface HousekeepingSettings {
   /** A pending job younger than this is left alone: its Job may still be being created. */
   pendingGraceMs: number;
-  /** A running/canceling job whose status changed more recently than this is left alone. */
+  /** A running/canceling job whose builder reported (or whose status changed) more recently than this is left alone. */
   activeGraceMs: number;
   /** A job still not final this long after it started has missed its deadline. */
   deadlineMs: number;

@@ -1,14 +1,23 @@
 /**
- * Housekeeping of dead jobs, run on every tick: a build or release still `pending`, `running` or
- * `canceling` whose Job is gone, failed or ended without the builder's final report — or that
- * is past its deadline — is ended by the system: `failed` (a canceling one `canceled`), with a
- * `reconcile` step in its log saying why. Jobs younger than a grace period are left alone (a
- * pending build's Job may still be being created). With the kubernetes runner all Job states
+ * Housekeeping of dead jobs, run on every tick (and in local mode every few seconds): a build or
+ * release still `pending`, `running` or `canceling` whose Job is gone, failed or ended without the
+ * builder's final report — or that is past its deadline — is ended by the system: `failed` (a
+ * canceling one `canceled`), with a `reconcile` step in its log saying why, every stage still
+ * `running` or `pending` ended the same way (their timers stop), and the `build.finished` /
+ * `release.finished` event published, so failure triggers fire. A pending job is left alone for
+ * a grace period (its Job may still be being created); a running one while its builder reported
+ * anything (logs, status, heartbeat: log-ingest records `heartbeat_at`) within `activeGraceMs`
+ * (ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS, 30 s). With the kubernetes runner all Job states
  * come from one list call. Each job ended is one warning line with its ids and cause, and counted
  * (estafette_jobs_reconciled_total).
  */
-import { listStaleBuilds, transitionBuildStatus } from '../../shared/db/builds.ts';
-import { listStaleReleases, transitionReleaseStatus } from '../../shared/db/releases.ts';
+import { getBuildPlan, listStaleBuilds, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { getReleasePlan, listStaleReleases, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { finishOpenStageRuns, listStageRuns, upsertStageRuns, type JobKind } from '../../shared/db/stages.ts';
+import type { StageReport } from '../../shared/logs/protocol.ts';
+import type { Plan, PlanStage } from '../../shared/plan/types.ts';
+import { jobStatusEvent } from '../../shared/events/job-status-events.ts';
+import { eventArgs } from '../../shared/events/types.ts';
 import { markEventProcessed, pruneProcessedEvents } from '../../shared/db/events.ts';
 import { IllegalTransitionError } from '../../shared/db/errors.ts';
 import { withTransaction } from '../../shared/db/pool.ts';
@@ -20,10 +29,10 @@ import { jobReconciled } from '../../shared/metrics/metrics.ts';
 import type { CronRelayDeps, HousekeepingRunner, HousekeepingSettings } from './deps.ts';
 import { systemClock } from '../../shared/time/clock.ts';
 
-/** Defaults: 2 min grace for pending, 1 min for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
+/** Defaults: 2 min grace for pending, 30 s without a heartbeat for running, deadline = the Job's activeDeadlineSeconds + 5 min. */
 const HOUSEKEEPING_DEFAULTS: HousekeepingSettings = {
   pendingGraceMs: 2 * 60_000,
-  activeGraceMs: 60_000,
+  activeGraceMs: 30_000,
   deadlineMs: (DEFAULT_JOB_SPEC_OPTIONS.activeDeadlineSeconds + 5 * 60) * 1000,
   batch: 200,
 };
@@ -73,6 +82,34 @@ async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSetting
   ];
 }
 
+/** Every stage path of `plan` that this job runs itself (not one a re-run reused), with its parent and kind. */
+function plannedPaths(plan: Plan): Array<Pick<StageReport, 'stage' | 'parent' | 'kind'>> {
+  const out: Array<Pick<StageReport, 'stage' | 'parent' | 'kind'>> = [];
+  const visit = (s: PlanStage, parent: string | undefined) => {
+    const path = parent ? `${parent}/${s.name}` : s.name;
+    out.push({ stage: path, ...(parent ? { parent } : {}), kind: s.builtin ? 'builtin' : s.parallelStages.length ? 'parallel' : 'stage' });
+    for (const svc of s.services) out.push({ stage: `${path}/${svc.name}`, parent: path, kind: 'service' });
+    for (const c of s.parallelStages) visit(c, path);
+  };
+  for (const s of plan.stages) if (!s.reusedFrom) visit(s, undefined);
+  return out;
+}
+
+/**
+ * Ends every stage of a job its builder will never report: the running and pending ones get the
+ * job's final status, the planned ones it never reached are `skipped` (`canceled` for a canceled
+ * job), as the builder itself would have reported them.
+ */
+async function endStages(deps: CronRelayDeps, kind: JobKind & ('build' | 'release'), id: string, to: 'failed' | 'canceled', why: string): Promise<void> {
+  await finishOpenStageRuns(deps.pool, kind, id, to, `ended by housekeeping: the ${kind} ${why}`);
+  const plan = kind === 'build' ? await getBuildPlan(deps.pool, id) : await getReleasePlan(deps.pool, id);
+  if (!plan) return;
+  const reported = new Set((await listStageRuns(deps.pool, kind, id)).map((r) => r.stage));
+  const status = to === 'canceled' ? 'canceled' : 'skipped';
+  const never = plannedPaths(plan).filter((p) => !reported.has(p.stage));
+  if (never.length > 0) await upsertStageRuns(deps.pool, kind, id, never.map((p) => ({ ...p, run: 1, status })));
+}
+
 /** The state lookup for this pass: one list call when the runner can, else one call per job. */
 async function stateLookup(runner: HousekeepingRunner): Promise<(ref: JobRef) => Promise<JobState>> {
   const all = await runner.states?.();
@@ -99,9 +136,9 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((d
     // A job past its deadline may still run: stop it before saying it ended.
     if (state === 'running') await runner.cancel(c.ref);
     const to = c.status === 'canceling' ? 'canceled' : 'failed';
+    let row: Build | Release;
     try {
-      if (c.ref.kind === 'build') await transitionBuildStatus(deps.pool, c.ref.id, to);
-      else await transitionReleaseStatus(deps.pool, c.ref.id, to);
+      row = c.ref.kind === 'build' ? await transitionBuildStatus(deps.pool, c.ref.id, to) : await transitionReleaseStatus(deps.pool, c.ref.id, to);
     } catch (err) {
       if (err instanceof IllegalTransitionError) continue; // its final report won the race
       throw err;
@@ -113,6 +150,11 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((d
         await writeSystemStep(tx, c.ref.kind, c.ref.id, 'reconcile', [line], to === 'canceled' ? 'canceled' : 'failed');
       }
     });
+    // The builder will not report its stages any more: end them, so none stays `running` forever.
+    await endStages(deps, c.ref.kind, c.ref.id, to, why);
+    // As the builder's final report would have: failure triggers and waiting releases react to it.
+    const event = jobStatusEvent(row, to);
+    if (event) await deps.publish(...eventArgs(event), { id: event.id });
     deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
     jobReconciled(c.ref.kind, to);
     out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });

@@ -19,6 +19,7 @@ export const wire: Wire = (runtime) => {
     publish: runtime.publisher(SOURCE),
     ...(runner ? { runner } : {}),
     log: runtime.log,
+    housekeeping: { activeGraceMs: runtime.config.heartbeatTimeoutSeconds * 1000 },
   });
   return {
     name: 'cron-relay',

@@ -5,6 +5,9 @@
  * multi-row insert, statuses through the state machine. Only after the write are they published
  * on live logs for SSE viewers, and a job going running / final emits `*.started` / `*.finished`
  * with an id derived from (job, status) so a resent report cannot start anything twice.
+ * A job's token ends with the job: once the build or release is final (its builder reported
+ * the end, or the system ended it — canceled, reconciled), every further batch, report or
+ * heartbeat is refused with 409 and nothing is written.
  * Lines and bytes ingested, and each job's start (with its queue wait) and end (with its
  * duration), are counted (shared/metrics/); the token cache's expiry follows the injected clock.
  */
@@ -13,11 +16,11 @@ import { eventArgs } from '../../shared/events/types.ts';
 import type pg from 'pg';
 import { verifyJobToken, type JobClaim } from '../../shared/auth/job-token.ts';
 import type { LiveLogs } from '../../shared/bus/live-logs.ts';
-import { getBuild, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
+import { getBuild, getBuildStatus, touchJobHeartbeat, transitionBuildStatus, type Build } from '../../shared/db/builds.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { isId } from '../../shared/db/ids.ts';
 import { appendLogLines } from '../../shared/db/logs.ts';
-import { getRelease, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
+import { getRelease, getReleaseStatus, transitionReleaseStatus, type Release } from '../../shared/db/releases.ts';
 import { upsertStageRuns } from '../../shared/db/stages.ts';
 import { HttpError } from '../../shared/errors/http-error.ts';
 import { json, type HttpHandler, type HttpRequest, type HttpResponse } from '../../shared/http/types.ts';
@@ -42,6 +45,9 @@ export interface LogIngestDeps {
   /** The clock of token expiry (default the system clock; tests move a fake one). */
   clock?: Clock;
 }
+
+/** How often a job's heartbeat_at is written at most (reports arrive every 250 ms or so). */
+export const HEARTBEAT_WRITE_MS = 2000;
 
 const ROUTE = /^\/api\/ingest\/(builds|releases|bots)\/([^/]+)\/(logs|status|heartbeat)\/?$/;
 const KIND = { builds: 'build', releases: 'release', bots: 'bot' } as const;
@@ -81,6 +87,21 @@ async function findJob(pool: pg.Pool, job: JobClaim): Promise<Build | Release | 
 }
 
 const statusOf = (row: Build | Release): JobStatus => ('buildStatus' in row ? row.buildStatus : row.releaseStatus);
+
+/** Throws 409 when the job is final: its token writes nothing more. */
+function refuseFinal(job: JobClaim, status: JobStatus | undefined): void {
+  if (status && isFinalJobStatus(status)) {
+    throw new HttpError(409, `${job.kind} ${job.id} is already ${status}: it accepts no more log lines or reports`);
+  }
+}
+
+/** The status of a build or release (404 when there is none); undefined for bots, which have no row. */
+async function currentStatus(pool: pg.Pool, job: JobClaim): Promise<JobStatus | undefined> {
+  if (job.kind === 'bot') return undefined;
+  const status = job.kind === 'build' ? await getBuildStatus(pool, job.id) : await getReleaseStatus(pool, job.id);
+  if (!status) throw new NotFoundError(`${job.kind} ${job.id}`);
+  return status;
+}
 const seconds = (from: string | null, to: string | null): number | undefined => (from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined);
 
 /** Logs and counts a job that just changed status: started (with its queue wait) or finished (with its duration). */
@@ -93,23 +114,38 @@ function countTransition(log: Logger, job: JobClaim, row: Build | Release): void
 
 /** The log-ingest handler. */
 export function makeHandler(deps: LogIngestDeps): HttpHandler {
-  // Jobs seen to exist: a running job posts a batch every second or so, and its row never goes
-  // away while it runs, so one lookup per job and instance is enough. Bounded by clearing.
-  const known = new Set<string>();
+  // Jobs seen final: a final job never becomes active again, so they are refused without a read.
+  // Any other job's status is read for every request (one primary-key read). Bounded by clearing.
+  const finals = new Map<string, JobStatus>();
   const tokens: TokenCache = new Map();
   const clock = deps.clock ?? systemClock;
+  const lastBeat = new Map<string, number>();
+  async function heartbeat(job: JobClaim): Promise<void> {
+    if (job.kind === 'bot') return;
+    const key = `${job.kind}/${job.id}`;
+    const now = clock.now();
+    if (now - (lastBeat.get(key) ?? 0) < HEARTBEAT_WRITE_MS) return;
+    if (lastBeat.size >= 10_000) lastBeat.clear();
+    lastBeat.set(key, now);
+    await touchJobHeartbeat(deps.pool, job.kind, job.id, HEARTBEAT_WRITE_MS);
+  }
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req));
-    const key = `${job.kind}/${job.id}`;
-    if (!known.has(key)) {
-      await findJob(deps.pool, job);
-      if (known.size >= 10_000) known.clear();
-      known.add(key);
-    }
     const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
     logLinesIngested(job.kind, lines.length, lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0));
     if (lines.length) deps.liveLogs.publish(job.kind, job.id, { lines });
     return json(202, { accepted: lines.length, stored });
+  }
+
+  /** Throws 409 when the job is final (remembered: a final job never changes again); 404 when there is no such job. */
+  async function stillActive(job: JobClaim): Promise<void> {
+    const key = `${job.kind}/${job.id}`;
+    const status = finals.get(key) ?? (await currentStatus(deps.pool, job));
+    if (status && isFinalJobStatus(status) && !finals.has(key)) {
+      if (finals.size >= 10_000) finals.clear();
+      finals.set(key, status);
+    }
+    refuseFinal(job, status);
   }
 
   async function emit(row: Build | Release, status: JobStatus): Promise<void> {
@@ -120,6 +156,7 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   async function status(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const report: StatusReport = parseStatusReport(parseBody(req));
     let row = await findJob(deps.pool, job);
+    refuseFinal(job, row ? statusOf(row) : undefined);
     // The transition first: when it is illegal (409) nothing else is written. A retry after a
     // failure further on repeats it as a no-op and completes the rest.
     const before = row ? statusOf(row) : undefined;
@@ -147,6 +184,10 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
     if (!isId(id)) throw new HttpError(404, `unknown job id '${m[2]!.slice(0, 40)}'`);
     const job: JobClaim = { kind: KIND[m[1] as keyof typeof KIND], id };
     await authorise(req, deps.jwtKey, job, tokens, clock);
+    // A final job's token writes nothing, not even a heartbeat.
+    await stillActive(job);
+    // Every report shows the builder is alive; recorded at most every HEARTBEAT_WRITE_MS per job.
+    await heartbeat(job);
     if (m[3] === 'heartbeat') {
       // Accepted (authorised and well-formed) and not yet recorded: the request itself shows the builder is alive.
       parseHeartbeat(parseBody(req));

@@ -26,7 +26,8 @@ const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is num
 const isTime = (v: unknown): v is string => typeof v === 'string' && v.length <= 40 && /^\d{4}-\d\d-\d\dT/.test(v) && !Number.isNaN(Date.parse(v));
 // What the builder sends (Date#toISOString): kept as it is; any other valid form is normalised to it.
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const isStage = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_STAGE_CHARS;
+// No NUL: PostgreSQL TEXT cannot hold it (the insert would fail as a 500). Other characters are stored as they are.
+const isStage = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= MAX_STAGE_CHARS && !v.includes('\u0000');
 
 /** A log batch with every line checked; lines come back sorted by seq. */
 export function parseLogBatch(body: Record<string, unknown>): LogLine[] {
@@ -38,7 +39,7 @@ export function parseLogBatch(body: Record<string, unknown>): LogLine[] {
     if (l === null || typeof l !== 'object' || Array.isArray(l)) throw new ValidationError(`${at} must be an object`);
     const o = l as Record<string, unknown>;
     if (!isInt(o.seq, 0)) throw new ValidationError(`${at}.seq must be an integer ≥ 0`);
-    if (!isStage(o.stage)) throw new ValidationError(`${at}.stage must be a non-empty string of at most ${MAX_STAGE_CHARS} characters`);
+    if (!isStage(o.stage)) throw new ValidationError(`${at}.stage must be a non-empty string of at most ${MAX_STAGE_CHARS} characters without NUL`);
     if (!isInt(o.run, 1, 1_000_000)) throw new ValidationError(`${at}.run must be an integer ≥ 1`);
     if (!isTime(o.time)) throw new ValidationError(`${at}.time must be an ISO-8601 time`);
     if (!LOG_STREAMS.includes(o.stream as LogStream)) throw new ValidationError(`${at}.stream must be one of ${LOG_STREAMS.join(', ')}`);
@@ -55,11 +56,11 @@ export function parseLogBatch(body: Record<string, unknown>): LogLine[] {
 function parseStageReport(s: unknown, at: string): StageReport {
   if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new ValidationError(`${at} must be an object`);
   const o = s as Record<string, unknown>;
-  if (!isStage(o.stage)) throw new ValidationError(`${at}.stage must be a non-empty string of at most ${MAX_STAGE_CHARS} characters`);
+  if (!isStage(o.stage)) throw new ValidationError(`${at}.stage must be a non-empty string of at most ${MAX_STAGE_CHARS} characters without NUL`);
   if (!isInt(o.run, 1, 1_000_000)) throw new ValidationError(`${at}.run must be an integer ≥ 1`);
   if (!STAGE_KINDS.includes(o.kind as StageReport['kind'])) throw new ValidationError(`${at}.kind must be one of ${STAGE_KINDS.join(', ')}`);
   if (!isStageStatus(o.status)) throw new ValidationError(`${at}.status is not a stage status`);
-  if (o.parent !== undefined && o.parent !== null && !isStage(o.parent)) throw new ValidationError(`${at}.parent must be a stage path`);
+  if (o.parent !== undefined && o.parent !== null && !isStage(o.parent)) throw new ValidationError(`${at}.parent must be a stage path (no NUL)`);
   for (const k of ['startedAt', 'finishedAt'] as const) {
     if (o[k] !== undefined && o[k] !== null && !isTime(o[k])) throw new ValidationError(`${at}.${k} must be an ISO-8601 time`);
   }

@@ -14,6 +14,7 @@ import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
 import type { HttpHandler, HttpRequest } from '../../shared/http/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
+import { refuseNul } from './params.ts';
 import { Router, type Route } from './router.ts';
 import { queryApiRoutes } from './routes.ts';
 import { serveStatic } from './static-files.ts';
@@ -56,6 +57,7 @@ export function makeHandler(deps: QueryApiDeps): HttpHandler {
   const router = new Router(queryApiRoutes(deps));
 
   return async (req: HttpRequest) => {
+    refuseNul(req.path, req.query);
     const matched = router.match(req.method, req.path);
     if (!matched) {
       if (deps.staticDir && (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/api/') && req.path !== '/api') {

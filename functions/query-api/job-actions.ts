@@ -10,11 +10,12 @@ import { findBuildsByVersion, getBuildByEvent } from '../../shared/db/builds.ts'
 import { getReleaseByEvent } from '../../shared/db/releases.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { isCommitId, isRefName, refForMessage } from '../../shared/git/ref-name.ts';
 import { json, type HttpResponse } from '../../shared/http/types.ts';
 import type { Publish } from '../../shared/runtime/runtime.ts';
 import { isFinalJobStatus } from '../../shared/status/status.ts';
 import { buildJson, releaseJson } from './estafette-shapes.ts';
-import { REVISION, type Lookups } from './lookups.ts';
+import type { Lookups } from './lookups.ts';
 import * as p from './params.ts';
 import { refuseWhenBusy } from './release-busy.ts';
 import type { RouteContext } from './router.ts';
@@ -69,8 +70,9 @@ export function jobActions(deps: JobActionDeps, { pipelineOf, buildOf, releaseOf
     } else {
       const branch = p.optionalField(body, 'branch', 500);
       if (!branch) throw new ValidationError('give buildVersion (rebuild a version) or branch (build a branch)');
-      const revision = p.optionalField(body, 'revision', 40);
-      if (revision !== undefined && !REVISION.test(revision)) throw new ValidationError('revision must be a 40-character hex commit id');
+      if (!isRefName(branch)) throw new ValidationError(`branch is not a valid git branch name: ${refForMessage(branch)}`);
+      const revision = p.optionalField(body, 'revision', 64);
+      if (revision !== undefined && !isCommitId(revision)) throw new ValidationError('revision must be a full commit id (40 or 64 hex characters)');
       await deps.publish('build.requested', { ...base, branch, ...(revision ? { revision: revision.toLowerCase() } : {}) }, { id: eventId, subject: pl.id });
     }
     return created('build', eventId);

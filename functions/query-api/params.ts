@@ -133,12 +133,26 @@ export function jsonBody(req: Pick<HttpRequest, 'rawBody' | 'headers'> | Buffer)
   return readJsonObject(Buffer.isBuffer(req) ? { rawBody: req, headers: {} } : req);
 }
 
-/** A required non-empty string field of a body. */
+/** A required non-empty string field of a body (no NUL: nothing stored or passed on can hold one). */
 export function field(body: Record<string, unknown>, name: string, max = 1000): string {
   const v = body[name];
   if (typeof v !== 'string' || !v.trim()) throw new ValidationError(`${name} is required (a non-empty string)`);
   if (v.length > max) throw new ValidationError(`${name} is longer than ${max} characters`);
+  if (v.includes('\u0000')) throw new ValidationError(`${name} contains a NUL character`);
   return v;
+}
+
+const shown = (name: string): string => JSON.stringify(name.replaceAll('\u0000', '\\0').slice(0, 40));
+
+/**
+ * Throws 400 when the path (raw or percent-encoded) or any query parameter name or value holds a
+ * NUL character: PostgreSQL TEXT cannot hold one, and no name in this API has one.
+ */
+export function refuseNul(path: string, q: URLSearchParams): void {
+  if (path.includes('\u0000') || /%00/i.test(path)) throw new ValidationError('the path contains a NUL character');
+  for (const [k, v] of q) {
+    if (k.includes('\u0000') || v.includes('\u0000')) throw new ValidationError(`query parameter ${shown(k)} contains a NUL character`);
+  }
 }
 
 /** An optional string field of a body. */

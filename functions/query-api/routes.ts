@@ -4,7 +4,7 @@
  * a path names (lookups.ts), lists and their filters (list-filters.ts), job logs (job-logs.ts),
  * actions (job-actions.ts), approvals, manifest tools — and this table only wires them.
  */
-import type { Principal } from '../../shared/auth/access.ts';
+import { checkCsrf, type Principal } from '../../shared/auth/access.ts';
 import { buildDurations, buildSuccessRate, countBuilds, findBuildsByVersion, latestBuildPerBranch, listBuilds } from '../../shared/db/builds.ts';
 import { NotFoundError } from '../../shared/db/errors.ts';
 import { countPipelines, listPipelines, withActiveReleases } from '../../shared/db/pipelines.ts';
@@ -55,8 +55,8 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     { method: 'GET', path: '/api/auth/providers', role: null, handle: () => providers(deps.auth) },
     { method: 'GET', path: '/api/auth/login/:provider', query: ['returnURL', 'organization'], role: null, handle: (c) => login(deps.auth, c.params.provider!, c.req) },
     { method: 'GET', path: '/api/auth/handle/:provider', query: ['code', 'state', 'error', 'error_description'], role: null, handle: (c) => handle(deps.auth, c.params.provider!, c.req, deps.fetch ?? fetch) },
-    { method: 'GET', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
-    { method: 'POST', path: '/api/auth/logout', role: null, handle: () => logout(deps.auth) },
+    // POST only, with the CSRF rule of every mutation: neither a link nor a cross-site form signs anyone out.
+    { method: 'POST', path: '/api/auth/logout', role: null, handle: (c) => (checkCsrf(c.principal, c.req), logout(deps.auth)) },
     { method: 'POST', path: '/api/auth/client/login', role: null, handle: (c) => clientLogin(deps.auth, c.req) },
 
     {

@@ -63,8 +63,35 @@ const provider = (auth: EnabledAuth, name: string) => {
   return p;
 };
 const redirectUri = (auth: EnabledAuth, name: string) => `${auth.baseUrl.replace(/\/$/, '')}/api/auth/handle/${name}`;
-/** Only a local path may be returned to (no open redirect). */
-const safeReturn = (v: string | null | undefined): string => (v && /^\/(?![/\\])/.test(v) ? v : '/');
+/**
+ * The path to return to after sign-in when `v` is a same-origin path, else `/` (no open
+ * redirect): it starts with one `/` (not `//` or `/\`), has no control character, tab or
+ * backslash — also once percent-decoded, as browsers drop tabs and newlines from a Location
+ * (`/%09/evil.example` is `//evil.example` to them) — and, resolved against `baseUrl`, keeps
+ * its origin. What comes back is the resolved path, query and fragment.
+ */
+export function safeReturnPath(v: string | null | undefined, baseUrl: string): string {
+  if (!v || v.length > 2000 || !/^\/(?![/\\])/.test(v)) return '/';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(v);
+  } catch {
+    return '/';
+  }
+  const unsafe = /[\x00-\x1f\x7f\\]/;
+  if (unsafe.test(v) || unsafe.test(decoded) || /^\/[/\\]/.test(decoded)) return '/';
+  let base: URL;
+  let target: URL;
+  try {
+    base = new URL(baseUrl);
+    target = new URL(v, base);
+  } catch {
+    return '/';
+  }
+  // `/..//evil.example` resolves to the path `//evil.example`, which a Location makes off-site again.
+  if (target.origin !== base.origin || /^\/[/\\]/.test(target.pathname)) return '/';
+  return `${target.pathname}${target.search}${target.hash}`;
+}
 const key = (auth: EnabledAuth) => new TextEncoder().encode(auth.jwtKey);
 const redirect = (location: string, cookies: string[]): HttpResponse =>
   // node's writeHead sends an array value as one header line per cookie.
@@ -75,7 +102,7 @@ export async function login(auth: AuthSettings, name: string, req: HttpRequest):
   const a = enabled(auth);
   const p = provider(a, name);
   const state = randomBytes(24).toString('base64url');
-  const ticket = await new SignJWT({ state, provider: p.name, returnURL: safeReturn(req.query.get('returnURL')) })
+  const ticket = await new SignJWT({ state, provider: p.name, returnURL: safeReturnPath(req.query.get('returnURL'), a.baseUrl) })
     .setProtectedHeader({ alg: 'HS256' })
     .setAudience(LOGIN_AUDIENCE)
     .setExpirationTime(Math.floor(Date.now() / 1000) + LOGIN_TTL_SECONDS)
@@ -97,7 +124,7 @@ export async function handle(auth: AuthSettings, name: string, req: HttpRequest,
   try {
     const { payload } = await jwtVerify(ticket ?? '', key(a), { algorithms: ['HS256'], audience: LOGIN_AUDIENCE });
     if (payload.state !== state || payload.provider !== p.name) throw new Error('state mismatch');
-    returnURL = safeReturn(typeof payload.returnURL === 'string' ? payload.returnURL : '/');
+    returnURL = safeReturnPath(typeof payload.returnURL === 'string' ? payload.returnURL : '/', a.baseUrl);
   } catch {
     throw new HttpError(400, 'sign-in expired or was started elsewhere; start again');
   }
@@ -108,9 +135,15 @@ export async function handle(auth: AuthSettings, name: string, req: HttpRequest,
   return redirect(returnURL, [cookie(SESSION_COOKIE, session, SESSION_TTL_SECONDS, secure), cookie(LOGIN_STATE_COOKIE, '', 0, secure)]);
 }
 
-/** `GET|POST /api/auth/logout`: clears the session cookie. */
+/**
+ * `POST /api/auth/logout`: clears the session cookie. POST only, and with a session cookie it
+ * needs the CSRF header like every mutation (query-api's handler): a link or a cross-site form
+ * cannot sign anyone out.
+ */
 export function logout(auth: AuthSettings): HttpResponse {
-  return redirect('/', [cookie(SESSION_COOKIE, '', 0, auth.enabled ? (auth.secureCookies ?? true) : true)]);
+  const cleared = cookie(SESSION_COOKIE, '', 0, auth.enabled ? (auth.secureCookies ?? true) : true);
+  // node's writeHead sends an array value as one header line per cookie.
+  return { status: 204, headers: { 'cache-control': 'no-store', 'set-cookie': [cleared] as unknown as string }, body: '' };
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from '../../shared/errors/http-error.ts';
+import { isRefName, isRevision, refForMessage } from '../../shared/git/ref-name.ts';
 import { eventArgs, type EventName, type EventPayloads } from '../../shared/events/types.ts';
 import type { ForgeSecrets } from '../../shared/config/config.ts';
 import { readJsonObject } from '../../shared/http/json-body.ts';
@@ -64,6 +65,22 @@ function rejection(err: unknown): WebhookRejection {
   return status < 500 ? 'invalid' : 'error';
 }
 
+// The fields of git.push / git.pull_request that reach git commands in build-dispatch and the builder.
+const REF_FIELDS = ['branch', 'tag', 'baseBranch', 'headBranch', 'cloneRef'] as const;
+const REVISION_FIELDS = ['revision', 'before'] as const;
+
+/** Refuses (400) a delivery whose branch, tag, ref or revision git would not accept as one. */
+function checkGitNames(data: Record<string, unknown>): void {
+  for (const f of REF_FIELDS) {
+    const v = data[f];
+    if (v !== undefined && v !== '' && !isRefName(v)) throw new ValidationError(`${f} is not a valid git ref name: ${refForMessage(String(v))}`);
+  }
+  for (const f of REVISION_FIELDS) {
+    const v = data[f];
+    if (v !== undefined && v !== '' && !isRevision(v)) throw new ValidationError(`${f} is not a valid git revision: ${refForMessage(String(v))}`);
+  }
+}
+
 /** The webhook-ingest handler. */
 export function makeHandler(deps: WebhookDeps): HttpHandler {
   const secretOf = (a: ForgeAdapter): string | undefined => deps.secrets[a.endpoint];
@@ -81,6 +98,7 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
       deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
       return json(202, { ignored: true, reason: parsed.reason });
     }
+    for (const e of parsed.events) checkGitNames(e.data as unknown as Record<string, unknown>);
     const ids = parsed.events.map((_, i) => deliveryEventId(adapter.endpoint, parsed.deliveryId, i));
     const waitMs = waitOf(req);
     // Listen before publishing: dispatch may answer before publish returns.

@@ -45,7 +45,12 @@ export function authorize(p: Principal, req: HttpRequest, needed: Role, mutating
   if (p.via === 'local') return;
   if (!p.authenticated) throw new HttpError(401, 'sign in first');
   if (!hasRole(p.role, needed)) throw new HttpError(403, `this needs the ${needed} role; you are ${p.role}`);
-  if (mutating && p.via === 'cookie' && !CSRF_HEADERS.some((h) => req.headers[h])) {
+  if (mutating) checkCsrf(p, req);
+}
+
+/** Throws 403 when `req` rides on a session cookie without a CSRF header (a cross-site form or link cannot set one). */
+export function checkCsrf(p: Principal, req: HttpRequest): void {
+  if (p.via === 'cookie' && !CSRF_HEADERS.some((h) => req.headers[h])) {
     throw new HttpError(403, `missing ${CSRF_HEADERS.join(' or ')} header (cookies alone cannot change anything)`);
   }
 }

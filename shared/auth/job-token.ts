@@ -1,6 +1,7 @@
 /**
  * Job tokens: an HS256 JWT per build/release that authorises its builder to write logs and
- * status for that job only (claim `job` = `<kind>/<id>`), like Estafette's job JWT.
+ * status for that job only (claim `job` = `<kind>/<id>`), like Estafette's job JWT. It expires at
+ * the job's deadline, and log-ingest refuses it once the job is final (the token ends with its job).
  */
 import { SignJWT, jwtVerify } from 'jose';
 import { systemClock, type Clock } from '../time/clock.ts';
@@ -12,7 +13,7 @@ export interface JobClaim {
 
 const secret = (key: string) => new TextEncoder().encode(key);
 
-/** Signs a token for one job, valid for `ttlSeconds` (default 6 h, Estafette's job token life) from `clock`'s now. */
+/** Signs a token for one job, valid for `ttlSeconds` from `clock`'s now (build-dispatch gives the job's deadline; the 6 h default, Estafette's job token life, is for tools and tests). */
 export async function signJobToken(key: string, job: JobClaim, ttlSeconds = 6 * 60 * 60, clock: Clock = systemClock): Promise<string> {
   const now = Math.floor(clock.now() / 1000);
   return new SignJWT({ job: `${job.kind}/${job.id}` })

@@ -92,6 +92,8 @@ export interface Config {
   maxRunningBuilds: number;
   /** How long an admitted build or release may be without its Job before dispatch starts it again, in seconds. */
   admittedStartGraceSeconds: number;
+  /** A running build or release whose builder has reported nothing for this long, and whose Job is not alive, is ended by housekeeping. */
+  heartbeatTimeoutSeconds: number;
   /** Longest a webhook may wait for build-dispatch's answer when it asks (`?wait=<s>`), in seconds. */
   maxWebhookWaitSeconds: number;
   scm: ScmSettings;
@@ -287,6 +289,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxChainDepth: int(env, 'MAX_TRIGGER_CHAIN_DEPTH', 10, 1, 1000),
     maxRunningBuilds: int(env, 'ESTAFETTE_MAX_RUNNING_BUILDS', 0, 0, 100_000),
     admittedStartGraceSeconds: int(env, 'ESTAFETTE_ADMITTED_START_GRACE_SECONDS', 60, 1, 3600),
+    heartbeatTimeoutSeconds: int(env, 'ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS', 30, 5, 3600),
     maxWebhookWaitSeconds: int(env, 'ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS', 10, 0, 25),
     scm: {
       githubApiUrl: url(env, 'GITHUB_API_URL', ['http', 'https']),
@@ -356,6 +359,7 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['ESTAFETTE_CRON_INTERVAL_MS'], default: '60000', meaning: 'tick interval of the local mode\'s cron timer' },
   { names: ['ESTAFETTE_MAX_RUNNING_BUILDS'], default: '0 (no limit)', meaning: 'most builds running at once on the whole server; the others wait as `queued`, first come first served ([docs/scheduling.md](docs/scheduling.md))' },
   { names: ['ESTAFETTE_ADMITTED_START_GRACE_SECONDS'], default: '60', meaning: 'a build or release admitted from the queue whose Job is still missing after this long gets its Job started again (on cron-relay\'s tick)' },
+  { names: ['ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS'], default: '30', meaning: 'a running build or release whose builder has reported nothing (logs, status or heartbeat) for this long and whose Job is not alive is failed by housekeeping, its running stages too ([docs/reliability.md](docs/reliability.md))' },
   { names: ['ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS'], default: '10', meaning: 'longest `?wait=` a webhook may ask for to get build-dispatch\'s answer (the build, or why nothing was built)' },
   { names: ['OTEL_EXPORTER_OTLP_ENDPOINT'], default: 'no export', meaning: 'OTLP/HTTP collector (`/v1/traces` is appended) that functions and builders export spans to; traces still tie logs and events together without it (docs/observability.md)' },
   { names: ['BUILDER_CONFIG_PATH'], default: 'set by the job runner', meaning: 'the builder\'s config file (read once, then removed where possible)' },

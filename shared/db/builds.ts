@@ -234,6 +234,12 @@ export async function getBuild(db: Db, id: string, opts: { withManifest?: boolea
   return r.rows[0] ? (await withQueuePositions(db, [toBuild(r.rows[0])]))[0]! : null;
 }
 
+/** The status of a build alone (one primary-key read, for log-ingest's per-batch check), or null when there is no such build. */
+export async function getBuildStatus(db: Db, id: string): Promise<JobStatus | null> {
+  const r = await db.query<{ status: JobStatus }>('SELECT status FROM builds WHERE id = $1', [id]);
+  return r.rows[0]?.status ?? null;
+}
+
 /** The plan stored with a build (for the dispatcher and builder config), or null. */
 export async function getBuildPlan(db: Db, id: string): Promise<Plan | null> {
   const r = await db.query<{ plan: Plan | null }>('SELECT plan FROM builds WHERE id = $1', [id]);
@@ -326,10 +332,24 @@ export async function listStaleBuilds(
   const r = await db.query<BuildRow>(
     // The literal IN list matches the partial index builds_active, which a parameter alone would not.
     `SELECT ${COLUMNS} FROM builds WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
-       AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+       AND GREATEST(COALESCE(heartbeat_at, updated_at), updated_at) < $2 ORDER BY updated_at LIMIT $3`,
     [statuses, updatedBefore, limit],
   );
   return r.rows.map(toBuild);
+}
+
+/**
+ * Records that the builder of build or release `id` is alive now (any report it sent). Writes at
+ * most once per `everyMs` per job (the WHERE skips a fresher value), so a builder posting a batch
+ * every 250 ms costs a row update every few seconds. Only while the job is not final.
+ */
+export async function touchJobHeartbeat(db: Db, kind: 'build' | 'release', id: string, everyMs = 2000): Promise<void> {
+  const table = kind === 'build' ? 'builds' : 'releases';
+  await db.query(
+    `UPDATE ${table} SET heartbeat_at = now() WHERE id = $1 AND status IN ('pending', 'running', 'canceling')
+       AND (heartbeat_at IS NULL OR heartbeat_at < now() - ($2::INT8 * INTERVAL '1 millisecond'))`,
+    [id, everyMs],
+  );
 }
 
 /** Optional values recorded with a transition. */

@@ -188,6 +188,12 @@ export async function getRelease(db: Db, id: string): Promise<Release | null> {
   return r.rows[0] ? (await withReleaseQueuePositions(db, [toRelease(r.rows[0])]))[0]! : null;
 }
 
+/** The status of a release alone (one primary-key read, for log-ingest's per-batch check), or null when there is no such release. */
+export async function getReleaseStatus(db: Db, id: string): Promise<JobStatus | null> {
+  const r = await db.query<{ status: JobStatus }>('SELECT status FROM releases WHERE id = $1', [id]);
+  return r.rows[0]?.status ?? null;
+}
+
 /** The release with this id, its row locked until the caller's transaction ends (decisions on it queue up), or null. */
 export async function getReleaseForUpdate(tx: Db, id: string): Promise<Release | null> {
   const r = await tx.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases WHERE id = $1 FOR UPDATE`, [id]);
@@ -253,7 +259,7 @@ export async function latestReleasesPerTarget(db: Db, pipelineIds: string[]): Pr
 export async function listStaleReleases(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Release[]> {
   const r = await db.query<ReleaseRow>(
     `SELECT ${COLUMNS} FROM releases WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
-       AND updated_at < $2 ORDER BY updated_at LIMIT $3`,
+       AND GREATEST(COALESCE(heartbeat_at, updated_at), updated_at) < $2 ORDER BY updated_at LIMIT $3`,
     [statuses, updatedBefore, limit],
   );
   return r.rows.map(toRelease);

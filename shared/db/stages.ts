@@ -79,6 +79,22 @@ export async function upsertStageRuns(db: Db, kind: JobKind, jobId: string, repo
 }
 
 /**
+ * Ends the stage runs of a job that are still `running` or `pending` (its builder is gone and
+ * will not report them) with `status`, now, and `message`; returns how many. A stage whose
+ * timer would otherwise count forever gets its finish time and duration.
+ */
+export async function finishOpenStageRuns(db: Db, kind: JobKind, jobId: string, status: StageStatus, message: string): Promise<number> {
+  const r = await db.query(
+    `UPDATE stage_runs SET status = $3, finished_at = now(),
+       duration_ms = CASE WHEN started_at IS NULL THEN NULL ELSE CAST(EXTRACT(EPOCH FROM (now() - started_at)) * 1000 AS INT8) END,
+       message = COALESCE(message, $4)
+     WHERE job_kind = $1 AND job_id = $2::INT8 AND status IN ('running', 'pending')`,
+    [kind, jobId, status, message],
+  );
+  return r.rowCount ?? 0;
+}
+
+/**
  * The stage runs of a job: started ones by start time, then the others in the order of the report
  * that first named them. (NULLs are placed explicitly: the two databases sort them differently.)
  */

@@ -7,6 +7,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors/http-error.ts';
+import { isRefName, isRevision } from '../git/ref-name.ts';
 import { fieldProblems, type FieldProblem } from '../http/json-body.ts';
 import { JOB_STATUSES } from '../status/status.ts';
 import { EVENT_NAMES, EVENT_PREFIX, FORGES, type EventName, type EventPayloads, type EventType } from './types.ts';
@@ -29,6 +30,17 @@ const str: Schema = { type: 'string' };
 const nonEmpty: Schema = { type: 'string', minLength: 1 };
 const count: Schema = { type: 'integer', minimum: 0 };
 const id: Schema = { type: 'string', pattern: '^[1-9][0-9]{0,18}$' };
+// Refs and revisions reach git commands: git's ref-name rules (shared/git/ref-name.ts), or empty where the field may be.
+const ref: Schema = { type: 'string', format: 'git-ref' };
+const revision: Schema = { type: 'string', format: 'git-revision' };
+const refOrEmpty: Schema = { type: 'string', format: 'git-ref-or-empty' };
+const revisionOrEmpty: Schema = { type: 'string', format: 'git-revision-or-empty' };
+const FORMATS = {
+  'git-ref': isRefName,
+  'git-revision': isRevision,
+  'git-ref-or-empty': (v: string) => v === '' || isRefName(v),
+  'git-revision-or-empty': (v: string) => v === '' || isRevision(v),
+};
 const obj = (required: Record<string, Schema>, optional: Record<string, Schema> = {}): Schema => ({
   type: 'object',
   required: Object.keys(required),
@@ -38,25 +50,25 @@ const repo = { repoSource: nonEmpty, repoOwner: nonEmpty, repoName: nonEmpty };
 const trigger = obj({ event: nonEmpty, fields: { type: 'object', additionalProperties: str } }, { name: { type: ['string', 'null'] } });
 const commit = obj({ id: str, message: str, author: obj({ name: str, email: str }, { username: str }) });
 const status = { enum: [...JOB_STATUSES] };
-const buildStarted = { ...repo, buildId: id, branch: str, revision: str, version: nonEmpty, chainDepth: count };
+const buildStarted = { ...repo, buildId: id, branch: refOrEmpty, revision: revisionOrEmpty, version: nonEmpty, chainDepth: count };
 const releaseStarted = { ...repo, releaseId: id, name: nonEmpty, version: nonEmpty, chainDepth: count };
 
 /** JSON Schema of each payload. */
 const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'git.push': obj(
-    { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: str, revision: nonEmpty, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
-    { tag: str, commitCount: count, installationId: count, before: str, changedFiles: { type: 'array', items: str } },
+    { ...repo, forge: { enum: [...FORGES] }, cloneUrl: nonEmpty, branch: refOrEmpty, revision, commits: { type: 'array', items: commit }, pusher: obj({ name: str }, { email: str }), deliveryId: nonEmpty },
+    { tag: refOrEmpty, commitCount: count, installationId: count, before: revisionOrEmpty, changedFiles: { type: 'array', items: str } },
   ),
   'git.pull_request': obj(
     {
-      ...repo, forge: { enum: [...FORGES] }, number: count, action: str, baseBranch: nonEmpty, headBranch: nonEmpty, headRepository: nonEmpty,
-      fork: { type: 'boolean' }, revision: nonEmpty, cloneUrl: nonEmpty, cloneRef: nonEmpty, title: str, author: obj({ name: str }), deliveryId: nonEmpty,
+      ...repo, forge: { enum: [...FORGES] }, number: count, action: str, baseBranch: ref, headBranch: ref, headRepository: nonEmpty,
+      fork: { type: 'boolean' }, revision, cloneUrl: nonEmpty, cloneRef: ref, title: str, author: obj({ name: str }), deliveryId: nonEmpty,
     },
     { installationId: count },
   ),
   'build.requested': obj(
-    { ...repo, branch: str, trigger, chainDepth: count },
-    { revision: str, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id },
+    { ...repo, branch: refOrEmpty, trigger, chainDepth: count },
+    { revision: revisionOrEmpty, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id },
   ),
   'build.started': obj(buildStarted),
   'build.finished': obj({ ...buildStarted, status }),
@@ -69,7 +81,7 @@ const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   'pipeline.archived': obj({ ...repo, archived: { type: 'boolean' } }),
   'cron.tick': obj({ time: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}' } }),
   'queue.advance': obj({ reason: nonEmpty }),
-  'forge.status': obj({ ...repo, kind: { enum: ['build', 'release'] }, id, status, branch: str, revision: str }),
+  'forge.status': obj({ ...repo, kind: { enum: ['build', 'release'] }, id, status, branch: refOrEmpty, revision: revisionOrEmpty }),
 };
 
 // Compiled per event type on first use: ajv's code generation is most of a cold instance's first
@@ -78,7 +90,7 @@ let ajv: Ajv | undefined;
 const validators = new Map<EventName, ValidateFunction>();
 const validatorFor = (name: EventName): ValidateFunction => {
   let v = validators.get(name);
-  if (!v) validators.set(name, (v = (ajv ??= new Ajv({ allErrors: true })).compile(PAYLOAD_SCHEMAS[name])));
+  if (!v) validators.set(name, (v = (ajv ??= new Ajv({ allErrors: true, formats: FORMATS })).compile(PAYLOAD_SCHEMAS[name])));
   return v;
 };
 

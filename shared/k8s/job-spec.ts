@@ -62,6 +62,15 @@ export const DEFAULT_JOB_SPEC_OPTIONS: JobSpecOptions = {
   dind: { image: 'docker:27-dind', resources: { requests: { cpu: '100m', memory: '256Mi' } } },
 };
 
+/**
+ * How long a job may live, in seconds: the Job's activeDeadlineSeconds plus the grace its builder
+ * gets to report after Kubernetes stops it. A job token expires then (functions/build-dispatch/start-job.ts).
+ */
+export function jobDeadlineSeconds(o: Partial<Record<keyof JobSpecOptions, unknown>> = {}): number {
+  const seconds = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  return seconds(o.activeDeadlineSeconds, DEFAULT_JOB_SPEC_OPTIONS.activeDeadlineSeconds) + seconds(o.terminationGracePeriodSeconds, DEFAULT_JOB_SPEC_OPTIONS.terminationGracePeriodSeconds);
+}
+
 /** The image of the builder for a track. */
 const builderImage = (track: string, o: JobSpecOptions): string => o.builderImages[track] ?? `${o.builderImageRepository}:${track}`;
 

@@ -10,8 +10,9 @@
  * Heartbeat, so the server tells a live build that prints nothing from a dead one.
  *
  * Answers: 202 accepted (idempotent: resending a batch is harmless), 400 malformed,
- * 401 bad token / token for another job, 404 unknown job, 409 illegal status transition,
- * 413 batch too large. Live viewers receive each accepted batch on core NATS `logs.<id>` as a
+ * 401 bad token (expired: a token lives until the job's deadline) / token for another job,
+ * 404 unknown job, 409 illegal status transition or a job already final (succeeded, failed,
+ * canceled — by its builder or by the system): nothing more is written for it, 413 batch too large. Live viewers receive each accepted batch on core NATS `logs.<id>` as a
  * LiveMessage. Lines written by the system itself (e.g. a `validate-manifest` step) take the
  * next seq after the stored maximum; they are only written while no builder runs for the job.
  */

@@ -3,6 +3,7 @@
  * with its field path and severity. Errors make the manifest invalid (the build fails with a
  * `validate-manifest` step); warnings are shown but allowed. Never throws.
  */
+import { isRefName, refForMessage } from '../git/ref-name.ts';
 import { checkWhen } from './when.ts';
 import { lintScheduling } from './scheduling.ts';
 import { parseDurationSeconds } from './duration.ts';
@@ -347,6 +348,10 @@ class Linter {
       if (target && target !== scope.release) {
         this.warn(`${f}.releases.target`, `'${target}' is ignored: a release trigger always releases to the release it is defined under ('${scope.release}')`);
       }
+    }
+    // The branch a trigger builds reaches git in the builder: git's ref-name rules.
+    for (const [action, branch] of [['builds', t.builds?.branch], ['runs', t.runs?.branch]] as const) {
+      if (branch && !isRefName(branch)) this.error(`${f}.${action}.branch`, `is not a valid git branch name: ${refForMessage(branch)}`);
     }
     if (t.runs && scope.kind === 'bot' && t.runs.bot && !this.m.bots.some((b) => b.name === t.runs!.bot)) {
       this.error(`${f}.runs.bot`, `bot '${t.runs.bot}' is not defined under bots`);

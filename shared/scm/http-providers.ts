@@ -8,6 +8,7 @@
  * "no manifest" only when the repository itself answers; a repository that is not found (or not
  * readable with the credentials at hand) is an ScmError, so the build shows why.
  */
+import { decodeManifestBytes } from '../manifest/text.ts';
 import type { ForgeAccess } from './endpoints.ts';
 import { forgeFetch, type ForgeRequest } from './forge-request.ts';
 import type { ApiForge } from './hosts.ts';
@@ -57,7 +58,8 @@ export async function readManifest(access: ForgeAccess, r: RepoLocation, revisio
   const auth = await access.headers();
   const req = manifestRequest(access.forge, access.apiUrl, r, revision);
   const res = await forgeFetch(access.forge, { ...req, headers: { ...req.headers, ...auth } }, timeoutMs, [404]);
-  if (res.status !== 404) return res.text();
+  // Strictly UTF-8: a manifest that is not is refused with the reason, never silently altered.
+  if (res.status !== 404) return decodeManifestBytes(new Uint8Array(await res.arrayBuffer()));
   await res.body?.cancel();
   const repo = repositoryRequest(access.forge, access.apiUrl, r);
   const check = await forgeFetch(access.forge, { ...repo, headers: { ...repo.headers, ...auth } }, timeoutMs, [404]);

@@ -7,6 +7,7 @@
 import { errorMessage, type Logger } from '../log/logger.ts';
 import { forgeApiFailed } from '../metrics/metrics.ts';
 import { inSpan } from '../trace/tracing.ts';
+import { ManifestEncodingError } from '../manifest/text.ts';
 import { ScmError, type RepoLocation, type ScmProvider } from './provider.ts';
 
 const isRepo = (v: unknown): v is RepoLocation => typeof v === 'object' && v !== null && 'repoOwner' in v && 'repoName' in v;
@@ -24,6 +25,8 @@ export function observedScm<P extends ScmProvider>(scm: P, log: Logger): P {
         try {
           return await (method as (...a: unknown[]) => Promise<unknown>).apply(scm, args);
         } catch (err) {
+          // The forge answered; what it gave is not a manifest (an invalid manifest, not a failure of the API).
+          if (err instanceof ManifestEncodingError) throw err;
           const provider = err instanceof ScmError ? err.provider : scm.name;
           const status = err instanceof ScmError ? err.status : 0;
           log.warn({ pipeline, revision, provider, operation, status, cause: errorMessage(err) }, `forge API ${provider} ${operation}${pipeline ? ` for ${pipeline}` : ''} failed: ${errorMessage(err)}`);

@@ -72,6 +72,15 @@ function startBuilder(config: unknown, dir: string): { pid: number; done: Promis
   return { pid: child.pid!, done };
 }
 
+/** The command line of process `pid` (empty once it is gone). */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
 /** Every process's command line that contains `needle`, from /proc. */
 function argvContaining(needle: string): string[] {
   const out: string[] = [];
@@ -197,7 +206,9 @@ describe('builder process', function () {
     const [, shellPid, workDir] = /^shell (\d+) (\S+)$/.exec(texts.find((t) => t.startsWith('shell '))!)!;
     const bgPid = Number(/^bg (\d+)$/.exec(texts.find((t) => t.startsWith('bg '))!)![1]);
     const runnerDir = dirname(workDir!);
-    const [builderPid] = childrenOf(parent.pid!);
+    // Not simply the parent's first child: when tsx had to compile the parent's sources (a cold
+    // cache, as in CI) the parent also runs a long-lived `esbuild --service` child, listed first.
+    const builderPid = childrenOf(parent.pid!).find((p) => commandLine(p).includes('builder/main.ts'));
     expect(builderPid, `the builder runs as a child of the parent\n${parentErr}`).to.be.a('number');
     const pids = [builderPid!, Number(shellPid), bgPid];
     expect(pids.map(alive), 'builder and stage processes before the kill').to.deep.equal([true, true, true]);

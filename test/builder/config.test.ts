@@ -17,6 +17,8 @@ describe('builder config', () => {
     { name: 'unknown job kind', mutate: (c) => (c.job.kind = 'deploy'), problem: 'job.kind must be one of build, release, bot' },
     { name: 'missing ingest token', mutate: (c) => delete c.ingest.token, problem: 'ingest.token must be a string' },
     { name: 'clone not boolean', mutate: (c) => (c.git.clone = 'yes'), problem: 'git.clone must be a boolean' },
+    { name: 'a branch git would read as an option', mutate: (c) => (c.git.branch = '--upload-pack=touch /tmp/pwned'), problem: 'git.branch is not a valid git ref name: "--upload-pack=touch /tmp/pwned"' },
+    { name: 'a revision git would read as an option', mutate: (c) => (c.git.revision = '--output=/tmp/x'), problem: 'git.revision is not a valid git revision: "--output=/tmp/x"' },
     { name: 'env value not a string', mutate: (c) => (c.plan.stages[0].env.N = 1), problem: 'plan.stages[0].env must map names to strings' },
     { name: 'negative retries', mutate: (c) => (c.plan.stages[0].retries = -1), problem: 'plan.stages[0].retries must be a non-negative number' },
     { name: 'nested parallel stages', mutate: (c) => (c.plan.stages[0].parallelStages = [{ ...structuredClone(c.plan.stages[0]), parallelStages: [structuredClone(c.plan.stages[0])] }]), problem: 'plan.stages[0].parallelStages[0].parallelStages: only one level' },

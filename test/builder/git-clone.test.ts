@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -66,6 +66,24 @@ describe('builder git-clone stage', function () {
     expect(reporter.finals().map((s) => `${s.stage}:${s.status}`)).to.deep.equal(['git-clone:failed', 'inspect:skipped']);
     expect(reporter.finals()[0]!.message).to.include(`cannot fetch ${missing}`);
   });
+
+  // The builder's config is validated (builder/config.ts), yet the clone must not rely on it:
+  // runBuild is given the names as they are, and every ref follows `--` on git's command line.
+  [
+    { name: 'the branch (no revision)', revision: () => '' },
+    { name: 'the branch fetched after the revision failed', revision: () => 'f'.repeat(40) },
+  ].forEach((c) =>
+    it(`never lets ${c.name} be read as a git option (--upload-pack=…)`, async () => {
+      const marker = join(tmp(), 'pwned');
+      const reporter = collectingReporter();
+      const branch = `--upload-pack=touch ${marker};git-upload-pack`;
+      const config = configOf(planOf([clone, inspect]), tmp(), { git: { cloneUrl: origin, branch, revision: c.revision(), clone: true } });
+      const outcome = await runBuild(config, { executor: createHostExecutor(), reporter, cancel: new AbortController().signal });
+      expect(existsSync(marker), 'the upload-pack command ran').to.equal(false);
+      expect(outcome.status).to.equal('failed');
+      expect(reporter.lines.map((l) => l.text)).to.satisfy((ls: string[]) => ls.some((l) => l.startsWith('> git fetch') && l.includes(`origin -- ${branch}`)));
+    }),
+  );
 
   it('never shows a token embedded in the clone URL', async () => {
     const reporter = collectingReporter();

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 export interface TempRepo {
   dir: string;
   /** Writes files (path → content) and commits them; returns the new head sha. */
-  commit(files: Record<string, string>, message?: string): string;
+  commit(files: Record<string, string | Buffer>, message?: string): string;
   head(): string;
   remove(): void;
 }

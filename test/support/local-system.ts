@@ -31,6 +31,11 @@ export interface StartOptions {
   /** Working directory of the process (default: this one). */
   cwd?: string;
   timeoutMs?: number;
+  /**
+   * Run it as a terminal runs a foreground command: leader of its own process group, and `stop`
+   * signals the whole group (Ctrl-C reaches every process of the group, children too).
+   */
+  processGroup?: boolean;
 }
 
 /** Starts the system; rejects with its output when it does not come up. */
@@ -42,6 +47,7 @@ export function startLocalSystem(opts: StartOptions = {}): Promise<LocalSystem> 
     env: { ...process.env, PORT: '0', ESTAFETTE_STATE_DIR: stateDir, XDG_STATE_HOME: join(stateDir, 'user-state'), ...opts.env },
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.processGroup ? { detached: true } : {}),
   });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -64,7 +70,10 @@ export function startLocalSystem(opts: StartOptions = {}): Promise<LocalSystem> 
         child,
         output: () => out,
         stop: async (signal = 'SIGINT') => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          if (child.exitCode === null && child.signalCode === null) {
+            if (opts.processGroup) process.kill(-child.pid!, signal);
+            else child.kill(signal);
+          }
           return exited;
         },
         api: async (path, init) => {

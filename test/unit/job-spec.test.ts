@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Secret } from 'kubernetes-models/v1/Secret';
-import { buildConfigSecret, buildJob } from '../../shared/k8s/job-spec.ts';
+import { buildConfigSecret, buildJob, jobDeadlineSeconds } from '../../shared/k8s/job-spec.ts';
 import { jobName } from '../../shared/k8s/names.ts';
 import { sampleBuilderConfig } from '../support/builder-config.ts';
 
@@ -12,6 +12,13 @@ describe('builder Job spec', () => {
   it('matches the expected Job for a docker-executor build', () => {
     const expected = JSON.parse(readFileSync(new URL('../fixtures/jobs/build-job.json', import.meta.url), 'utf8'));
     expect(buildJob(ref, sampleBuilderConfig())).to.deep.equal(expected);
+  });
+
+  it("a job's deadline (its token's life) is the Job's activeDeadlineSeconds plus its termination grace, from the Job options", () => {
+    expect(jobDeadlineSeconds()).to.equal(2 * 60 * 60 + 30);
+    expect(jobDeadlineSeconds({ activeDeadlineSeconds: 600 })).to.equal(630);
+    expect(jobDeadlineSeconds({ activeDeadlineSeconds: 600, terminationGracePeriodSeconds: 5 })).to.equal(605);
+    expect(jobDeadlineSeconds({ activeDeadlineSeconds: 'soon', terminationGracePeriodSeconds: -1 }), 'nonsense falls back to the defaults').to.equal(2 * 60 * 60 + 30);
   });
 
   it('validates against the Kubernetes batch/v1 Job schema', () => {

@@ -11,6 +11,7 @@ import { basename, dirname } from 'node:path';
 import { ValidationError } from '../../../shared/errors/http-error.ts';
 import { bodySchema } from '../../../shared/http/json-body.ts';
 import type { RepoRef } from '../../../shared/events/types.ts';
+import { isRefName, refForMessage } from '../../../shared/git/ref-name.ts';
 import { safeEqual, skipReason, type ForgeAdapter, type ParseResult } from './forge.ts';
 import { beforeOnly } from './push-changes.ts';
 
@@ -72,11 +73,6 @@ export function repoFromUrl(raw: string): RepoRef {
   return { repoSource: source, repoOwner: parts.slice(0, -1).join('/'), repoName: parts[parts.length - 1] };
 }
 
-/** A branch name git would accept (a conservative subset of git-check-ref-format). */
-function isBranchName(b: string): boolean {
-  return b.length > 0 && b.length <= 255 && !/[\s~^:?*[\\\x00-\x1f\x7f]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|^-/.test(b);
-}
-
 export const generic: ForgeAdapter = {
   endpoint: 'generic',
   secretVariable: 'ESTAFETTE_WEBHOOK_TOKEN',
@@ -88,7 +84,7 @@ export const generic: ForgeAdapter = {
   parse(req, body): ParseResult {
     const deliveryId = req.headers['x-delivery-id'] || randomUUID();
     const { repository, branch, revision, before = '', message = '', author = '', pusher = '' } = GENERIC_PUSH.validate(body);
-    if (!isBranchName(branch)) throw new ValidationError(`'branch' is not a valid branch name: '${branch.slice(0, 100)}'`);
+    if (!isRefName(branch)) throw new ValidationError(`'branch' is not a valid branch name: ${refForMessage(branch)}`);
     if (!/^[0-9a-f]{7,64}$/i.test(revision)) throw new ValidationError(`'revision' must be a commit sha (7–64 hex characters)`);
     if (before && !/^[0-9a-f]{7,64}$/i.test(before)) throw new ValidationError(`'before' must be a commit sha (7–64 hex characters)`);
     const repo = repoFromUrl(repository);

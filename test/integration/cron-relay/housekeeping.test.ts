@@ -4,10 +4,10 @@
  * or failed as the cluster would, and a tick at a later clock time reconciling them.
  */
 import { expect } from 'chai';
-import { transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
+import { touchJobHeartbeat, transitionBuildStatus, type Build } from '../../../shared/db/builds.ts';
 import { getRelease, listReleases, transitionReleaseStatus } from '../../../shared/db/releases.ts';
 import { readLogLines } from '../../../shared/db/logs.ts';
-import { listStageRuns } from '../../../shared/db/stages.ts';
+import { listStageRuns, upsertStageRuns } from '../../../shared/db/stages.ts';
 import { KubernetesJobRunner } from '../../../shared/k8s/kubernetes-runner.ts';
 import type { JobStatus } from '../../../shared/status/status.ts';
 import { makeHandler } from '../../../functions/cron-relay/handler.ts';
@@ -105,7 +105,9 @@ describe('cron-relay: housekeeping of dead jobs', function () {
         expect(steps).to.deep.equal([]);
         return;
       }
-      expect(steps).to.deep.equal([['reconcile', c.expected]]);
+      // The reconcile step, and the planned steps the builder never reported ended too.
+      const never = c.expected === 'canceled' ? 'canceled' : 'skipped';
+      expect(steps).to.have.deep.members([['reconcile', c.expected], ['git-clone', never], ['build', never]]);
       const lines = (await readLogLines(db.pool, 'build', b.id)).map((l) => l.text);
       expect(lines).to.have.length(1);
       expect(lines[0]).to.match(c.reason!).and.match(new RegExp(`was ${c.status} but .* marked ${c.expected} by housekeeping`));
@@ -128,7 +130,35 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     const done = await reconcileJobs(deps(3 * MIN));
     expect(done).to.deep.include({ kind: 'release', id: release.id, from: 'running', to: 'failed', reason: 'its Job is gone without a final report from the builder' });
     expect((await getRelease(db.pool, release.id))?.releaseStatus).to.equal('failed');
-    expect((await listStageRuns(db.pool, 'release', release.id)).map((s) => s.stage)).to.deep.equal(['reconcile']);
+    expect((await listStageRuns(db.pool, 'release', release.id)).map((s) => [s.stage, s.status])).to.have.deep.members([['reconcile', 'failed'], ['deploy', 'skipped']]);
+  });
+
+  it('a running build whose builder stopped reporting for the heartbeat timeout (30 s) is failed with its running stages, and build.finished is published; a recent heartbeat keeps it', async () => {
+    const b = await newBuild('running');
+    const started = new Date(Date.now() - 5 * MIN).toISOString();
+    await upsertStageRuns(db.pool, 'build', b.id, [
+      { stage: 'first', run: 1, kind: 'stage', status: 'succeeded', startedAt: started, finishedAt: started, durationMs: 1 },
+      { stage: 'build', run: 1, kind: 'stage', status: 'running', startedAt: started },
+    ]);
+    h.api.objects.delete(jobKey(b.id));
+    // Its status changed long ago, but the builder reported just now (logs every few hundred ms).
+    await db.pool.query(`UPDATE builds SET updated_at = now() - INTERVAL '10 minutes' WHERE id = $1`, [b.id]);
+    await touchJobHeartbeat(db.pool, 'build', b.id);
+    const published: Array<{ name: string; data: any }> = [];
+    const withPublish = (offsetMs: number): CronRelayDeps => ({ ...deps(offsetMs), publish: async (name, data) => void published.push({ name, data }) });
+
+    expect(await reconcileJobs(withPublish(20_000)), 'reported 20 s ago: alive').to.deep.equal([]);
+    expect((await h.build(b.id)).buildStatus).to.equal('running');
+
+    const done = await reconcileJobs(withPublish(35_000));
+    expect(done.map((r) => [r.id, r.to])).to.deep.equal([[b.id, 'failed']]);
+    expect((await h.build(b.id)).buildStatus).to.equal('failed');
+    const stages = await listStageRuns(db.pool, 'build', b.id);
+    expect(stages.map((x) => [x.stage, x.status])).to.have.deep.members([['first', 'succeeded'], ['git-clone', 'skipped'], ['build', 'failed'], ['reconcile', 'failed']]);
+    const ended = stages.find((x) => x.stage === 'build')!;
+    expect(ended.finishedAt, 'the stage timer stops').to.be.a('string');
+    expect(ended.durationMs, 'its duration').to.be.greaterThan(0);
+    expect(published.filter((e) => e.name === 'build.finished').map((e) => [e.data.buildId, e.data.status])).to.deep.equal([[b.id, 'failed']]);
   });
 
   it('two housekeepers at once end a dead job once, with one reconcile step', async () => {
@@ -137,7 +167,7 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     const results = await Promise.all([reconcileJobs(deps(3 * MIN)), reconcileJobs(deps(3 * MIN))]);
     expect(results.flat().filter((r) => r.id === b.id).length).to.be.at.least(1);
     expect((await h.build(b.id)).buildStatus).to.equal('failed');
-    expect(await listStageRuns(db.pool, 'build', b.id)).to.have.length(1);
+    expect((await listStageRuns(db.pool, 'build', b.id)).map((s) => s.stage)).to.have.members(['reconcile', 'git-clone', 'build']);
     expect(await readLogLines(db.pool, 'build', b.id)).to.have.length(1);
   });
 

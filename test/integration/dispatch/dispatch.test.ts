@@ -14,6 +14,7 @@ import { getBuild, getBuildPlan, listBuilds, transitionBuildStatus } from '../..
 import { readLogLines } from '../../../shared/db/logs.ts';
 import { listStageRuns } from '../../../shared/db/stages.ts';
 import { verifyJobToken } from '../../../shared/auth/job-token.ts';
+import { decodeJwt } from 'jose';
 import type { GitPushData } from '../../../shared/events/types.ts';
 import { encryptSecret, generateSecretKey } from '../../../shared/secrets/secret.ts';
 import { FakeKubeApi } from '../../support/fake-kube-api.ts';
@@ -95,6 +96,13 @@ describe('build-dispatch', function () {
   const secretManifest = (env: Record<string, string>) =>
     `stages:\n  build:\n    image: golang:1.22\n    env:\n${Object.entries(env).map(([k, v]) => `      ${k}: ${v}\n`).join('')}    commands:\n    - go build ./...\n`;
 
+  it("signs the Job's token to expire at the Job's deadline (activeDeadlineSeconds + termination grace), not 6 h later", async () => {
+    await handler(push(repo.commit({ '.estafette.yaml': MANIFEST })));
+    const { exp, iat } = decodeJwt(lastConfig().config.ingest.token);
+    const job = api.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').pop()!.body;
+    expect(exp! - iat!).to.equal(job.spec.activeDeadlineSeconds + job.spec.template.spec.terminationGracePeriodSeconds).and.equal(2 * 60 * 60 + 30);
+  });
+
   it('hands the Job the values of the secrets this pipeline may use, never the master key', async () => {
     const name = `local/team/${repo.dir.split('/').pop()}`;
     const mine = encryptSecret('mine-value', SECRET_KEY, 'local/team/.*');
@@ -169,6 +177,26 @@ describe('build-dispatch', function () {
     expect((await listStageRuns(db.pool, 'build', build.id)).map((s) => [s.stage, s.status])).to.deep.equal([['validate-manifest', 'failed']]);
     expect(api.jobs()).to.have.length(0);
   });
+
+  // Before: PostgreSQL refused the NUL (22021) on every redelivery until the event was dead-lettered, and
+  // invalid UTF-8 was silently altered. Now the build is created failed at once, with the reason in its log.
+  const unacceptable: Array<{ name: string; bytes: Buffer; reason: RegExp }> = [
+    { name: 'a NUL byte', bytes: Buffer.from('stages:\n  build:\n    image: golang\u0000:1.22\n    commands: [make]\n'), reason: /manifest is not a text file \(it contains NUL bytes\)/ },
+    { name: 'invalid UTF-8', bytes: Buffer.concat([Buffer.from('stages:\n  build:\n    image: gol'), Buffer.from([0xff, 0xfe]), Buffer.from('ang\n    commands: [make]\n')]), reason: /the manifest is not valid UTF-8 text \(an invalid byte sequence at line 3, column 15\)/ },
+  ];
+  unacceptable.forEach((c) =>
+    it(`a manifest with ${c.name} is a failed build with the reason, at the first attempt, and starts nothing`, async () => {
+      const rev = repo.commit({ '.estafette.yaml': c.bytes });
+      await handler(push(rev));
+      const pipeline = (await getPipeline(db.pool, ref()))!;
+      const builds = (await listBuilds(db.pool, { pipelineId: pipeline.id })).items;
+      expect(builds.map((b) => b.buildStatus)).to.deep.equal(['failed']);
+      const text = (await readLogLines(db.pool, 'build', builds[0].id)).map((l) => l.text).join('\n');
+      expect(text).to.match(/The manifest is invalid/).and.match(c.reason);
+      expect((await listStageRuns(db.pool, 'build', builds[0].id)).map((s) => [s.stage, s.status])).to.deep.equal([['validate-manifest', 'failed']]);
+      expect(api.jobs()).to.have.length(0);
+    }),
+  );
 
   it('a repository without a manifest builds nothing', async () => {
     const rev = repo.commit({ 'README.md': 'no manifest' });

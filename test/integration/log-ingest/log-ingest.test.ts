@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { signJobToken } from '../../../shared/auth/job-token.ts';
 import { createRelease, getRelease } from '../../../shared/db/releases.ts';
-import { getBuild } from '../../../shared/db/builds.ts';
+import { getBuild, transitionBuildStatus } from '../../../shared/db/builds.ts';
 import { readLogLines } from '../../../shared/db/logs.ts';
 import { listStageRuns } from '../../../shared/db/stages.ts';
 import type { LiveMessage } from '../../../shared/logs/protocol.ts';
@@ -32,6 +32,18 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     expect((await post(url, { sentAt: new Date().toISOString() }, await bearer('build', id))).status).to.equal(202);
     expect((await post(url, { sentAt: 'now' }, await bearer('build', id))).status).to.equal(400);
     expect((await post(url, { sentAt: new Date().toISOString() }, {})).status).to.equal(401);
+  });
+
+  it('records every report of a builder (logs, status, heartbeat) as its heartbeat_at, which housekeeping reads', async () => {
+    const { builds } = await seed(h.pool, 'beats', [{ status: 'running' }, { status: 'running' }, { status: 'running' }]);
+    const heartbeatAt = async (id: string): Promise<Date | null> => (await h.pool.query('SELECT heartbeat_at FROM builds WHERE id = $1', [id])).rows[0].heartbeat_at;
+    const [a, b, c] = builds.map((x) => x.id);
+    for (const id of [a!, b!, c!]) expect(await heartbeatAt(id), 'before any report').to.equal(null);
+    const before = Date.now() - 1000;
+    expect((await post(logsUrl('build', a!), { lines: lines(0, 2) }, await bearer('build', a!))).status).to.equal(202);
+    expect((await post(statusUrl('build', b!), { stages: [{ stage: 's', run: 1, kind: 'stage', status: 'running' }] }, await bearer('build', b!))).status).to.equal(202);
+    expect((await post(`${h.ingestUrl}/api/ingest/builds/${c}/heartbeat`, { sentAt: new Date().toISOString() }, await bearer('build', c!))).status).to.equal(202);
+    for (const id of [a!, b!, c!]) expect((await heartbeatAt(id))?.getTime(), `heartbeat_at of ${id}`).to.be.greaterThan(before);
   });
 
   it('stores shuffled, repeated and concurrent batches once each, read back in seq order', async () => {
@@ -127,6 +139,8 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       { name: 'seq as string', body: { lines: [line, { ...line, seq: '2' }] }, status: 400, message: /seq must be an integer/ },
       { name: 'run 0', body: { lines: [line, { ...line, seq: 1, run: 0 }] }, status: 400, message: /run must be/ },
       { name: 'empty stage', body: { lines: [line, { ...line, seq: 1, stage: '' }] }, status: 400, message: /stage must be/ },
+      // PostgreSQL cannot store a NUL: a 400 naming the field, not a 500 from the insert.
+      { name: 'NUL in a stage name', body: { lines: [line, { ...line, seq: 1, stage: 'bu\u0000ild' }] }, status: 400, message: /lines\[1\]\.stage must be .* without NUL/ },
       { name: 'bad stream', body: { lines: [line, { ...line, seq: 1, stream: 'stdin' }] }, status: 400, message: /stream must be one of stdout, stderr/ },
       { name: 'bad time', body: { lines: [line, { ...line, seq: 1, time: 'yesterday' }] }, status: 400, message: /time must be/ },
       { name: 'text not a string', body: { lines: [line, { ...line, seq: 1, text: 42 }] }, status: 400, message: /text must be a string/ },
@@ -154,6 +168,8 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       { name: 'stage with a bad status', body: { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'canceling' }] }, message: /not a stage status/ },
       { name: 'stage with a bad time', body: { status: 'succeeded', stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded', startedAt: 'soon' }] }, message: /startedAt/ },
       { name: 'negative duration', body: { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded', durationMs: -1 }] }, message: /durationMs/ },
+      { name: 'NUL in a stage name', body: { stages: [{ stage: 'bu\u0000ild', run: 1, kind: 'stage', status: 'running' }] }, message: /stages\[0\]\.stage must be .* without NUL/ },
+      { name: 'NUL in a parent stage', body: { stages: [{ stage: 'build', parent: 'p\u0000', run: 1, kind: 'stage', status: 'running' }] }, message: /stages\[0\]\.parent must be a stage path/ },
     ];
     statusCases.forEach((c) =>
       it(`status report: ${c.name} → 400, nothing changed`, async () => {
@@ -198,8 +214,10 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       const r = await post(statusUrl('build', id), final, headers);
       expect(r).to.deep.include({ status: 202 });
       expect(r.body).to.deep.equal({ status: 'succeeded' });
-      // A resent final report is harmless: same status, same event id.
-      expect((await post(statusUrl('build', id), final, headers)).status).to.equal(202);
+      // The job is final: its token writes nothing more, not even the same report again.
+      const resent = await post(statusUrl('build', id), { ...final, stages: [{ ...final.stages[0], message: 'changed' }] }, headers);
+      expect(resent.status).to.equal(409);
+      expect(resent.body).to.deep.equal({ status: 409, message: `build ${id} is already succeeded: it accepts no more log lines or reports` });
 
       const b = (await getBuild(h.pool, id))!;
       expect(b.buildStatus).to.equal('succeeded');
@@ -207,14 +225,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
         { stage: 'build', parent: null, kind: 'stage', run: 1, status: 'succeeded', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-01T00:00:05.000Z', durationMs: 5000, message: 'exit code 0' },
       ]);
       const events = h.published.slice(before);
-      expect(events.map((e) => e.name)).to.deep.equal(['build.started', 'build.finished', 'build.finished']);
+      expect(events.map((e) => e.name)).to.deep.equal(['build.started', 'build.finished']);
       expect(events[1]!.data).to.deep.equal({
         repoSource: 'github.com', repoOwner: 'estafette', repoName: 'status', buildId: id, branch: 'main', revision: b.repoRevision, version: b.buildVersion, chainDepth: 2, status: 'succeeded',
       });
-      expect(events[1]!.id).to.equal(events[2]!.id).and.not.equal(events[0]!.id);
-      for (let i = 0; i < 50 && live.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(events[1]!.id).to.not.equal(events[0]!.id);
+      for (let i = 0; i < 50 && live.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 100));
       off();
-      expect(live.map((m) => m.status?.status)).to.deep.equal(['running', 'succeeded', 'succeeded']);
+      expect(live.map((m) => m.status?.status)).to.deep.equal(['running', 'succeeded']);
     });
 
     it('a builder stopped without an API cancel reports canceled while running: the build ends canceled via canceling', async () => {
@@ -228,14 +247,55 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     });
 
     it('an illegal transition → 409 and the stage runs of that report are not written', async () => {
-      const { builds } = await seed(h.pool, 'illegal', [{ status: 'succeeded' }]);
+      const { builds } = await seed(h.pool, 'illegal', [{ status: 'pending' }]);
       const id = builds[0]!.id;
       const before = h.published.length;
-      const r = await post(statusUrl('build', id), { status: 'running', stages: [{ stage: 'x', run: 1, kind: 'stage', status: 'running' }] }, await bearer('build', id));
+      const r = await post(statusUrl('build', id), { status: 'succeeded', stages: [{ stage: 'x', run: 1, kind: 'stage', status: 'running' }] }, await bearer('build', id));
       expect(r.status).to.equal(409);
-      expect(r.body.message).to.equal(`build ${id} cannot go from succeeded to running`);
+      expect(r.body.message).to.equal(`build ${id} cannot go from pending to succeeded`);
       expect(await listStageRuns(h.pool, 'build', id)).to.have.length(0);
       expect(h.published.length).to.equal(before);
+    });
+
+    // A job's token ends with the job: whether its builder reported the end or the system ended it
+    // (reconciled as dead, canceled), a late builder's lines, reports and heartbeats are refused.
+    (['succeeded', 'failed', 'canceled'] as const).forEach((final) =>
+      it(`once a build is ${final}, its lines, reports and heartbeats → 409 and nothing is written`, async () => {
+        const { builds } = await seed(h.pool, `final-${final}`, [{ status: 'running' }]);
+        const id = builds[0]!.id;
+        const headers = await bearer('build', id);
+        expect((await post(logsUrl('build', id), { lines: lines(0, 2, 'build') }, headers)).status).to.equal(202);
+        if (final === 'canceled') await transitionBuildStatus(h.pool, id, 'canceling');
+        await transitionBuildStatus(h.pool, id, final, { reason: 'ended by the system' });
+        const before = h.published.length;
+        const message = `build ${id} is already ${final}: it accepts no more log lines or reports`;
+        const late = [
+          await post(logsUrl('build', id), { lines: lines(2, 3, 'build') }, headers),
+          await post(statusUrl('build', id), { stages: [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded' }] }, headers),
+          await post(statusUrl('build', id), { status: 'succeeded' }, headers),
+          await post(`${h.ingestUrl}/api/ingest/builds/${id}/heartbeat`, { sentAt: new Date().toISOString() }, headers),
+          // Again, now from this instance's memory of final jobs.
+          await post(logsUrl('build', id), { lines: lines(5, 1, 'build') }, headers),
+        ];
+        expect(late.map((r) => [r.status, r.body.message])).to.deep.equal(late.map(() => [409, message]));
+        expect((await readLogLines(h.pool, 'build', id)).map((l) => l.seq)).to.deep.equal([0, 1]);
+        expect(await listStageRuns(h.pool, 'build', id)).to.have.length(0);
+        expect((await getBuild(h.pool, id))!.buildStatus).to.equal(final);
+        expect(h.published.length).to.equal(before);
+      }),
+    );
+
+    it('once a release is final, its lines → 409', async () => {
+      const { pipeline, builds } = await seed(h.pool, 'rel-final', [{ status: 'succeeded' }]);
+      const { release } = await createRelease(h.pool, {
+        pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'rel-final', name: 'staging', action: 'deploy', version: builds[0]!.buildVersion, buildId: builds[0]!.id, chainDepth: 1,
+      });
+      const headers = await bearer('release', release.id);
+      expect((await post(statusUrl('release', release.id), { status: 'running' }, headers)).status).to.equal(202);
+      expect((await post(statusUrl('release', release.id), { status: 'failed' }, headers)).status).to.equal(202);
+      const r = await post(logsUrl('release', release.id), { lines: lines(0, 1, 'deploy') }, headers);
+      expect([r.status, r.body.message]).to.deep.equal([409, `release ${release.id} is already failed: it accepts no more log lines or reports`]);
+      expect(await readLogLines(h.pool, 'release', release.id)).to.have.length(0);
     });
 
     it('releases: running and failed emit release.started / release.finished', async () => {

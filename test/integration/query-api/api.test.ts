@@ -112,6 +112,13 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       [`${PL}/stats/buildsdurations?filter[last]=0`, /filter\[last\] must be an integer from 1 to 1000/],
       [`${PL}/stats/buildssuccessrate?filter[since]=today`, /filter\[since\]/],
       ['/api/stats/buildscount?filter[since]=1x', /filter\[since\]/],
+      // PostgreSQL TEXT holds no NUL: before, these reached a query and failed as a 500.
+      ['/api/builds?filter[branch]=ma%00in', /query parameter "filter\[branch\]" contains a NUL character/],
+      ['/api/pipelines?filter[labels]=team%3Dc%00i', /query parameter "filter\[labels\]" contains a NUL character/],
+      [`${PL}/builds/ID/logs?stage=bu%00ild`, /query parameter "stage" contains a NUL character/],
+      ['/api/pipelines?x%00=1', /query parameter "x\\\\0" contains a NUL character/],
+      ['/api/pipelines/github.com/estafette/al%00pha', /the path contains a NUL character/],
+      [`${PL}/builds/ID/logs/bu%00ild`, /the path contains a NUL character/],
     ];
     cases.forEach(([path, message]) =>
       it(path, async () => {
@@ -196,7 +203,12 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       ['{"buildVersion":', 400, /not valid JSON/],
       [{ buildVersion: 7 }, 400, /buildVersion is required \(a non-empty string\)/],
       [{ buildVersion: '9.9.9' }, 404, /version 9.9.9 of estafette\/alpha not found/],
-      [{ branch: 'main', revision: 'abc' }, 400, /40-character hex/],
+      [{ branch: 'main', revision: 'abc' }, 400, /full commit id \(40 or 64 hex/],
+      [{ branch: 'main', revision: '--all' }, 400, /full commit id/],
+      // Would reach `git fetch origin <branch>` in the builder as an option.
+      [{ branch: '--upload-pack=touch /tmp/pwned' }, 400, /branch is not a valid git branch name: "--upload-pack=touch \/tmp\/pwned"/],
+      [{ branch: 'a..b' }, 400, /not a valid git branch name/],
+      [{ branch: 'main\u0000x' }, 400, /branch contains a NUL character/],
       [{ branch: 'main' }, 415, /application\/json/, { 'content-type': 'text/plain' }],
     ];
     for (const [body, status, message, headers] of bad) {
@@ -239,6 +251,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       { name: 'a target without actions', body: { name: 'production', releaseVersion: '1.0.0' }, status: 202 },
       { name: 'no name', body: { releaseVersion: '1.0.0' }, status: 400, message: /name is required/ },
       { name: 'no version', body: { name: 'production' }, status: 400, message: /releaseVersion is required/ },
+      { name: 'a NUL in the target name', body: { name: 'produc\u0000tion', releaseVersion: '1.0.0' }, status: 400, message: /name contains a NUL character/ },
       { name: 'an unknown version', body: { name: 'production', releaseVersion: '3.0.0' }, status: 404, message: /version 3.0.0 of estafette\/alpha not found/ },
       { name: 'a failed version', body: { name: 'production', releaseVersion: '1.0.1' }, status: 409, message: /version 1.0.1 has no succeeded build \(latest is failed\)/ },
       { name: 'a running version', body: { name: 'production', releaseVersion: '1.0.2' }, status: 409, message: /no succeeded build/ },

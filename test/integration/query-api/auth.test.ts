@@ -136,20 +136,35 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
       expect([r.status, r.body?.message], path).to.satisfy(([s, m]: [number, string]) => s === status && message.test(m));
       expect(cookieOf(r, 'estafette_session'), path).to.equal(undefined);
     }
-    for (const evil of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
+    // '/\t/evil.example' is what `?returnURL=/%09/evil.example` decodes to: browsers drop the tab from a Location.
+    for (const evil of ['//evil.example', 'https://evil.example', '/\\evil.example', '/\t/evil.example', '/%09/evil.example', '/\n/evil.example', '/%2F/evil.example', '/%5Cevil.example', '/..//evil.example', '/./\\evil.example']) {
       expect((await signIn('corp', 'code-ops', evil)).callback.headers.get('location')).to.equal('/');
     }
   });
 
-  it('lists providers; logout clears the session cookie', async () => {
+  it('returns to a same-origin path with its query and fragment', async () => {
+    const { callback } = await signIn('corp', 'code-ops', '/pipelines/github.com/estafette/api/builds/7?tab=logs#L12');
+    expect(callback.headers.get('location')).to.equal('/pipelines/github.com/estafette/api/builds/7?tab=logs#L12');
+  });
+
+  it('lists providers; logout is POST only, clears the session cookie, and with a cookie needs the CSRF header', async () => {
     // Estafette's bare array of {id, name, organization, path}, plus our label.
     expect((await get(api('/api/auth/providers'))).body).to.deep.equal([
       { id: 'corp', name: 'Corp', organization: '', path: '/api/auth/login/corp', label: 'Corp SSO' },
       { id: 'github', name: 'Github', organization: '', path: '/api/auth/login/github', label: 'github' },
     ]);
-    const out = await get(api('/api/auth/logout'));
-    expect(out.status).to.equal(302);
+    const session = cookiePair(cookieOf((await signIn('corp', 'code-ops')).callback, 'estafette_session')!);
+    const logout = (headers: Record<string, string>, method = 'POST') => fetch(api('/api/auth/logout'), { method, headers, redirect: 'manual' });
+    // A link (GET) or a cross-site form (a cookie, no header) signs nobody out.
+    const viaLink = await logout({ cookie: session }, 'GET');
+    expect(viaLink.status).to.equal(405);
+    const viaForm = await logout({ cookie: session, 'content-type': 'application/x-www-form-urlencoded' });
+    expect([viaForm.status, ((await viaForm.json()) as { message: string }).message]).to.deep.equal([403, 'missing x-requested-with or x-estafette-csrf header (cookies alone cannot change anything)']);
+    for (const r of [viaLink, viaForm]) expect(cookieOf(r, 'estafette_session')).to.equal(undefined);
+    const out = await logout({ cookie: session, 'x-requested-with': 'XMLHttpRequest' });
+    expect(out.status).to.equal(204);
     expect(cookieOf(out, 'estafette_session')).to.match(/^estafette_session=; Path=\/; Max-Age=0;/);
+    expect((await logout({})).status, 'without a session there is nothing to forge').to.equal(204);
   });
 
   it('API clients: id/secret → bearer token with the configured role; wrong secret → 401', async () => {

@@ -8,6 +8,7 @@ import type { ScmSettings } from '../../../shared/config/config.ts';
 import { ConfigError } from '../../../shared/errors/http-error.ts';
 import { freePort } from '../../../cli/start/database.ts';
 import { ScmError } from '../../../shared/scm/provider.ts';
+import { ManifestEncodingError } from '../../../shared/manifest/text.ts';
 import { tempRepo, type TempRepo } from '../../support/git-repo.ts';
 
 describe('ScmProvider: local', () => {
@@ -47,6 +48,8 @@ describe('ScmProvider: forge APIs per host (endpoints.ts)', () => {
       seen.push({ url: req.url, headers: req.headers });
       if (req.url?.startsWith('/repos/estafette/api/contents/.estafette.yaml?ref=abc')) return res.end('stages: {}\n');
       if (req.url === '/repos/estafette/none') return res.end('{"full_name":"estafette/none"}');
+      if (req.url?.startsWith('/repos/estafette/latin1/contents/.estafette.yaml')) return res.end(Buffer.from('stages:\n  caf\xe9:\n    image: alpine\n', 'latin1'));
+      if (req.url?.startsWith('/repos/estafette/utf8/contents/.estafette.yaml')) return res.end(Buffer.from('stages:\n  café:\n    image: alpine\n', 'utf8'));
       if (req.url?.startsWith('/repos/estafette/broken/')) return res.writeHead(502).end('{"message":"Bad Gateway"}');
       res.writeHead(404).end('{"message":"Not Found"}');
     });
@@ -74,6 +77,14 @@ describe('ScmProvider: forge APIs per host (endpoints.ts)', () => {
     expect(err).to.be.instanceOf(ScmError);
     expect((err as ScmError).status).to.equal(502);
     expect((err as ScmError).message).to.match(/answered 502: Bad Gateway/);
+  });
+
+  it('decodes the manifest as strict UTF-8: other bytes are a ManifestEncodingError saying where, never silently replaced', async () => {
+    const scm = scmRouter(new ForgeEndpoints(settings({ githubApiUrl: url })));
+    expect(await scm.getManifest(loc('utf8'), 'abc')).to.equal('stages:\n  café:\n    image: alpine\n');
+    const err = await scm.getManifest(loc('latin1'), 'abc').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ManifestEncodingError);
+    expect((err as Error).message).to.equal('the manifest is not valid UTF-8 text (an invalid byte sequence at line 2, column 6)');
   });
 
   it('a failed connection keeps its cause', async () => {

@@ -64,6 +64,11 @@ describe('events: makeEvent / parseEvent', () => {
     { name: 'non-numeric id', event: base('build.cancel', { id: 'abc' }), fields: ['data.id'] },
     { name: 'negative chain depth', event: base('release.requested', { ...VALID['release.requested'], chainDepth: -1 }), fields: ['data.chainDepth'] },
     { name: 'no data', event: base('pipeline.archived', undefined), fields: ['data'] },
+    // Branches, refs and revisions reach git commands: git's ref-name rules, never an option.
+    { name: 'a branch git would take for an option', event: base('build.requested', { ...VALID['build.requested'], branch: '--upload-pack=touch /tmp/pwned', revision: '-p' }), fields: ['data.branch', 'data.revision'] },
+    { name: 'refs git refuses in a push', event: base('git.push', { ...VALID['git.push'], branch: 'a..b', revision: 'HEAD~1', tag: 'v1 ', before: '--all' }), fields: ['data.branch', 'data.revision', 'data.tag', 'data.before'] },
+    { name: 'refs git refuses in a pull request', event: base('git.pull_request', { ...VALID['git.pull_request'], baseBranch: '-x', headBranch: 'x@{1}', cloneRef: 'pull/7/head.lock' }), fields: ['data.baseBranch', 'data.headBranch', 'data.cloneRef'] },
+    { name: 'a control character in a finished build\'s branch', event: base('build.finished', { ...VALID['build.finished'], branch: 'main\u0000' }), fields: ['data.branch'] },
   ];
   invalid.forEach((c) =>
     it(`rejects ${c.name} with every problem named`, () => {

@@ -14,6 +14,8 @@ import { FakeClock } from '../../support/fake-clock.ts';
 import { silentLogger } from '../../support/logger.ts';
 
 const KEY = 'a-test-key-for-job-tokens';
+// A heartbeat reads only the job's status (a final job's token is refused): build 123 is running.
+const RUNNING_BUILD = { query: async () => ({ rows: [{ status: 'running' }] }) } as unknown as pg.Pool;
 
 const heartbeat = (token: string, clock: FakeClock): HttpRequest => ({
   method: 'POST',
@@ -36,8 +38,7 @@ async function status(p: Promise<{ status: number }>): Promise<number> {
 describe('log-ingest: job tokens on the injected clock', () => {
   it('accepts a token until the clock passes its expiry, then answers 401', async () => {
     const clock = new FakeClock(Date.parse('2024-03-01T12:00:00Z'));
-    // The heartbeat route needs no database: authorisation is all it checks.
-    const handle = makeHandler({ pool: {} as pg.Pool, liveLogs: new MemoryLiveLogs(), publish: async () => ({ duplicate: false }), jwtKey: KEY, log: silentLogger, clock });
+    const handle = makeHandler({ pool: RUNNING_BUILD, liveLogs: new MemoryLiveLogs(), publish: async () => ({ duplicate: false }), jwtKey: KEY, log: silentLogger, clock });
     const token = await signJobToken(KEY, { kind: 'build', id: '123' }, 60, clock);
     expect(await status(handle(heartbeat(token, clock)))).to.equal(202);
     await clock.advance(59_000);
@@ -48,7 +49,7 @@ describe('log-ingest: job tokens on the injected clock', () => {
 
   it('refuses a token that had expired on the clock before it was first seen', async () => {
     const clock = new FakeClock(Date.parse('2024-03-01T12:00:00Z'));
-    const handle = makeHandler({ pool: {} as pg.Pool, liveLogs: new MemoryLiveLogs(), publish: async () => ({ duplicate: false }), jwtKey: KEY, log: silentLogger, clock });
+    const handle = makeHandler({ pool: RUNNING_BUILD, liveLogs: new MemoryLiveLogs(), publish: async () => ({ duplicate: false }), jwtKey: KEY, log: silentLogger, clock });
     const old = await signJobToken(KEY, { kind: 'build', id: '123' }, 60, new FakeClock(Date.parse('2024-02-01T12:00:00Z')));
     expect(await status(handle(heartbeat(old, clock)))).to.equal(401);
   });

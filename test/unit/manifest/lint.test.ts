@@ -43,6 +43,7 @@ const cases: Case[] = [
   // triggers
   { name: 'a trigger with two filters', yaml: base('triggers:\n- pipeline:\n    name: github.com/o/r\n  git:\n    repository: github.com/o/r\n'), field: 'triggers[0]', message: /exactly one filter; found pipeline and git/ },
   { name: 'a trigger with no filter', yaml: base('triggers:\n- builds:\n    branch: main\n'), field: 'triggers[0]', message: /found none/ },
+  { name: 'a trigger building a branch git would read as an option', yaml: base("triggers:\n- cron:\n    schedule: '0 1 * * *'\n  builds:\n    branch: --upload-pack=touch /tmp/pwned\n"), field: 'triggers[0].builds.branch', message: /is not a valid git branch name: "--upload-pack=touch \/tmp\/pwned"/ },
   { name: 'a trigger with two actions', yaml: base('triggers:\n- git:\n    repository: github.com/o/r\n  builds: {}\n  runs: {}\n'), field: 'triggers[0]', message: /at most one action/ },
   { name: 'a build trigger with a releases action', yaml: base('triggers:\n- git:\n    repository: github.com/o/r\n  releases: {target: x}\n'), field: 'triggers[0].releases', message: /not allowed in build triggers/ },
   { name: 'an invalid cron', yaml: base("triggers:\n- cron:\n    schedule: '61 * * * *'\n"), field: 'triggers[0].cron.schedule', message: /invalid cron schedule/ },

@@ -107,6 +107,16 @@ describe('webhook-ingest handler', () => {
     { name: 'generic missing fields (every one named)', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"revision":7}', status: 400, message: /^body is invalid: repository is required; branch is required; revision must be string$/ },
     { name: 'generic sent as text', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token', 'content-type': 'text/plain' }, body: '{}', status: 415, message: /content-type must be application\/json/ },
     { name: 'gitlab wrong token', path: '/api/integrations/gitlab/events', headers: gitlabHeaders('nope'), body: fixture('gitlab-push.json'), status: 401, message: /token/ },
+    // A branch git would take for an option (`git fetch origin --upload-pack=…`) never becomes an event.
+    { name: 'generic with an option for a branch', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"--upload-pack=touch /tmp/pwned","revision":"abcdef1"}', status: 400, message: /branch/ },
+    ...(['--upload-pack=touch${IFS}/tmp/pwned', 'a..b', 'x@{1}', 'we ird', 'a.lock', 'tab\there', 'nul\u0000x'].map((branch) => {
+      const b = Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), ref: `refs/heads/${branch}` }));
+      return { name: `a GitHub push of branch ${JSON.stringify(branch)}`, headers: githubHeaders(secrets.github, b), body: b, status: 400, message: /branch is not a valid git ref name/ };
+    })),
+    ...(() => {
+      const b = Buffer.from(JSON.stringify({ ...JSON.parse(fixture('gitlab-push.json').toString()), ref: 'refs/heads/-c' }));
+      return [{ name: 'a GitLab push of branch "-c"', path: '/api/integrations/gitlab/events', headers: gitlabHeaders(secrets.gitlab), body: b, status: 400, message: /branch is not a valid git ref name/ }];
+    })(),
   ];
   bad.forEach((c) =>
     it(`refuses ${c.name} with ${c.status} and publishes nothing`, async () => {
