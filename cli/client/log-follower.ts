@@ -88,7 +88,10 @@ export async function followLog(api: ApiClient, streamPath: string, o: FollowOpt
         // Any real event (a ping included) shows the connection works; a bare `retry:` does not.
         if (e.event !== 'message') failures = 0;
         if (e.event === 'log') {
-          const line = JSON.parse(e.data) as LogLine;
+          // Estafette's TailLogLine with our line's fields beside it: keep ours.
+          const { seq, stage, run, time, stream, text } = JSON.parse(e.data) as LogLine;
+          if (typeof seq !== 'number') continue; // a step event for Estafette's clients, not a line
+          const line: LogLine = { seq, stage, run, time, stream, text };
           if (line.seq <= last) continue; // already handed on before a reconnection
           await o.onLine(line);
           last = line.seq;

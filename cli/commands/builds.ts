@@ -6,7 +6,7 @@
 import { formatDuration } from '../../builder/terminal-reporter.ts';
 import { parseCliConfig } from '../../shared/config/config.ts';
 import type { Build } from '../../shared/db/builds.ts';
-import { JOB_STATUSES } from '../../shared/status/status.ts';
+import { isFinalJobStatus, JOB_STATUSES } from '../../shared/status/status.ts';
 import { choice, integer, parseCommandArgs } from '../args.ts';
 import { ApiError, apiClient } from '../client/api-client.ts';
 import { pipelineName, pipelinePath, resolvePipeline } from '../client/pipeline-ref.ts';
@@ -29,7 +29,10 @@ options:
 exit codes: 0 listed, 1 the server could not be reached or refused, 2 wrong usage`;
 
 /** What started a build: its trigger event, and the manifest trigger's name when one fired. */
-const triggerOf = (b: Build): string => (b.trigger ? [b.trigger.event, b.trigger.name].filter(Boolean).join(' ') : '');
+/** A build as the API serves it (Estafette's contract): durations in nanoseconds, labels as `[{key, value}]`. */
+type ApiBuild = Omit<Build, 'duration' | 'labels'> & { duration: number; labels: Array<{ key: string; value: string }> };
+
+const triggerOf = (b: ApiBuild): string => (b.trigger ? [b.trigger.event, b.trigger.name].filter(Boolean).join(' ') : '');
 
 /** Runs the command; resolves to the exit code. */
 export async function run(args: string[]): Promise<number> {
@@ -43,7 +46,7 @@ export async function run(args: string[]): Promise<number> {
   const api = apiClient(resolveServer(config).url, config.client ? { client: config.client } : {});
   try {
     const p = await resolvePipeline(api, positionals[0]!);
-    const page = await api.get<{ items: Build[]; pagination: { totalItems: number } }>(`${pipelinePath(p)}/builds`, {
+    const page = await api.get<{ items: ApiBuild[]; pagination: { totalItems: number } }>(`${pipelinePath(p)}/builds`, {
       'page[size]': limit,
       'filter[branch]': values.branch,
       'filter[status]': statuses,
@@ -63,7 +66,7 @@ export async function run(args: string[]): Promise<number> {
       b.repoRevision.slice(0, 8),
       b.buildStatus,
       (b.startedAt ?? b.insertedAt).replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-      b.duration === null ? '' : formatDuration(Math.round(b.duration * 1000)),
+      isFinalJobStatus(b.buildStatus) ? formatDuration(Math.round(b.duration / 1e6)) : '',
       triggerOf(b),
       (b.commits[0]?.message ?? '').split('\n')[0]!.slice(0, 60),
     ]);

@@ -44,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     const build = await resolveBuild(api, p, positionals[1]);
     if (values.follow) return await watchBuild(api, p, build, values.stage ? { stage: values.stage } : {});
     const printer = createLogPrinter(process.stdout);
-    const path = `${pipelinePath(p)}/builds/${encodeURIComponent(build.id)}/logs`;
+    const path = `${pipelinePath(p)}/builds/${encodeURIComponent(build.id)}/loglines`;
     for (let after = -1; ; ) {
       const { items } = await api.get<{ items: LogLine[] }>(path, { after, limit: PAGE, ...(values.stage ? { stage: values.stage } : {}) });
       for (const l of items) await printer.line(l);

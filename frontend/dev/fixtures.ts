@@ -19,14 +19,14 @@ export function build(id: string, p: Pick<Pipeline, 'repoSource' | 'repoOwner' |
     buildVersion: `1.0.${id}`,
     buildStatus: 'succeeded',
     buildNumber: Number(id),
-    labels: { app: p.repoName, team: 'ci' },
+    labels: [{ key: 'app', value: p.repoName }, { key: 'team', value: 'ci' }],
     releaseTargets: [{ name: 'production', actions: [{ name: 'deploy' }, { name: 'rollback' }] }, { name: 'staging' }],
     commits: [{ id: rev(Number(id)), message: `Change number ${id}\n\nlonger text`, author: { name: 'Ada Lovelace', email: 'ada@example.com' } }],
     trigger: { event: 'git', name: null, fields: {} },
     insertedAt: ago(3600 * Number(id)),
     startedAt: ago(3600 * Number(id) - 2),
     updatedAt: ago(3600 * Number(id) - 80),
-    duration: 60 + Number(id) * 7,
+    duration: (60 + Number(id) * 7) * 1e9,
     ...over,
   };
 }
@@ -38,14 +38,14 @@ const big = { repoSource: 'bitbucket.org', repoOwner: 'acme', repoName: 'big-log
 /** Every build by pipeline key `source/owner/repo`, newest first. */
 export const builds: Record<string, Build[]> = {
   'github.com/estafette/estafette-demo': [
-    build('9', demo, { buildStatus: 'running', duration: null, insertedAt: ago(30), startedAt: ago(28), repoBranch: 'feature/live-logs' }),
+    build('9', demo, { buildStatus: 'running', duration: 0, insertedAt: ago(30), startedAt: ago(28), repoBranch: 'feature/live-logs' }),
     build('8', demo, { insertedAt: ago(600) }),
     build('7', demo, { buildStatus: 'failed', repoBranch: 'fix/flaky', insertedAt: ago(5000) }),
     build('6', demo, { insertedAt: ago(90000) }),
     build('5', demo, { insertedAt: ago(190000), buildStatus: 'canceled' }),
   ],
-  'github.com/estafette/estafette-ci-api': [build('4', api, { insertedAt: ago(7200), duration: 412 }), build('3', api, { buildStatus: 'failed', insertedAt: ago(86400) })],
-  'bitbucket.org/acme/big-logs': [build('2', big, { insertedAt: ago(400000), duration: 1900 })],
+  'github.com/estafette/estafette-ci-api': [build('4', api, { insertedAt: ago(7200), duration: 412e9 }), build('3', api, { buildStatus: 'failed', insertedAt: ago(86400) })],
+  'bitbucket.org/acme/big-logs': [build('2', big, { insertedAt: ago(400000), duration: 1900e9 })],
 };
 for (const list of Object.values(builds)) for (const b of list) b.manifest = MANIFEST();
 
@@ -56,8 +56,8 @@ function MANIFEST() {
 /** Releases by pipeline key, newest first. */
 export const releases: Record<string, Release[]> = {
   'github.com/estafette/estafette-demo': [
-    { id: '21', name: 'production', action: 'deploy', ...demo, releaseVersion: '1.0.6', releaseStatus: 'succeeded', triggeredBy: 'ada@example.com', insertedAt: ago(80000), startedAt: ago(79990), updatedAt: ago(79900), duration: 90 },
-    { id: '20', name: 'staging', action: null, ...demo, releaseVersion: '1.0.8', releaseStatus: 'succeeded', triggeredBy: 'trigger', insertedAt: ago(500), startedAt: ago(495), updatedAt: ago(450), duration: 45 },
+    { id: '21', name: 'production', action: 'deploy', ...demo, releaseVersion: '1.0.6', releaseStatus: 'succeeded', triggeredBy: 'ada@example.com', insertedAt: ago(80000), startedAt: ago(79990), updatedAt: ago(79900), duration: 90e9 },
+    { id: '20', name: 'staging', action: null, ...demo, releaseVersion: '1.0.8', releaseStatus: 'succeeded', triggeredBy: 'trigger', insertedAt: ago(500), startedAt: ago(495), updatedAt: ago(450), duration: 45e9 },
   ],
 };
 
@@ -69,7 +69,7 @@ export function pipelines(): Pipeline[] {
     return {
       id: String(100 + i),
       ...p,
-      labels: { app: p.repoName, team: i === 2 ? 'data' : 'ci' },
+      labels: [{ key: 'app', value: p.repoName }, { key: 'team', value: i === 2 ? 'data' : 'ci' }],
       archived: false,
       releaseTargets: (builds[key]![0]!.releaseTargets ?? []).map((t) => ({
         ...t,

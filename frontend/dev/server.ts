@@ -46,7 +46,7 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   const path = url.pathname;
   await new Promise((r) => setTimeout(r, 120)); // make loading states visible
   if (path === '/api/me') return json(res, 200, authOn ? { authenticated: false, user: null, role: 'viewer', authEnabled: true } : { authenticated: true, user: { email: 'local', name: 'local' }, role: 'administrator', authEnabled: false });
-  if (path === '/api/auth/providers') return json(res, 200, { items: [{ name: 'github', label: 'GitHub' }, { name: 'google', label: 'Google' }] });
+  if (path === '/api/auth/providers') return json(res, 200, [{ id: 'github', name: 'Github', organization: '', path: '/api/auth/login/github', label: 'GitHub' }, { id: 'google', name: 'Google', organization: '', path: '/api/auth/login/google', label: 'Google' }]);
   if (path === '/api/manifest/validate' && req.method === 'POST') {
     const m = String((await body(req)).manifest ?? '');
     const errors = [];
@@ -66,7 +66,7 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
     const search = q.get('filter[search]');
     if (st) items = items.filter((p) => p.lastBuild?.buildStatus === st);
     if (search) items = items.filter((p) => `${p.repoOwner}/${p.repoName}`.includes(search));
-    for (const l of q.getAll('filter[labels]')) items = items.filter((p) => Object.entries(p.labels ?? {}).some(([k, v]) => `${k}=${v}` === l));
+    for (const l of q.getAll('filter[labels]')) items = items.filter((p) => (p.labels ?? []).some(({ key, value }) => `${key}=${value}` === l));
     return json(res, 200, list(items, q));
   }
   const m = /^\/api\/pipelines\/([^/]+)\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
@@ -82,7 +82,7 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
     const b = await body(req);
     if (!b.buildVersion && !b.branch) return fail(res, 400, 'buildVersion or branch is required');
     const id = String(Math.max(...Object.values(builds).flat().map((x) => Number(x.id))) + 1);
-    bs.unshift(build(id, pipeline, { buildStatus: 'running', insertedAt: new Date().toISOString(), duration: null, buildVersion: String(b.buildVersion ?? `1.0.${id}`) }));
+    bs.unshift(build(id, pipeline, { buildStatus: 'running', insertedAt: new Date().toISOString(), duration: 0, buildVersion: String(b.buildVersion ?? `1.0.${id}`) }));
     return json(res, 202, { eventId: `evt-${id}` });
   }
   if (rest === '/builds') return json(res, 200, list(q.get('filter[status]') ? bs.filter((b) => b.buildStatus === q.get('filter[status]')) : bs, q));
@@ -108,14 +108,14 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   const asBuild: Build | undefined = run ?? (rel ? { ...bs[0]!, id: rel.id, buildStatus: rel.releaseStatus } : undefined);
   if (!asBuild) return fail(res, 404, `${r[1].slice(0, -1)} ${r[2]} not found`);
   if (!r[3] && req.method === 'DELETE') {
-    if (run) Object.assign(run, { buildStatus: 'canceled', duration: 12 });
+    if (run) Object.assign(run, { buildStatus: 'canceled', duration: 12e9 });
     const t = live.get(asBuild.id)?.timer;
     if (t) clearInterval(t);
     return json(res, 202, {});
   }
   if (!r[3]) return json(res, 200, run ?? rel);
   if (r[3] === '/stages') return json(res, 200, { items: stages(asBuild) });
-  if (r[3] === '/logs') {
+  if (r[3] === '/loglines') {
     const all = liveLines(asBuild);
     const after = q.has('after') ? Number(q.get('after')) : -1;
     const limit = Number(q.get('limit') ?? 1000);

@@ -3,6 +3,11 @@
  * every page (`2m 05s`, `3h ago`, `a1b2c3d`).
  */
 
+/** An API duration (Estafette's unit: integer nanoseconds) in seconds; null/undefined stay so. */
+export function fromNs<T extends number | null | undefined>(ns: T): T {
+  return (typeof ns === 'number' ? ns / 1e9 : ns) as T;
+}
+
 /** Seconds as `850ms`, `12s`, `2m 05s`, `1h 02m`; empty for unknown. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '';

@@ -10,6 +10,8 @@
  * - `DELETE …/bots/:id` (operator) — cancels a run (a `bot.cancel`, 202; 409 when it has ended).
  * - `GET  /api/bots` — bot runs of every pipeline; `GET /api/stats/botscount` — `{count}` (same filters).
  */
+import { LOG_QUERY } from './job-logs.ts';
+import { ns, triggerEvents } from './estafette-shapes.ts';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { actor, type Principal } from '../../shared/auth/access.ts';
@@ -43,13 +45,20 @@ export interface BotRouteDeps {
   pingMs?: number;
 }
 
-/** A bot run as lists show it: without the (large) raw forge payload of its trigger. */
-const listed = (b: Bot): Bot => {
-  if (!b.trigger?.fields.PAYLOAD) return b;
-  const { PAYLOAD: _payload, ...fields } = b.trigger.fields;
-  return { ...b, trigger: { ...b.trigger, fields } };
+/** A bot run in Estafette's units, as builds and releases are (estafette-shapes.ts): durations in nanoseconds. */
+const botJson = (b: Bot) => {
+  const pending = b.startedAt ? Math.max(0, Date.parse(b.startedAt) - Date.parse(b.insertedAt)) / 1000 : undefined;
+  return { ...b, triggerEvents: triggerEvents(b.trigger), duration: ns(b.duration), ...(pending === undefined ? {} : { pendingDuration: ns(pending) }) };
 };
-const listedPage = (page: Page<Bot>): Page<Bot> => ({ ...page, items: page.items.map(listed) });
+/** A bot run as lists show it: without the (large) raw forge payload of its trigger. */
+const listed = (b: Bot) => {
+  if (!b.trigger?.fields.PAYLOAD) return botJson(b);
+  const { PAYLOAD: _payload, ...fields } = b.trigger.fields;
+  return botJson({ ...b, trigger: { ...b.trigger, fields } });
+};
+const listedPage = (page: Page<Bot>) => ({ ...page, items: page.items.map(listed) });
+/** The query parameters of the bot lists, and of a bot run's log views (as for builds, job-logs.ts). */
+const BOT_QUERY = ['page[number]', 'page[size]', 'filter[status]', 'filter[since]', 'filter[name]'] as const;
 
 /** The bot routes under `PL` (`/api/pipelines/:source/:owner/:repo`). */
 export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
@@ -81,7 +90,7 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
 
   async function run(c: Ctx): Promise<HttpResponse> {
     const pl = await deps.pipelineOf(c);
-    const body = p.jsonBody(c.req.rawBody);
+    const body = p.jsonBody(c.req);
     const name = p.field(body, 'name', 200);
     const branch = p.optionalField(body, 'branch', 500) ?? '';
     const eventId = randomUUID();
@@ -102,10 +111,10 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
   }
 
   return [
-    { method: 'GET', path: `${PL}/bots`, role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, { ...filter(c.req.query), pipelineId: (await deps.pipelineOf(c)).id }))) },
+    { method: 'GET', path: `${PL}/bots`, query: BOT_QUERY, role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, { ...filter(c.req.query), pipelineId: (await deps.pipelineOf(c)).id }))) },
     { method: 'POST', path: `${PL}/bots`, role: 'operator', handle: run },
     { method: 'GET', path: `${PL}/botnames`, role: 'viewer', handle: async (c) => json(200, { items: await botNames(pool, (await deps.pipelineOf(c)).id) }) },
-    { method: 'GET', path: `${PL}/bots/:id`, role: 'viewer', handle: async (c) => json(200, await botOf(c)) },
+    { method: 'GET', path: `${PL}/bots/:id`, role: 'viewer', handle: async (c) => json(200, botJson(await botOf(c))) },
     { method: 'DELETE', path: `${PL}/bots/:id`, role: 'operator', handle: cancel },
     {
       method: 'GET',
@@ -117,10 +126,11 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
         return json(200, { items: plannedStages(plan, runs) });
       },
     },
-    { method: 'GET', path: `${PL}/bots/:id/logs`, role: 'viewer', handle: logs },
+    { method: 'GET', path: `${PL}/bots/:id/logs`, query: LOG_QUERY.lines, role: 'viewer', handle: logs },
     {
       method: 'GET',
       path: `${PL}/bots/:id/logs.stream`,
+      query: LOG_QUERY.stream,
       role: 'viewer',
       handle: async (c) => {
         const bot = await botOf(c);
@@ -132,6 +142,7 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
     {
       method: 'GET',
       path: `${PL}/bots/:id/logs.txt`,
+      query: LOG_QUERY.text,
       role: 'viewer',
       handle: async (c) => {
         const q = c.req.query;
@@ -150,7 +161,7 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
         });
       },
     },
-    { method: 'GET', path: '/api/bots', role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, filter(c.req.query)))) },
-    { method: 'GET', path: '/api/stats/botscount', role: 'viewer', handle: async (c) => json(200, { count: (await listBots(pool, { ...filter(c.req.query), page: 1, size: 1 })).pagination.totalItems }) },
+    { method: 'GET', path: '/api/bots', query: BOT_QUERY, role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, filter(c.req.query)))) },
+    { method: 'GET', path: '/api/stats/botscount', query: BOT_QUERY, role: 'viewer', handle: async (c) => json(200, { count: (await listBots(pool, { ...filter(c.req.query), page: 1, size: 1 })).pagination.totalItems }) },
   ];
 }

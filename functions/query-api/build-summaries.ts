@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { buildOrigins, typicalBuildDurations, type Build } from '../../shared/db/builds.ts';
 import type { Pipeline } from '../../shared/db/pipelines.ts';
 import { isFinalJobStatus } from '../../shared/status/status.ts';
+import { buildJson, pipelineJson } from './estafette-shapes.ts';
 
 /** The enrichments of build answers, on `pool`. */
 export function buildSummaries(pool: pg.Pool) {
@@ -22,9 +23,11 @@ export function buildSummaries(pool: pg.Pool) {
       return d === undefined ? b : { ...b, estimatedDuration: d };
     });
   };
-  /** A page of builds with estimates. */
-  const buildPage = async <P extends { items: Build[] }>(page: P) => ({ ...page, items: await withEstimates(page.items, (b) => b.pipelineId) });
-  /** Pipelines whose last build says who and what started it, and how long it should take. */
+  /** A page of builds with estimates, in Estafette's shape. */
+  const buildPage = async <P extends { items: Build[] }>(page: P) => ({ ...page, items: (await withEstimates(page.items, (b) => b.pipelineId)).map(buildJson) });
+  /** One build with its estimate, in Estafette's shape. */
+  const buildOne = async (b: Build) => buildJson((await withEstimates([b], (x) => x.pipelineId))[0]!);
+  /** Pipelines whose last build says who and what started it, and how long it should take, in Estafette's shape. */
   const withLastBuildDetails = async (pipelines: Pipeline[]) => {
     const origins = await buildOrigins(pool, pipelines.flatMap((pl) => (pl.lastBuild ? [pl.lastBuild.id] : [])));
     const estimated = await withEstimates(
@@ -33,11 +36,14 @@ export function buildSummaries(pool: pg.Pool) {
     );
     const byId = new Map(estimated.map((b) => [b.id, b]));
     return pipelines.map((pl) => {
-      if (!pl.lastBuild) return pl;
+      if (!pl.lastBuild) return pipelineJson({ ...pl, lastBuild: null });
       const { pipelineId: _, ...summary } = byId.get(pl.lastBuild.id)!;
       const origin = origins.get(pl.lastBuild.id);
-      return { ...pl, lastBuild: { ...summary, commits: origin?.commits ?? [], trigger: origin?.trigger ?? null } };
+      return pipelineJson({
+        ...pl,
+        lastBuild: { ...summary, commits: origin?.commits ?? [], trigger: origin?.trigger ?? null, startedAt: origin?.startedAt ?? null, updatedAt: origin?.updatedAt ?? summary.insertedAt },
+      });
     });
   };
-  return { withEstimates, buildPage, withLastBuildDetails };
+  return { withEstimates, buildPage, buildOne, withLastBuildDetails };
 }

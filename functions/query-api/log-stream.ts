@@ -16,7 +16,7 @@ import { readLogLines } from '../../shared/db/logs.ts';
 import type { JobKind } from '../../shared/db/stages.ts';
 import type { StreamResponse } from '../../shared/http/types.ts';
 import { sseViewerJoined } from '../../shared/metrics/metrics.ts';
-import type { LiveMessage, LogLine } from '../../shared/logs/protocol.ts';
+import type { LiveMessage, LogLine, StatusReport } from '../../shared/logs/protocol.ts';
 import { isFinalJobStatus, type JobStatus } from '../../shared/status/status.ts';
 import { stopping } from '../../shared/http/stopping.ts';
 
@@ -32,6 +32,14 @@ export interface LogStreamOptions {
   status: () => Promise<JobStatus | null>;
   /** Ping interval in ms (default 15 000). */
   pingMs?: number;
+  /** The data of a line's `log` event (default the LogLine itself); called once per line sent, in seq order. */
+  eventData?: (line: LogLine) => unknown;
+  /**
+   * Extra `log` events (without an id, so resuming is unaffected) to send before a line or after a
+   * status report — how Estafette's clients learn of a step before its first line and of a
+   * step's end. Our own clients skip `log` events without a `seq`.
+   */
+  stepEvents?: { beforeLine?: (line: LogLine) => unknown[]; afterStatus?: (report: StatusReport) => unknown[] };
 }
 
 const PAGE = 5000;
@@ -114,7 +122,8 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
     });
   };
   const send = async (l: LogLine) => {
-    gathered += `event: log\nid: ${l.seq}\ndata: ${JSON.stringify(l)}\n\n`;
+    for (const e of o.stepEvents?.beforeLine?.(l) ?? []) gathered += `event: log\ndata: ${JSON.stringify(e)}\n\n`;
+    gathered += `event: log\nid: ${l.seq}\ndata: ${JSON.stringify(o.eventData ? o.eventData(l) : l)}\n\n`;
     last = l.seq;
     if (gathered.length >= 65_536) await write('');
   };
@@ -182,6 +191,7 @@ async function run(o: LogStreamOptions, res: Writable, signal: AbortSignal): Pro
         if (pending.size) await catchUp();
         if (m.status) {
           await write(`event: status\ndata: ${JSON.stringify(m.status)}\n\n`);
+          for (const e of o.stepEvents?.afterStatus?.(m.status) ?? []) await write(`event: log\ndata: ${JSON.stringify(e)}\n\n`);
           if (m.status.status && isFinalJobStatus(m.status.status)) final = m.status.status;
         }
       }

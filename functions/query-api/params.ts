@@ -1,11 +1,12 @@
 /**
  * Query-string and body parsing of query-api at the edge: Estafette's `filter[…]`, `page[…]` and
  * `sort` parameters become typed filters, and any bad value is a 400 naming the parameter.
+ * Estafette's `all` (as in `filter[status]=all`, `filter[target]=all`) means no filter.
  */
 import { ValidationError } from '../../shared/errors/http-error.ts';
 import { readJsonObject } from '../../shared/http/json-body.ts';
 import type { HttpRequest } from '../../shared/http/types.ts';
-import { MAX_PAGE_SIZE } from '../../shared/db/page.ts';
+import { MAX_PAGE_SIZE, type SortField } from '../../shared/db/page.ts';
 import { isJobStatus, JOB_STATUSES, type JobStatus } from '../../shared/status/status.ts';
 
 /** `filter[since]` values and their length in ms (`eternity` = no bound). */
@@ -29,9 +30,10 @@ export function paging(q: URLSearchParams): { page: number; size: number } {
   return { page: intParam(q, 'page[number]', 1, 1, 1_000_000)!, size: intParam(q, 'page[size]', 20, 1, MAX_PAGE_SIZE)! };
 }
 
-/** `filter[status]`: job statuses. */
+/** `filter[status]`: job statuses (`all`: every status). */
 export function statuses(q: URLSearchParams): JobStatus[] | undefined {
   const v = values(q, 'filter[status]');
+  if (v.includes('all')) return undefined;
   for (const s of v) if (!isJobStatus(s)) throw new ValidationError(`filter[status] '${s.slice(0, 40)}' is not one of ${JOB_STATUSES.join(', ')}`);
   return v.length ? (v as JobStatus[]) : undefined;
 }
@@ -75,11 +77,44 @@ export function flag(q: URLSearchParams, name: string): boolean | undefined {
   throw new ValidationError(`${name} must be 1 or 0`);
 }
 
-/** `sort` of the pipelines list. */
+/** `sort` of the pipelines list (our own vocabulary; see `sortOrder` for Estafette's). */
 export function pipelineSort(q: URLSearchParams): '-lastBuild' | 'name' {
   const raw = q.get('sort') ?? '-lastBuild';
   if (raw !== '-lastBuild' && raw !== 'name') throw new ValidationError(`sort must be -lastBuild or name`);
   return raw;
+}
+
+/**
+ * `sort` in Estafette's (JSON:API) form: comma-separated field names in snake_case, each with an
+ * optional `-` for descending (`-last_updated_at,repo_source,repo_owner,repo_name`). `fields` maps
+ * each accepted name to its column, or to a whole order (aliases such as our `-lastBuild`, listed
+ * with their sign). Undefined when absent; any other name is a 400 listing the accepted ones.
+ */
+export function sortOrder(q: URLSearchParams, fields: Record<string, string | SortField[]>): SortField[] | undefined {
+  const raw = q.get('sort');
+  if (raw === null || raw.trim() === '') return undefined;
+  const order: SortField[] = [];
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const alias = fields[part];
+    if (Array.isArray(alias)) {
+      order.push(...alias);
+      continue;
+    }
+    const descending = part.startsWith('-');
+    const column = fields[part.replace(/^-/, '')];
+    if (typeof column !== 'string') {
+      const names = Object.keys(fields);
+      throw new ValidationError(`sort '${part.slice(0, 40)}' is not one of ${names.join(', ')} (a - before a field sorts descending)`);
+    }
+    order.push({ column, descending });
+  }
+  return order.length ? order : undefined;
+}
+
+/** A filter value where Estafette's `all` means no filter (`filter[target]`, `filter[branch]`). */
+export function filterText(q: URLSearchParams, name: string, max = 200): string | undefined {
+  const v = text(q, name, max);
+  return v === 'all' ? undefined : v;
 }
 
 /** A string parameter with a length cap. */

@@ -1,6 +1,7 @@
 /**
- * A small router: routes are `METHOD /path/:param` patterns with the role they need; a match
- * hands the decoded params to the route. A path that matches with another method is 405.
+ * A small router: routes are `METHOD /path/:param` patterns with the role they need and the
+ * query parameters they take; a match hands the decoded params to the route. A path that
+ * matches with another method is 405.
  */
 import { HttpError } from '../../shared/errors/http-error.ts';
 import type { HttpRequest, HttpResponse } from '../../shared/http/types.ts';
@@ -18,6 +19,8 @@ export interface Route<P> {
   method: string;
   path: string;
   role: Role | null;
+  /** The query parameters it takes (exact names, e.g. `filter[status]`); any other is a 400. Default none. */
+  query?: readonly string[];
   /** A POST/PUT/PATCH/DELETE that changes something even though a viewer may call it (CSRF and JSON checks apply); default: role above viewer. */
   mutating?: boolean;
   handle(ctx: RouteContext<P>): Promise<HttpResponse> | HttpResponse;

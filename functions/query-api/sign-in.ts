@@ -18,14 +18,39 @@ type EnabledAuth = Extract<AuthSettings, { enabled: true }>;
 const LOGIN_TTL_SECONDS = 10 * 60;
 const LOGIN_AUDIENCE = 'estafette-login';
 
-/** `GET /api/me`. */
+/**
+ * `GET /api/me`: the caller as Estafette's `User` (estafette-ci-contracts user.go) — `active`
+ * (signed in, or sign-in off), `roles`, `email`, `name`, `identities`, `currentProvider` — with
+ * our own fields beside them: `authenticated`, `user`, `role` (one of viewer, operator,
+ * administrator) and `authEnabled`. Estafette's roles are permission names; ours map to
+ * `administrator` (which Estafette's UI checks for its admin views) and to our role's name.
+ * With sign-in off the caller is the local administrator, so Estafette's UI needs no sign-in.
+ */
 export function me(p: Principal, auth: AuthSettings): HttpResponse {
-  return json(200, { authenticated: p.authenticated, user: p.user, role: p.role, authEnabled: auth.enabled });
+  const active = p.authenticated || !auth.enabled;
+  const email = p.user?.email ?? (auth.enabled ? '' : 'local');
+  const name = p.user?.name ?? (auth.enabled ? '' : 'local administrator');
+  const provider = p.identity?.provider ?? (auth.enabled ? '' : 'local');
+  return json(200, {
+    ...(active ? { id: email } : {}),
+    active,
+    ...(active ? { identities: [{ provider, id: email, email, name }], roles: p.role === 'viewer' ? [] : [p.role] } : {}),
+    ...(active && p.identity?.groups?.length ? { groups: p.identity.groups.map((g) => ({ name: g })) } : {}),
+    ...(active ? { currentProvider: provider, email, name } : {}),
+    authenticated: p.authenticated,
+    user: p.user,
+    role: p.role,
+    authEnabled: auth.enabled,
+  });
 }
 
-/** `GET /api/auth/providers`. */
+/**
+ * `GET /api/auth/providers`: a bare array as Estafette returns it, each `{id, name, organization,
+ * path}` (`name` title-cased, `path` the login redirect), plus our `label`. Empty with sign-in off.
+ */
 export function providers(auth: AuthSettings): HttpResponse {
-  return json(200, { items: auth.enabled ? auth.providers.map((p) => ({ name: p.name, label: p.label ?? p.name })) : [] });
+  const title = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+  return json(200, auth.enabled ? auth.providers.map((p) => ({ id: p.name, name: title(p.name), organization: '', path: `/api/auth/login/${p.name}`, label: p.label ?? p.name })) : []);
 }
 
 const enabled = (auth: AuthSettings): EnabledAuth => {

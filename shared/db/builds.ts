@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.ts';
 import { FINAL_JOB_STATUSES, JOB_TRANSITIONS, type JobStatus } from '../status/status.ts';
 import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
-import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { pageWindow, toPage, Where, orderBy, type Page, type PageRequest, type SortField } from './page.ts';
 import type { ReleaseTargetDef } from './pipelines.ts';
 import type { RepoLocation } from '../scm/provider.ts';
 import { sqlState, withTransaction, type Db } from './pool.ts';
@@ -261,6 +261,10 @@ export interface BuildFilter extends PageRequest {
   since?: Date;
   /** Only the build created by this request event (how a client finds the build its rebuild made). */
   eventId?: string;
+  /** Every label must match exactly. */
+  labels?: Record<string, string>;
+  /** An explicit order (columns of the builds table); default newest first. */
+  order?: SortField[];
 }
 
 /**
@@ -275,7 +279,8 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   if (filter.eventId !== undefined) w.add('event_id = $?', filter.eventId);
-  const order = filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC';
+  if (filter.labels && Object.keys(filter.labels).length) w.add('labels @> $?::JSONB', JSON.stringify(filter.labels));
+  const order = orderBy(filter.order, filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC');
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, [...w.params]);
   const rows = await db.query<BuildRow>(
     `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
@@ -517,21 +522,27 @@ export async function countBuilds(db: Db, filter: BuildFilter = {}): Promise<num
   return (await listBuilds(db, { ...filter, page: 1, size: 1 })).pagination.totalItems;
 }
 
-/** Duration of a pipeline's latest `last` builds, newest first (the durations chart). */
+/**
+ * Durations of a pipeline's latest `last` builds (only those of `statuses` when given), newest
+ * first (the durations chart): `pendingDuration` from insert to start, `duration` the run, in seconds.
+ */
 export async function buildDurations(
   db: Db,
   pipelineId: string,
   last: number,
-): Promise<{ id: string; buildVersion: string; buildStatus: JobStatus; insertedAt: string; duration: number | null }[]> {
-  const r = await db.query<{ id: string; version: string; status: JobStatus; inserted_at: Date; duration_ms: string | null }>(
-    'SELECT id, version, status, inserted_at, duration_ms FROM builds WHERE pipeline_id = $1 ORDER BY number DESC LIMIT $2',
-    [pipelineId, last],
+  statuses?: JobStatus[],
+): Promise<{ id: string; buildVersion: string; buildStatus: JobStatus; insertedAt: string; pendingDuration: number | null; duration: number | null }[]> {
+  const r = await db.query<{ id: string; version: string; status: JobStatus; inserted_at: Date; started_at: Date | null; duration_ms: string | null }>(
+    `SELECT id, version, status, inserted_at, started_at, duration_ms FROM builds WHERE pipeline_id = $1 ${statuses?.length ? 'AND status = ANY($3::TEXT[])' : ''}
+     ORDER BY number DESC LIMIT $2`,
+    statuses?.length ? [pipelineId, last, statuses] : [pipelineId, last],
   );
   return r.rows.map((b) => ({
     id: b.id,
     buildVersion: b.version,
     buildStatus: b.status,
     insertedAt: b.inserted_at.toISOString(),
+    pendingDuration: b.started_at ? Math.max(0, b.started_at.getTime() - b.inserted_at.getTime()) / 1000 : null,
     duration: b.duration_ms === null ? null : Number(b.duration_ms) / 1000,
   }));
 }
@@ -584,10 +595,16 @@ export async function touchBuild(db: Db, id: string): Promise<void> {
 }
 
 /** The commits and trigger of each given build (for build summaries that lack them), in one query. */
-export async function buildOrigins(db: Db, ids: string[]): Promise<Map<string, { commits: Commit[]; trigger: TriggerInfo | null }>> {
+export async function buildOrigins(
+  db: Db,
+  ids: string[],
+): Promise<Map<string, { commits: Commit[]; trigger: TriggerInfo | null; startedAt: string | null; updatedAt: string }>> {
   if (ids.length === 0) return new Map();
-  const r = await db.query<{ id: string; commits: Commit[]; trigger: TriggerInfo | null }>('SELECT id, commits, trigger FROM builds WHERE id = ANY($1::INT8[])', [ids]);
-  return new Map(r.rows.map((b) => [b.id, { commits: b.commits, trigger: b.trigger }]));
+  const r = await db.query<{ id: string; commits: Commit[]; trigger: TriggerInfo | null; started_at: Date | null; updated_at: Date }>(
+    'SELECT id, commits, trigger, started_at, updated_at FROM builds WHERE id = ANY($1::INT8[])',
+    [ids],
+  );
+  return new Map(r.rows.map((b) => [b.id, { commits: b.commits, trigger: b.trigger, startedAt: b.started_at?.toISOString() ?? null, updatedAt: b.updated_at.toISOString() }]));
 }
 
 /**

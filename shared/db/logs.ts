@@ -135,3 +135,13 @@ export async function nextSystemLogSeq(db: Db, kind: JobKind, jobId: string): Pr
   );
   return Number(r.rows[0]!.next);
 }
+
+/** How many stored lines each stage run of a job has up to and including `uptoSeq` (keyed `stage\0run`), for numbering lines within their step. */
+export async function countLinesPerStageRun(db: Db, kind: JobKind, jobId: string, uptoSeq: number): Promise<Map<string, number>> {
+  if (uptoSeq < 0) return new Map();
+  const r = await db.query<{ stage: string; run: number; n: string }>(
+    'SELECT stage, run, count(*) AS n FROM log_lines WHERE job_kind = $1 AND job_id = $2 AND seq <= $3 GROUP BY stage, run',
+    [kind, jobId, uptoSeq],
+  );
+  return new Map(r.rows.map((x) => [`${x.stage}\u0000${x.run}`, Number(x.n)]));
+}

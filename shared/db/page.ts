@@ -31,6 +31,18 @@ export function toPage<T>(items: T[], page: number, size: number, totalItems: nu
   return { items, pagination: { page, size, totalPages: Math.ceil(totalItems / size), totalItems } };
 }
 
+/** One key of an ORDER BY: a column name taken from a closed list by the caller (never user text). */
+export interface SortField {
+  column: string;
+  descending: boolean;
+}
+
+/** `ORDER BY` of `order` followed by `tieBreak` (keeps pages stable), or `fallback` without an order. */
+export function orderBy(order: SortField[] | undefined, fallback: string, tieBreak = 'id DESC'): string {
+  if (!order?.length) return fallback;
+  return [...order.map((f) => `${f.column} ${f.descending ? 'DESC' : 'ASC'}`), tieBreak].join(', ');
+}
+
 /** A SQL WHERE clause built from optional conditions, with its positional parameters. */
 export class Where {
   readonly params: unknown[] = [];

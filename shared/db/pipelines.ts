@@ -6,7 +6,7 @@
 import type { JobStatus } from '../status/status.ts';
 import type { RepoRef } from '../events/types.ts';
 import { newId } from './ids.ts';
-import { likeEscape, pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { likeEscape, pageWindow, toPage, Where, orderBy, type Page, type PageRequest, type SortField } from './page.ts';
 import type pg from 'pg';
 import { withTransaction, type Db } from './pool.ts';
 import { latestReleasesPerTarget, type Release } from './releases.ts';
@@ -205,6 +205,16 @@ export interface PipelineFilter extends PageRequest {
   archived?: boolean;
   /** `-lastBuild` (default: newest build first, never-built pipelines by creation time) or `name`. */
   sort?: '-lastBuild' | 'name';
+  /** An explicit order (columns of the pipelines table); wins over `sort`. */
+  order?: SortField[];
+  /** Only pipelines with a release target of this name. */
+  releaseTarget?: string;
+  /** Only pipelines with a commit by this email among their builds inserted at or after `activeSince` (Estafette's recent committers). */
+  recentCommitter?: string;
+  /** Only pipelines with a release started by this user at or after `activeSince` (Estafette's recent releasers). */
+  recentReleaser?: string;
+  /** Window of `recentCommitter`/`recentReleaser` (default 30 days before now). */
+  activeSince?: Date;
 }
 
 /** One page of pipelines matching `filter`. */
@@ -219,7 +229,19 @@ export async function listPipelines(db: Db, filter: PipelineFilter = {}): Promis
     const pattern = `%${likeEscape(filter.search)}%`;
     w.add('(repo_name ILIKE $? OR repo_owner ILIKE $?)', pattern, pattern);
   }
-  const order = filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : 'last_activity_at DESC, id DESC';
+  if (filter.releaseTarget) w.add('release_targets @> $?::JSONB', JSON.stringify([{ name: filter.releaseTarget }]));
+  const activeSince = filter.activeSince ?? new Date(Date.now() - 30 * 86400e3);
+  if (filter.recentCommitter) {
+    w.add(
+      `EXISTS (SELECT 1 FROM builds b WHERE b.pipeline_id = pipelines.id AND b.inserted_at >= $? AND b.commits @> $?::JSONB)`,
+      activeSince,
+      JSON.stringify([{ author: { email: filter.recentCommitter } }]),
+    );
+  }
+  if (filter.recentReleaser) {
+    w.add(`EXISTS (SELECT 1 FROM releases r WHERE r.pipeline_id = pipelines.id AND r.inserted_at >= $? AND r.triggered_by = $?)`, activeSince, filter.recentReleaser);
+  }
+  const order = orderBy(filter.order, filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : 'last_activity_at DESC, id DESC');
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pipelines ${w}`, [...w.params]);
   const rows = await db.query<PipelineRow>(
     `SELECT ${COLUMNS} FROM pipelines ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,

@@ -10,7 +10,7 @@ import type { ApprovalRule } from '../manifest/scheduling.ts';
 import { transitionParams, transitionSql, type TransitionExtra } from './builds.ts';
 import { IllegalTransitionError, NotFoundError } from './errors.ts';
 import { newId } from './ids.ts';
-import { pageWindow, toPage, Where, type Page, type PageRequest } from './page.ts';
+import { pageWindow, toPage, Where, orderBy, type Page, type PageRequest, type SortField } from './page.ts';
 import { sqlState, withTransaction, type Db } from './pool.ts';
 
 /** The API's Release object (docs/API.md). `duration` is in seconds. */
@@ -219,6 +219,8 @@ export interface ReleaseFilter extends PageRequest {
   target?: string;
   statuses?: JobStatus[];
   since?: Date;
+  /** An explicit order (columns of the releases table); default newest first. */
+  order?: SortField[];
 }
 
 /** One page of releases, newest first. */
@@ -231,7 +233,7 @@ export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, [...w.params]);
   const rows = await db.query<ReleaseRow>(
-    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY inserted_at DESC, id DESC LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
+    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY ${orderBy(filter.order, 'inserted_at DESC, id DESC')} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
     w.params,
   );
   return toPage(await withReleaseQueuePositions(db, rows.rows.map(toRelease)), page, size, Number(count.rows[0]!.n));
@@ -364,5 +366,33 @@ export async function releaseStats(
     count: Number(s.count),
     lastReleasedAt: s.last?.toISOString() ?? null,
     medianLeadTimeSeconds: s.median === null ? null : Math.round(Number(s.median) * 1000) / 1000,
+  }));
+}
+
+/**
+ * Durations of a pipeline's latest `last` releases (only those of `statuses` when given), newest
+ * first (Estafette's release durations chart): target, action, `pendingDuration` from insert to
+ * start and `duration` from start to finish, in seconds.
+ */
+export async function releaseDurations(
+  db: Db,
+  pipelineId: string,
+  last: number,
+  statuses?: JobStatus[],
+): Promise<{ id: string; name: string; action: string; releaseVersion: string; releaseStatus: JobStatus; insertedAt: string; pendingDuration: number | null; duration: number | null }[]> {
+  const r = await db.query<{ id: string; name: string; action: string; version: string; status: JobStatus; inserted_at: Date; started_at: Date | null; finished_at: Date | null }>(
+    `SELECT id, name, action, version, status, inserted_at, started_at, finished_at FROM releases WHERE pipeline_id = $1 ${statuses?.length ? 'AND status = ANY($3::TEXT[])' : ''}
+     ORDER BY inserted_at DESC, id DESC LIMIT $2`,
+    statuses?.length ? [pipelineId, last, statuses] : [pipelineId, last],
+  );
+  return r.rows.map((x) => ({
+    id: x.id,
+    name: x.name,
+    action: x.action,
+    releaseVersion: x.version,
+    releaseStatus: x.status,
+    insertedAt: x.inserted_at.toISOString(),
+    pendingDuration: x.started_at ? Math.max(0, x.started_at.getTime() - x.inserted_at.getTime()) / 1000 : null,
+    duration: x.started_at && x.finished_at ? Math.max(0, x.finished_at.getTime() - x.started_at.getTime()) / 1000 : null,
   }));
 }

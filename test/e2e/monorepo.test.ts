@@ -97,7 +97,7 @@ describe('only what changed: changed() in when and path filters (estafette start
     await push(r, apiChange, docsOnly);
     const b3 = await build(r, 3);
     expect(await stageStatuses(r, b3.id)).to.include({ api: 'succeeded', web: 'skipped', docs: 'succeeded' });
-    const logs = ((await sys.api(`${pathOf(r)}/builds/${b3.id}/logs`)).body.items as any[]).map((l) => l.text);
+    const logs = ((await sys.api(`${pathOf(r)}/builds/${b3.id}/loglines`)).body.items as any[]).map((l) => l.text);
     expect(logs).to.include('building the api');
     expect(logs).to.not.include('building the web app');
   });

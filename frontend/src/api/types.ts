@@ -46,7 +46,8 @@ export interface Build {
   /** Place in the queue while `queued` (1 = next). */
   queuePosition?: number;
   buildNumber?: number;
-  labels?: Record<string, string>;
+  /** Estafette's `[{key, value}]`, sorted by key. */
+  labels?: Label[];
   releaseTargets?: ReleaseTarget[];
   manifest?: string;
   commits?: Commit[];
@@ -54,9 +55,20 @@ export interface Build {
   insertedAt: string;
   startedAt?: string | null;
   updatedAt?: string | null;
+  /** Nanoseconds (Estafette's unit), 0 until the build finished; `fromNs` gives seconds. */
   duration?: number | null;
-  /** For a build still to finish: seconds its pipeline's recent succeeded builds took (median). */
+  /** Nanoseconds from insert to start. */
+  pendingDuration?: number;
+  /** For a build still to finish: nanoseconds its pipeline's recent succeeded builds took (median). */
   estimatedDuration?: number;
+  /** Estafette's trigger events (`[{fired, git|pipeline|release|cron|manual: {…}}]`). */
+  triggerEvents?: Array<Record<string, unknown>>;
+}
+
+/** A label as Estafette serves it. */
+export interface Label {
+  key: string;
+  value: string;
 }
 
 export interface Release {
@@ -77,6 +89,7 @@ export interface Release {
   insertedAt: string;
   startedAt?: string | null;
   updatedAt?: string | null;
+  /** Nanoseconds, absent until the release finished. */
   duration?: number | null;
 }
 
@@ -104,7 +117,7 @@ export interface Pipeline {
   repoSource: string;
   repoOwner: string;
   repoName: string;
-  labels?: Record<string, string>;
+  labels?: Label[];
   archived?: boolean;
   releaseTargets?: ReleaseTarget[];
   triggers?: PipelineTrigger[];
@@ -144,7 +157,7 @@ export interface Stage {
   reusedFrom?: { buildId: string; buildNumber: number };
 }
 
-/** What `…/logs?q=` answers. */
+/** What `…/loglines?q=` answers. */
 export interface LogSearch {
   q: string;
   count: number;
@@ -176,7 +189,12 @@ export interface List<T> {
 
 export type Role = 'viewer' | 'operator' | 'administrator';
 
+/** `/api/me`: Estafette's User fields (`active`, `roles`, `email`, …) and ours beside them. */
 export interface Me {
+  active?: boolean;
+  roles?: string[];
+  email?: string;
+  name?: string;
   authenticated: boolean;
   user?: { email?: string; name?: string } | null;
   role: Role;
@@ -194,7 +212,9 @@ export interface DurationPoint {
   buildVersion: string;
   buildStatus: JobStatus;
   insertedAt: string;
-  duration: number | null;
+  /** Nanoseconds (0 while unknown). */
+  duration: number;
+  pendingDuration?: number;
 }
 
 export interface SuccessRate {
@@ -209,5 +229,6 @@ export interface ReleaseStat {
   action?: string | null;
   count: number;
   lastReleasedAt?: string | null;
-  medianLeadTimeSeconds?: number | null;
+  /** Nanoseconds from the build's insert to the release's finish (median). */
+  medianLeadTime?: number | null;
 }

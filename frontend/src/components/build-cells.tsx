@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Build, Commit } from '../api/types.ts';
-import { elapsedSeconds, formatDuration } from '../format.ts';
+import { elapsedSeconds, formatDuration, fromNs } from '../format.ts';
 import { triggerText } from '../words.ts';
 
 /** The first line of the build's (first) commit message and its author, or nothing. */
@@ -38,10 +38,10 @@ function useTick(on: boolean, ms = 1000): void {
 export function DurationCell({ build }: { build: Pick<Build, 'buildStatus' | 'duration' | 'startedAt' | 'insertedAt' | 'estimatedDuration'> }) {
   const active = build.buildStatus === 'running' || build.buildStatus === 'pending' || build.buildStatus === 'canceling';
   useTick(active);
-  if (!active) return <>{formatDuration(build.duration)}</>;
+  if (!active) return <>{formatDuration(fromNs(build.duration))}</>;
   if (build.buildStatus === 'pending') return <span class="muted">waiting to start</span>;
   const elapsed = elapsedSeconds(build.startedAt ?? build.insertedAt) ?? 0;
-  const typical = build.estimatedDuration;
+  const typical = fromNs(build.estimatedDuration);
   const left = typical === undefined ? undefined : typical - elapsed;
   return (
     <span class="elapsed">

@@ -6,7 +6,7 @@
  */
 import type { List, Build, Bot, Release } from '../api/types.ts';
 import { triggerText } from '../words.ts';
-import { formatAge, formatDuration, formatTime, shortRevision } from '../format.ts';
+import { formatAge, formatDuration, formatTime, fromNs, shortRevision } from '../format.ts';
 import { pipelineUrl } from '../router.ts';
 import { CommitCell, DurationCell, TriggerCell } from './build-cells.tsx';
 import { StatusBadge } from './status-badge.tsx';
@@ -116,7 +116,7 @@ export function ReleasesTable({ releases, withPipeline = false }: { releases: Re
                 {formatAge(r.insertedAt)}
               </time>
             </td>
-            <td data-label="Duration">{formatDuration(r.duration)}</td>
+            <td data-label="Duration">{formatDuration(fromNs(r.duration))}</td>
           </tr>
         ))}
       </tbody>
@@ -158,7 +158,7 @@ export function BotsTable({ bots }: { bots: Bot[] }) {
                 {formatAge(b.insertedAt)}
               </time>
             </td>
-            <td data-label="Duration">{formatDuration(b.duration)}</td>
+            <td data-label="Duration">{formatDuration(fromNs(b.duration))}</td>
           </tr>
         ))}
       </tbody>

@@ -9,7 +9,7 @@ import { pipelinePath, query } from '../api/client.ts';
 import type { DurationPoint, ReleaseStat, SuccessRate } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
-import { formatAge, formatDuration } from '../format.ts';
+import { formatAge, formatDuration, fromNs } from '../format.ts';
 import { Chart } from './chart.tsx';
 import { durationRange, durationTicks } from './duration-axis.ts';
 
@@ -26,7 +26,7 @@ const PERIOD_LABELS: Record<string, string> = { '1d': 'last day', '1w': 'last we
 export function PipelineInsights({ pref }: { pref: Ref }) {
   const base = pipelinePath(pref);
   const [since, setSince] = useState('1m');
-  const durations = useResource<{ items: DurationPoint[] }>(`${base}/stats/buildsdurations?last=100`);
+  const durations = useResource<{ durations: DurationPoint[] }>(`${base}/stats/buildsdurations?filter[last]=100&filter[status]=all`);
   const rate = useResource<SuccessRate>(`${base}/stats/buildssuccessrate${query([['filter[since]', since]])}`);
   const releases = useResource<{ items: ReleaseStat[] }>(`${base}/stats/releases${query([['filter[since]', since]])}`);
 
@@ -44,7 +44,7 @@ export function PipelineInsights({ pref }: { pref: Ref }) {
       <h2>Build duration</h2>
       {durations.error ? <ErrorBox error={durations.error} retry={durations.reload} context="Could not load build durations" /> : null}
       {durations.loading && !durations.data ? <Loading what="durations" /> : null}
-      {durations.data ? <DurationChart points={durations.data.items} /> : null}
+      {durations.data ? <DurationChart points={durations.data.durations} /> : null}
       <h2>Success rate</h2>
       {rate.error ? <ErrorBox error={rate.error} retry={rate.reload} context="Could not load the success rate" /> : null}
       {rate.data ? <RateBar rate={rate.data} /> : rate.loading ? <Loading what="success rate" /> : null}
@@ -71,7 +71,7 @@ export function PipelineInsights({ pref }: { pref: Ref }) {
                 </td>
                 <td data-label="Releases">{r.count}</td>
                 <td data-label="Per week">{((r.count / (PERIOD_DAYS[since] ?? 30)) * 7).toFixed(1)}</td>
-                <td data-label="Median lead time">{formatDuration(r.medianLeadTimeSeconds) || '—'}</td>
+                <td data-label="Median lead time">{formatDuration(fromNs(r.medianLeadTime)) || '—'}</td>
                 <td data-label="Last">{formatAge(r.lastReleasedAt)}</td>
               </tr>
             ))}
@@ -99,7 +99,11 @@ export function RateBar({ rate }: { rate: SuccessRate }) {
 }
 
 function DurationChart({ points }: { points: DurationPoint[] }) {
-  const finished = useMemo(() => points.filter((p) => p.duration != null).reverse(), [points]);
+  // Durations come in nanoseconds (Estafette's unit) and are 0 until a build finished.
+  const finished = useMemo(
+    () => points.filter((p) => p.buildStatus === 'succeeded' || p.buildStatus === 'failed' || p.buildStatus === 'canceled').map((p) => ({ ...p, duration: fromNs(p.duration) })).reverse(),
+    [points],
+  );
   const data = useMemo(
     () =>
       [

@@ -1,5 +1,5 @@
 /**
- * Search over a whole build or release log on the server (`…/logs?q=`), so it covers every line —
+ * Search over a whole build or release log on the server (`…/loglines?q=`), so it covers every line —
  * also the ones not in the DOM and, for a million-line log, not even loaded: the query is sent
  * a moment after typing stops, an older answer never replaces a newer one, and `refresh` asks
  * again (new lines of a live run).
@@ -28,7 +28,7 @@ export function useLogSearch(base: string, query: string, refresh: unknown): Log
     const ctrl = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     const t = setTimeout(() => {
-      api<LogSearch>(`${base}/logs?q=${encodeURIComponent(q)}`, { signal: ctrl.signal }).then(
+      api<LogSearch>(`${base}/loglines?q=${encodeURIComponent(q)}`, { signal: ctrl.signal }).then(
         (result) => setState({ result, error: undefined, loading: false }),
         (err: unknown) => {
           if ((err as Error).name === 'AbortError') return;

@@ -62,7 +62,7 @@ export function useLogs(base: string, live: boolean | undefined, onStatus: (e: S
         try {
           for (;;) {
             const after = s.lastSeq >= 0 ? `&after=${s.lastSeq}` : '';
-            const page = await api<{ items: LogLine[] }>(`${base}/logs?limit=${PAGE}${after}`);
+            const page = await api<{ items: LogLine[] }>(`${base}/loglines?limit=${PAGE}${after}`);
             if (stopped) return;
             const added = s.add(page.items ?? []);
             setVersion(s.version);
@@ -95,7 +95,10 @@ export function useLogs(base: string, live: boolean | undefined, onStatus: (e: S
     });
     es.addEventListener('log', (e) => {
       try {
-        pending.push(JSON.parse((e as MessageEvent<string>).data) as LogLine);
+        // The event is Estafette's TailLogLine with our line's fields beside it: keep only ours.
+        const { seq, stage, run, time, stream, text } = JSON.parse((e as MessageEvent<string>).data) as LogLine;
+        // Step events for Estafette's clients carry no seq: they are not lines.
+        if (typeof seq === 'number') pending.push({ seq, stage, run, time, stream, text });
       } catch {
         return; // a malformed event must not stop the tail
       }

@@ -8,7 +8,7 @@ import type { List, Pipeline, SuccessRate } from '../api/types.ts';
 import { useResource } from '../api/use-resource.ts';
 import { Empty, ErrorBox, Loading } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
-import { formatDuration } from '../format.ts';
+import { formatDuration, fromNs } from '../format.ts';
 import { RateBar } from '../insights/pipeline-insights.tsx';
 import { pipelineUrl } from '../router.ts';
 
@@ -58,7 +58,7 @@ export function InsightsPage() {
                   </a>
                 </td>
                 <td data-label="Last build">{p.lastBuild ? <StatusBadge status={p.lastBuild.buildStatus} /> : '—'}</td>
-                <td data-label="Last duration">{formatDuration(p.lastBuild?.duration) || '—'}</td>
+                <td data-label="Last duration">{formatDuration(fromNs(p.lastBuild?.duration)) || '—'}</td>
                 <td data-label="Success rate">
                   <Rate pipeline={p} since={since} />
                 </td>

@@ -43,9 +43,9 @@ export function PipelinePage(props: Ref & { tab: string }) {
           <span class="owner">{props.repoOwner}/</span>
           {props.repoName}
         </h1>
-        {pipeline.data?.labels ? (
+        {pipeline.data?.labels?.length ? (
           <span class="labels">
-            {Object.entries(pipeline.data.labels).map(([k, v]) => (
+            {pipeline.data.labels.map(({ key: k, value: v }) => (
               <a key={k} class="label" href={`/?label=${encodeURIComponent(`${k}=${v}`)}`}>
                 {k}={v}
               </a>

@@ -109,9 +109,9 @@ export function PipelinesPage() {
                     <span class="owner">{p.repoOwner}/</span>
                     {p.repoName}
                   </a>
-                  {p.labels && Object.keys(p.labels).length ? (
+                  {p.labels?.length ? (
                     <span class="labels">
-                      {Object.entries(p.labels).map(([k, v]) => (
+                      {p.labels.map(({ key: k, value: v }) => (
                         <button type="button" key={k} class="label" title={`Filter on ${k}=${v}`} onClick={() => setParam({ label: [...new Set([...labels, `${k}=${v}`])] })}>
                           {k}={v}
                         </button>

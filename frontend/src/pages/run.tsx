@@ -17,7 +17,7 @@ import { CommitCell } from '../components/build-cells.tsx';
 import { ErrorBox, Loading } from '../components/feedback.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { Tabs } from '../components/tabs.tsx';
-import { elapsedSeconds, formatDuration, formatTime, shortRevision } from '../format.ts';
+import { elapsedSeconds, formatDuration, formatTime, fromNs, shortRevision } from '../format.ts';
 import { errorLineIndex, exitCodeOf } from '../logs/error-line.ts';
 import { stageKey } from '../logs/log-store.ts';
 import { lineNumber, LogView } from '../logs/log-view.tsx';
@@ -154,7 +154,7 @@ function BuildHeader({ pref, build, status, onChange }: { pref: Ref; build: Buil
         {build.commits?.length ? <Fact term="Commit" value={<CommitCell commits={build.commits} />} /> : null}
         <Fact term="Trigger" value={triggerText(build.trigger)} />
         <ScheduleFacts run={build} status={status} />
-        <Timings inserted={build.insertedAt} started={build.startedAt} duration={build.duration} updated={build.updatedAt} status={status} estimated={build.estimatedDuration} />
+        <Timings inserted={build.insertedAt} started={build.startedAt} duration={fromNs(build.duration)} updated={build.updatedAt} status={status} estimated={fromNs(build.estimatedDuration)} />
       </dl>
     </header>
   );
@@ -190,7 +190,7 @@ function ReleaseHeader({ pref, release, status, onChange }: { pref: Ref; release
         {release.action ? <Fact term="Action" value={release.action} /> : null}
         <Fact term="Triggered by" value={release.triggeredBy ?? ''} />
         <ScheduleFacts run={release} status={status} />
-        <Timings inserted={release.insertedAt} started={release.startedAt} duration={release.duration} updated={release.updatedAt} status={status} />
+        <Timings inserted={release.insertedAt} started={release.startedAt} duration={fromNs(release.duration)} updated={release.updatedAt} status={status} />
       </dl>
     </header>
   );
@@ -219,7 +219,7 @@ function BotHeader({ pref, bot, status, onChange }: { pref: Ref; bot: Bot; statu
         <Fact term="Branch" value={bot.repoBranch} />
         {bot.repoRevision ? <Fact term="Revision" value={<code title={bot.repoRevision}>{shortRevision(bot.repoRevision)}</code>} /> : null}
         {bot.statusReason ? <Fact term="Reason" value={bot.statusReason} /> : null}
-        <Timings inserted={bot.insertedAt} started={bot.startedAt} duration={bot.duration} updated={bot.updatedAt} status={status} />
+        <Timings inserted={bot.insertedAt} started={bot.startedAt} duration={fromNs(bot.duration)} updated={bot.updatedAt} status={status} />
       </dl>
     </header>
   );
@@ -227,7 +227,8 @@ function BotHeader({ pref, bot, status, onChange }: { pref: Ref; bot: Bot; statu
 
 function Timings(p: { inserted: string; started?: string | null; updated?: string | null; duration?: number | null; status: string; estimated?: number }) {
   const running = !FINAL.has(p.status);
-  const seconds = p.duration ?? (running ? elapsedSeconds(p.started ?? p.inserted) : null);
+  // A build's duration is 0 until it finished (Estafette's zero Duration): while running, the time so far.
+  const seconds = running ? elapsedSeconds(p.started ?? p.inserted) : (p.duration ?? null);
   const left = running && p.estimated !== undefined && seconds !== null ? p.estimated - seconds : undefined;
   return (
     <>

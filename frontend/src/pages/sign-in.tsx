@@ -7,7 +7,8 @@ import { useResource } from '../api/use-resource.ts';
 import { ErrorBox, Loading } from '../components/feedback.tsx';
 import { useSession } from '../session.ts';
 
-type Provider = string | { name: string; label?: string; title?: string };
+/** An entry of `/api/auth/providers` (Estafette's `{id, name, path}` plus our `label`). */
+type Provider = string | { id?: string; name: string; label?: string; title?: string };
 
 /** The sign-in page. */
 export function SignInPage() {
@@ -41,7 +42,7 @@ export function SignInPage() {
       {res.data && list.length === 0 ? <p>No sign-in provider is configured; ask an administrator.</p> : null}
       <ul class="providers">
         {list.map((p) => {
-          const name = typeof p === 'string' ? p : p.name;
+          const name = typeof p === 'string' ? p : (p.id ?? p.name);
           const label = typeof p === 'string' ? p : (p.label ?? p.title ?? p.name);
           return (
             <li key={name}>

@@ -71,7 +71,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(all.body.pagination).to.deep.equal({ page: 1, size: 20, totalPages: 1, totalItems: 2 });
     const al = all.body.items[1];
     expect(al).to.include({ id: alpha.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', archived: false });
-    expect(al.labels).to.deep.equal({ team: 'a' });
+    expect(al.labels).to.deep.equal([{ key: 'team', value: 'a' }]);
     expect(al.lastBuild).to.include({ id: a[2]!.id, buildVersion: '1.0.2', buildStatus: 'running' });
     const st = al.releaseTargets.find((t: { name: string }) => t.name === 'staging');
     expect(st.actions).to.deep.equal([{ name: 'deploy' }, { name: 'rollback' }]);
@@ -101,15 +101,15 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
       ['/api/pipelines?page[number]=two', /page\[number\]/],
       ['/api/pipelines?filter[since]=2d', /filter\[since\] must be one of 1h, 1d, 1w, 1m, 1y, eternity/],
       ['/api/pipelines?filter[status]=done', /filter\[status\] 'done'/],
-      ['/api/pipelines?sort=age', /sort must be -lastBuild or name/],
+      ['/api/pipelines?sort=age', /sort 'age' is not one of repo_source, .*last_updated_at/],
       ['/api/pipelines?filter[labels]=team', /key=value/],
       ['/api/pipelines?filter[archived]=maybe', /filter\[archived\] must be true or false/],
       ['/api/builds?filter[status]=ok', /filter\[status\]/],
       ['/api/releases?page[number]=0', /page\[number\]/],
       [`${PL}/builds?page[size]=-1`, /page\[size\]/],
-      [`${PL}/builds/ID/logs?after=x`, /after must be an integer/],
-      [`${PL}/builds/ID/logs?limit=0`, /limit must be an integer from 1 to 50000/],
-      [`${PL}/stats/buildsdurations?last=0`, /last must be an integer from 1 to 1000/],
+      [`${PL}/builds/ID/loglines?after=x`, /after must be an integer/],
+      [`${PL}/builds/ID/loglines?limit=0`, /limit must be an integer from 1 to 50000/],
+      [`${PL}/stats/buildsdurations?filter[last]=0`, /filter\[last\] must be an integer from 1 to 1000/],
       [`${PL}/stats/buildssuccessrate?filter[since]=today`, /filter\[since\]/],
       ['/api/stats/buildscount?filter[since]=1x', /filter\[since\]/],
       // PostgreSQL TEXT holds no NUL: before, these reached a query and failed as a 500.
@@ -136,7 +136,10 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(r.body).to.include({ id: alpha.id, repoName: 'alpha' });
     const nextHour = new Date(Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000).toISOString();
     expect(r.body.triggers).to.deep.equal([
-      { kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null },
+      {
+        cron: { schedule: '0 * * * *' }, builds: { branch: 'main' },
+        kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null,
+      },
     ]);
     expect(r.body.releaseTargets.map((t: { name: string }) => t.name)).to.deep.equal(['production', 'staging']);
     expect(r.body.releaseTargets[0].activeReleases.map((x: Release) => x.id)).to.deep.equal([pendingRelease.id]);
@@ -173,14 +176,14 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect((await get(api(`${PL}/builds/not-an-id`))).body).to.deep.equal({ status: 404, message: 'build not-an-id not found' });
   });
 
-  it('GET …/builds/:id/stages and …/logs (after, limit, stage)', async () => {
+  it('GET …/builds/:id/stages and …/loglines (after, limit, stage)', async () => {
     const stages = await get(api(`${PL}/builds/${a[0]!.id}/stages`));
     expect(stages.body.items.map((s: { stage: string; status: string }) => [s.stage, s.status])).to.deep.equal([['build', 'succeeded'], ['test', 'failed']]);
     expect(stages.body.items[1]).to.deep.equal({ stage: 'test', parent: null, kind: 'stage', run: 1, status: 'failed', startedAt: null, finishedAt: null, durationMs: null, message: 'exit code 1' });
-    const logs = await get(api(`${PL}/builds/${a[0]!.id}/logs`));
+    const logs = await get(api(`${PL}/builds/${a[0]!.id}/loglines`));
     expect(logs.body.items).to.deep.equal([...lines(0, 5, 'build'), ...lines(5, 5, 'test')]);
-    expect((await get(api(`${PL}/builds/${a[0]!.id}/logs?after=6&limit=2`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([7, 8]);
-    expect((await get(api(`${PL}/builds/${a[0]!.id}/logs?stage=test`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([5, 6, 7, 8, 9]);
+    expect((await get(api(`${PL}/builds/${a[0]!.id}/loglines?after=6&limit=2`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([7, 8]);
+    expect((await get(api(`${PL}/builds/${a[0]!.id}/loglines?stage=test`))).body.items.map((l: { seq: number }) => l.seq)).to.deep.equal([5, 6, 7, 8, 9]);
     expect((await get(api(`${PL}/builds/${beta[0]!.id}/logs`))).status).to.equal(404);
   });
 
@@ -238,7 +241,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect(one.body).to.include({ id: staging.id, name: 'staging', action: 'deploy', releaseVersion: '1.0.0', releaseStatus: 'succeeded', triggeredBy: 'alice@example.com', repoName: 'alpha' });
     expect(one.body).to.include.keys('insertedAt', 'startedAt', 'updatedAt', 'duration');
     expect((await get(api(`${PL}/releases/${staging.id}/stages`))).body).to.deep.equal({ items: [] });
-    expect((await get(api(`${PL}/releases/${staging.id}/logs`))).body.items).to.deep.equal(lines(0, 3, 'deploy'));
+    expect((await get(api(`${PL}/releases/${staging.id}/loglines`))).body.items).to.deep.equal(lines(0, 3, 'deploy'));
     expect((await get(api('/api/pipelines/github.com/estafette/beta/releases/' + staging.id))).status).to.equal(404);
   });
 
@@ -304,15 +307,17 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
   });
 
   it('GET …/stats/buildsdurations, buildssuccessrate, releases', async () => {
-    const d = await get(api(`${PL}/stats/buildsdurations?last=2`));
-    expect(d.body.items.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([[a[2]!.id, '1.0.2', 'running'], [a[1]!.id, '1.0.1', 'failed']]);
-    expect(d.body.items[0]).to.have.keys('id', 'buildVersion', 'buildStatus', 'insertedAt', 'duration');
-    expect(d.body.items[1].duration).to.be.a('number');
+    const d = await get(api(`${PL}/stats/buildsdurations?filter[last]=2&filter[status]=all`));
+    expect(d.body.durations.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([[a[2]!.id, '1.0.2', 'running'], [a[1]!.id, '1.0.1', 'failed']]);
+    expect(d.body.durations[0]).to.have.keys('id', 'buildVersion', 'buildStatus', 'insertedAt', 'pendingDuration', 'duration');
+    expect(d.body.durations[1].duration).to.be.a('number');
+    // Estafette's default: the succeeded builds only.
+    expect((await get(api(`${PL}/stats/buildsdurations`))).body.durations.map((x: Build) => x.buildStatus)).to.deep.equal(['succeeded']);
     expect((await get(api(`${PL}/stats/buildssuccessrate?filter[since]=1w`))).body).to.deep.equal({ total: 2, succeeded: 1, failed: 1, rate: 0.5 });
     const rs = await get(api(`${PL}/stats/releases`));
     expect(rs.body.items).to.have.length(1);
     expect(rs.body.items[0]).to.include({ name: 'staging', action: 'deploy', count: 1, lastReleasedAt: staging.finishedAt });
-    expect(rs.body.items[0].medianLeadTimeSeconds).to.be.a('number').and.at.least(0);
+    expect(rs.body.items[0].medianLeadTime).to.be.a('number').and.at.least(0);
   });
 
   it('POST /api/manifest/validate: succeeded / failed with field errors', async () => {
@@ -353,8 +358,12 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
   });
 
   it('GET /api/me and /api/auth/*: sign-in off means everyone is an administrator', async () => {
-    expect((await get(api('/api/me'))).body).to.deep.equal({ authenticated: false, user: null, role: 'administrator', authEnabled: false });
-    expect((await get(api('/api/auth/providers'))).body).to.deep.equal({ items: [] });
+    // Estafette's User: active (its UI then needs no sign-in), administrator role.
+    expect((await get(api('/api/me'))).body).to.deep.equal({
+      id: 'local', active: true, identities: [{ provider: 'local', id: 'local', email: 'local', name: 'local administrator' }], roles: ['administrator'],
+      currentProvider: 'local', email: 'local', name: 'local administrator', authenticated: false, user: null, role: 'administrator', authEnabled: false,
+    });
+    expect((await get(api('/api/auth/providers'))).body).to.deep.equal([]);
     expect((await get(api('/api/auth/login/github'))).status).to.equal(404);
   });
 

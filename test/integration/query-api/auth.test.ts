@@ -100,7 +100,12 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
     expect(cookieOf(callback, 'estafette_login')).to.match(/Max-Age=0/);
     expect(idp.tokenRequests.at(-1)).to.deep.equal({ grant_type: 'authorization_code', code: 'code-ops', redirect_uri: `${BASE}/api/auth/handle/corp`, client_id: 'estafette', client_secret: 'provider-secret' });
     const me = await get(api('/api/me'), { cookie: cookiePair(session) });
-    expect(me.body).to.deep.equal({ authenticated: true, user: { email: 'olga@example.com', name: 'Olga' }, role: 'operator', authEnabled: true });
+    // Estafette's User (user.go) with our fields beside it.
+    expect(me.body).to.deep.equal({
+      id: 'olga@example.com', active: true, identities: [{ provider: 'corp', id: 'olga@example.com', email: 'olga@example.com', name: 'Olga' }], roles: ['operator'],
+      groups: [{ name: 'ops' }], currentProvider: 'corp', email: 'olga@example.com', name: 'Olga',
+      authenticated: true, user: { email: 'olga@example.com', name: 'Olga' }, role: 'operator', authEnabled: true,
+    });
     const admin = await signIn('corp', 'code-admin');
     expect((await get(api('/api/me'), { cookie: cookiePair(cookieOf(admin.callback, 'estafette_session')!) })).body.role).to.equal('administrator');
   });
@@ -143,7 +148,11 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
   });
 
   it('lists providers; logout is POST only, clears the session cookie, and with a cookie needs the CSRF header', async () => {
-    expect((await get(api('/api/auth/providers'))).body).to.deep.equal({ items: [{ name: 'corp', label: 'Corp SSO' }, { name: 'github', label: 'github' }] });
+    // Estafette's bare array of {id, name, organization, path}, plus our label.
+    expect((await get(api('/api/auth/providers'))).body).to.deep.equal([
+      { id: 'corp', name: 'Corp', organization: '', path: '/api/auth/login/corp', label: 'Corp SSO' },
+      { id: 'github', name: 'Github', organization: '', path: '/api/auth/login/github', label: 'github' },
+    ]);
     const session = cookiePair(cookieOf((await signIn('corp', 'code-ops')).callback, 'estafette_session')!);
     const logout = (headers: Record<string, string>, method = 'POST') => fetch(api('/api/auth/logout'), { method, headers, redirect: 'manual' });
     // A link (GET) or a cross-site form (a cookie, no header) signs nobody out.
@@ -163,7 +172,7 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
     const ok = await post({ clientId: 'deploy-bot', clientSecret: 'bot-secret' });
     const { token, expiresIn, role } = (await ok.json()) as { token: string; expiresIn: number; role: string };
     expect([ok.status, expiresIn, role]).to.deep.equal([200, 28800, 'operator']);
-    expect((await get(api('/api/me'), { authorization: `Bearer ${token}` })).body).to.deep.equal({ authenticated: true, user: { email: 'deploy-bot', name: 'deploy-bot' }, role: 'operator', authEnabled: true });
+    expect((await get(api('/api/me'), { authorization: `Bearer ${token}` })).body).to.deep.include({ active: true, roles: ['operator'], email: 'deploy-bot', currentProvider: 'client', authenticated: true, user: { email: 'deploy-bot', name: 'deploy-bot' }, role: 'operator', authEnabled: true });
     for (const bad of [{ clientId: 'deploy-bot', clientSecret: 'nope' }, { clientId: 'other', clientSecret: 'bot-secret' }]) expect((await post(bad)).status).to.equal(401);
     expect((await post({ clientId: 'deploy-bot' })).status).to.equal(400);
   });
@@ -207,7 +216,8 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
       expect((await get(api('/api/pipelines/github.com/estafette/guarded/builds'))).status).to.equal(401);
       const viewer = { cookie: `estafette_session=${await session('viewer')}` };
       expect((await get(api('/api/pipelines'), viewer)).body.items.map((p: { repoName: string }) => p.repoName)).to.deep.equal(['guarded']);
-      expect((await get(api('/api/me'))).body).to.deep.equal({ authenticated: false, user: null, role: 'viewer', authEnabled: true });
+      // Not signed in: Estafette's UI reads active: false and shows its login page.
+      expect((await get(api('/api/me'))).body).to.deep.equal({ active: false, authenticated: false, user: null, role: 'viewer', authEnabled: true });
     });
   });
 });

@@ -137,7 +137,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
   });
 
-  describe('GET …/logs?q=: search over the whole log', () => {
+  describe('GET …/loglines?q=: search over the whole log', () => {
     let bigId: string;
     const BIG = '/api/pipelines/github.com/estafette/big-search';
     before(async () => {
@@ -150,19 +150,19 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
 
     it('finds a line anywhere in a 100k-line log, case-insensitive, across colour codes', async () => {
-      const r = await get(api(`${BIG}/builds/${bigId}/logs?q=${encodeURIComponent('needle IN')}`));
+      const r = await get(api(`${BIG}/builds/${bigId}/loglines?q=${encodeURIComponent('needle IN')}`));
       expect(r.status).to.equal(200);
       expect(r.body).to.deep.equal({ q: 'needle IN', count: 1, truncated: false, matches: [{ seq: 87_654, stage: 'test', run: 1 }] });
     });
 
     it('returns every match in seq order with its stage; ?stage= narrows, ?limit= caps and says truncated', async () => {
-      const all = (await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint`))).body;
+      const all = (await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint`))).body;
       expect(all.matches.map((m: { seq: number }) => m.seq)).to.deep.equal(Array.from({ length: 10 }, (_, i) => i * 10_000 + 5));
       expect(all.matches.map((m: { stage: string }) => m.stage)).to.deep.equal([...Array(5).fill('build'), ...Array(5).fill('test')]);
-      const inTest = (await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint&stage=test`))).body;
+      const inTest = (await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint&stage=test`))).body;
       expect(inTest.matches.map((m: { seq: number }) => m.seq)).to.deep.equal([50_005, 60_005, 70_005, 80_005, 90_005]);
-      expect((await get(api(`${BIG}/builds/${bigId}/logs?q=checkpoint&limit=3`))).body).to.deep.include({ count: 3, truncated: true });
-      expect((await get(api(`${BIG}/builds/${bigId}/logs?q=no+such+text`))).body).to.deep.equal({ q: 'no such text', count: 0, truncated: false, matches: [] });
+      expect((await get(api(`${BIG}/builds/${bigId}/loglines?q=checkpoint&limit=3`))).body).to.deep.include({ count: 3, truncated: true });
+      expect((await get(api(`${BIG}/builds/${bigId}/loglines?q=no+such+text`))).body).to.deep.equal({ q: 'no such text', count: 0, truncated: false, matches: [] });
     });
 
     it('treats the text literally (no LIKE or regex syntax) and refuses an empty or huge query', async () => {
@@ -171,7 +171,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
         line(4, 'x', 'call(x) [y] a\\b c-d <e> ^f$ {g} |h| *i+ ?'), line(5, 'x', 'Grüße aus Köln'),
         line(6, 'x', 'n\u001b[1mee\u001b[0mdle split by colours'), line(7, 'x', 'title \u001b]0;window title\u0007and text'),
       ]);
-      const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
+      const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
       expect(await q('100%')).to.deep.equal([0]);
       expect(await q('a.b')).to.deep.equal([2]);
       for (const punct of ['call(x)', '[y]', 'a\\b', 'c-d', '<e>', '^f$', '{g}', '|h|', '*i+ ?']) expect(await q(punct), punct).to.deep.equal([4]);
@@ -183,8 +183,8 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
       expect(await q('window')).to.deep.equal([]);
       expect(await q('1m')).to.deep.equal([]);
       expect(await q('[0m')).to.deep.equal([]);
-      expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=`))).status).to.equal(400);
-      expect((await get(api(`${PL}/builds/${builds[1]!.id}/logs?q=${'x'.repeat(201)}`))).status).to.equal(400);
+      expect((await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=`))).status).to.equal(400);
+      expect((await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=${'x'.repeat(201)}`))).status).to.equal(400);
     });
   });
 
@@ -398,12 +398,12 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const { build: running } = await createBuild(h.pool, { ...ref, version: '0.9' });
     await transitionBuildStatus(h.pool, running.id, 'running');
     const list = (await get(api('/api/pipelines/github.com/estafette/timed/builds'))).body.items;
-    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([['0.9', 90], ['0.3', undefined], ['0.2', undefined], ['0.1', undefined], ['0.0', undefined]]);
-    expect((await get(api(`/api/pipelines/github.com/estafette/timed/builds/${running.id}`))).body.estimatedDuration).to.equal(90);
+    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([['0.9', 90e9], ['0.3', undefined], ['0.2', undefined], ['0.1', undefined], ['0.0', undefined]]);
+    expect((await get(api(`/api/pipelines/github.com/estafette/timed/builds/${running.id}`))).body.estimatedDuration).to.equal(90e9);
     const everywhere = (await get(api('/api/builds?filter[status]=running'))).body.items.find((b: Build) => b.id === running.id);
-    expect(everywhere.estimatedDuration).to.equal(90);
+    expect(everywhere.estimatedDuration).to.equal(90e9);
     const pl = (await get(api('/api/pipelines?filter[search]=timed'))).body.items[0];
-    expect(pl.lastBuild).to.include({ id: running.id, estimatedDuration: 90 });
+    expect(pl.lastBuild).to.include({ id: running.id, estimatedDuration: 90e9 });
   });
 
   it('the pipelines list names the commit and trigger of each last build', async () => {
@@ -428,6 +428,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 3, 30));
     if (next <= now) next.setUTCDate(next.getUTCDate() + 1);
     expect(desc).to.deep.equal({
+      cron: { schedule: '30 3 * * *' }, builds: { branch: 'main' },
       kind: 'cron', name: 'nightly', jobKind: 'build', jobName: null, filter: { schedule: '30 3 * * *' }, action: { builds: { branch: 'main' } },
       timeZone: 'UTC', nextFireAt: next.toISOString(),
       lastFired: { at: minute.toISOString(), build: { id: build.id, buildNumber: build.buildNumber, buildVersion: '1.0.8', buildStatus: 'pending' } },

@@ -46,7 +46,7 @@ export interface Harness {
 }
 
 /** Starts both functions against real services; skips the suite when they are unavailable. */
-export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<QueryApiDeps, 'auth' | 'secretKey' | 'pingMs' | 'fetch' | 'staticDir'>> = {}): Promise<Harness> {
+export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<QueryApiDeps, 'auth' | 'secretKey' | 'pingMs' | 'fetch' | 'staticDir' | 'createdWaitMs'>> = {}): Promise<Harness> {
   const pgUrl = await requireService(ctx, 'postgres');
   const natsUrl = await requireService(ctx, 'nats');
   const db = await freshDatabase(pgUrl, 'qa');
@@ -76,7 +76,7 @@ export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<Que
   const quiet = silentLogger;
   const ingest = createServer(toNodeListener(makeLogIngest({ pool, liveLogs: publisherLogs, publish, jwtKey: JWT_KEY, log: quiet }), { log: quiet }));
   const api = createServer(
-    toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, ...options }), { log: quiet }),
+    toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, createdWaitMs: 0, ...options }), { log: quiet }),
   );
   const listen = (s: Server) => new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
   const [ingestUrl, apiUrl] = [await listen(ingest), await listen(api)];

@@ -52,7 +52,7 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
     expect(res.headers.get('x-accel-buffering')).to.equal('no');
     expect(seqs(events)).to.deep.equal(range(0, 1500));
     for (const e of events.filter((x) => x.event === 'log')) expect(JSON.parse(e.data).seq).to.equal(Number(e.id));
-    expect(JSON.parse(events.find((e) => e.id === '7')!.data)).to.deep.equal(lines(7, 1)[0]);
+    expect(JSON.parse(events.find((e) => e.id === '7')!.data)).to.deep.include(lines(7, 1)[0]);
     expect(events.at(-1)).to.deep.include({ event: 'close' });
     expect(JSON.parse(events.at(-1)!.data)).to.deep.equal({ status: 'succeeded' });
     expect(events.filter((e) => e.event === 'status').map((e) => JSON.parse(e.data))).to.deep.equal([{ status: 'succeeded' }]);
