@@ -19,14 +19,7 @@ export async function run(): Promise<void> {
   const rows = reports.map((r) => {
     const behind = phase(r, 'behind');
     const onDemand = phase(r, 'on-demand');
-    return [
-      `dist/${r.bundle}`,
-      kb(r.entryBytes),
-      kb(behind.reduce((n, c) => n + c.bytes, 0)),
-      top(behind),
-      kb(onDemand.reduce((n, c) => n + c.bytes, 0)),
-      top(onDemand, 4),
-    ];
+    return [`dist/${r.bundle}`, kb(r.entryBytes), kb(behind.reduce((n, c) => n + c.bytes, 0)), top(behind), kb(onDemand.reduce((n, c) => n + c.bytes, 0)), top(onDemand, 4)];
   });
   const tbl = table(['bundle', 'read at start', 'imported by the entry at once', 'main packages', 'only when needed', 'main packages'], rows);
   console.log(tbl);

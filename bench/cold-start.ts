@@ -103,12 +103,24 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const kubeDir = mkdtempSync(join(tmpdir(), 'bench-kube-'));
     defer(() => rmSync(kubeDir, { recursive: true, force: true }));
     const kubeconfig = join(kubeDir, 'config');
-    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`,
+    );
 
     const env = {
-      ...bus.env, DATABASE_URL: db.url, K_SINK: undefined, ESTAFETTE_JWT_KEY: JWT_KEY, ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
-      GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_API_URL: githubUrl, JOB_RUNNER: 'kubernetes', KUBECONFIG: kubeconfig, JOB_NAMESPACE: 'bench',
-      ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.bench', LOG_LEVEL: 'warn',
+      ...bus.env,
+      DATABASE_URL: db.url,
+      K_SINK: undefined,
+      ESTAFETTE_JWT_KEY: JWT_KEY,
+      ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
+      GITHUB_WEBHOOK_SECRET: SECRET,
+      GITHUB_API_URL: githubUrl,
+      JOB_RUNNER: 'kubernetes',
+      KUBECONFIG: kubeconfig,
+      JOB_NAMESPACE: 'bench',
+      ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.bench',
+      LOG_LEVEL: 'warn',
     };
     let seq = 0;
     const first: Record<FunctionName, FirstRequest> = {
@@ -120,8 +132,16 @@ export async function run({ full }: { full: boolean }): Promise<void> {
         const id = randomUUID();
         const revision = createHash('sha1').update(id).digest('hex');
         const data = JSON.stringify({
-          forge: 'github', repoSource: 'github.com', repoOwner: 'bench', repoName: 'cold', branch: 'main', revision, cloneUrl: 'https://github.com/bench/cold.git',
-          deliveryId: id, commits: [], pusher: { name: 'bench' },
+          forge: 'github',
+          repoSource: 'github.com',
+          repoOwner: 'bench',
+          repoName: 'cold',
+          branch: 'main',
+          revision,
+          cloneUrl: 'https://github.com/bench/cold.git',
+          deliveryId: id,
+          commits: [],
+          pusher: { name: 'bench' },
         });
         const headers = { 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': 'ci.estafette.git.push', 'ce-source': '/bench', 'content-type': 'application/json' };
         return { send: () => send(base, { method: 'POST', headers, body: data }), want: 202 };

@@ -81,7 +81,10 @@ export interface ProfileSummary {
   onStack: ProfileRow[];
 }
 
-const ownerKey = (url: string): string => ownerOf(url).replace(/:.*/, '').replace(/^(shared|functions)\/([^/]+)\/.*/, '$1/$2');
+const ownerKey = (url: string): string =>
+  ownerOf(url)
+    .replace(/:.*/, '')
+    .replace(/^(shared|functions)\/([^/]+)\/.*/, '$1/$2');
 
 /** Top `top` functions by self time, self time by owner (package/module), and inclusive time by owner. */
 export function summariseProfile(profile: Profile, top = 12): ProfileSummary {
@@ -158,9 +161,20 @@ export function summariseProfileDir(dir: string, top = 12): ProfileSummary & { f
 
 /** The markdown of a profile summary: on-stack share by owner, self time by owner, top functions. */
 export function profileMarkdown(p: ProfileSummary): string {
-  return [
-    table(['on the stack (package/module)', '% of busy time'], p.onStack.map((o) => [o.name, o.percent.toFixed(1)])),
-    table(['self time (package/module)', '% self'], p.owners.map((o) => [o.name, o.percent.toFixed(1)])),
-    table(['function (self time)', 'location', '% self'], p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)])),
-  ].join('\n\n') + '\n';
+  return (
+    [
+      table(
+        ['on the stack (package/module)', '% of busy time'],
+        p.onStack.map((o) => [o.name, o.percent.toFixed(1)]),
+      ),
+      table(
+        ['self time (package/module)', '% self'],
+        p.owners.map((o) => [o.name, o.percent.toFixed(1)]),
+      ),
+      table(
+        ['function (self time)', 'location', '% self'],
+        p.functions.map((f) => [f.name, f.where, f.percent.toFixed(1)]),
+      ),
+    ].join('\n\n') + '\n'
+  );
 }

@@ -36,7 +36,10 @@ async function coldStarts(rounds: number): Promise<void> {
     run,
     migrate: true,
     secret: {
-      GITHUB_WEBHOOK_SECRET: 'bench', ESTAFETTE_WEBHOOK_TOKEN: 'bench', ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'), ESTAFETTE_JWT_KEY: 'bench-jwt-key',
+      GITHUB_WEBHOOK_SECRET: 'bench',
+      ESTAFETTE_WEBHOOK_TOKEN: 'bench',
+      ESTAFETTE_SECRET_KEY: randomBytes(32).toString('base64'),
+      ESTAFETTE_JWT_KEY: 'bench-jwt-key',
       ESTAFETTE_AUTH: JSON.stringify({ clients: [{ id: 'bench', secret: 'bench', role: 'viewer' }] }),
     },
   });
@@ -47,7 +50,23 @@ async function coldStarts(rounds: number): Promise<void> {
     const bare = async (): Promise<number> => {
       const port = await freePort();
       const name = `${run}-bare`;
-      const args = ['run', '-d', '--name', name, '--network', 'host', '--user', '1000:1000', ...fnSecurity, '-e', `PORT=${port}`, node, 'node', '-e', "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT)"];
+      const args = [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '--user',
+        '1000:1000',
+        ...fnSecurity,
+        '-e',
+        `PORT=${port}`,
+        node,
+        'node',
+        '-e',
+        "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT)",
+      ];
       return coldStartMs(args, name, `http://127.0.0.1:${port}/`);
     };
     const fn = async (name: (typeof FUNCTION_NAMES)[number]): Promise<number> => {
@@ -74,7 +93,11 @@ async function coldStarts(rounds: number): Promise<void> {
       add('frontend', await frontend());
     }
     const b = median(times.bare!);
-    console.log(`\ncold start: docker run → first 200 on the readiness probe (median of ${rounds}, ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+    console.log(
+      `\ncold start: docker run → first 200 on the readiness probe (median of ${rounds}, ms; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
+    );
     console.log(`${pad('', 48)} ${pad('ms', 8)} ${pad('ratio', 7)} goal ≤ 1.5× bare`);
     console.log(`${pad(`bare node server (${node})`, 48)} ${pad(b.toFixed(0), 8)}`);
     for (const name of FUNCTION_NAMES) {

@@ -28,7 +28,11 @@ const BATCH = 500;
 function jobLines(n: number): LogLine[] {
   const t = Date.UTC(2026, 0, 1);
   return Array.from({ length: n }, (_, seq) => ({
-    seq, stage: seq % 3 ? 'build' : 'test', run: 1, time: new Date(t + seq).toISOString(), stream: seq % 11 ? 'stdout' : 'stderr',
+    seq,
+    stage: seq % 3 ? 'build' : 'test',
+    run: 1,
+    time: new Date(t + seq).toISOString(),
+    stream: seq % 11 ? 'stdout' : 'stderr',
     text: `[${seq}] \u001b[32mINFO\u001b[0m compiling module ${seq % 97} of the estafette pipeline, elapsed ${seq % 1000} ms, ok`,
   }));
 }
@@ -44,9 +48,11 @@ const batches = (lines: LogLine[]): LogLine[][] => {
 /** Runs `jobs` writers in parallel, each over its batches in order; lines per second over all. */
 async function timed(jobs: string[], lines: LogLine[], write: (jobId: string, batch: LogLine[]) => Promise<void>): Promise<number> {
   const t = performance.now();
-  await Promise.all(jobs.map(async (id) => {
-    for (const b of batches(lines)) await write(id, b);
-  }));
+  await Promise.all(
+    jobs.map(async (id) => {
+      for (const b of batches(lines)) await write(id, b);
+    }),
+  );
   return (jobs.length * lines.length) / ((performance.now() - t) / 1000);
 }
 
@@ -78,14 +84,18 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const pipeline = await upsertPipeline(pool, { repoSource: 'github.com', repoOwner: 'bench', repoName: 'logs' });
     const newJobs = async () => {
       const ids: string[] = [];
-      for (let i = 0; i < jobCount; i++) ids.push((await createBuild(pool, { pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'bench', repoName: 'logs', branch: 'main', version: `1.0.${Date.now()}${i}` })).build.id);
+      for (let i = 0; i < jobCount; i++)
+        ids.push((await createBuild(pool, { pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'bench', repoName: 'logs', branch: 'main', version: `1.0.${Date.now()}${i}` })).build.id);
       return ids;
     };
 
     const port = await freePort();
     // Profiled throughout (small overhead) so a missed goal is explained by where the time went.
     const profileDir = join(dir, 'profile');
-    const proc = spawnFunction('log-ingest', { DATABASE_URL: db.url, NATS_URL: natsUrl, ESTAFETTE_JWT_KEY: KEY, PORT: String(port), K_SINK: undefined, ESTAFETTE_BUS_SUBJECT_PREFIX: 'benchlogs.' }, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+    const proc = spawnFunction('log-ingest', { DATABASE_URL: db.url, NATS_URL: natsUrl, ESTAFETTE_JWT_KEY: KEY, PORT: String(port), K_SINK: undefined, ESTAFETTE_BUS_SUBJECT_PREFIX: 'benchlogs.' }, [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+    ]);
     defer(proc.stop);
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/liveness`).catch((err) => {
@@ -101,11 +111,15 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const post = (id: string, batch: LogLine[]) =>
       new Promise<void>((resolve, reject) => {
         const body = bodies.get(batch) ?? JSON.stringify({ lines: batch });
-        const req = request(`${url}/api/ingest/builds/${id}/logs`, { method: 'POST', agent, headers: { authorization: `Bearer ${tokens.get(id)}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`log-ingest answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}\n${proc.output()}`))));
-        });
+        const req = request(
+          `${url}/api/ingest/builds/${id}/logs`,
+          { method: 'POST', agent, headers: { authorization: `Bearer ${tokens.get(id)}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`log-ingest answered ${res.statusCode}: ${Buffer.concat(chunks).toString()}\n${proc.output()}`))));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -141,8 +155,11 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     agent.destroy();
     await proc.stop();
     const profile = summariseProfileDir(profileDir, 10);
-    const body = `${jobCount} jobs × ${perJob.toLocaleString('en')} lines (~110 bytes each), ${BATCH}-line batches posted one after the other per job (as the builder's log shipper), jobs in parallel; fresh job ids per writer and round; PostgreSQL and NATS on the same machine.\n\n${tbl}\n\n- log-ingest: ${((http / copy) * 100).toFixed(0)}% of the COPY baseline (goal ≥ 50%): **${ok ? 'met' : 'missed'}**\n- log-ingest process busy ${profile.busyPercent.toFixed(0)}% of the run (one event loop); load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${cpus().length} cores.\n${ok ? '' : `\nWhy: appendLogLines alone (direct) reaches ${((insert / copy) * 100).toFixed(0)}% of COPY, so the gap is the HTTP path: every batch's body is parsed twice (functions-framework's body-parser, then the handler's parse of rawBody), validated, published on NATS and answered, in a process busy ${profile.busyPercent.toFixed(0)}% of the run, on ${cpus().length} cores that also run PostgreSQL, NATS and the load generator — the machine as a whole is the limit (profile below).\n`}\n### Where log-ingest's time went (CPU profile of the whole run)\n\n${profileMarkdown(profile)}\n`;
+    const body = `${jobCount} jobs × ${perJob.toLocaleString('en')} lines (~110 bytes each), ${BATCH}-line batches posted one after the other per job (as the builder's log shipper), jobs in parallel; fresh job ids per writer and round; PostgreSQL and NATS on the same machine.\n\n${tbl}\n\n- log-ingest: ${((http / copy) * 100).toFixed(0)}% of the COPY baseline (goal ≥ 50%): **${ok ? 'met' : 'missed'}**\n- log-ingest process busy ${profile.busyPercent.toFixed(0)}% of the run (one event loop); load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' / ',
+      )} on ${cpus().length} cores.\n${ok ? '' : `\nWhy: appendLogLines alone (direct) reaches ${((insert / copy) * 100).toFixed(0)}% of COPY, so the gap is the HTTP path: every batch's body is parsed twice (functions-framework's body-parser, then the handler's parse of rawBody), validated, published on NATS and answered, in a process busy ${profile.busyPercent.toFixed(0)}% of the run, on ${cpus().length} cores that also run PostgreSQL, NATS and the load generator — the machine as a whole is the limit (profile below).\n`}\n### Where log-ingest's time went (CPU profile of the whole run)\n\n${profileMarkdown(profile)}\n`;
     writeSection('log-ingest', section('Log ingest', body));
   });
 }
-

@@ -63,7 +63,10 @@ class IngestRecorder {
 
 function kubeconfigFor(url: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'bench-kube-')), 'config');
-  writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
+  writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`,
+  );
   return file;
 }
 
@@ -123,11 +126,16 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     let target = dispatchKube.url;
     const consumer = await createBus({ kind: 'jetstream', url: natsUrl, stream: bus.stream, deadLetterStream: `${bus.stream}_DLQ`, subjectPrefix: bus.subjectPrefix });
     defer(() => consumer.close());
-    const sub = await consumer.subscribe('build-dispatch', ['ci.estafette.git.push'], async (event: CloudEvent<unknown>) => {
-      const msg = HTTP.binary(event);
-      const res = await fetch(target, { method: 'POST', headers: msg.headers as Record<string, string>, body: msg.body as string });
-      if (!res.ok) throw new Error(`build-dispatch answered ${res.status}: ${await res.text()}`);
-    }, { backoffMs: [200] });
+    const sub = await consumer.subscribe(
+      'build-dispatch',
+      ['ci.estafette.git.push'],
+      async (event: CloudEvent<unknown>) => {
+        const msg = HTTP.binary(event);
+        const res = await fetch(target, { method: 'POST', headers: msg.headers as Record<string, string>, body: msg.body as string });
+        if (!res.ok) throw new Error(`build-dispatch answered ${res.status}: ${await res.text()}`);
+      },
+      { backoffMs: [200] },
+    );
     defer(() => sub.stop());
 
     let n = 0;

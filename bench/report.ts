@@ -10,8 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** docs/PERFORMANCE.md of this checkout (overridable with BENCH_REPORT for dry runs). */
-export const reportPath = process.env.BENCH_REPORT
-  ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'PERFORMANCE.md');
+export const reportPath = process.env.BENCH_REPORT ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'PERFORMANCE.md');
 
 const HEADER = `# Performance
 

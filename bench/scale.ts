@@ -30,7 +30,7 @@ export async function seed(pool: pg.Pool, pipelines: number, builds: number): Pr
   // In chunks of 50k rows: one statement for 1M rows outlasts the pool's 30 s query timeout.
   for (let from = 1; from <= builds; from += 50_000) {
     await pool.query(
-    `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
+      `INSERT INTO builds (id, pipeline_id, repo_source, repo_owner, repo_name, number, branch, revision, version, status,
        inserted_at, started_at, finished_at, updated_at, duration_ms)
      SELECT g, p, 'github.com', 'owner-' || (p % 100), 'repo-' || p, n,
        CASE WHEN g % 7 = 0 THEN 'feature-' || (g % 13) ELSE 'main' END,
@@ -44,9 +44,7 @@ export async function seed(pool: pg.Pool, pipelines: number, builds: number): Pr
       [pipelines, builds, SPAN_SECONDS, from],
     );
   }
-  await pool.query(
-    `INSERT INTO build_counters (pipeline_id, counter) SELECT pipeline_id, max(number) FROM builds GROUP BY pipeline_id`,
-  );
+  await pool.query(`INSERT INTO build_counters (pipeline_id, counter) SELECT pipeline_id, max(number) FROM builds GROUP BY pipeline_id`);
   await pool.query(
     `UPDATE pipelines p SET last_build_id = b.id, last_build_number = b.number, last_build_status = b.status,
        last_build_version = b.version, last_build_branch = b.branch, last_build_revision = b.revision,
@@ -180,9 +178,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const tbl = table(['query (shared/db)', 'API route', `p50 ms @ ${k(baseBuilds)} builds`, 'p95', `p50 ms @ ${k(builds)} builds`, 'p95', 'ratio', 'goal ≤ 2×'], rows);
     console.log(tbl);
     let body = `${k(pipelines)} pipelines in both databases; ${k(baseBuilds)} builds (baseline) and ${k(builds)} builds (${builds / pipelines} per pipeline), spread over 30 days, 10% failed, one release per pipeline. Seeding took ${(seedSmall / 1000).toFixed(1)} s and ${(seedLarge / 1000).toFixed(1)} s. ${runs} calls per query after 3 warm-ups, rotating over 10 pipelines, from this process through the pg pool the functions use. A query under 1 ms at the large size counts as met whatever its ratio.\n\n${tbl}\n`;
-    body += missed.length
-      ? `\nMissed: ${missed.map((c) => c.name).join('; ')}. Their plans at ${k(builds)} builds:\n`
-      : `\nEvery query stays within 2× of its figure at ${k(baseBuilds)} builds.\n`;
+    body += missed.length ? `\nMissed: ${missed.map((c) => c.name).join('; ')}. Their plans at ${k(builds)} builds:\n` : `\nEvery query stays within 2× of its figure at ${k(baseBuilds)} builds.\n`;
     for (const c of missed) body += `\n**${c.name}** (${c.route}):\n\n\`\`\`\n${await explain(largePool, c, ids[0]!)}\n\`\`\`\n`;
     writeSection('scale', section('Scale', body));
   });

@@ -36,7 +36,11 @@ const quiet = createLogger({ level: 'silent' });
 
 const colours = ['31', '32', '33', '34', '1;35', '36', '90'];
 const uiLine = (seq: number): LogLine => ({
-  seq, stage: 'build', run: 1, stream: seq % 11 === 0 ? 'stderr' : 'stdout', time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(),
+  seq,
+  stage: 'build',
+  run: 1,
+  stream: seq % 11 === 0 ? 'stderr' : 'stdout',
+  time: new Date(Date.UTC(2026, 0, 1) + seq).toISOString(),
   text: seq === NEEDLE_AT ? 'the NEEDLE in the haystack' : `\u001b[${colours[seq % colours.length]}m[${String(seq).padStart(6, '0')}]\u001b[0m step ${seq} compiled \u001b[32mok\u001b[0m in ${seq % 97} ms`,
 });
 
@@ -136,7 +140,13 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       const p = await upsertPipeline(pool, { repoSource: 'github.com', repoOwner: 'bench', repoName: name });
       const { build } = await createBuild(pool, { pipelineId: p.id, repoSource: 'github.com', repoOwner: 'bench', repoName: name, branch: 'main', version: '1.0.0' });
       await transitionBuildStatus(pool, build.id, 'running');
-      for (let i = 0; i < lines; i += 50_000) await appendLogLines(pool, 'build', build.id, Array.from({ length: Math.min(50_000, lines - i) }, (_, k) => make(i + k)));
+      for (let i = 0; i < lines; i += 50_000)
+        await appendLogLines(
+          pool,
+          'build',
+          build.id,
+          Array.from({ length: Math.min(50_000, lines - i) }, (_, k) => make(i + k)),
+        );
       await upsertStageRuns(pool, 'build', build.id, [{ stage: 'build', run: 1, kind: 'stage', status: 'succeeded', durationMs: 1000 }]);
       await transitionBuildStatus(pool, build.id, 'succeeded');
       return `/api/pipelines/github.com/bench/${name}/builds/${build.id}`;
@@ -172,7 +182,11 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     ];
 
     const sizes = [];
-    for (const [label, headers] of [['identity', {}], ['gzip', { 'accept-encoding': 'gzip' }], ['br', { 'accept-encoding': 'br' }]] as const) {
+    for (const [label, headers] of [
+      ['identity', {}],
+      ['gzip', { 'accept-encoding': 'gzip' }],
+      ['br', { 'accept-encoding': 'br' }],
+    ] as const) {
       let bytes = 0;
       let total = 0;
       for (let after = -1; after < UI_LINES - 1; after += 5000) {

@@ -121,7 +121,14 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     const throughputOk = ratio >= 0.8;
     const p99Ok = fn.steady.p99 < 20;
     const row = (name: string, r: { max: Load; steady: Load }) => [
-      name, r.max.rps.toFixed(0), ms(r.max.p99), r.steady.rps.toFixed(0), ms(r.steady.p50), ms(r.steady.p99), r.max.non2xx + r.steady.non2xx, r.max.errors + r.steady.errors,
+      name,
+      r.max.rps.toFixed(0),
+      ms(r.max.p99),
+      r.steady.rps.toFixed(0),
+      ms(r.steady.p50),
+      ms(r.steady.p99),
+      r.max.non2xx + r.steady.non2xx,
+      r.max.errors + r.steady.errors,
     ];
     const tbl = table(
       ['server', `req/s (${CONNECTIONS} conns)`, 'p99 ms', `req/s at ${RATE}/s`, 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],

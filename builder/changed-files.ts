@@ -24,7 +24,10 @@ export async function completeChanges(changes: PlanChanges | undefined, dir: str
   if (!changes?.before || changes.files || !revision) return changes;
   const git = (args: string[]) => run('git', ['-C', dir, ...args], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 32 * 1024 * 1024, ...(signal ? { signal } : {}) });
   try {
-    const have = await git(['cat-file', '-e', `${changes.before}^{commit}`]).then(() => true, () => false);
+    const have = await git(['cat-file', '-e', `${changes.before}^{commit}`]).then(
+      () => true,
+      () => false,
+    );
     if (!have) await git(['fetch', '-q', '--depth', '1', 'origin', '--', changes.before]);
     const { stdout } = await git(['diff', '--name-only', '--no-renames', '-z', changes.before, revision, '--']);
     const files = stdout.split('\0').filter(Boolean);

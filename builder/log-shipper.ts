@@ -121,13 +121,16 @@ export function createLogShipper(options: Pick<LogShipperOptions, 'url' | 'token
   const armHeartbeat = (): void => {
     cancelHeartbeat();
     if (closed || o.heartbeatMs <= 0) return;
-    cancelHeartbeat = clock.setTimer(() => {
-      if (closed) return;
-      if (pumping || queue.length > 0 || clock.now() - lastRequestAt < o.heartbeatMs) return armHeartbeat();
-      stats.heartbeats++;
-      queue.push({ what: 'heartbeat', body: { sentAt: isoNow(clock) } });
-      void pump();
-    }, Math.max(1, lastRequestAt + o.heartbeatMs - clock.now()));
+    cancelHeartbeat = clock.setTimer(
+      () => {
+        if (closed) return;
+        if (pumping || queue.length > 0 || clock.now() - lastRequestAt < o.heartbeatMs) return armHeartbeat();
+        stats.heartbeats++;
+        queue.push({ what: 'heartbeat', body: { sentAt: isoNow(clock) } });
+        void pump();
+      },
+      Math.max(1, lastRequestAt + o.heartbeatMs - clock.now()),
+    );
   };
 
   const seal = (): void => {

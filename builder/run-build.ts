@@ -99,10 +99,10 @@ function stageBody(ctx: BuildContext, s: PlanStage, path: string, parent?: strin
 /** One parallel child: its own `when` (with the status the parent started with) and services. */
 async function runChild(ctx: BuildContext, c: PlanStage, parent: string): Promise<StageStatus> {
   const path = `${parent}/${c.name}`;
-  if (ctx.cancel.aborted) return ctx.markAll(c, 'canceled', undefined, parent), 'canceled';
+  if (ctx.cancel.aborted) return (ctx.markAll(c, 'canceled', undefined, parent), 'canceled');
   const d = ctx.decide(c.when, c.env);
-  if (typeof d === 'string') return ctx.mark(path, kindOf(c), 'failed', d, parent), 'failed';
-  if (!d) return ctx.mark(path, kindOf(c), 'skipped', undefined, parent), 'skipped';
+  if (typeof d === 'string') return (ctx.mark(path, kindOf(c), 'failed', d, parent), 'failed');
+  if (!d) return (ctx.mark(path, kindOf(c), 'skipped', undefined, parent), 'skipped');
   return withServices(ctx, c, path, parent, stageBody(ctx, c, path, parent));
 }
 

@@ -27,10 +27,7 @@ async function attempt(ctx: BuildContext, s: PlanStage, path: string, run: numbe
   const onCancel = (): void => stop.abort();
   ctx.cancel.addEventListener('abort', onCancel, { once: true });
   try {
-    const result =
-      s.builtin === 'git-clone'
-        ? await clone(ctx, path, run, stop.signal)
-        : await ctx.executor.runStage(stageSpec(ctx, s, path), { onLine: ctx.sink(path, run), signal: stop.signal, graceMs: ctx.graceMs });
+    const result = s.builtin === 'git-clone' ? await clone(ctx, path, run, stop.signal) : await ctx.executor.runStage(stageSpec(ctx, s, path), { onLine: ctx.sink(path, run), signal: stop.signal, graceMs: ctx.graceMs });
     return { result, timedOut };
   } catch (err) {
     return { result: { exitCode: 1, aborted: false, message: `executor error: ${(err as Error).message}` }, timedOut };

@@ -145,11 +145,7 @@ export function createDockerExecutor(docker: Docker = new Docker(), options: Doc
     }
   };
 
-  const create = async (
-    name: string,
-    spec: { image: string; shell: string; commands: string[]; env: Record<string, string>; workDir: string; path: string },
-    alias?: string,
-  ): Promise<Docker.Container> => {
+  const create = async (name: string, spec: { image: string; shell: string; commands: string[]; env: Record<string, string>; workDir: string; path: string }, alias?: string): Promise<Docker.Container> => {
     const container = await docker.createContainer({
       name,
       Image: spec.image,
@@ -290,9 +286,19 @@ export function createDockerExecutor(docker: Docker = new Docker(), options: Doc
       await Promise.all([...containers].map(remove));
       // Also whatever this build created that the handles above no longer know about.
       const left = await docker.listContainers({ all: true, filters: { label: [`${DOCKER_LABELS.jobId}=${build.jobId}`] } }).catch(() => []);
-      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+      await Promise.all(
+        left.map((c) =>
+          docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
+      );
       if (network) {
-        await docker.getNetwork(network).remove().catch(() => undefined);
+        await docker
+          .getNetwork(network)
+          .remove()
+          .catch(() => undefined);
         network = undefined;
       }
     },

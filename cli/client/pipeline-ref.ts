@@ -21,12 +21,10 @@ export interface PipelineRef {
 export const pipelineName = (p: PipelineRef): string => `${p.repoSource}/${p.repoOwner}/${p.repoName}`;
 
 /** The API path of a pipeline (`/api/pipelines/:source/:owner/:repo`). */
-export const pipelinePath = (p: PipelineRef): string =>
-  `/api/pipelines/${encodeURIComponent(p.repoSource)}/${encodeURIComponent(p.repoOwner)}/${encodeURIComponent(p.repoName)}`;
+export const pipelinePath = (p: PipelineRef): string => `/api/pipelines/${encodeURIComponent(p.repoSource)}/${encodeURIComponent(p.repoOwner)}/${encodeURIComponent(p.repoName)}`;
 
 /** The web UI's page of a build. */
-export const buildPageUrl = (baseUrl: string, p: PipelineRef, buildId: string): string =>
-  `${baseUrl}${pipelinePath(p).replace(/^\/api/, '')}/builds/${encodeURIComponent(buildId)}`;
+export const buildPageUrl = (baseUrl: string, p: PipelineRef, buildId: string): string => `${baseUrl}${pipelinePath(p).replace(/^\/api/, '')}/builds/${encodeURIComponent(buildId)}`;
 
 interface Page<T> {
   items: T[];

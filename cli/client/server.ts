@@ -28,7 +28,7 @@ const origin = (u: string): string | undefined => {
 /** Resolves the server by the rules in the module header. */
 export function resolveServer(config: CliConfig, env: NodeJS.ProcessEnv = process.env): ServerTarget {
   const running = findRunningServer(config.userStateDir, env);
-  const token = (t: string | undefined) => (config.webhookToken ?? t ? { webhookToken: config.webhookToken ?? t! } : {});
+  const token = (t: string | undefined) => ((config.webhookToken ?? t) ? { webhookToken: config.webhookToken ?? t! } : {});
   if (config.serverUrl) {
     const same = running !== undefined && origin(running.url) === origin(config.serverUrl);
     return { url: config.serverUrl.replace(/\/+$/, ''), ...token(same ? running.webhookToken : undefined), foundBy: 'ESTAFETTE_URL' };

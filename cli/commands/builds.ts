@@ -72,7 +72,11 @@ export async function run(args: string[]): Promise<number> {
     ]);
     const head = ['#', 'VERSION', 'BRANCH', 'COMMIT', 'STATUS', 'STARTED', 'DURATION', 'TRIGGER', 'MESSAGE'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    const fmt = (r: string[]) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
     process.stdout.write(`${[fmt(head), ...rows.map(fmt)].join('\n')}\n`);
     if (page.pagination.totalItems > page.items.length) process.stdout.write(`(${page.items.length} of ${page.pagination.totalItems}; --limit shows more)\n`);
     return 0;

@@ -19,8 +19,7 @@ import { readManifestFile, UnreadableError } from '../manifest-file.ts';
 import { problemJson, problemLine, type ProblemJson } from './validate.ts';
 
 export const summary = 'print the plan a build of a .estafette.yaml would run, as the server compiles it';
-export const usage =
-  'estafette plan [DIR|FILE] [--branch B] [--revision R] [--counter N] [--event git|pipeline|release|cron|manual|github|bitbucket] [--release NAME [--action A] | --bot NAME] [--json]';
+export const usage = 'estafette plan [DIR|FILE] [--branch B] [--revision R] [--counter N] [--event git|pipeline|release|cron|manual|github|bitbucket] [--release NAME [--action A] | --bot NAME] [--json]';
 export const details = `Prints what a build of DIR/.estafette.yaml (or FILE; default .) would run, compiled as the
 server compiles it (docs/plan.md describes the --json output).
 

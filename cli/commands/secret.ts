@@ -40,7 +40,9 @@ async function valueArg(v: string): Promise<string> {
   if (v !== '-') return v;
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Runs a subcommand; 0 on success, 1 on a secret/key error, 2 on wrong usage. */

@@ -117,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     triggered = await triggerRepo(server.url, server.webhookToken, dir, values.branch);
   } catch (err) {
-    const hint = /\b401\b/.test((err as Error).message) ? ' (the token is not this server\'s: set ESTAFETTE_WEBHOOK_TOKEN to the one \'estafette start\' printed)' : '';
+    const hint = /\b401\b/.test((err as Error).message) ? " (the token is not this server's: set ESTAFETTE_WEBHOOK_TOKEN to the one 'estafette start' printed)" : '';
     process.stderr.write(`estafette trigger: ${(err as Error).message}${hint}\n`);
     return 1;
   }

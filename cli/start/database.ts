@@ -67,7 +67,11 @@ async function stopLeftover(dataDir: string, log: (l: string) => void): Promise<
   }
   if (command && !command.includes('postgres')) return; // the pid was reused: PostgreSQL itself handles a stale lock
   log(`embedded postgres: stopping the server (pid ${pid}) left running by an earlier estafette start`);
-  for (const [signal, ms] of [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]] as const) {
+  for (const [signal, ms] of [
+    ['SIGINT', 10_000],
+    ['SIGQUIT', 5_000],
+    ['SIGKILL', 5_000],
+  ] as const) {
     try {
       process.kill(pid, signal);
     } catch {

@@ -56,8 +56,7 @@ export function ensureDemoRepo(stateDir: string): string {
   const dir = join(stateDir, 'demo', 'estafette-demo');
   if (existsSync(join(dir, '.git'))) return dir;
   mkdirSync(dir, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-C', dir, '-c', 'user.name=Estafette Demo', '-c', 'user.email=demo@estafette.local', '-c', 'commit.gpgsign=false', ...args], { stdio: 'ignore' });
+  const git = (...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=Estafette Demo', '-c', 'user.email=demo@estafette.local', '-c', 'commit.gpgsign=false', ...args], { stdio: 'ignore' });
   execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   writeFileSync(join(dir, '.estafette.yaml'), DEMO_MANIFEST);
   writeFileSync(join(dir, 'README.md'), '# estafette-demo\n\nA sample pipeline for the local mode.\n');

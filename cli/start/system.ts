@@ -71,9 +71,7 @@ const UI_DIR = packagePath('frontend/dist/');
 /** Listens on `port` (0 = any); a taken port is one clear error. */
 async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} is already in use (set PORT to another port)` : `cannot listen on port ${port}: ${err.message}`)),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `port ${port} is already in use (set PORT to another port)` : `cannot listen on port ${port}: ${err.message}`)));
     server.listen(port, resolve);
   });
   return (server.address() as { port: number }).port;
@@ -116,7 +114,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const dir = stateDir(env);
   const settings = loadSettings(dir, { ...(cli.webhookToken ? { webhookToken: cli.webhookToken } : {}), ...(cli.secretKey ? { secretKey: cli.secretKey } : {}), ...(cli.jwtKey ? { jwtKey: cli.jwtKey } : {}) });
   // Parsed once up front (with the generated keys), so a bad value stops start-up with one line naming the variable.
-  const given = parseConfig({ ...env, JOB_RUNNER: 'local', ESTAFETTE_EXECUTOR: options.executor, ESTAFETTE_WEBHOOK_TOKEN: settings.webhookToken, ESTAFETTE_SECRET_KEY: settings.secretKey, ESTAFETTE_JWT_KEY: settings.jwtKey });
+  const given = parseConfig({
+    ...env,
+    JOB_RUNNER: 'local',
+    ESTAFETTE_EXECUTOR: options.executor,
+    ESTAFETTE_WEBHOOK_TOKEN: settings.webhookToken,
+    ESTAFETTE_SECRET_KEY: settings.secretKey,
+    ESTAFETTE_JWT_KEY: settings.jwtKey,
+  });
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanup = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ error: errorMessage(err) }, 'stop step failed'));
@@ -199,10 +204,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       if (dead.length > 0) log.warn({ deadLetters: dead.length }, `${dead.length} event(s) were dead-lettered while running (logged when each was)`);
     });
 
-    const handler = routeFunctions(
-      { webhookIngest: fns['webhook-ingest']!.http, logIngest: fns['log-ingest']!.http, queryApi: fns['query-api']!.http },
-      () => allReady(Object.values(fns).map((f) => () => f.ready())),
-    );
+    const handler = routeFunctions({ webhookIngest: fns['webhook-ingest']!.http, logIngest: fns['log-ingest']!.http, queryApi: fns['query-api']!.http }, () => allReady(Object.values(fns).map((f) => () => f.ready())));
     server.on('request', toNodeListener(handler, { maxBodyBytes: config.maxWebhookBytes, log, name: 'estafette' }));
     if (!uiBuilt) log.warn('web UI not built (run `npm run build`): serving the API only');
 
@@ -211,10 +213,13 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const every = config.cronIntervalMs;
     let timer: NodeJS.Timeout | undefined;
     const schedule = () => {
-      timer = setTimeout(() => {
-        tick().catch((err) => log.warn({ error: errorMessage(err) }, 'cron tick failed'));
-        schedule();
-      }, every - (Date.now() % every) + 50);
+      timer = setTimeout(
+        () => {
+          tick().catch((err) => log.warn({ error: errorMessage(err) }, 'cron tick failed'));
+          schedule();
+        },
+        every - (Date.now() % every) + 50,
+      );
       timer.unref();
     };
     schedule();

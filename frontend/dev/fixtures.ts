@@ -19,7 +19,10 @@ export function build(id: string, p: Pick<Pipeline, 'repoSource' | 'repoOwner' |
     buildVersion: `1.0.${id}`,
     buildStatus: 'succeeded',
     buildNumber: Number(id),
-    labels: [{ key: 'app', value: p.repoName }, { key: 'team', value: 'ci' }],
+    labels: [
+      { key: 'app', value: p.repoName },
+      { key: 'team', value: 'ci' },
+    ],
     releaseTargets: [{ name: 'production', actions: [{ name: 'deploy' }, { name: 'rollback' }] }, { name: 'staging' }],
     commits: [{ id: rev(Number(id)), message: `Change number ${id}\n\nlonger text`, author: { name: 'Ada Lovelace', email: 'ada@example.com' } }],
     trigger: { event: 'git', name: null, fields: {} },
@@ -56,7 +59,19 @@ function MANIFEST() {
 /** Releases by pipeline key, newest first. */
 export const releases: Record<string, Release[]> = {
   'github.com/estafette/estafette-demo': [
-    { id: '21', name: 'production', action: 'deploy', ...demo, releaseVersion: '1.0.6', releaseStatus: 'succeeded', triggeredBy: 'ada@example.com', insertedAt: ago(80000), startedAt: ago(79990), updatedAt: ago(79900), duration: 90e9 },
+    {
+      id: '21',
+      name: 'production',
+      action: 'deploy',
+      ...demo,
+      releaseVersion: '1.0.6',
+      releaseStatus: 'succeeded',
+      triggeredBy: 'ada@example.com',
+      insertedAt: ago(80000),
+      startedAt: ago(79990),
+      updatedAt: ago(79900),
+      duration: 90e9,
+    },
     { id: '20', name: 'staging', action: null, ...demo, releaseVersion: '1.0.8', releaseStatus: 'succeeded', triggeredBy: 'trigger', insertedAt: ago(500), startedAt: ago(495), updatedAt: ago(450), duration: 45e9 },
   ],
 };
@@ -69,7 +84,10 @@ export function pipelines(): Pipeline[] {
     return {
       id: String(100 + i),
       ...p,
-      labels: [{ key: 'app', value: p.repoName }, { key: 'team', value: i === 2 ? 'data' : 'ci' }],
+      labels: [
+        { key: 'app', value: p.repoName },
+        { key: 'team', value: i === 2 ? 'data' : 'ci' },
+      ],
       archived: false,
       releaseTargets: (builds[key]![0]!.releaseTargets ?? []).map((t) => ({
         ...t,
@@ -78,8 +96,25 @@ export function pipelines(): Pipeline[] {
       triggers:
         i === 0
           ? [
-              { kind: 'cron', name: 'nightly', jobKind: 'build' as const, jobName: null, filter: { schedule: '0 3 * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: ago(-3600), lastFired: null },
-              { kind: 'pipeline', name: null, jobKind: 'build' as const, jobName: null, filter: { name: 'github.com/estafette/estafette-ci-api', branch: 'main', event: 'finished', status: 'succeeded' }, action: { builds: { branch: '' } } },
+              {
+                kind: 'cron',
+                name: 'nightly',
+                jobKind: 'build' as const,
+                jobName: null,
+                filter: { schedule: '0 3 * * *' },
+                action: { builds: { branch: 'main' } },
+                timeZone: 'UTC',
+                nextFireAt: ago(-3600),
+                lastFired: null,
+              },
+              {
+                kind: 'pipeline',
+                name: null,
+                jobKind: 'build' as const,
+                jobName: null,
+                filter: { name: 'github.com/estafette/estafette-ci-api', branch: 'main', event: 'finished', status: 'succeeded' },
+                action: { builds: { branch: '' } },
+              },
             ]
           : [],
       lastBuild: builds[key]![0]!,

@@ -45,8 +45,13 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   const q = url.searchParams;
   const path = url.pathname;
   await new Promise((r) => setTimeout(r, 120)); // make loading states visible
-  if (path === '/api/me') return json(res, 200, authOn ? { authenticated: false, user: null, role: 'viewer', authEnabled: true } : { authenticated: true, user: { email: 'local', name: 'local' }, role: 'administrator', authEnabled: false });
-  if (path === '/api/auth/providers') return json(res, 200, [{ id: 'github', name: 'Github', organization: '', path: '/api/auth/login/github', label: 'GitHub' }, { id: 'google', name: 'Google', organization: '', path: '/api/auth/login/google', label: 'Google' }]);
+  if (path === '/api/me')
+    return json(res, 200, authOn ? { authenticated: false, user: null, role: 'viewer', authEnabled: true } : { authenticated: true, user: { email: 'local', name: 'local' }, role: 'administrator', authEnabled: false });
+  if (path === '/api/auth/providers')
+    return json(res, 200, [
+      { id: 'github', name: 'Github', organization: '', path: '/api/auth/login/github', label: 'GitHub' },
+      { id: 'google', name: 'Google', organization: '', path: '/api/auth/login/google', label: 'Google' },
+    ]);
   if (path === '/api/manifest/validate' && req.method === 'POST') {
     const m = String((await body(req)).manifest ?? '');
     const errors = [];
@@ -58,7 +63,9 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   if (path === '/api/manifest/encrypt' && req.method === 'POST') {
     const b = await body(req);
     if (!b.value) return fail(res, 400, 'value is required');
-    return json(res, 200, { secret: `estafette.secret(${Buffer.from(String(b.value)).toString('base64url').slice(0, 12)}.deadbeef${b.pipelineAllowList ? `.${Buffer.from(String(b.pipelineAllowList)).toString('base64url')}` : ''})` });
+    return json(res, 200, {
+      secret: `estafette.secret(${Buffer.from(String(b.value)).toString('base64url').slice(0, 12)}.deadbeef${b.pipelineAllowList ? `.${Buffer.from(String(b.pipelineAllowList)).toString('base64url')}` : ''})`,
+    });
   }
   if (path === '/api/pipelines') {
     let items = pipelines();
@@ -81,7 +88,13 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
   if (rest === '/builds' && req.method === 'POST') {
     const b = await body(req);
     if (!b.buildVersion && !b.branch) return fail(res, 400, 'buildVersion or branch is required');
-    const id = String(Math.max(...Object.values(builds).flat().map((x) => Number(x.id))) + 1);
+    const id = String(
+      Math.max(
+        ...Object.values(builds)
+          .flat()
+          .map((x) => Number(x.id)),
+      ) + 1,
+    );
     bs.unshift(build(id, pipeline, { buildStatus: 'running', insertedAt: new Date().toISOString(), duration: 0, buildVersion: String(b.buildVersion ?? `1.0.${id}`) }));
     return json(res, 202, { eventId: `evt-${id}` });
   }
@@ -90,16 +103,45 @@ async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL) {
     const b = await body(req);
     if (!bs.some((x) => x.buildVersion === b.releaseVersion && x.buildStatus === 'succeeded')) return fail(res, 409, `version ${String(b.releaseVersion)} has no succeeded build`);
     const rels = (releases[key] ??= []);
-    const r: Release = { repoSource: pipeline.repoSource, repoOwner: pipeline.repoOwner, repoName: pipeline.repoName, id: String(30 + rels.length), name: String(b.name), action: (b.action as string) ?? null, releaseVersion: String(b.releaseVersion), releaseStatus: 'running', triggeredBy: 'local', insertedAt: new Date().toISOString(), startedAt: null, updatedAt: null, duration: null };
+    const r: Release = {
+      repoSource: pipeline.repoSource,
+      repoOwner: pipeline.repoOwner,
+      repoName: pipeline.repoName,
+      id: String(30 + rels.length),
+      name: String(b.name),
+      action: (b.action as string) ?? null,
+      releaseVersion: String(b.releaseVersion),
+      releaseStatus: 'running',
+      triggeredBy: 'local',
+      insertedAt: new Date().toISOString(),
+      startedAt: null,
+      updatedAt: null,
+      duration: null,
+    };
     rels.unshift(r);
     setTimeout(() => Object.assign(r, { releaseStatus: 'succeeded', duration: 3 }), 3000);
     return json(res, 202, { eventId: `evt-r${r.id}` });
   }
   if (rest === '/releases') return json(res, 200, list(releases[key] ?? [], q));
   if (rest.startsWith('/stats/')) {
-    if (rest === '/stats/buildsdurations') return json(res, 200, { items: Array.from({ length: 40 }, (_, i) => ({ id: String(i), buildVersion: `1.0.${i}`, buildStatus: i % 7 === 3 ? 'failed' : 'succeeded', insertedAt: new Date(Date.now() - i * 5 * 3600_000).toISOString(), duration: 80 + ((i * 37) % 60) })) });
+    if (rest === '/stats/buildsdurations')
+      return json(res, 200, {
+        items: Array.from({ length: 40 }, (_, i) => ({
+          id: String(i),
+          buildVersion: `1.0.${i}`,
+          buildStatus: i % 7 === 3 ? 'failed' : 'succeeded',
+          insertedAt: new Date(Date.now() - i * 5 * 3600_000).toISOString(),
+          duration: 80 + ((i * 37) % 60),
+        })),
+      });
     if (rest === '/stats/buildssuccessrate') return json(res, 200, { total: 40, succeeded: 34, failed: 6, rate: 0.85 });
-    if (rest === '/stats/releases') return json(res, 200, { items: [{ name: 'production', action: 'deploy', count: 6, lastReleasedAt: new Date(Date.now() - 80000e3).toISOString(), medianLeadTimeSeconds: 5400 }, { name: 'staging', action: null, count: 19, lastReleasedAt: new Date(Date.now() - 500e3).toISOString(), medianLeadTimeSeconds: 600 }] });
+    if (rest === '/stats/releases')
+      return json(res, 200, {
+        items: [
+          { name: 'production', action: 'deploy', count: 6, lastReleasedAt: new Date(Date.now() - 80000e3).toISOString(), medianLeadTimeSeconds: 5400 },
+          { name: 'staging', action: null, count: 19, lastReleasedAt: new Date(Date.now() - 500e3).toISOString(), medianLeadTimeSeconds: 600 },
+        ],
+      });
   }
   const r = /^\/(builds|releases)\/([^/]+)(\/[^/]+)?$/.exec(rest);
   if (!r) return fail(res, 404, `no route ${path}`);

@@ -79,7 +79,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {me.error && !session ? <ErrorBox error={me.error} retry={me.reload} context="Could not load your session (the server still checks every action)" /> : null}
         {me.loading && !session && !me.error ? <Loading what="session" /> : null}
-        {session || me.error ? (mustSignIn ? <SignInPage /> : found ? found.route.render(found.params) : <NotFound />) : null}
+        {session || me.error ? mustSignIn ? <SignInPage /> : found ? found.route.render(found.params) : <NotFound /> : null}
       </main>
     </SessionContext.Provider>
   );
@@ -97,7 +97,10 @@ function Header({ me, path }: { me: Me | undefined; path: string }) {
   return (
     <header class="top">
       <a class="brand" href="/">
-        <span class="brand-mark" aria-hidden="true">◆</span> Estafette
+        <span class="brand-mark" aria-hidden="true">
+          ◆
+        </span>{' '}
+        Estafette
       </a>
       <nav aria-label="Main">
         {nav.map((n) => (

@@ -45,11 +45,19 @@ export function cronInWords(schedule: string): string | undefined {
   else if (every.test(min) && hour === '*') when = `every ${every.exec(min)![1]} minutes`;
   else if (num(min) !== undefined && hour === '*') when = `every hour at minute ${num(min)}`;
   else if (num(min) !== undefined && every.test(hour)) when = `every ${every.exec(hour)![1]} hours at minute ${num(min)}`;
-  else if (num(min) !== undefined && /^\d+(,\d+)*$/.test(hour)) when = `at ${hour.split(',').map((h) => `${two(Number(h))}:${two(num(min)!)}`).join(' and ')}`;
+  else if (num(min) !== undefined && /^\d+(,\d+)*$/.test(hour))
+    when = `at ${hour
+      .split(',')
+      .map((h) => `${two(Number(h))}:${two(num(min)!)}`)
+      .join(' and ')}`;
   if (!when) return undefined;
   if (dow === '*') return when.startsWith('at ') ? `every day ${when}` : when;
   if (dow === '1-5') return `on weekdays ${when}`;
-  if (/^[0-7](,[0-7])*$/.test(dow)) return `on ${dow.split(',').map((d) => `${DAYS[Number(d) % 7]}s`).join(' and ')} ${when}`;
+  if (/^[0-7](,[0-7])*$/.test(dow))
+    return `on ${dow
+      .split(',')
+      .map((d) => `${DAYS[Number(d) % 7]}s`)
+      .join(' and ')} ${when}`;
   return undefined;
 }
 

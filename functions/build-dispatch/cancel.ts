@@ -37,11 +37,7 @@ export async function cancelRun(deps: DispatchDeps, job: Build | Release | Bot, 
   const status: JobStatus = 'buildStatus' in job ? job.buildStatus : 'botStatus' in job ? job.botStatus : job.releaseStatus;
   const ref = { kind, id: job.id, repoOwner: job.repoOwner, repoName: job.repoName } as const;
   const transition = (to: JobStatus): Promise<Build | Release | Bot> =>
-    kind === 'build'
-      ? transitionBuildStatus(deps.pool, job.id, to, { reason })
-      : kind === 'release'
-        ? transitionReleaseStatus(deps.pool, job.id, to, { reason })
-        : transitionBotStatus(deps.pool, job.id, to, { reason });
+    kind === 'build' ? transitionBuildStatus(deps.pool, job.id, to, { reason }) : kind === 'release' ? transitionReleaseStatus(deps.pool, job.id, to, { reason }) : transitionBotStatus(deps.pool, job.id, to, { reason });
   const ended = async (row: Build | Release | Bot) => {
     // Bot runs end nothing else (no commit status, no triggers).
     if ('botStatus' in row) return;

@@ -92,7 +92,9 @@ export function makeHandler(base: DispatchDeps): DispatchHandler {
       }
       case 'pipeline.archived': {
         const p = await setPipelineArchived(deps.pool, event.data, event.data.archived);
-        deps.log.info(p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`);
+        deps.log.info(
+          p ? `pipeline ${p.repoSource}/${p.repoOwner}/${p.repoName} ${event.data.archived ? 'archived' : 'unarchived'}` : `archive of unknown pipeline ${event.data.repoOwner}/${event.data.repoName} ignored`,
+        );
         return;
       }
       case 'pipeline.renamed': {

@@ -28,11 +28,7 @@ function repoOf(name: string, self: Repo): Repo | undefined {
  * Fields per named trigger (by name) for the compiler. `self` is the run's request: its repo,
  * and the trigger that started it (whose fields win for the trigger of that name).
  */
-export async function namedTriggerFields(
-  deps: Pick<DispatchDeps, 'pool'>,
-  manifest: Manifest,
-  self: Repo & { trigger?: TriggerInfo | null },
-): Promise<Record<string, Record<string, string>>> {
+export async function namedTriggerFields(deps: Pick<DispatchDeps, 'pool'>, manifest: Manifest, self: Repo & { trigger?: TriggerInfo | null }): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
   const fired = self.trigger?.name?.toLowerCase();
   for (const { trigger } of allTriggers(manifest)) {

@@ -59,7 +59,6 @@ export function fromPullRequest(id: string, e: PullRequestData): BuildRequest {
   };
 }
 
-
 /**
  * Whether a build may have the pipeline's secrets: not when its code comes from a fork.
  * The secret hand-off (start-job.ts) consults this.
@@ -68,8 +67,7 @@ export const secretsAllowed = (req: Pick<BuildRequest, 'untrusted'>): boolean =>
 
 /** The stages (paths) whose env, services or properties need an `estafette.secret(...)`. */
 function stagesNeedingSecrets(plan: Plan): string[] {
-  const uses = (v: unknown): boolean =>
-    typeof v === 'string' ? findSecrets(v).length > 0 : Array.isArray(v) ? v.some(uses) : v !== null && typeof v === 'object' ? Object.values(v).some(uses) : false;
+  const uses = (v: unknown): boolean => (typeof v === 'string' ? findSecrets(v).length > 0 : Array.isArray(v) ? v.some(uses) : v !== null && typeof v === 'object' ? Object.values(v).some(uses) : false);
   const out: string[] = [];
   const service = (s: PlanService) => uses(s.env) || uses(s.customProperties);
   const visit = (s: PlanStage, parent?: string) => {

@@ -280,4 +280,3 @@ export async function dispatchBuild(deps: DispatchDeps, req: BuildRequest): Prom
   deps.outcomes?.publish({ eventId: req.eventId, outcome: 'build', buildId: build.id, buildNumber: build.buildNumber, buildStatus: 'pending' });
   return build;
 }
-

@@ -69,14 +69,14 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
     : pullRequestReleaseRefusal(version, build.trigger)
       ? pullRequestReleaseRefusal(version, build.trigger)
       : !loaded?.manifest || loaded.errors.length > 0
-      ? `the manifest of version ${version} is invalid`
-      : !target
-        ? `release target '${req.name}' is not in the manifest of version ${version}`
-        : actions.length > 0 && !actions.includes(req.action ?? '')
-          ? `release target '${req.name}' has no action '${req.action ?? ''}' (actions: ${actions.join(', ')})`
-          : actions.length === 0 && req.action
-            ? `release target '${req.name}' has no actions`
-            : undefined;
+        ? `the manifest of version ${version} is invalid`
+        : !target
+          ? `release target '${req.name}' is not in the manifest of version ${version}`
+          : actions.length > 0 && !actions.includes(req.action ?? '')
+            ? `release target '${req.name}' has no action '${req.action ?? ''}' (actions: ${actions.join(', ')})`
+            : actions.length === 0 && req.action
+              ? `release target '${req.name}' has no actions`
+              : undefined;
 
   const schedule = !refusal && loaded?.manifest ? releaseSchedule(loaded.manifest, req.name) : undefined;
   const now = new Date((deps.clock ?? systemClock).now());
@@ -154,6 +154,9 @@ export async function dispatchRelease(deps: DispatchDeps, eventId: string, req: 
   }
   await advanceReleases(deps);
   const after = (await getRelease(deps.pool, release.id)) ?? release;
-  deps.log.info({ releaseId: release.id, pipeline: name }, `${what} ${after.releaseStatus === 'queued' ? `queued at position ${after.queuePosition} behind a release of the same target` : after.releaseStatus === 'pending' ? 'started' : after.releaseStatus}`);
+  deps.log.info(
+    { releaseId: release.id, pipeline: name },
+    `${what} ${after.releaseStatus === 'queued' ? `queued at position ${after.queuePosition} behind a release of the same target` : after.releaseStatus === 'pending' ? 'started' : after.releaseStatus}`,
+  );
   return after;
 }

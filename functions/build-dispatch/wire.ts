@@ -19,7 +19,13 @@ import type { DispatchOutcomes } from '../../shared/bus/dispatch-outcomes.ts';
 
 /** Outcome publishing that connects on first use (a push nobody waits for costs one publish). */
 function lazyOutcomes(get: () => Promise<Pick<DispatchOutcomes, 'publish'>>): Pick<DispatchOutcomes, 'publish'> {
-  return { publish: (o) => void get().then((x) => x.publish(o), () => undefined) };
+  return {
+    publish: (o) =>
+      void get().then(
+        (x) => x.publish(o),
+        () => undefined,
+      ),
+  };
 }
 
 /** CloudEvent source of the events build-dispatch emits. */

@@ -69,18 +69,9 @@ function deathReason(c: Candidate, state: JobState, now: Date, s: HousekeepingSe
 async function candidates(deps: CronRelayDeps, now: Date, s: HousekeepingSettings): Promise<Candidate[]> {
   const pendingBefore = new Date(now.getTime() - s.pendingGraceMs);
   const activeBefore = new Date(now.getTime() - s.activeGraceMs);
-  const builds = [
-    ...(await listStaleBuilds(deps.pool, ['pending'], pendingBefore, s.batch)),
-    ...(await listStaleBuilds(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
-  ];
-  const releases = [
-    ...(await listStaleReleases(deps.pool, ['pending'], pendingBefore, s.batch)),
-    ...(await listStaleReleases(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
-  ];
-  const bots = [
-    ...(await listStaleBots(deps.pool, ['pending'], pendingBefore, s.batch)),
-    ...(await listStaleBots(deps.pool, ['running', 'canceling'], activeBefore, s.batch)),
-  ];
+  const builds = [...(await listStaleBuilds(deps.pool, ['pending'], pendingBefore, s.batch)), ...(await listStaleBuilds(deps.pool, ['running', 'canceling'], activeBefore, s.batch))];
+  const releases = [...(await listStaleReleases(deps.pool, ['pending'], pendingBefore, s.batch)), ...(await listStaleReleases(deps.pool, ['running', 'canceling'], activeBefore, s.batch))];
+  const bots = [...(await listStaleBots(deps.pool, ['pending'], pendingBefore, s.batch)), ...(await listStaleBots(deps.pool, ['running', 'canceling'], activeBefore, s.batch))];
   return [
     ...builds.map((b) => ({ ref: { kind: 'build' as const, id: b.id, repoOwner: b.repoOwner, repoName: b.repoName }, status: b.buildStatus, startedAt: b.startedAt, insertedAt: b.insertedAt })),
     ...releases.map((r) => ({ ref: { kind: 'release' as const, id: r.id, repoOwner: r.repoOwner, repoName: r.repoName }, status: r.releaseStatus, startedAt: r.startedAt, insertedAt: r.insertedAt })),
@@ -113,7 +104,13 @@ async function endStages(deps: CronRelayDeps, kind: JobKind, id: string, to: 'fa
   const reported = new Set((await listStageRuns(deps.pool, kind, id)).map((r) => r.stage));
   const status = to === 'canceled' ? 'canceled' : 'skipped';
   const never = plannedPaths(plan).filter((p) => !reported.has(p.stage));
-  if (never.length > 0) await upsertStageRuns(deps.pool, kind, id, never.map((p) => ({ ...p, run: 1, status })));
+  if (never.length > 0)
+    await upsertStageRuns(
+      deps.pool,
+      kind,
+      id,
+      never.map((p) => ({ ...p, run: 1, status })),
+    );
 }
 
 /** The state lookup for this pass: one list call when the runner can, else one call per job. */
@@ -166,7 +163,10 @@ export async function reconcileJobs(deps: CronRelayDeps, now: Date = new Date((d
     // As the builder's final report would have: failure triggers and waiting releases react to it.
     const event = 'botStatus' in row ? undefined : jobStatusEvent(row, to);
     if (event) await deps.publish(...eventArgs(event), { id: event.id });
-    deps.log.warn({ [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason }, `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`);
+    deps.log.warn(
+      { [`${c.ref.kind}Id`]: c.ref.id, pipeline: `${c.ref.repoOwner}/${c.ref.repoName}`, from: c.status, status: to, cause: reason },
+      `${c.ref.kind} ${c.ref.id} of ${c.ref.repoOwner}/${c.ref.repoName}: ${line}`,
+    );
     jobReconciled(c.ref.kind, to);
     out.push({ kind: c.ref.kind, id: c.ref.id, from: c.status, to, reason });
   }

@@ -149,7 +149,11 @@ export function makeHandler(deps: LogIngestDeps): HttpHandler {
   async function logs(job: JobClaim, req: HttpRequest): Promise<HttpResponse> {
     const lines = parseLogBatch(parseBody(req));
     const stored = lines.length ? await appendLogLines(deps.pool, job.kind, job.id, lines) : 0;
-    logLinesIngested(job.kind, lines.length, lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0));
+    logLinesIngested(
+      job.kind,
+      lines.length,
+      lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0),
+    );
     // Stored is committed: the live copy is best-effort (viewers fill gaps from the database),
     // so a bus outage never makes the builder resend a batch that is already stored.
     if (lines.length) liveBestEffort(job, { lines });

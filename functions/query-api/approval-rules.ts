@@ -47,7 +47,9 @@ export function othersCouldApprove(rule: ApprovalRule, auth: AuthSettings, reque
   if (Object.values(auth.roles.groups ?? {}).some(enough)) return true;
   const known = [
     ...rule.users,
-    ...Object.entries(auth.roles.emails ?? {}).filter(([, r]) => enough(r)).map(([e]) => e),
+    ...Object.entries(auth.roles.emails ?? {})
+      .filter(([, r]) => enough(r))
+      .map(([e]) => e),
     ...auth.clients.filter((c) => enough(c.role)).map((c) => c.id),
   ];
   return known.some((k) => !same(k, requester));
@@ -77,6 +79,11 @@ export function tally(rule: ApprovalRule, decisions: readonly Approval[], reques
   const othersOk = !requesterExcluded || byOthers > 0;
   const satisfied = !rejectedBy && countOk && othersOk;
   const missing = rule.required - approvers.length;
-  const waitingFor = satisfied || rejectedBy ? '' : !countOk ? `${missing} more approval${missing === 1 ? '' : 's'}${!othersOk && missing === 1 ? ' from someone other than the requester' : ''}` : 'an approval from someone other than the requester';
+  const waitingFor =
+    satisfied || rejectedBy
+      ? ''
+      : !countOk
+        ? `${missing} more approval${missing === 1 ? '' : 's'}${!othersOk && missing === 1 ? ' from someone other than the requester' : ''}`
+        : 'an approval from someone other than the requester';
   return { required: rule.required, approvals: approvers.length, ...(rejectedBy ? { rejectedBy } : {}), satisfied, waitingFor, requesterExcluded };
 }

@@ -162,6 +162,12 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
       },
     },
     { method: 'GET', path: '/api/bots', query: BOT_QUERY, role: 'viewer', handle: async (c) => json(200, listedPage(await listBots(pool, filter(c.req.query)))) },
-    { method: 'GET', path: '/api/stats/botscount', query: BOT_QUERY, role: 'viewer', handle: async (c) => json(200, { count: (await listBots(pool, { ...filter(c.req.query), page: 1, size: 1 })).pagination.totalItems }) },
+    {
+      method: 'GET',
+      path: '/api/stats/botscount',
+      query: BOT_QUERY,
+      role: 'viewer',
+      handle: async (c) => json(200, { count: (await listBots(pool, { ...filter(c.req.query), page: 1, size: 1 })).pagination.totalItems }),
+    },
   ];
 }

@@ -29,7 +29,10 @@ export function buildSummaries(pool: pg.Pool) {
   const buildOne = async (b: Build) => buildJson((await withEstimates([b], (x) => x.pipelineId))[0]!);
   /** Pipelines whose last build says who and what started it, and how long it should take, in Estafette's shape. */
   const withLastBuildDetails = async (pipelines: Pipeline[]) => {
-    const origins = await buildOrigins(pool, pipelines.flatMap((pl) => (pl.lastBuild ? [pl.lastBuild.id] : [])));
+    const origins = await buildOrigins(
+      pool,
+      pipelines.flatMap((pl) => (pl.lastBuild ? [pl.lastBuild.id] : [])),
+    );
     const estimated = await withEstimates(
       pipelines.flatMap((pl) => (pl.lastBuild ? [{ ...pl.lastBuild, pipelineId: pl.id }] : [])),
       (b) => b.pipelineId,

@@ -33,7 +33,11 @@ export interface LogTextOptions {
 const PAGE = 5000;
 
 /** `name` reduced to characters that are safe in a Content-Disposition file name. */
-export const safeFileName = (name: string): string => name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 120) || 'log';
+export const safeFileName = (name: string): string =>
+  name
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 120) || 'log';
 
 /** The streamed plain-text log. */
 export function logText(o: LogTextOptions): StreamResponse {

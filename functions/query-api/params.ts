@@ -14,7 +14,11 @@ export const SINCE = { '1h': 3600e3, '1d': 86400e3, '1w': 7 * 86400e3, '1m': 30 
 
 /** All values of a parameter, repeated or comma-separated, without empties. */
 export function values(q: URLSearchParams, name: string): string[] {
-  return q.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return q
+    .getAll(name)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** A positive integer parameter (`min`…`max`), or `fallback` when absent. */
@@ -94,7 +98,10 @@ export function sortOrder(q: URLSearchParams, fields: Record<string, string | So
   const raw = q.get('sort');
   if (raw === null || raw.trim() === '') return undefined;
   const order: SortField[] = [];
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const alias = fields[part];
     if (Array.isArray(alias)) {
       order.push(...alias);

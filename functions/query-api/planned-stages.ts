@@ -53,7 +53,10 @@ export function plannedStages(plan: Plan | null, runs: readonly StageRun[]): Api
     }
     for (const r of [...reported].sort((a, b) => a.run - b.run)) planned.push({ ...r, parent: r.parent ?? p.parent, ...extra });
   }
-  const firstStart = planned.map((s) => s.startedAt).filter((t): t is string => !!t).sort()[0];
+  const firstStart = planned
+    .map((s) => s.startedAt)
+    .filter((t): t is string => !!t)
+    .sort()[0];
   const before: StageRun[] = [];
   const after: StageRun[] = [];
   for (const r of runs) {

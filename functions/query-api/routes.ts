@@ -46,9 +46,14 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
   return [
     { method: 'GET', path: '/liveness', role: null, handle: () => json(200, { status: 'ok', function: 'query-api' }) },
     {
-      method: 'GET', path: '/readiness', role: null,
+      method: 'GET',
+      path: '/readiness',
+      role: null,
       handle: async () => {
-        const ok = await pool.query('SELECT 1').then(() => true, () => false);
+        const ok = await pool.query('SELECT 1').then(
+          () => true,
+          () => false,
+        );
         return json(ok ? 200 : 503, { status: ok ? 'ok' : 'not ready', function: 'query-api' });
       },
     },
@@ -61,26 +66,39 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     { method: 'POST', path: '/api/auth/client/login', role: null, handle: (c) => clientLogin(deps.auth, c.req) },
 
     {
-      method: 'GET', path: '/api/pipelines', query: PIPELINE_QUERY, role: 'viewer',
+      method: 'GET',
+      path: '/api/pipelines',
+      query: PIPELINE_QUERY,
+      role: 'viewer',
       handle: async (c) => {
         const page = await listPipelines(pool, pipelineFilter(c.req.query));
         return json(200, { ...page, items: await withLastBuildDetails(await withActiveReleases(pool, page.items)) });
       },
     },
     {
-      method: 'GET', path: PL, role: 'viewer',
+      method: 'GET',
+      path: PL,
+      role: 'viewer',
       handle: async (c) => {
         const [pl] = await withLastBuildDetails(await withActiveReleases(pool, [await find.pipelineOf(c)]));
         return json(200, { ...pl, triggers: (await describeTriggers(pool, await listTriggers(pool, pl!.id))).map(triggerJson) });
       },
     },
-    { method: 'GET', path: `${PL}/builds`, query: BUILD_QUERY, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))) },
+    {
+      method: 'GET',
+      path: `${PL}/builds`,
+      query: BUILD_QUERY,
+      role: 'viewer',
+      handle: async (c) => json(200, await buildPage(await listBuilds(pool, { ...buildFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))),
+    },
     { method: 'POST', path: `${PL}/builds`, role: 'operator', handle: actions.rebuild },
     { method: 'GET', path: `${PL}/recentbuilds`, role: 'viewer', handle: async (c) => json(200, await buildPage({ items: await latestBuildPerBranch(pool, (await find.pipelineOf(c)).id) })) },
     { method: 'GET', path: `${PL}/builds/:id`, role: 'viewer', handle: async (c) => json(200, await buildOne(await find.buildOf(c, { withManifest: true }))) },
     {
       // Estafette's GetPipelineBuildByVersion (its UI links a release's version to the build): the newest build of that version.
-      method: 'GET', path: `${PL}/builds/version/:version`, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/builds/version/:version`,
+      role: 'viewer',
       handle: async (c) => {
         const pl = await find.pipelineOf(c);
         const b = (await findBuildsByVersion(pool, pl.id, c.params.version!))[0];
@@ -97,7 +115,13 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     { method: 'GET', path: `${PL}/builds/:id/loglines`, query: LOG_QUERY.lines, role: 'viewer', handle: jobLog.logs('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs.stream`, query: LOG_QUERY.stream, role: 'viewer', handle: jobLog.stream('build') },
     { method: 'GET', path: `${PL}/builds/:id/logs.txt`, query: LOG_QUERY.text, role: 'viewer', handle: jobLog.text('build') },
-    { method: 'GET', path: `${PL}/releases`, query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, releasePage(await listReleases(pool, { ...releaseFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))) },
+    {
+      method: 'GET',
+      path: `${PL}/releases`,
+      query: RELEASE_QUERY,
+      role: 'viewer',
+      handle: async (c) => json(200, releasePage(await listReleases(pool, { ...releaseFilter(c.req.query), pipelineId: (await find.pipelineOf(c)).id }))),
+    },
     { method: 'POST', path: `${PL}/releases`, role: 'operator', handle: actions.release },
     { method: 'GET', path: `${PL}/releases/:id`, role: 'viewer', handle: async (c) => json(200, releaseJson(await find.releaseOf(c))) },
     { method: 'DELETE', path: `${PL}/releases/:id`, role: 'operator', handle: (c) => actions.cancel(c, 'release') },
@@ -112,24 +136,45 @@ export function queryApiRoutes(deps: QueryApiDeps): Route<Principal>[] {
     ...botRoutes(PL, { pool, liveLogs: deps.liveLogs, publish: deps.publish, pipelineOf: find.pipelineOf, ...(deps.pingMs ? { pingMs: deps.pingMs } : {}) }),
     // Estafette's duration charts: `{durations}` in nanoseconds, the last `filter[last]` (100) runs of `filter[status]` (succeeded; `all` for every run).
     {
-      method: 'GET', path: `${PL}/stats/buildsdurations`, query: STATS_QUERY, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/stats/buildsdurations`,
+      query: STATS_QUERY,
+      role: 'viewer',
       handle: async (c) => {
         const items = await buildDurations(pool, (await find.pipelineOf(c)).id, lastRuns(c.req.query), statsStatuses(c.req.query));
         return json(200, { durations: items.map((d) => ({ ...d, pendingDuration: ns(d.pendingDuration), duration: ns(d.duration) })) });
       },
     },
     {
-      method: 'GET', path: `${PL}/stats/releasesdurations`, query: STATS_QUERY, role: 'viewer',
+      method: 'GET',
+      path: `${PL}/stats/releasesdurations`,
+      query: STATS_QUERY,
+      role: 'viewer',
       handle: async (c) => {
         const items = await releaseDurations(pool, (await find.pipelineOf(c)).id, lastRuns(c.req.query), statsStatuses(c.req.query));
         return json(200, { durations: items.map((d) => ({ ...d, pendingDuration: ns(d.pendingDuration), duration: ns(d.duration) })) });
       },
     },
     {
-      method: 'GET', path: `${PL}/stats/buildssuccessrate`, query: ['filter[since]'], role: 'viewer',
+      method: 'GET',
+      path: `${PL}/stats/buildssuccessrate`,
+      query: ['filter[since]'],
+      role: 'viewer',
       handle: async (c) => json(200, await buildSuccessRate(pool, (await find.pipelineOf(c)).id, p.since(c.req.query))),
     },
-    { method: 'GET', path: `${PL}/stats/releases`, query: ['filter[since]'], role: 'viewer', handle: async (c) => json(200, { items: (await releaseStats(pool, (await find.pipelineOf(c)).id, p.since(c.req.query))).map(({ medianLeadTimeSeconds, ...s }) => ({ ...s, medianLeadTime: medianLeadTimeSeconds === null ? null : ns(medianLeadTimeSeconds) })) }) },
+    {
+      method: 'GET',
+      path: `${PL}/stats/releases`,
+      query: ['filter[since]'],
+      role: 'viewer',
+      handle: async (c) =>
+        json(200, {
+          items: (await releaseStats(pool, (await find.pipelineOf(c)).id, p.since(c.req.query))).map(({ medianLeadTimeSeconds, ...s }) => ({
+            ...s,
+            medianLeadTime: medianLeadTimeSeconds === null ? null : ns(medianLeadTimeSeconds),
+          })),
+        }),
+    },
 
     { method: 'GET', path: '/api/builds', query: BUILD_QUERY, role: 'viewer', handle: async (c) => json(200, await buildPage(await listBuilds(pool, buildFilter(c.req.query)))) },
     { method: 'GET', path: '/api/releases', query: RELEASE_QUERY, role: 'viewer', handle: async (c) => json(200, releasePage(await listReleases(pool, releaseFilter(c.req.query)))) },

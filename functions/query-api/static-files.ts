@@ -39,8 +39,7 @@ async function file(path: string): Promise<{ body: Buffer; etag: string } | unde
   return { body, etag: known.etag };
 }
 
-const matches = (ifNoneMatch: string | undefined, etag: string): boolean =>
-  !!ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag));
+const matches = (ifNoneMatch: string | undefined, etag: string): boolean => !!ifNoneMatch && (ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag));
 
 function answer(f: { body: Buffer; etag: string }, type: string, cache: string, ifNoneMatch: string | undefined): BodyResponse {
   const headers = { 'content-type': type, 'cache-control': cache, etag: f.etag };

@@ -12,7 +12,10 @@ import { derivedEventId } from '../../shared/triggers/fire-triggers.ts';
 
 /** The API objects of `triggers`, described as of `now`. */
 export async function describeTriggers(pool: pg.Pool, triggers: StoredTrigger[], now = new Date()) {
-  const fired = await lastCronFirings(pool, triggers.filter((t) => t.kind === 'cron').map((t) => t.id));
+  const fired = await lastCronFirings(
+    pool,
+    triggers.filter((t) => t.kind === 'cron').map((t) => t.id),
+  );
   return Promise.all(
     triggers.map(async (t) => {
       const base = { kind: t.kind, name: t.name || null, jobKind: t.jobKind, jobName: t.jobName || null, filter: t.filter, action: t.action };

@@ -104,7 +104,10 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const forgeEvent = deps.botEvents ? forgeEventOf(adapter.endpoint, req, body) : undefined;
     if (forgeEvent) {
       const { duplicate } = await deps.publish('forge.event', forgeEvent, deliveryEventId(`${adapter.endpoint}/bots`, forgeEvent.deliveryId, 0));
-      deps.log.info({ forge: adapter.endpoint, deliveryId: forgeEvent.deliveryId, event: forgeEvent.event }, `${adapter.endpoint} delivery ${forgeEvent.deliveryId} (${forgeEvent.event}) published for bots${duplicate ? ' (duplicate dropped)' : ''}`);
+      deps.log.info(
+        { forge: adapter.endpoint, deliveryId: forgeEvent.deliveryId, event: forgeEvent.event },
+        `${adapter.endpoint} delivery ${forgeEvent.deliveryId} (${forgeEvent.event}) published for bots${duplicate ? ' (duplicate dropped)' : ''}`,
+      );
     }
     if (parsed.kind === 'ignored') {
       deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
@@ -118,7 +121,10 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
     let duplicates = 0;
     for (const [i, e] of parsed.events.entries()) if ((await deps.publish(...eventArgs(e), ids[i]!)).duplicate) duplicates++;
-    deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates }, `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`);
+    deps.log.info(
+      { forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates },
+      `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`,
+    );
     const duplicate = duplicates > 0 && duplicates === ids.length;
     // A duplicate was dropped by the bus: dispatch will not answer for it again.
     const outcomes = listening && !duplicate ? await listening.result : undefined;

@@ -112,7 +112,12 @@ export function parseAuthSettings(env: NodeJS.ProcessEnv, jwtKey: string | undef
   if (!isRole(defaultRole)) throw new ConfigError(VAR, 'roles.defaultRole must be viewer, operator or administrator');
   if (o.secureCookies !== undefined && typeof o.secureCookies !== 'boolean') throw new ConfigError(VAR, 'secureCookies must be true or false');
   return {
-    enabled: true, jwtKey, baseUrl, providers, clients, roles: { emails: roleMap('emails'), groups: roleMap('groups'), defaultRole },
+    enabled: true,
+    jwtKey,
+    baseUrl,
+    providers,
+    clients,
+    roles: { emails: roleMap('emails'), groups: roleMap('groups'), defaultRole },
     ...(o.secureCookies === false ? { secureCookies: false } : {}),
   };
 }

@@ -23,7 +23,10 @@ export interface BrokerBusOptions {
 
 /** Thrown when the broker refuses an event (4xx) or stays unreachable after all attempts. */
 export class PublishError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'PublishError';
   }

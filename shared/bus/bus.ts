@@ -56,8 +56,7 @@ export const SUBSCRIBE_DEFAULTS: Required<SubscribeOptions> = {
 };
 
 /** Delay before the next delivery after failed delivery number `attempt`. */
-export const backoffFor = (backoffMs: readonly number[], attempt: number): number =>
-  backoffMs.length ? backoffMs[Math.min(attempt, backoffMs.length) - 1]! : 0;
+export const backoffFor = (backoffMs: readonly number[], attempt: number): number => (backoffMs.length ? backoffMs[Math.min(attempt, backoffMs.length) - 1]! : 0);
 
 /** What the transport said about one publish. */
 export interface PublishResult {
@@ -134,5 +133,4 @@ export const deadLetterFields = (d: DeadLetter) => {
 };
 
 /** The message of a thrown value on one line, bounded (for dead letters and logs). */
-export const errorText = (err: unknown): string =>
-  (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 1000);
+export const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 1000);

@@ -14,10 +14,7 @@ import { MemoryBus } from './memory.ts';
 export * from './bus.ts';
 
 /** Which transport createBus builds. */
-export type BusConfig =
-  | { kind: 'jetstream'; url: string; stream?: string; deadLetterStream?: string; subjectPrefix?: string }
-  | { kind: 'broker'; sink: string }
-  | { kind: 'memory' };
+export type BusConfig = { kind: 'jetstream'; url: string; stream?: string; deadLetterStream?: string; subjectPrefix?: string } | { kind: 'broker'; sink: string } | { kind: 'memory' };
 
 /** What createBus may reuse: a NATS connection already open in the process, the logger. */
 export interface BusContext {

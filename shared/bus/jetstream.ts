@@ -9,19 +9,7 @@
  * one with `filter_subjects`, because nats-server 2.9 (used here) has no multi-subject filters.
  */
 import { CloudEvent } from 'cloudevents';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  headers,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type NatsConnection,
-} from 'nats';
+import { AckPolicy, DeliverPolicy, headers, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import type { EventType } from '../events/types.ts';
 import type { Readiness } from '../http/health.ts';
 import type { Logger } from '../log/logger.ts';
@@ -205,13 +193,16 @@ export class JetStreamBus implements Bus {
       return;
     }
     // Tell the server a long handler is alive so it does not redeliver meanwhile.
-    const keepAlive = setInterval(() => {
-      try {
-        m.working();
-      } catch {
-        // Connection gone: the server will redeliver after the ack wait; nothing to do here.
-      }
-    }, Math.max(100, o.ackWaitMs / 3));
+    const keepAlive = setInterval(
+      () => {
+        try {
+          m.working();
+        } catch {
+          // Connection gone: the server will redeliver after the ack wait; nothing to do here.
+        }
+      },
+      Math.max(100, o.ackWaitMs / 3),
+    );
     try {
       await handler(event, { attempt });
       clearInterval(keepAlive);

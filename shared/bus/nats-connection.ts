@@ -12,7 +12,10 @@ import { errorMessage, safeUrl, type Logger } from '../log/logger.ts';
 
 /** Connection options for `servers` (comma-separated URLs), credentials lifted out of the URLs (or taken from `auth`). */
 export function natsOptions(servers: string, name: string, auth: NatsAuth = {}): ConnectionOptions {
-  const urls = servers.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const opts: ConnectionOptions = { name, maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: false };
   const clean: string[] = [];
   for (const raw of urls) {

@@ -230,7 +230,7 @@ export interface CliConfig {
   /** ESTAFETTE_CLIENT_ID + ESTAFETTE_CLIENT_SECRET: an API client of ESTAFETTE_AUTH, for a server with sign-in on. */
   client?: { id: string; secret: string };
   /** Per-user state folder, `$XDG_STATE_HOME/estafette` (default `~/.local/state/estafette`): where the last `estafette start` is noted. */
-  userStateDir: string;  /** ESTAFETTE_STATE_DIR as given (relative to the working directory; default `.estafette`). */
+  userStateDir: string /** ESTAFETTE_STATE_DIR as given (relative to the working directory; default `.estafette`). */;
   stateDir: string;
   /** ESTAFETTE_SECRET_KEY as given (`secret` and `run` check it with their own messages). */
   secretKey?: string;
@@ -362,7 +362,11 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['LOG_LEVEL'], default: 'info', meaning: 'trace, debug, info, warn, error, fatal or silent; one JSON line per event (readable lines from `estafette start` on a terminal)' },
   { names: ['DATABASE_URL'], default: 'embedded PostgreSQL (local mode)', meaning: 'PostgreSQL or CockroachDB' },
   { names: ['NATS_URL'], default: 'durable bus on the local PostgreSQL (local mode)', meaning: 'NATS with JetStream: events on stream `CI_EVENTS`, live logs on `logs.<id>`' },
-  { names: ['NATS_CREDS_FILE', 'NATS_TOKEN'], default: 'none (or `user:password@` / `token@` in NATS_URL)', meaning: 'NATS credentials besides the URL\'s: a `.creds` file (user JWT + NKey seed), or a token; never printed' },
+  {
+    names: ['NATS_CREDS_FILE', 'NATS_TOKEN'],
+    default: 'none (or `user:password@` / `token@` in NATS_URL)',
+    meaning: "NATS credentials besides the URL's: a `.creds` file (user JWT + NKey seed), or a token; never printed",
+  },
   { names: ['ESTAFETTE_BUS_STREAM', 'ESTAFETTE_BUS_SUBJECT_PREFIX'], default: 'CI_EVENTS, none', meaning: 'JetStream stream and subject prefix of the bus (to share one NATS server between installs)' },
   { names: ['K_SINK'], default: '—', meaning: 'Knative Broker ingress (set by the SinkBinding); events are POSTed there. On Knative a function without it is not ready (503)' },
   { names: ['K_SERVICE'], default: '—', meaning: 'set by Knative Serving: the function runs on Knative, where sign-in is required' },
@@ -373,32 +377,57 @@ export const VARIABLES: readonly VariableRow[] = [
   { names: ['ESTAFETTE_JWT_KEY'], default: 'generated (local mode)', meaning: 'signs job tokens and sessions' },
   { names: ['ESTAFETTE_BASE_URL'], default: 'http://localhost:PORT', meaning: 'public URL of the system (links, `ESTAFETTE_CI_SERVER_BASE_URL`)' },
   { names: ['ESTAFETTE_LOG_INGEST_URL'], default: 'ESTAFETTE_BASE_URL', meaning: 'where builders send logs and status' },
-  { names: ['JOB_RUNNER', 'JOB_NAMESPACE', 'BUILDER_IMAGE', 'BUILDER_SERVICE_ACCOUNT', 'BUILDER_JOB_SPEC_OPTIONS'], default: 'kubernetes, estafette-jobs', meaning: 'how builds run (`BUILDER_JOB_SPEC_OPTIONS`: further Job settings as JSON)' },
+  {
+    names: ['JOB_RUNNER', 'JOB_NAMESPACE', 'BUILDER_IMAGE', 'BUILDER_SERVICE_ACCOUNT', 'BUILDER_JOB_SPEC_OPTIONS'],
+    default: 'kubernetes, estafette-jobs',
+    meaning: 'how builds run (`BUILDER_JOB_SPEC_OPTIONS`: further Job settings as JSON)',
+  },
   { names: ['ESTAFETTE_EXECUTOR'], default: 'docker (host for `JOB_RUNNER=local` and `estafette start`)', meaning: 'executor of the stages: `host` or `docker`' },
   { names: ['MAX_TRIGGER_CHAIN_DEPTH'], default: '10', meaning: 'longest chain of pipeline triggers (A triggers B triggers …) before dispatch refuses' },
-  { names: ['GITHUB_API_URL', 'GITLAB_API_URL', 'GITEA_API_URL', 'BITBUCKET_API_URL'], default: 'derived from each repository\'s host', meaning: 'one API for every repository of that forge (overrides the derivation; see [Connecting forges](#connecting-forges))' },
-  { names: ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN', 'BITBUCKET_TOKEN'], default: '— (anonymous)', meaning: 'token for the forge\'s public host (github.com, gitlab.com, bitbucket.org) or its `*_API_URL`' },
+  {
+    names: ['GITHUB_API_URL', 'GITLAB_API_URL', 'GITEA_API_URL', 'BITBUCKET_API_URL'],
+    default: "derived from each repository's host",
+    meaning: 'one API for every repository of that forge (overrides the derivation; see [Connecting forges](#connecting-forges))',
+  },
+  { names: ['GITHUB_TOKEN', 'GITLAB_TOKEN', 'GITEA_TOKEN', 'BITBUCKET_TOKEN'], default: '— (anonymous)', meaning: "token for the forge's public host (github.com, gitlab.com, bitbucket.org) or its `*_API_URL`" },
   { names: ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY'], default: '—', meaning: 'a GitHub App (key as PEM or the path of a PEM file): installation tokens read manifests, clone and set statuses' },
   { names: ['ESTAFETTE_FORGE_CREDENTIALS'], default: '—', meaning: 'per-host forge credentials as JSON: `{"<host>": {"token"} \\| {"username","password"} \\| {"appId","privateKey"}, "forge"?, "apiUrl"?}`' },
   { names: ['ESTAFETTE_FORGE_TIMEOUT_MS'], default: '5000', meaning: 'bound of one forge API request (a hung API fails the attempt, visibly)' },
-  { names: ['ESTAFETTE_MANIFEST_ATTEMPTS'], default: '5', meaning: 'attempts at reading a build\'s manifest before the build fails (each failed one shows in the build)' },
+  { names: ['ESTAFETTE_MANIFEST_ATTEMPTS'], default: '5', meaning: "attempts at reading a build's manifest before the build fails (each failed one shows in the build)" },
   { names: ['ESTAFETTE_STATUS_CONTEXT'], default: 'estafette', meaning: 'commit status context prefix: `<prefix>/<repo>`, `<prefix>/release/<target>[/<action>]`' },
   { names: ['ESTAFETTE_FORK_PULL_REQUESTS'], default: 'build', meaning: '`build` or `ignore` pull requests whose head is in a fork' },
   { names: ['ESTAFETTE_AUTH'], default: 'sign-in off (local mode); required on Knative', meaning: 'sign-in providers, API clients and roles as JSON (docs/API.md); `off` runs without sign-in on purpose' },
   { names: ['ESTAFETTE_UI_DIR'], default: 'the built UI (local mode)', meaning: 'folder of the web UI that query-api serves for non-`/api` paths' },
-  { names: ['ESTAFETTE_CRON_INTERVAL_MS'], default: '60000', meaning: 'tick interval of the local mode\'s cron timer' },
-  { names: ['ESTAFETTE_MAX_RUNNING_BUILDS'], default: '0 (no limit)', meaning: 'most builds running at once on the whole server; the others wait as `queued`, first come first served ([docs/scheduling.md](docs/scheduling.md))' },
-  { names: ['ESTAFETTE_ADMITTED_START_GRACE_SECONDS'], default: '60', meaning: 'a build or release admitted from the queue whose Job is still missing after this long gets its Job started again (on cron-relay\'s tick)' },
-  { names: ['ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS'], default: '30', meaning: 'a running build or release whose builder has reported nothing (logs, status or heartbeat) for this long and whose Job is not alive is failed by housekeeping, its running stages too ([docs/reliability.md](docs/reliability.md))' },
-  { names: ['ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS'], default: '10', meaning: 'longest `?wait=` a webhook may ask for to get build-dispatch\'s answer (the build, or why nothing was built)' },
-  { names: ['OTEL_EXPORTER_OTLP_ENDPOINT'], default: 'no export', meaning: 'OTLP/HTTP collector (`/v1/traces` is appended) that functions and builders export spans to; traces still tie logs and events together without it (docs/observability.md)' },
-  { names: ['BUILDER_CONFIG_PATH'], default: 'set by the job runner', meaning: 'the builder\'s config file (read once, then removed where possible)' },
-  { names: ['ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'], default: 'the image\'s user, none', meaning: 'user of docker-executor containers; comma-separated images allowed privileged mode and the Docker socket' },
+  { names: ['ESTAFETTE_CRON_INTERVAL_MS'], default: '60000', meaning: "tick interval of the local mode's cron timer" },
+  {
+    names: ['ESTAFETTE_MAX_RUNNING_BUILDS'],
+    default: '0 (no limit)',
+    meaning: 'most builds running at once on the whole server; the others wait as `queued`, first come first served ([docs/scheduling.md](docs/scheduling.md))',
+  },
+  { names: ['ESTAFETTE_ADMITTED_START_GRACE_SECONDS'], default: '60', meaning: "a build or release admitted from the queue whose Job is still missing after this long gets its Job started again (on cron-relay's tick)" },
+  {
+    names: ['ESTAFETTE_HEARTBEAT_TIMEOUT_SECONDS'],
+    default: '30',
+    meaning:
+      'a running build or release whose builder has reported nothing (logs, status or heartbeat) for this long and whose Job is not alive is failed by housekeeping, its running stages too ([docs/reliability.md](docs/reliability.md))',
+  },
+  { names: ['ESTAFETTE_WEBHOOK_MAX_WAIT_SECONDS'], default: '10', meaning: "longest `?wait=` a webhook may ask for to get build-dispatch's answer (the build, or why nothing was built)" },
+  {
+    names: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
+    default: 'no export',
+    meaning: 'OTLP/HTTP collector (`/v1/traces` is appended) that functions and builders export spans to; traces still tie logs and events together without it (docs/observability.md)',
+  },
+  { names: ['BUILDER_CONFIG_PATH'], default: 'set by the job runner', meaning: "the builder's config file (read once, then removed where possible)" },
+  {
+    names: ['ESTAFETTE_DOCKER_USER', 'ESTAFETTE_DOCKER_TRUSTED_IMAGES'],
+    default: "the image's user, none",
+    meaning: 'user of docker-executor containers; comma-separated images allowed privileged mode and the Docker socket',
+  },
   { names: ['DOCKER_HOST', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY'], default: 'the local socket', meaning: 'Docker engine of the docker executor (read by the Docker client, passed on to local builders)' },
-  { names: ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*'], default: 'the process\'s', meaning: 'the only variables of the builder\'s own environment its host-executor stages, services and git get' },
+  { names: ['PATH', 'HOME', 'LANG', 'LANGUAGE', 'LC_*'], default: "the process's", meaning: "the only variables of the builder's own environment its host-executor stages, services and git get" },
   { names: ['ESTAFETTE_URL'], default: 'the running `estafette start`, else http://localhost:8080', meaning: 'the server of `estafette trigger`, `builds` and `logs` (CLI only)' },
-  { names: ['ESTAFETTE_CLIENT_ID', 'ESTAFETTE_CLIENT_SECRET'], default: '—', meaning: 'an API client of the server\'s `ESTAFETTE_AUTH`, for `builds`, `logs` and `trigger --watch` where sign-in is on (CLI only)' },
-  { names: ['ESTAFETTE_STATE_DIR'], default: '`./.estafette`', meaning: 'the local mode\'s state folder (embedded database, generated keys, `server.json` while it runs)' },
+  { names: ['ESTAFETTE_CLIENT_ID', 'ESTAFETTE_CLIENT_SECRET'], default: '—', meaning: "an API client of the server's `ESTAFETTE_AUTH`, for `builds`, `logs` and `trigger --watch` where sign-in is on (CLI only)" },
+  { names: ['ESTAFETTE_STATE_DIR'], default: '`./.estafette`', meaning: "the local mode's state folder (embedded database, generated keys, `server.json` while it runs)" },
   { names: ['XDG_STATE_HOME'], default: '`~/.local/state`', meaning: 'per-user state: `estafette/last-start.json` points at the running `estafette start` (CLI only)' },
   { names: ['ESTAFETTE_DEBUG'], default: 'off', meaning: 'any value: the CLI prints stack traces of errors' },
   { names: ['NO_COLOR'], default: '—', meaning: 'set: no colours in `estafette run`, `logs` and `trigger --watch` output on a terminal' },

@@ -282,10 +282,7 @@ export async function listBuilds(db: Db, filter: BuildFilter = {}): Promise<Page
   if (filter.labels && Object.keys(filter.labels).length) w.add('labels @> $?::JSONB', JSON.stringify(filter.labels));
   const order = orderBy(filter.order, filter.pipelineId ? 'number DESC' : 'inserted_at DESC, id DESC');
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds ${w}`, [...w.params]);
-  const rows = await db.query<BuildRow>(
-    `SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
-    w.params,
-  );
+  const rows = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`, w.params);
   return toPage(await withQueuePositions(db, rows.rows.map(toBuild)), page, size, Number(count.rows[0]!.n));
 }
 
@@ -306,29 +303,18 @@ export async function latestBuildPerBranch(db: Db, pipelineId: string, window = 
 
 /** Every build of a pipeline with this version, newest first. */
 export async function findBuildsByVersion(db: Db, pipelineId: string, version: string): Promise<Build[]> {
-  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND version = $2 ORDER BY number DESC`, [
-    pipelineId,
-    version,
-  ]);
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND version = $2 ORDER BY number DESC`, [pipelineId, version]);
   return r.rows.map(toBuild);
 }
 
 /** The newest build of a pipeline at this revision, or null (the API's `builds/:revision`). */
 export async function findBuildByRevision(db: Db, pipelineId: string, revision: string): Promise<Build | null> {
-  const r = await db.query<BuildRow>(
-    `SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND revision = $2 ORDER BY number DESC LIMIT 1`,
-    [pipelineId, revision],
-  );
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND revision = $2 ORDER BY number DESC LIMIT 1`, [pipelineId, revision]);
   return r.rows[0] ? toBuild(r.rows[0]) : null;
 }
 
 /** Builds in `statuses` (of pending, running, canceling) not updated since `updatedBefore`, oldest first (for the reconciler). */
-export async function listStaleBuilds(
-  db: Db,
-  statuses: readonly JobStatus[],
-  updatedBefore: Date,
-  limit = 100,
-): Promise<Build[]> {
+export async function listStaleBuilds(db: Db, statuses: readonly JobStatus[], updatedBefore: Date, limit = 100): Promise<Build[]> {
   const r = await db.query<BuildRow>(
     // The literal IN list matches the partial index builds_active, which a parameter alone would not.
     `SELECT ${COLUMNS} FROM builds WHERE status IN ('pending', 'running', 'canceling') AND status = ANY($1::TEXT[])
@@ -380,14 +366,7 @@ export const transitionSql = (table: 'builds' | 'releases' | 'bots', columns: st
   RETURNING ${columns}`;
 
 /** Parameters of transitionSql. */
-export const transitionParams = (id: string, to: JobStatus, extra: TransitionExtra): unknown[] => [
-  id,
-  to,
-  JOB_TRANSITIONS[to],
-  extra.at ?? null,
-  FINAL,
-  extra.reason ?? null,
-];
+export const transitionParams = (id: string, to: JobStatus, extra: TransitionExtra): unknown[] => [id, to, JOB_TRANSITIONS[to], extra.at ?? null, FINAL, extra.reason ?? null];
 
 /**
  * Moves a build to status `to` if JOB_TRANSITIONS allows it from its current status, and keeps
@@ -491,10 +470,7 @@ export async function listSupersededBuilds(db: Db, pipelineId: string, branch: s
 
 /** The newest build of the branch requested by a push, or null. */
 export async function newestPushBuild(db: Db, pipelineId: string, branch: string): Promise<Build | null> {
-  const r = await db.query<BuildRow>(
-    `SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND branch = $2 AND trigger->>'event' = 'git' ORDER BY number DESC LIMIT 1`,
-    [pipelineId, branch],
-  );
+  const r = await db.query<BuildRow>(`SELECT ${COLUMNS} FROM builds WHERE pipeline_id = $1 AND branch = $2 AND trigger->>'event' = 'git' ORDER BY number DESC LIMIT 1`, [pipelineId, branch]);
   return r.rows[0] ? toBuild(r.rows[0]) : null;
 }
 
@@ -564,11 +540,7 @@ export async function buildSuccessRate(db: Db, pipelineId: string, since?: Date)
  * Fills in what a build created before its manifest could be read lacks (version, labels,
  * release targets, manifest) once it has been read; only while the build is pending.
  */
-export async function completeBuildManifest(
-  db: Db,
-  id: string,
-  facts: { version: string; labels: Record<string, string>; releaseTargets: ReleaseTargetDef[]; manifest: string },
-): Promise<Build | null> {
+export async function completeBuildManifest(db: Db, id: string, facts: { version: string; labels: Record<string, string>; releaseTargets: ReleaseTargetDef[]; manifest: string }): Promise<Build | null> {
   const r = await db.query<BuildRow>(
     `UPDATE builds SET version = $2, labels = $3, release_targets = $4, manifest = $5, updated_at = now()
      WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
@@ -595,10 +567,7 @@ export async function touchBuild(db: Db, id: string): Promise<void> {
 }
 
 /** The commits and trigger of each given build (for build summaries that lack them), in one query. */
-export async function buildOrigins(
-  db: Db,
-  ids: string[],
-): Promise<Map<string, { commits: Commit[]; trigger: TriggerInfo | null; startedAt: string | null; updatedAt: string }>> {
+export async function buildOrigins(db: Db, ids: string[]): Promise<Map<string, { commits: Commit[]; trigger: TriggerInfo | null; startedAt: string | null; updatedAt: string }>> {
   if (ids.length === 0) return new Map();
   const r = await db.query<{ id: string; commits: Commit[]; trigger: TriggerInfo | null; started_at: Date | null; updated_at: Date }>(
     'SELECT id, commits, trigger, started_at, updated_at FROM builds WHERE id = ANY($1::INT8[])',

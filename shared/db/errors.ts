@@ -14,7 +14,11 @@ export class NotFoundError extends HttpError {
 
 /** A status change not allowed by shared/status/status.ts; nothing was changed. */
 export class IllegalTransitionError extends HttpError {
-  constructor(readonly what: string, readonly from: string, readonly to: string) {
+  constructor(
+    readonly what: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
     super(409, `${what} cannot go from ${from} to ${to}`, { details: { from, to } });
     this.name = 'IllegalTransitionError';
   }

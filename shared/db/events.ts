@@ -10,10 +10,7 @@ import type { Db } from './pool.ts';
  * (or roll back) together.
  */
 export async function markEventProcessed(db: Db, consumer: string, eventId: string): Promise<boolean> {
-  const r = await db.query(
-    'INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT (consumer, event_id) DO NOTHING',
-    [consumer, eventId],
-  );
+  const r = await db.query('INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT (consumer, event_id) DO NOTHING', [consumer, eventId]);
   return r.rowCount === 1;
 }
 

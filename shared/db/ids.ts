@@ -37,5 +37,4 @@ export function newId(): string {
 export const idTime = (id: string): Date => new Date(Number(BigInt(id) >> LOW_BITS) + EPOCH_MS);
 
 /** True when `v` is a positive decimal INT8 (what ids look like on the wire). */
-export const isId = (v: unknown): v is string =>
-  typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v) && BigInt(v) <= 9223372036854775807n;
+export const isId = (v: unknown): v is string => typeof v === 'string' && /^[1-9][0-9]{0,18}$/.test(v) && BigInt(v) <= 9223372036854775807n;

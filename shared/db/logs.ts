@@ -10,15 +10,18 @@ import { sqlState, type Db } from './pool.ts';
 import type { JobKind } from './stages.ts';
 
 /** One field in COPY's text format (backslash, tab, newline and carriage return escaped). */
-const copyField = (v: string): string =>
-  /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+const copyField = (v: string): string => (/[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v);
 
 /**
  * `COPY … FROM STDIN` with its data in one chunk, run through pg's query queue (pg has no COPY
  * API of its own; this is the protocol exchange pg-copy-streams performs).
  */
 class CopyIn extends pg.Query {
-  constructor(text: string, private readonly data: Buffer, callback: (err: Error | undefined, result: pg.QueryResult) => void) {
+  constructor(
+    text: string,
+    private readonly data: Buffer,
+    callback: (err: Error | undefined, result: pg.QueryResult) => void,
+  ) {
     super(text, undefined, callback);
   }
   handleCopyInResponse(connection: { sendCopyFromChunk(b: Buffer): void; endCopyFrom(): void }): void {
@@ -108,13 +111,7 @@ export interface LogMatch {
  * in seq order, at most `limit` (default 10 000); with `truncated` when there are more. Reads
  * the job's key range once, so a 1M-line log is one scan.
  */
-export async function searchLogLines(
-  db: Db,
-  kind: JobKind,
-  jobId: string,
-  text: string,
-  opts: { stage?: string; limit?: number } = {},
-): Promise<{ matches: LogMatch[]; truncated: boolean }> {
+export async function searchLogLines(db: Db, kind: JobKind, jobId: string, text: string, opts: { stage?: string; limit?: number } = {}): Promise<{ matches: LogMatch[]; truncated: boolean }> {
   const limit = Math.min(100_000, Math.max(1, opts.limit ?? 10_000));
   const r = await db.query<{ seq: string; stage: string; run: number }>(
     `SELECT seq, stage, run FROM log_lines
@@ -129,19 +126,13 @@ export async function searchLogLines(
 
 /** The seq for a line written by the system itself: one past the stored maximum (0 for none). */
 export async function nextSystemLogSeq(db: Db, kind: JobKind, jobId: string): Promise<number> {
-  const r = await db.query<{ next: string }>(
-    'SELECT COALESCE(max(seq) + 1, 0) AS next FROM log_lines WHERE job_kind = $1 AND job_id = $2',
-    [kind, jobId],
-  );
+  const r = await db.query<{ next: string }>('SELECT COALESCE(max(seq) + 1, 0) AS next FROM log_lines WHERE job_kind = $1 AND job_id = $2', [kind, jobId]);
   return Number(r.rows[0]!.next);
 }
 
 /** How many stored lines each stage run of a job has up to and including `uptoSeq` (keyed `stage\0run`), for numbering lines within their step. */
 export async function countLinesPerStageRun(db: Db, kind: JobKind, jobId: string, uptoSeq: number): Promise<Map<string, number>> {
   if (uptoSeq < 0) return new Map();
-  const r = await db.query<{ stage: string; run: number; n: string }>(
-    'SELECT stage, run, count(*) AS n FROM log_lines WHERE job_kind = $1 AND job_id = $2 AND seq <= $3 GROUP BY stage, run',
-    [kind, jobId, uptoSeq],
-  );
+  const r = await db.query<{ stage: string; run: number; n: string }>('SELECT stage, run, count(*) AS n FROM log_lines WHERE job_kind = $1 AND job_id = $2 AND seq <= $3 GROUP BY stage, run', [kind, jobId, uptoSeq]);
   return new Map(r.rows.map((x) => [`${x.stage}\u0000${x.run}`, Number(x.n)]));
 }

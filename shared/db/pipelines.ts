@@ -232,21 +232,14 @@ export async function listPipelines(db: Db, filter: PipelineFilter = {}): Promis
   if (filter.releaseTarget) w.add('release_targets @> $?::JSONB', JSON.stringify([{ name: filter.releaseTarget }]));
   const activeSince = filter.activeSince ?? new Date(Date.now() - 30 * 86400e3);
   if (filter.recentCommitter) {
-    w.add(
-      `EXISTS (SELECT 1 FROM builds b WHERE b.pipeline_id = pipelines.id AND b.inserted_at >= $? AND b.commits @> $?::JSONB)`,
-      activeSince,
-      JSON.stringify([{ author: { email: filter.recentCommitter } }]),
-    );
+    w.add(`EXISTS (SELECT 1 FROM builds b WHERE b.pipeline_id = pipelines.id AND b.inserted_at >= $? AND b.commits @> $?::JSONB)`, activeSince, JSON.stringify([{ author: { email: filter.recentCommitter } }]));
   }
   if (filter.recentReleaser) {
     w.add(`EXISTS (SELECT 1 FROM releases r WHERE r.pipeline_id = pipelines.id AND r.inserted_at >= $? AND r.triggered_by = $?)`, activeSince, filter.recentReleaser);
   }
   const order = orderBy(filter.order, filter.sort === 'name' ? 'repo_name, repo_owner, repo_source' : 'last_activity_at DESC, id DESC');
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM pipelines ${w}`, [...w.params]);
-  const rows = await db.query<PipelineRow>(
-    `SELECT ${COLUMNS} FROM pipelines ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
-    w.params,
-  );
+  const rows = await db.query<PipelineRow>(`SELECT ${COLUMNS} FROM pipelines ${w} ORDER BY ${order} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`, w.params);
   return toPage(rows.rows.map(toPipeline), page, size, Number(count.rows[0]!.n));
 }
 
@@ -255,7 +248,10 @@ export async function listPipelines(db: Db, filter: PipelineFilter = {}): Promis
  * each release target, with one query for all of them.
  */
 export async function withActiveReleases(db: Db, pipelines: Pipeline[]): Promise<Pipeline[]> {
-  const releases = await latestReleasesPerTarget(db, pipelines.map((p) => p.id));
+  const releases = await latestReleasesPerTarget(
+    db,
+    pipelines.map((p) => p.id),
+  );
   return pipelines.map((p) => ({
     ...p,
     releaseTargets: p.releaseTargets.map((t) => ({

@@ -28,8 +28,7 @@ const POOL_DEFAULTS: Required<Omit<PoolOptions, 'log'>> = { max: 10, queryTimeou
 
 // INT8 (oid 20) stays a string; every other type keeps pg's parser.
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
 };
 
 /** A pg Pool for `url` (postgresql://… for both PostgreSQL and CockroachDB). */
@@ -66,8 +65,7 @@ export interface RetryOptions {
 const RETRY_DEFAULTS: Required<RetryOptions> = { maxAttempts: 10, baseDelayMs: 10, maxDelayMs: 1000 };
 
 /** SQLSTATE of an error thrown by pg, if any. */
-export const sqlState = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined;
+export const sqlState = (err: unknown): string | undefined => (typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : undefined);
 
 /** True for errors after which the whole transaction may simply be run again. */
 const isRetryable = (err: unknown): boolean => sqlState(err) === '40001';

@@ -47,9 +47,6 @@ export async function recordApproval(tx: Db, releaseId: string, a: Omit<Approval
 
 /** The decisions on a release, oldest first. */
 export async function listApprovals(db: Db, releaseId: string): Promise<Approval[]> {
-  const r = await db.query<ApprovalRow>(
-    'SELECT approver, name, decision, comment, via, decided_at FROM release_approvals WHERE release_id = $1 ORDER BY decided_at, approver',
-    [releaseId],
-  );
+  const r = await db.query<ApprovalRow>('SELECT approver, name, decision, comment, via, decided_at FROM release_approvals WHERE release_id = $1 ORDER BY decided_at, approver', [releaseId]);
   return r.rows.map(toApproval);
 }

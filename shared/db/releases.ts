@@ -232,10 +232,7 @@ export async function listReleases(db: Db, filter: ReleaseFilter = {}): Promise<
   if (filter.statuses?.length) w.add('status = ANY($?::TEXT[])', filter.statuses);
   if (filter.since) w.add('inserted_at >= $?', filter.since);
   const count = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases ${w}`, [...w.params]);
-  const rows = await db.query<ReleaseRow>(
-    `SELECT ${COLUMNS} FROM releases ${w} ORDER BY ${orderBy(filter.order, 'inserted_at DESC, id DESC')} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`,
-    w.params,
-  );
+  const rows = await db.query<ReleaseRow>(`SELECT ${COLUMNS} FROM releases ${w} ORDER BY ${orderBy(filter.order, 'inserted_at DESC, id DESC')} LIMIT ${w.param(size)} OFFSET ${w.param(offset)}`, w.params);
   return toPage(await withReleaseQueuePositions(db, rows.rows.map(toRelease)), page, size, Number(count.rows[0]!.n));
 }
 
@@ -315,10 +312,11 @@ async function waiting(db: Db, where: string, params: unknown[]): Promise<Waitin
 
 /** Active (pending, running, canceling) releases of one target and action. */
 export async function countActiveReleases(db: Db, target: { pipelineId: string; name: string; action: string }): Promise<number> {
-  const r = await db.query<{ n: string }>(
-    `SELECT count(*) AS n FROM releases WHERE status IN ('pending', 'running', 'canceling') AND pipeline_id = $1 AND name = $2 AND action = $3`,
-    [target.pipelineId, target.name, target.action],
-  );
+  const r = await db.query<{ n: string }>(`SELECT count(*) AS n FROM releases WHERE status IN ('pending', 'running', 'canceling') AND pipeline_id = $1 AND name = $2 AND action = $3`, [
+    target.pipelineId,
+    target.name,
+    target.action,
+  ]);
   return Number(r.rows[0]!.n);
 }
 
@@ -347,11 +345,7 @@ export async function countReleases(db: Db, filter: ReleaseFilter = {}): Promise
  * when given, all time otherwise — the last one's finish time and the median lead time in
  * seconds from the released build's insert to the release's finish.
  */
-export async function releaseStats(
-  db: Db,
-  pipelineId: string,
-  since?: Date,
-): Promise<{ name: string; action: string; count: number; lastReleasedAt: string | null; medianLeadTimeSeconds: number | null }[]> {
+export async function releaseStats(db: Db, pipelineId: string, since?: Date): Promise<{ name: string; action: string; count: number; lastReleasedAt: string | null; medianLeadTimeSeconds: number | null }[]> {
   const r = await db.query<{ name: string; action: string; count: string; last: Date | null; median: number | null }>(
     `SELECT r.name, r.action, count(*) AS count, max(r.finished_at) AS last,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM (r.finished_at - b.inserted_at))) AS median

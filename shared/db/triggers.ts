@@ -142,7 +142,9 @@ export const minuteOf = (at: Date): Date => new Date(Math.floor(at.getTime() / 6
 export async function dueCronTriggers(db: Db, at: Date): Promise<StoredTrigger[]> {
   const minute = minuteOf(at);
   const r = await db.query<TriggerRow>(
-    `SELECT ${COLUMNS.split(', ').map((c) => `t.${c}`).join(', ')} FROM triggers AS t JOIN pipelines AS p ON p.id = t.pipeline_id
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `t.${c}`)
+      .join(', ')} FROM triggers AS t JOIN pipelines AS p ON p.id = t.pipeline_id
      WHERE t.kind = 'cron' AND NOT p.archived ORDER BY t.pipeline_id, t.position`,
   );
   return r.rows.map(toTrigger).filter((t) => {
@@ -156,10 +158,7 @@ export async function dueCronTriggers(db: Db, at: Date): Promise<StoredTrigger[]
 
 /** Claims the firing of a cron trigger for the minute of `at`: true for exactly one caller. */
 export async function claimCronFiring(db: Db, triggerId: string, at: Date): Promise<boolean> {
-  const r = await db.query('INSERT INTO cron_firings (trigger_id, minute) VALUES ($1, $2) ON CONFLICT (trigger_id, minute) DO NOTHING', [
-    triggerId,
-    minuteOf(at),
-  ]);
+  const r = await db.query('INSERT INTO cron_firings (trigger_id, minute) VALUES ($1, $2) ON CONFLICT (trigger_id, minute) DO NOTHING', [triggerId, minuteOf(at)]);
   return r.rowCount === 1;
 }
 
@@ -169,7 +168,9 @@ export async function claimCronFiring(db: Db, triggerId: string, at: Date): Prom
  */
 export async function triggersListeningTo(db: Db, kind: 'pipeline' | 'release' | 'git' | 'github' | 'bitbucket', name: string): Promise<StoredTrigger[]> {
   const r = await db.query<TriggerRow>(
-    `SELECT ${COLUMNS.split(', ').map((c) => `t.${c}`).join(', ')} FROM triggers AS t JOIN pipelines AS p ON p.id = t.pipeline_id
+    `SELECT ${COLUMNS.split(', ')
+      .map((c) => `t.${c}`)
+      .join(', ')} FROM triggers AS t JOIN pipelines AS p ON p.id = t.pipeline_id
      WHERE t.kind = $1 AND (t.source = $2 OR t.source_is_pattern) AND NOT p.archived ORDER BY t.pipeline_id, t.position`,
     [kind, name.toLowerCase()],
   );
@@ -179,10 +180,7 @@ export async function triggersListeningTo(db: Db, kind: 'pipeline' | 'release' |
 /** The latest minute each of the given cron triggers fired for (as long as cron_firings keeps it). */
 export async function lastCronFirings(db: Db, triggerIds: string[]): Promise<Map<string, Date>> {
   if (triggerIds.length === 0) return new Map();
-  const r = await db.query<{ trigger_id: string; minute: Date }>(
-    'SELECT trigger_id, max(minute) AS minute FROM cron_firings WHERE trigger_id = ANY($1::INT8[]) GROUP BY trigger_id',
-    [triggerIds],
-  );
+  const r = await db.query<{ trigger_id: string; minute: Date }>('SELECT trigger_id, max(minute) AS minute FROM cron_firings WHERE trigger_id = ANY($1::INT8[]) GROUP BY trigger_id', [triggerIds]);
   return new Map(r.rows.map((f) => [String(f.trigger_id), f.minute]));
 }
 

@@ -27,7 +27,10 @@ export class ValidationError extends HttpError {
 
 /** A configuration value is missing or invalid; names the variable. Entry points print it and exit 1. */
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }

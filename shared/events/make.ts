@@ -29,15 +29,18 @@ export function makeEvent<N extends EventName>(name: N, data: EventPayloads[N], 
   // Not re-validated by the cloudevents package (strict = false): every attribute is ours and
   // well-formed by construction, and this runs on the webhook's hot path; received events are
   // validated at the edge (validate.ts).
-  return new CloudEvent<EventPayloads[N]>({
-    specversion: '1.0',
-    id: options.id ?? randomUUID(),
-    type: eventType(name),
-    source: options.source,
-    ...(options.subject === undefined ? {} : { subject: options.subject }),
-    time: options.time ?? new Date().toISOString(),
-    ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
-    datacontenttype: 'application/json',
-    data,
-  }, false);
+  return new CloudEvent<EventPayloads[N]>(
+    {
+      specversion: '1.0',
+      id: options.id ?? randomUUID(),
+      type: eventType(name),
+      source: options.source,
+      ...(options.subject === undefined ? {} : { subject: options.subject }),
+      time: options.time ?? new Date().toISOString(),
+      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+      datacontenttype: 'application/json',
+      data,
+    },
+    false,
+  );
 }

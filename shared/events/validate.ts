@@ -61,15 +61,24 @@ const PAYLOAD_SCHEMAS: Record<EventName, Schema> = {
   ),
   'git.pull_request': obj(
     {
-      ...repo, forge: { enum: [...FORGES] }, number: count, action: str, baseBranch: ref, headBranch: ref, headRepository: nonEmpty,
-      fork: { type: 'boolean' }, revision, cloneUrl: nonEmpty, cloneRef: ref, title: str, author: obj({ name: str }), deliveryId: nonEmpty,
+      ...repo,
+      forge: { enum: [...FORGES] },
+      number: count,
+      action: str,
+      baseBranch: ref,
+      headBranch: ref,
+      headRepository: nonEmpty,
+      fork: { type: 'boolean' },
+      revision,
+      cloneUrl: nonEmpty,
+      cloneRef: ref,
+      title: str,
+      author: obj({ name: str }),
+      deliveryId: nonEmpty,
     },
     { installationId: count },
   ),
-  'build.requested': obj(
-    { ...repo, branch: refOrEmpty, trigger, chainDepth: count },
-    { revision: revisionOrEmpty, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id },
-  ),
+  'build.requested': obj({ ...repo, branch: refOrEmpty, trigger, chainDepth: count }, { revision: revisionOrEmpty, version: str, requestedBy: str, commits: { type: 'array', items: commit }, rerunFailedOf: id }),
   'build.started': obj(buildStarted),
   'build.finished': obj({ ...buildStarted, status }),
   'build.cancel': obj({ id }, { requestedBy: str }),
@@ -96,7 +105,6 @@ const validatorFor = (name: EventName): ValidateFunction => {
   if (!v) validators.set(name, (v = (ajv ??= new Ajv({ allErrors: true, formats: FORMATS })).compile(PAYLOAD_SCHEMAS[name])));
   return v;
 };
-
 
 /**
  * A CloudEvent's data as JSON: binary-mode deliveries without a JSON content type leave it as

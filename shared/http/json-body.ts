@@ -95,7 +95,8 @@ export function fieldProblems(errors: readonly ErrorObject[], root = ''): FieldP
   return errors.map((e) => {
     const path = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
     const field = e.keyword === 'required' ? [path, (e.params as { missingProperty: string }).missingProperty].filter(Boolean).join('.') : path;
-    const message = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? `has unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'` : (e.message ?? 'is invalid');
+    const message =
+      e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? `has unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'` : (e.message ?? 'is invalid');
     return { field: [root, field].filter(Boolean).join('.'), message };
   });
 }

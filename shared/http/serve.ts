@@ -52,7 +52,10 @@ export async function runFunction(name: FunctionName, load: () => Promise<{ wire
   const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method === 'GET' && req.url === '/liveness') return sendJson(res, 200, { status: 'ok', function: name });
     if (hosted) return hosted.listener(req, res);
-    loading.then((h) => h.listener(req, res), () => sendJson(res, 503, { status: 503, message: `${name} failed to start` }));
+    loading.then(
+      (h) => h.listener(req, res),
+      () => sendJson(res, 503, { status: 503, message: `${name} failed to start` }),
+    );
   };
   const server = createServer(listener);
 

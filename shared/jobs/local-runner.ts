@@ -127,9 +127,11 @@ export class LocalJobRunner implements JobRunner {
 
   /** Cancels every running builder and waits for them to exit. */
   async close(): Promise<void> {
-    await Promise.all([...this.running.values()].map(async (r) => {
-      r.child.kill('SIGTERM');
-      await r.exited;
-    }));
+    await Promise.all(
+      [...this.running.values()].map(async (r) => {
+        r.child.kill('SIGTERM');
+        await r.exited;
+      }),
+    );
   }
 }

@@ -32,7 +32,10 @@ export function jobName(ref: JobRef): string {
 
 /** Label values must be ≤ 63 chars of [A-Za-z0-9-_.], alphanumeric at both ends. */
 function labelValue(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]+/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return s
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
 /** The labels of a run's objects. */

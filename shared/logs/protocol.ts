@@ -81,8 +81,7 @@ export const HEARTBEAT_SECONDS = 10;
 export type IngestEndpoint = 'logs' | 'status' | 'heartbeat';
 
 /** Path of a job's ingest endpoint. */
-export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: IngestEndpoint): string =>
-  `/api/ingest/${kind}s/${encodeURIComponent(id)}/${what}`;
+export const ingestPath = (kind: 'build' | 'release' | 'bot', id: string, what: IngestEndpoint): string => `/api/ingest/${kind}s/${encodeURIComponent(id)}/${what}`;
 
 /** What log-ingest publishes on core NATS `logs.<id>` for live viewers. */
 export interface LiveMessage {

@@ -19,7 +19,6 @@ const DEFAULT_WHEN = "status == 'succeeded'";
 /** Image shown for the injected clone stage (the builder clones itself; see PlanStage.builtin). */
 const GIT_CLONE_IMAGE = 'extensions/git-clone:stable';
 
-
 /** The facts of one run that the manifest cannot know. */
 export interface RunInfo {
   kind: PlanKind;

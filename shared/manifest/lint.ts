@@ -136,7 +136,10 @@ class Linter {
       }
     }
     // An empty patch or label template means its default, as in Estafette.
-    for (const [k, n] of [['major', v.semver?.major], ['minor', v.semver?.minor]] as const) {
+    for (const [k, n] of [
+      ['major', v.semver?.major],
+      ['minor', v.semver?.minor],
+    ] as const) {
       if (n === undefined) continue;
       const big = BigInt(n);
       if (big < 0n || big > MAX_VERSION_NUMBER) this.error(`version.semver.${k}`, `must be an integer from 0 to ${MAX_VERSION_NUMBER}, not ${n}`);
@@ -197,7 +200,10 @@ class Linter {
    */
   misspeltKeys(custom: Record<string, unknown>, known: readonly string[], f: string, written: Record<string, unknown>): void {
     for (const k of Object.keys(custom)) {
-      const hint = didYouMean(k, known.filter((x) => written[x] === undefined));
+      const hint = didYouMean(
+        k,
+        known.filter((x) => written[x] === undefined),
+      );
       if (hint) this.warn(`${f}.${k}`, `unknown key '${k}' is not a stage setting; it is passed to the image as a custom property`, hint);
     }
   }
@@ -350,7 +356,10 @@ class Linter {
       }
     }
     // The branch a trigger builds reaches git in the builder: git's ref-name rules.
-    for (const [action, branch] of [['builds', t.builds?.branch], ['runs', t.runs?.branch]] as const) {
+    for (const [action, branch] of [
+      ['builds', t.builds?.branch],
+      ['runs', t.runs?.branch],
+    ] as const) {
       if (branch && !isRefName(branch)) this.error(`${f}.${action}.branch`, `is not a valid git branch name: ${refForMessage(branch)}`);
     }
     if (t.runs && scope.kind === 'bot' && t.runs.bot && !this.m.bots.some((b) => b.name === t.runs!.bot)) {

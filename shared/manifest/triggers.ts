@@ -30,9 +30,7 @@ export type NormalizedFilter =
 
 export type NormalizedAction =
   /** branch '' = the branch of the pipeline's latest build on its default branch. */
-  | { kind: 'builds'; branch: string }
-  | { kind: 'releases'; target: string; action: string; version: string }
-  | { kind: 'runs'; bot: string; branch: string };
+  { kind: 'builds'; branch: string } | { kind: 'releases'; target: string; action: string; version: string } | { kind: 'runs'; bot: string; branch: string };
 
 /** A trigger with exactly one filter and one action, defaults filled in. */
 export interface NormalizedTrigger {

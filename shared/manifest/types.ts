@@ -102,19 +102,7 @@ export interface ManifestService {
 }
 
 /** The keys a stage understands; every other key is a custom property. */
-export const STAGE_KEYS = [
-  'image',
-  'shell',
-  'workDir',
-  'commands',
-  'runCommandsInForeground',
-  'when',
-  'env',
-  'parallelStages',
-  'services',
-  'retries',
-  'timeout',
-] as const;
+export const STAGE_KEYS = ['image', 'shell', 'workDir', 'commands', 'runCommandsInForeground', 'when', 'env', 'parallelStages', 'services', 'retries', 'timeout'] as const;
 
 /** A stage (or a parallel stage inside one). */
 export interface ManifestStage {

@@ -37,9 +37,7 @@ export interface RenderedVersion {
 
 /** Replaces `{{auto}}`, `{{branch}}` and `{{revision}}` (spaces inside the braces allowed). */
 function renderTemplate(template: string, p: VersionParams): string {
-  return template.replace(/\{\{\s*(auto|branch|revision)\s*\}\}/g, (_m, name: string) =>
-    name === 'auto' ? String(p.counter) : name === 'branch' ? p.branch : p.revision,
-  );
+  return template.replace(/\{\{\s*(auto|branch|revision)\s*\}\}/g, (_m, name: string) => (name === 'auto' ? String(p.counter) : name === 'branch' ? p.branch : p.revision));
 }
 
 /** Lowercase, `[a-z0-9-]` only, `--` halved, no leading/trailing hyphen, no leading digit. */
@@ -83,7 +81,9 @@ function renderLabel(labelTemplate: string, p: VersionParams): string {
  * gives an empty value — and hyphens trimmed again after the cut.
  */
 export function dnsSafe(branch: string): string {
-  return dnsLabelChars(branch).slice(0, MAX_LABEL_LENGTH).replace(/^-+|-+$/g, '');
+  return dnsLabelChars(branch)
+    .slice(0, MAX_LABEL_LENGTH)
+    .replace(/^-+|-+$/g, '');
 }
 
 /** True when branch matches one of the releaseBranch patterns (anchored regexes; plain names match exactly). */

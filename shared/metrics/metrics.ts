@@ -12,8 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 const registry = new Registry();
 
 const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers: [registry] });
-const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
-  new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) => new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
 
 const webhooksReceived = counter('estafette_webhooks_received_total', 'Webhook deliveries received, by forge', ['forge']);
 const webhooksRejected = counter('estafette_webhooks_rejected_total', 'Webhook deliveries refused (4xx/5xx), by forge and reason', ['forge', 'reason']);

@@ -79,9 +79,7 @@ export class Runtime {
   private readonly natsConn = once(() => this.connectNats());
   private readonly busInstance = once(() => this.makeBus());
   private readonly liveLogsInstance = once(() => this.makeLiveLogs());
-  private readonly outcomesInstance = once(async (): Promise<DispatchOutcomes> =>
-    this.config.natsUrl ? new NatsDispatchOutcomes(await this.natsConn.get(), this.config.busSubjectPrefix) : new MemoryDispatchOutcomes(),
-  );
+  private readonly outcomesInstance = once(async (): Promise<DispatchOutcomes> => (this.config.natsUrl ? new NatsDispatchOutcomes(await this.natsConn.get(), this.config.busSubjectPrefix) : new MemoryDispatchOutcomes()));
   private runner?: DeferredJobRunner;
 
   constructor(
@@ -146,10 +144,7 @@ export class Runtime {
   /** Ready when the database answers a trivial query within 2 s. */
   async databaseReady(): Promise<Readiness> {
     try {
-      await Promise.race([
-        this.pool().query('SELECT 1'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref()),
-      ]);
+      await Promise.race([this.pool().query('SELECT 1'), new Promise((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref())]);
       return { ok: true };
     } catch (err) {
       return { ok: false, reason: `database: ${errorMessage(err)}` };
@@ -211,7 +206,12 @@ export class Runtime {
     // The only lazy import: @kubernetes/client-node is most of a function's start-up cost.
     const { KubernetesJobRunner } = await import('../k8s/kubernetes-runner.ts');
     const c = this.config;
-    return KubernetesJobRunner.fromDefault({ ...c.builderJobSpec, namespace: c.jobNamespace, builderImageRepository: c.builderImageRepository, serviceAccountName: c.builderServiceAccount, ...(c.otlpEndpoint ? { otlpEndpoint: c.otlpEndpoint } : {}) });
+    return KubernetesJobRunner.fromDefault({
+      ...c.builderJobSpec,
+      namespace: c.jobNamespace,
+      builderImageRepository: c.builderImageRepository,
+      serviceAccountName: c.builderServiceAccount,
+      ...(c.otlpEndpoint ? { otlpEndpoint: c.otlpEndpoint } : {}),
+    });
   }
 }
-

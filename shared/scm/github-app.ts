@@ -66,11 +66,15 @@ export class GithubAppTokens {
     const known = this.installations.get(key);
     if (known) return known;
     const jwt = await this.appJwt();
-    const res = await forgeFetch('github', {
-      method: 'GET',
-      url: `${this.options.apiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/installation`,
-      headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
-    }, this.options.timeoutMs);
+    const res = await forgeFetch(
+      'github',
+      {
+        method: 'GET',
+        url: `${this.options.apiUrl}/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/installation`,
+        headers: { authorization: `Bearer ${jwt}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' },
+      },
+      this.options.timeoutMs,
+    );
     const id = ((await res.json()) as { id?: unknown }).id;
     if (typeof id !== 'number') throw new ScmError('github', res.status, `GET /repos/${owner}/${repo}/installation gave no installation id`);
     this.remember(owner, repo, id);

@@ -65,7 +65,11 @@ export async function readManifest(access: ForgeAccess, r: RepoLocation, revisio
   const check = await forgeFetch(access.forge, { ...repo, headers: { ...repo.headers, ...auth } }, timeoutMs, [404]);
   await check.body?.cancel();
   if (check.status === 404) {
-    throw new ScmError(access.forge, 404, `repository ${r.repoOwner}/${r.repoName} not found at ${access.apiUrl}${auth.authorization || auth['private-token'] ? ' with the configured credentials' : ' without credentials (a private repository needs a token or GitHub App for its host)'}`);
+    throw new ScmError(
+      access.forge,
+      404,
+      `repository ${r.repoOwner}/${r.repoName} not found at ${access.apiUrl}${auth.authorization || auth['private-token'] ? ' with the configured credentials' : ' without credentials (a private repository needs a token or GitHub App for its host)'}`,
+    );
   }
   return undefined;
 }

@@ -33,7 +33,11 @@ export interface ScmProvider {
 
 /** A forge API gave no usable answer: `status` is its HTTP status, or 0 when it never answered. */
 export class ScmError extends Error {
-  constructor(readonly provider: string, readonly status: number, message: string) {
+  constructor(
+    readonly provider: string,
+    readonly status: number,
+    message: string,
+  ) {
     super(`${provider}: ${message}`);
     this.name = 'ScmError';
   }

@@ -22,9 +22,7 @@ export interface TracingOptions {
 /** Registers the process's tracer provider; the returned function flushes and unregisters it. */
 export function startTracing(options: TracingOptions): StopTracing {
   if (!options.exporter && !options.endpoint) throw new Error('startTracing needs an endpoint or an exporter');
-  const processor = options.exporter
-    ? new SimpleSpanProcessor(options.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/+$/, '')}/v1/traces` }));
+  const processor = options.exporter ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/+$/, '')}/v1/traces` }));
   const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': options.serviceName }), spanProcessors: [processor] });
   // One provider per process: a second start (tests) replaces the first.
   trace.disable();

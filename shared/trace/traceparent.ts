@@ -34,8 +34,7 @@ export function parseTraceparent(value: unknown): TraceParent | undefined {
 }
 
 /** The traceparent (version 00) of `parts`. */
-export const formatTraceparent = (parts: TraceParent): string =>
-  `00-${parts.traceId}-${parts.spanId}-${(parts.flags & 0xff).toString(16).padStart(2, '0')}`;
+export const formatTraceparent = (parts: TraceParent): string => `00-${parts.traceId}-${parts.spanId}-${(parts.flags & 0xff).toString(16).padStart(2, '0')}`;
 
 /** A random trace id (32 hex digits). */
 export const newTraceId = (): string => randomBytes(16).toString('hex');

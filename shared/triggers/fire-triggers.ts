@@ -171,12 +171,7 @@ export async function fireTrigger(deps: TriggerDeps, owner: Pipeline, t: StoredT
 }
 
 /** Fires each candidate trigger whose owner is active and for which `matches` holds. */
-async function fireMatching(
-  deps: TriggerDeps,
-  candidates: StoredTrigger[],
-  matches: (n: NormalizedTrigger, ownerName: string) => boolean,
-  firing: Firing,
-): Promise<void> {
+async function fireMatching(deps: TriggerDeps, candidates: StoredTrigger[], matches: (n: NormalizedTrigger, ownerName: string) => boolean, firing: Firing): Promise<void> {
   const owners = new Map<string, Pipeline | null>();
   const seen = new Set<string>();
   for (const t of candidates) {
@@ -206,10 +201,7 @@ async function candidates(deps: TriggerDeps, kind: 'pipeline' | 'release' | 'git
 export async function firePipelineTriggers(deps: TriggerDeps, eventId: string, event: 'started' | 'finished', data: BuildStartedData | BuildFinishedData): Promise<void> {
   const status = event === 'finished' && 'status' in data ? data.status : 'running';
   const e = { event, pipeline: full(data), branch: data.branch, status };
-  const fields = pipelineFields(
-    { ...data, repoBranch: data.branch, repoRevision: data.revision, buildVersion: data.version, buildStatus: status, id: data.buildId },
-    event,
-  );
+  const fields = pipelineFields({ ...data, repoBranch: data.branch, repoRevision: data.revision, buildVersion: data.version, buildStatus: status, id: data.buildId }, event);
   await fireMatching(deps, await candidates(deps, 'pipeline', data), (n, ownerName) => pipelineTriggerMatches(n, e, ownerName), {
     sourceId: eventId,
     trigger: { event: 'pipeline', fields },
@@ -221,10 +213,7 @@ export async function firePipelineTriggers(deps: TriggerDeps, eventId: string, e
 /** Evaluates release triggers for a finished release (release.finished). */
 export async function fireReleaseTriggers(deps: TriggerDeps, eventId: string, data: ReleaseFinishedData): Promise<void> {
   const e = { event: 'finished' as const, pipeline: full(data), target: data.name, status: data.status };
-  const fields = releaseFields(
-    { ...data, action: data.action ?? '', releaseVersion: data.version, releaseStatus: data.status, id: data.releaseId },
-    'finished',
-  );
+  const fields = releaseFields({ ...data, action: data.action ?? '', releaseVersion: data.version, releaseStatus: data.status, id: data.releaseId }, 'finished');
   await fireMatching(deps, await candidates(deps, 'release', data), (n, ownerName) => releaseTriggerMatches(n, e, ownerName), {
     sourceId: eventId,
     trigger: { event: 'release', fields },
@@ -240,12 +229,11 @@ export async function fireReleaseTriggers(deps: TriggerDeps, eventId: string, da
 export async function fireGitTriggers(deps: TriggerDeps, eventId: string, data: GitPushData): Promise<void> {
   const e = data.tag && !data.branch ? { event: 'tag' as const, repository: full(data), branch: data.tag } : { event: 'push' as const, repository: full(data), branch: data.branch };
   const pushed = full(data).toLowerCase();
-  await fireMatching(
-    deps,
-    await candidates(deps, 'git', data),
-    (n, ownerName) => !(n.action.kind === 'builds' && ownerName.toLowerCase() === pushed) && gitTriggerMatches(n, e, ownerName),
-    { sourceId: eventId, trigger: { event: 'git', fields: gitFields(data) }, chainDepth: 0 },
-  );
+  await fireMatching(deps, await candidates(deps, 'git', data), (n, ownerName) => !(n.action.kind === 'builds' && ownerName.toLowerCase() === pushed) && gitTriggerMatches(n, e, ownerName), {
+    sourceId: eventId,
+    trigger: { event: 'git', fields: gitFields(data) },
+    chainDepth: 0,
+  });
 }
 
 /**

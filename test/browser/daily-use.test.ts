@@ -319,7 +319,7 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
   });
 
   let liveRepo: PushedRepo;
-  it('a live build lists every planned stage from the start, follows the printing stage, and never takes away the user\'s pick', async () => {
+  it("a live build lists every planned stage from the start, follows the printing stage, and never takes away the user's pick", async () => {
     liveRepo = repo('team', 'live-stages');
     liveRepo.commit({ '.estafette.yaml': LIVE_MANIFEST }, 'Four stages');
     await liveRepo.push();
@@ -343,7 +343,11 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     // The user picks a stage that has not started; the watcher picks nothing.
     await item(picker, 'fourth').click();
     await picker.locator('.log-head .stage-name', { hasText: 'fourth' }).waitFor();
-    await until('the second stage printing', async () => (await item(watcher, 'second').getAttribute('data-status')) === 'running' && (await watcher.locator('.log-line .lt', { hasText: /^second \d+$/ }).count()) > 3, 60_000);
+    await until(
+      'the second stage printing',
+      async () => (await item(watcher, 'second').getAttribute('data-status')) === 'running' && (await watcher.locator('.log-line .lt', { hasText: /^second \d+$/ }).count()) > 3,
+      60_000,
+    );
     expect(await watcher.locator('.log-head .stage-name').innerText()).to.equal('second');
     expect(await item(picker, 'second').getAttribute('data-status')).to.equal('running');
     expect(await picker.locator('.log-head .stage-name').innerText()).to.equal('fourth');
@@ -411,7 +415,7 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     await page.close();
   });
 
-  it('the Builds page lists builds of every pipeline with commit, trigger and a running row\'s time left; filters live in the URL', async () => {
+  it("the Builds page lists builds of every pipeline with commit, trigger and a running row's time left; filters live in the URL", async () => {
     timedRepo.commit({ '.estafette.yaml': timed(60) }, 'Takes a minute');
     await timedRepo.push();
     const running = await buildIn('team', 'timed', ['running'], 'the second timed build to run');
@@ -429,10 +433,14 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     await shot(page, 'builds');
 
     await page.getByLabel('Status').selectOption('failed');
-    await until('only failed builds', async () => {
-      const statuses = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
-      return statuses.length > 0 && statuses.every((s) => s === 'failed');
-    }, 10_000);
+    await until(
+      'only failed builds',
+      async () => {
+        const statuses = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status')));
+        return statuses.length > 0 && statuses.every((s) => s === 'failed');
+      },
+      10_000,
+    );
     expect(new URL(page.url()).search).to.equal('?status=failed');
     await page.reload();
     await page.locator('tbody tr').first().waitFor();
@@ -469,10 +477,14 @@ describe('web UI for daily use, in a real browser (estafette start --demo)', fun
     const page = await open(PL('team', 'failing'));
     await page.locator('table.builds tbody tr').nth(2).waitFor();
     await page.locator('form.filters').getByLabel('Branch').selectOption('feature');
-    await until('only the feature build', async () => {
-      const branches = await page.locator('table.builds tbody [data-label="Branch"]').allInnerTexts();
-      return branches.length === 1 && branches[0] === 'feature';
-    }, 10_000);
+    await until(
+      'only the feature build',
+      async () => {
+        const branches = await page.locator('table.builds tbody [data-label="Branch"]').allInnerTexts();
+        return branches.length === 1 && branches[0] === 'feature';
+      },
+      10_000,
+    );
     expect(await page.locator('table.builds tbody [data-label="Commit"]').innerText()).to.include('Work on a feature · Grace Hopper');
     expect(new URL(page.url()).searchParams.get('branch')).to.equal('feature');
     await page.locator('form.filters').getByLabel('Status').selectOption('succeeded');

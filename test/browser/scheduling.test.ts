@@ -48,8 +48,7 @@ releases:
         commands: ["echo deployed"]
 `;
 
-const newest = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
 
 /** Builds frontend/dist unless it is newer than every source file. */
 function ensureUiBuilt(): void {
@@ -137,10 +136,15 @@ describe('web UI: queue positions, supersede reason and the approval flow (chrom
   it('shows queued builds with their positions, on the pipeline and on the build', async () => {
     const q = repo('queue', SLOW('concurrency:\n  builds: 1\n'));
     for (const b of ['one', 'two', 'three']) await push(q.r, b);
-    const bs = await waitFor('one running, two queued', async () => {
-      const all = await builds(q.path);
-      return all.length === 3 && all[0].buildStatus === 'running' && all[1].buildStatus === 'queued' && all[2].buildStatus === 'queued' && all;
-    }, 60_000, 200);
+    const bs = await waitFor(
+      'one running, two queued',
+      async () => {
+        const all = await builds(q.path);
+        return all.length === 3 && all[0].buildStatus === 'running' && all[1].buildStatus === 'queued' && all[2].buildStatus === 'queued' && all;
+      },
+      60_000,
+      200,
+    );
     const ctx = await as('carol@example.com');
     const page = await open(ctx, q.path);
     const row = (n: number) => page.locator('table.builds tbody tr').filter({ hasText: bs[n].buildVersion });
@@ -166,10 +170,15 @@ describe('web UI: queue positions, supersede reason and the approval flow (chrom
     await push(s.r, 'feature/login');
     await waitFor('build 1 running', async () => (await builds(s.path))[0]?.buildStatus === 'running', 60_000, 200);
     const rev2 = await push(s.r, 'feature/login');
-    const bs = await waitFor('build 1 canceled', async () => {
-      const all = await builds(s.path);
-      return all[0]?.buildStatus === 'canceled' && all;
-    }, 60_000, 200);
+    const bs = await waitFor(
+      'build 1 canceled',
+      async () => {
+        const all = await builds(s.path);
+        return all[0]?.buildStatus === 'canceled' && all;
+      },
+      60_000,
+      200,
+    );
     const ctx = await as('carol@example.com');
     const page = await open(ctx, `${s.path}/builds/${bs[0].id}`);
     await page.locator('dd.status-reason').waitFor();
@@ -186,15 +195,25 @@ describe('web UI: queue positions, supersede reason and the approval flow (chrom
   it('the approval flow: a viewer cannot decide, the requester alone is refused, a second operator approves and the page shows who', async () => {
     const g = repo('gated', GATED);
     await push(g.r, 'main');
-    const [b] = await waitFor('the build succeeded', async () => {
-      const all = await builds(g.path);
-      return all[0]?.buildStatus === 'succeeded' && all;
-    }, 60_000, 200);
+    const [b] = await waitFor(
+      'the build succeeded',
+      async () => {
+        const all = await builds(g.path);
+        return all[0]?.buildStatus === 'succeeded' && all;
+      },
+      60_000,
+      200,
+    );
     expect((await call(`/api${g.path}/releases`, 'alice@example.com', { method: 'POST', body: { name: 'production', releaseVersion: b.buildVersion } })).status).to.be.oneOf([201, 202]);
-    const rel = await waitFor('the release awaits approval', async () => {
-      const rs = (await call(`/api${g.path}/releases`, 'carol@example.com')).body.items as any[];
-      return rs.find((x) => x.releaseStatus === 'awaiting-approval');
-    }, 60_000, 200);
+    const rel = await waitFor(
+      'the release awaits approval',
+      async () => {
+        const rs = (await call(`/api${g.path}/releases`, 'carol@example.com')).body.items as any[];
+        return rs.find((x) => x.releaseStatus === 'awaiting-approval');
+      },
+      60_000,
+      200,
+    );
     const releasePath = `${g.path}/releases/${rel.id}`;
 
     const carol = await as('carol@example.com');

@@ -25,8 +25,7 @@ export function loud(reason: string, ctx: Mocha.Context): never {
   ctx.skip();
 }
 
-const newest = (dir: string): number =>
-  readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
 
 /** Builds frontend/dist unless it is newer than every source file. */
 export function ensureUiBuilt(): void {
@@ -73,8 +72,7 @@ export function pushedRepo(url: string, token: string, owner: string, name: stri
   const root = mkdtempSync(join(tmpdir(), 'estafette-ui-repo-'));
   const dir = join(root, owner, name);
   mkdirSync(dir, { recursive: true });
-  const git = (author: string, ...args: string[]) =>
-    execFileSync('git', ['-C', dir, '-c', `user.name=${author}`, '-c', 'user.email=ui@test.example', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+  const git = (author: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', `user.name=${author}`, '-c', 'user.email=ui@test.example', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
   execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   let lastAuthor = 'UI Test';
   return {

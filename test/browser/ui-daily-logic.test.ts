@@ -28,7 +28,14 @@ describe('UI: readable log colours', () => {
   });
 
   it('lifts each of the 256 palette colours anser draws to 4.5:1 on every log background', () => {
-    const colours = Array.from({ length: 256 }, (_, i) => /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(Anser.ansiToHtml(`\u001b[38;5;${i}mx`))!.slice(1).map(Number) as unknown as Rgb);
+    const colours = Array.from(
+      { length: 256 },
+      (_, i) =>
+        /rgb\((\d+),\s*(\d+),\s*(\d+)\)/
+          .exec(Anser.ansiToHtml(`\u001b[38;5;${i}mx`))!
+          .slice(1)
+          .map(Number) as unknown as Rgb,
+    );
     const lifted = colours.map((c) => readable(c, LOG_BACKGROUNDS));
     expect(lifted.map(worst).filter((r) => r < 4.5)).to.deep.equal([]);
     // A colour that already reads well is kept as it is.
@@ -44,7 +51,14 @@ describe('UI: readable log colours', () => {
   const cases: Array<{ name: string; text: string; check: (html: string) => void }> = [
     { name: 'plain text is only escaped', text: 'a <b> & c', check: (h) => expect(h).to.equal('a &lt;b&gt; &amp; c') },
     { name: 'dark blue is lifted', text: '\u001b[34mblue\u001b[0m', check: (h) => expect(h).to.not.include('rgb(0, 0, 187)') },
-    { name: 'dim is a colour, not half opacity', text: '\u001b[2mdim\u001b[0m', check: (h) => expect(h).to.match(/style="color:rgb\(\d+, \d+, \d+\)"/).and.not.include('opacity') },
+    {
+      name: 'dim is a colour, not half opacity',
+      text: '\u001b[2mdim\u001b[0m',
+      check: (h) =>
+        expect(h)
+          .to.match(/style="color:rgb\(\d+, \d+, \d+\)"/)
+          .and.not.include('opacity'),
+    },
     { name: 'a background keeps its colour and gets readable text', text: '\u001b[43m warn \u001b[0m', check: (h) => expect(h).to.match(/background-color:rgb\(187, 187, 0\);color:rgb\(\d+, \d+, \d+\)/) },
     { name: 'markup in a log stays text', text: '\u001b[31m<script>x</script>\u001b[0m', check: (h) => expect(h).to.include('&lt;script&gt;').and.not.include('<script>') },
   ];
@@ -66,12 +80,64 @@ describe('UI: search marks', () => {
 
 describe('UI: where a failed stage failed', () => {
   const cases: Array<{ name: string; lines: Array<[string, 'stdout' | 'stderr']>; want: number | undefined }> = [
-    { name: 'the failing command\'s first stderr line', lines: [['> make', 'stdout'], ['ok', 'stdout'], ['> make test', 'stdout'], ['running', 'stdout'], ['FAIL a', 'stderr'], ['FAIL b', 'stderr']], want: 4 },
-    { name: 'stderr of an earlier command does not count', lines: [['> a', 'stdout'], ['warning', 'stderr'], ['> b', 'stdout'], ['b says no', 'stdout']], want: 3 },
-    { name: 'builder notes are skipped', lines: [['> b', 'stdout'], ['out', 'stdout'], ['estafette: exit code 1', 'stderr']], want: 1 },
-    { name: 'a command that printed nothing: the last line before it', lines: [['> a', 'stdout'], ['Error: x', 'stderr'], ['detail', 'stderr'], ['> exit 3', 'stdout']], want: 2 },
-    { name: 'no echoed command (an entrypoint): the first stderr line', lines: [['starting', 'stdout'], ['boom', 'stderr'], ['after', 'stdout']], want: 1 },
-    { name: 'only output: the last line', lines: [['one', 'stdout'], ['two', 'stdout']], want: 1 },
+    {
+      name: "the failing command's first stderr line",
+      lines: [
+        ['> make', 'stdout'],
+        ['ok', 'stdout'],
+        ['> make test', 'stdout'],
+        ['running', 'stdout'],
+        ['FAIL a', 'stderr'],
+        ['FAIL b', 'stderr'],
+      ],
+      want: 4,
+    },
+    {
+      name: 'stderr of an earlier command does not count',
+      lines: [
+        ['> a', 'stdout'],
+        ['warning', 'stderr'],
+        ['> b', 'stdout'],
+        ['b says no', 'stdout'],
+      ],
+      want: 3,
+    },
+    {
+      name: 'builder notes are skipped',
+      lines: [
+        ['> b', 'stdout'],
+        ['out', 'stdout'],
+        ['estafette: exit code 1', 'stderr'],
+      ],
+      want: 1,
+    },
+    {
+      name: 'a command that printed nothing: the last line before it',
+      lines: [
+        ['> a', 'stdout'],
+        ['Error: x', 'stderr'],
+        ['detail', 'stderr'],
+        ['> exit 3', 'stdout'],
+      ],
+      want: 2,
+    },
+    {
+      name: 'no echoed command (an entrypoint): the first stderr line',
+      lines: [
+        ['starting', 'stdout'],
+        ['boom', 'stderr'],
+        ['after', 'stdout'],
+      ],
+      want: 1,
+    },
+    {
+      name: 'only output: the last line',
+      lines: [
+        ['one', 'stdout'],
+        ['two', 'stdout'],
+      ],
+      want: 1,
+    },
     { name: 'an empty log', lines: [], want: undefined },
   ];
   cases.forEach((c) => it(c.name, () => expect(errorLineIndex(log(c.lines))).to.equal(c.want)));
@@ -114,8 +180,18 @@ describe('UI: triggers in words', () => {
   crons.forEach(([s, want]) => it(`cron ${s}`, () => expect(cronInWords(s)).to.equal(want)));
 
   const sentences: Array<[string, Record<string, unknown>, Record<string, unknown>, string]> = [
-    ['pipeline', { name: 'github.com/o/lib', event: 'finished', status: 'succeeded', branch: 'main' }, { builds: { branch: '' } }, 'builds the default branch when pipeline github.com/o/lib finishes a build with status succeeded on branch main'],
-    ['release', { name: 'github.com/o/app', target: 'staging', status: 'succeeded' }, { releases: { target: 'production', version: 'same' } }, 'releases the same version to production when pipeline github.com/o/app finishes a release to staging with status succeeded'],
+    [
+      'pipeline',
+      { name: 'github.com/o/lib', event: 'finished', status: 'succeeded', branch: 'main' },
+      { builds: { branch: '' } },
+      'builds the default branch when pipeline github.com/o/lib finishes a build with status succeeded on branch main',
+    ],
+    [
+      'release',
+      { name: 'github.com/o/app', target: 'staging', status: 'succeeded' },
+      { releases: { target: 'production', version: 'same' } },
+      'releases the same version to production when pipeline github.com/o/app finishes a release to staging with status succeeded',
+    ],
     ['git', { repository: 'github.com/o/config', branch: 'main' }, { builds: { branch: 'main' } }, 'builds branch main when github.com/o/config is pushed to on branch main'],
     ['cron', { schedule: '0 3 * * *' }, { builds: { branch: 'main' } }, 'builds branch main every day at 03:00 (cron 0 3 * * *)'],
   ];
@@ -151,7 +227,7 @@ describe('UI: the duration axis starts at 0 with exact, readable ticks', () => {
 });
 
 describe('UI: stage tree rules for following and failing', () => {
-  it('a retry goes right after the stage\'s first run, not at the end', () => {
+  it("a retry goes right after the stage's first run, not at the end", () => {
     const merged = mergeStages([stage('a', 'failed'), stage('b', 'pending'), stage('c', 'pending')], [stage('a', 'running', { run: 2 }), stage('sys', 'succeeded')]);
     expect(merged.map((s) => `${s.stage}#${s.run}`)).to.deep.equal(['a#1', 'a#2', 'b#1', 'c#1', 'sys#1']);
   });

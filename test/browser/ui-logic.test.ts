@@ -17,8 +17,22 @@ const stage = (name: string, parent: string | null = null, status: Stage['status
 describe('UI: log store', () => {
   const cases: Array<{ name: string; batches: number[][]; want: number[] }> = [
     { name: 'in order', batches: [[0, 1, 2]], want: [0, 1, 2] },
-    { name: 'out of order within and across batches', batches: [[3, 1], [0, 2]], want: [0, 1, 2, 3] },
-    { name: 'replayed lines after a reconnect are kept once', batches: [[0, 1, 2], [1, 2, 3]], want: [0, 1, 2, 3] },
+    {
+      name: 'out of order within and across batches',
+      batches: [
+        [3, 1],
+        [0, 2],
+      ],
+      want: [0, 1, 2, 3],
+    },
+    {
+      name: 'replayed lines after a reconnect are kept once',
+      batches: [
+        [0, 1, 2],
+        [1, 2, 3],
+      ],
+      want: [0, 1, 2, 3],
+    },
   ];
   cases.forEach((c) =>
     it(c.name, () => {
@@ -76,12 +90,23 @@ describe('UI: virtual log window', () => {
 });
 
 describe('UI: stage tree', () => {
-  const stages = [stage('git-clone', null, 'succeeded', 'builtin'), stage('test', null, 'failed'), stage('unit', 'test', 'succeeded', 'parallel'), stage('lint', 'test', 'failed', 'parallel'), stage('db', 'test', 'succeeded', 'service'), stage('publish', null, 'skipped')];
+  const stages = [
+    stage('git-clone', null, 'succeeded', 'builtin'),
+    stage('test', null, 'failed'),
+    stage('unit', 'test', 'succeeded', 'parallel'),
+    stage('lint', 'test', 'failed', 'parallel'),
+    stage('db', 'test', 'succeeded', 'service'),
+    stage('publish', null, 'skipped'),
+  ];
 
   it('nests parallel stages and services under their stage, in order', () => {
     const roots = buildStageTree(stages);
     expect(roots.map((n) => n.stage.stage)).to.deep.equal(['git-clone', 'test', 'publish']);
-    expect(roots[1]!.children.map((n) => [n.stage.stage, n.depth])).to.deep.equal([['unit', 1], ['lint', 1], ['db', 1]]);
+    expect(roots[1]!.children.map((n) => [n.stage.stage, n.depth])).to.deep.equal([
+      ['unit', 1],
+      ['lint', 1],
+      ['db', 1],
+    ]);
   });
 
   it('hides the children of collapsed nodes', () => {
@@ -128,9 +153,21 @@ describe('UI: ANSI to HTML', () => {
 });
 
 describe('UI: formats', () => {
-  const durations: Array<[number | null, string]> = [[null, ''], [0.25, '250ms'], [12.4, '12s'], [125, '2m 05s'], [3720, '1h 02m']];
+  const durations: Array<[number | null, string]> = [
+    [null, ''],
+    [0.25, '250ms'],
+    [12.4, '12s'],
+    [125, '2m 05s'],
+    [3720, '1h 02m'],
+  ];
   durations.forEach(([s, want]) => it(`duration ${s} → '${want}'`, () => expect(formatDuration(s)).to.equal(want)));
   const now = Date.parse('2026-01-10T12:00:00Z');
-  const ages: Array<[string, string]> = [['2026-01-10T11:59:50Z', 'just now'], ['2026-01-10T11:55:00Z', '5m ago'], ['2026-01-10T09:00:00Z', '3h ago'], ['2026-01-08T12:00:00Z', '2d ago'], ['2025-10-01T00:00:00Z', '2025-10-01']];
+  const ages: Array<[string, string]> = [
+    ['2026-01-10T11:59:50Z', 'just now'],
+    ['2026-01-10T11:55:00Z', '5m ago'],
+    ['2026-01-10T09:00:00Z', '3h ago'],
+    ['2026-01-08T12:00:00Z', '2d ago'],
+    ['2025-10-01T00:00:00Z', '2025-10-01'],
+  ];
   ages.forEach(([iso, want]) => it(`age ${iso} → '${want}'`, () => expect(formatAge(iso, now)).to.equal(want)));
 });

@@ -203,9 +203,7 @@ describe('web UI in a real browser (estafette start --demo)', function () {
 
     // Enough lines to scroll: following keeps the newest line in view…
     await until('a screenful of lines', async () => (await count()) > 40, 30_000, 200);
-    await until('the view to follow the end', () =>
-      log.evaluate((el) => el.getAttribute('data-follow') === 'true' && el.scrollTop + el.clientHeight >= el.scrollHeight - 25),
-    );
+    await until('the view to follow the end', () => log.evaluate((el) => el.getAttribute('data-follow') === 'true' && el.scrollTop + el.clientHeight >= el.scrollHeight - 25));
     await shot(page, 'build-live');
     // …until the user scrolls up; then new lines no longer move the view.
     await log.evaluate((el) => {
@@ -231,11 +229,15 @@ describe('web UI in a real browser (estafette start --demo)', function () {
 
   it("releases a version to a target and shows the target's new current version", async () => {
     const demo = await findPipeline('estafette-demo');
-    const built = await until('the demo build to succeed', async () => {
-      const p = await api<ApiPipeline>(apiPipelinePath(demo));
-      if (p.lastBuild && ['failed', 'canceled'].includes(p.lastBuild.buildStatus)) throw new Error(`demo build ${p.lastBuild.buildStatus}`);
-      return p.lastBuild?.buildStatus === 'succeeded' ? p.lastBuild : undefined;
-    }, 90_000);
+    const built = await until(
+      'the demo build to succeed',
+      async () => {
+        const p = await api<ApiPipeline>(apiPipelinePath(demo));
+        if (p.lastBuild && ['failed', 'canceled'].includes(p.lastBuild.buildStatus)) throw new Error(`demo build ${p.lastBuild.buildStatus}`);
+        return p.lastBuild?.buildStatus === 'succeeded' ? p.lastBuild : undefined;
+      },
+      90_000,
+    );
     const page = await open(pipelineUrl(demo));
     const tile = page.locator('[data-target="production"]');
     await tile.waitFor();
@@ -244,11 +246,7 @@ describe('web UI in a real browser (estafette start --demo)', function () {
     await tile.getByRole('button', { name: 'Release…' }).click();
     await tile.getByLabel('Version').selectOption(built.buildVersion);
     await tile.getByRole('button', { name: 'Release to production' }).click();
-    await page.waitForFunction(
-      (v) => document.querySelector('[data-target="production"] .current-version')?.textContent === v,
-      built.buildVersion,
-      { timeout: 45_000 },
-    );
+    await page.waitForFunction((v) => document.querySelector('[data-target="production"] .current-version')?.textContent === v, built.buildVersion, { timeout: 45_000 });
     // The release itself runs and finishes; the tile shows it.
     await tile.locator('.status[data-status="succeeded"]').waitFor({ timeout: 60_000 });
     await shot(page, 'pipeline');
@@ -267,7 +265,10 @@ describe('web UI in a real browser (estafette start --demo)', function () {
     const fields = page.locator('.problem.error .field');
     await fields.first().waitFor();
     const paths = await fields.allInnerTexts();
-    expect(paths.some((f) => f.startsWith('stages.build')), `field paths: ${paths.join(', ')}`).to.equal(true);
+    expect(
+      paths.some((f) => f.startsWith('stages.build')),
+      `field paths: ${paths.join(', ')}`,
+    ).to.equal(true);
     expect(await page.locator('.validation .status').getAttribute('data-status')).to.equal('failed');
     await shot(page, 'tools');
     await page.close();

@@ -235,13 +235,7 @@ describe('builder process', function () {
       const plan = planOf([
         stage(
           'probe',
-          [
-            'env',
-            'cat ../builder-config.json 2>&1 || true',
-            ...(executor === 'host' ? ['tr "\\0" "\\n" < /proc/$PPID/environ'] : []),
-            'echo waiting; while [ ! -f go ]; do sleep 0.05; done',
-            'echo "uses $MINE"',
-          ],
+          ['env', 'cat ../builder-config.json 2>&1 || true', ...(executor === 'host' ? ['tr "\\0" "\\n" < /proc/$PPID/environ'] : []), 'echo waiting; while [ ! -f go ]; do sleep 0.05; done', 'echo "uses $MINE"'],
           { image: TEST_IMAGE, env: { ESTAFETTE_STAGE_NAME: 'probe', MINE: mine } },
         ),
       ]);

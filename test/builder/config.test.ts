@@ -21,7 +21,11 @@ describe('builder config', () => {
     { name: 'a revision git would read as an option', mutate: (c) => (c.git.revision = '--output=/tmp/x'), problem: 'git.revision is not a valid git revision: "--output=/tmp/x"' },
     { name: 'env value not a string', mutate: (c) => (c.plan.stages[0].env.N = 1), problem: 'plan.stages[0].env must map names to strings' },
     { name: 'negative retries', mutate: (c) => (c.plan.stages[0].retries = -1), problem: 'plan.stages[0].retries must be a non-negative number' },
-    { name: 'nested parallel stages', mutate: (c) => (c.plan.stages[0].parallelStages = [{ ...structuredClone(c.plan.stages[0]), parallelStages: [structuredClone(c.plan.stages[0])] }]), problem: 'plan.stages[0].parallelStages[0].parallelStages: only one level' },
+    {
+      name: 'nested parallel stages',
+      mutate: (c) => (c.plan.stages[0].parallelStages = [{ ...structuredClone(c.plan.stages[0]), parallelStages: [structuredClone(c.plan.stages[0])] }]),
+      problem: 'plan.stages[0].parallelStages[0].parallelStages: only one level',
+    },
     { name: 'bad readiness', mutate: (c) => (c.plan.stages[0].services[0].readiness = { kind: 'tcp', timeoutSeconds: 1 }), problem: "plan.stages[0].services[0].readiness.kind must be 'http' or 'exec'" },
     { name: 'service without multiStage', mutate: (c) => delete c.plan.stages[0].services[0].multiStage, problem: 'plan.stages[0].services[0].multiStage must be a boolean' },
   ];

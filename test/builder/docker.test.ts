@@ -164,7 +164,10 @@ describe('docker executor on a real engine', function () {
       it(`container user and privileges: ${c.name}`, async () => {
         const r = await runWith([stage('who', ['id -u', 'grep CapEff /proc/self/status'], { image: IMAGE })], c.options);
         const text = r.reporter.textOf('who');
-        expect(r.created.map((o) => [o.User ?? '', o.HostConfig?.Privileged]), 'create requests').to.deep.equal([[c.options.user ?? '', c.privileged]]);
+        expect(
+          r.created.map((o) => [o.User ?? '', o.HostConfig?.Privileged]),
+          'create requests',
+        ).to.deep.equal([[c.options.user ?? '', c.privileged]]);
         const finals = r.reporter.finals();
         if (c.privileged && /unable to apply caps|operation not permitted/.test(finals[0]?.message ?? '')) {
           // An engine that itself runs without every capability (a CI container) cannot start

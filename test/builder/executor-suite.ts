@@ -124,13 +124,13 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       expect(r.reporter.textOf('env')).to.deep.equal(['> echo "$GREETING ${ESTAFETTE_GIT_BRANCH} $ESTAFETTE_BUILD_STATUS ${NOT_EXPANDED:-shell}"', 'hi main succeeded shell']);
     });
 
-    it('expands ${ESTAFETTE_*} in env values (global and stage env) before the stage runs, as Estafette\'s docker runner does', async () => {
+    it("expands ${ESTAFETTE_*} in env values (global and stage env) before the stage runs, as Estafette's docker runner does", async () => {
       const env = { ESTAFETTE_STAGE_NAME: 'env', FROM_GLOBAL: 'g-${ESTAFETTE_GIT_BRANCH}', FROM_STAGE: 's-${ESTAFETTE_BUILD_VERSION}-${ESTAFETTE_BUILD_STATUS}', OTHER: '${HOME}:$HOME:${ESTAFETTE_UNSET}.' };
       const r = await run([stage('env', ['printf "%s|%s|%s\\n" "$FROM_GLOBAL" "$FROM_STAGE" "$OTHER"'], { env })]);
       expect(r.reporter.textOf('env')[1]).to.equal('g-main|s-1.0.7-succeeded|${HOME}:$HOME:.');
     });
 
-    it('gives a stage exactly the plan env plus PATH, HOME and locale, never the builder\'s own variables (master key, config path)', async () => {
+    it("gives a stage exactly the plan env plus PATH, HOME and locale, never the builder's own variables (master key, config path)", async () => {
       const saved = { key: process.env.ESTAFETTE_SECRET_KEY, cfg: process.env.BUILDER_CONFIG_PATH };
       process.env.ESTAFETTE_SECRET_KEY = 'master-key-in-the-builder-env';
       process.env.BUILDER_CONFIG_PATH = '/builder/config.json';
@@ -138,16 +138,25 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
       try {
         r = await run([stage('env', ['env'], { env: { ESTAFETTE_STAGE_NAME: 'env', MINE: 'yes' } })]);
       } finally {
-        for (const [k, v] of [['ESTAFETTE_SECRET_KEY', saved.key], ['BUILDER_CONFIG_PATH', saved.cfg]] as const) {
+        for (const [k, v] of [
+          ['ESTAFETTE_SECRET_KEY', saved.key],
+          ['BUILDER_CONFIG_PATH', saved.cfg],
+        ] as const) {
           if (v === undefined) delete process.env[k];
           else process.env[k] = v;
         }
       }
-      const names = r.reporter.textOf('env').slice(1).map((l) => l.split('=')[0]!);
+      const names = r.reporter
+        .textOf('env')
+        .slice(1)
+        .map((l) => l.split('=')[0]!);
       const planNames = [...Object.keys(r.config.plan.estafetteEnv), 'ESTAFETTE_STAGE_NAME', 'ESTAFETTE_BUILD_STATUS', 'MINE'];
       // What the shell (PWD, SHLVL, _), the container runtime (HOSTNAME) or the executor (image facts) sets on its own.
       const base = /^(PATH|HOME|LANG|LANGUAGE|LC_[A-Z_]+|PWD|OLDPWD|SHLVL|_|HOSTNAME|ESTAFETTE_STAGE_IMAGE_SHA|ESTAFETTE_STAGE_IMAGE_CREATED_DATE)$/;
-      expect(names.filter((n) => !planNames.includes(n) && !base.test(n)), 'variables from outside the plan').to.deep.equal([]);
+      expect(
+        names.filter((n) => !planNames.includes(n) && !base.test(n)),
+        'variables from outside the plan',
+      ).to.deep.equal([]);
       expect(names).to.include.members([...planNames, 'PATH']);
       expect(r.reporter.lines.map((l) => l.text).join('\n')).to.not.include('master-key-in-the-builder-env');
     });
@@ -169,7 +178,7 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
     );
 
     it('an invalid when fails the build', async () => {
-      const r = await run([stage('bad', ['echo ran'], { when: "status ==" }), stage('after', ['echo after'])]);
+      const r = await run([stage('bad', ['echo ran'], { when: 'status ==' }), stage('after', ['echo after'])]);
       expect(r.outcome.status).to.equal('failed');
       expect(r.reporter.finals()[0]).to.include({ stage: 'bad', status: 'failed' });
       expect(r.reporter.finals()[0]!.message).to.match(/invalid when/);
@@ -333,15 +342,11 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
 
     it('cancel stops the running stage and its children, marks the rest canceled', async () => {
       let pidFile = '';
-      const r = await run(
-        [stage('long', ['sleep 300 & echo $! > bg.pid', 'echo ready', 'wait']), stage('later', ['echo later'])],
-        { cancelGraceSeconds: 2 },
-        (rep, cancel) => {
-          rep.onLine = (s, text) => {
-            if (s === 'long' && text === 'ready') cancel.abort();
-          };
-        },
-      );
+      const r = await run([stage('long', ['sleep 300 & echo $! > bg.pid', 'echo ready', 'wait']), stage('later', ['echo later'])], { cancelGraceSeconds: 2 }, (rep, cancel) => {
+        rep.onLine = (s, text) => {
+          if (s === 'long' && text === 'ready') cancel.abort();
+        };
+      });
       pidFile = join(r.workDir, 'bg.pid');
       expect(r.outcome.status).to.equal('canceled');
       expect(r.status).to.deep.equal({ 'long#1': 'canceled', 'later#1': 'canceled' });

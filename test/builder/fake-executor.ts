@@ -55,9 +55,7 @@ export class FakeExecutor implements Executor {
   private readonly startWaiters = new Map<string, Array<() => void>>();
   private readonly live = new Set<FakeService>();
 
-  constructor(
-    private readonly scripts: { stages?: Record<string, StageScript>; services?: Record<string, ServiceScript>; setupError?: string } = {},
-  ) {}
+  constructor(private readonly scripts: { stages?: Record<string, StageScript>; services?: Record<string, ServiceScript>; setupError?: string } = {}) {}
 
   /** Resolves once the stage at `path` has started running (any attempt). */
   started(path: string): Promise<void> {

@@ -72,11 +72,14 @@ describe('host executor: the left-behind check can fail', function () {
       cancel.abort();
     };
     await runBuild(configOf(planOf([stage('bg', ['sleep 30 &', 'echo ready', 'wait'])]), workDir), { executor, reporter, cancel: cancel.signal });
-    expect(during.some((l) => l.includes('sleep 30')), during.join('\n')).to.equal(true);
+    expect(
+      during.some((l) => l.includes('sleep 30')),
+      during.join('\n'),
+    ).to.equal(true);
     expect(hostLeftovers(executor, workDir), 'after the build').to.deep.equal([]);
   });
 
-  it('sees a process that left the stage\'s process group; the build does not wait for the output it holds open', async function () {
+  it("sees a process that left the stage's process group; the build does not wait for the output it holds open", async function () {
     this.timeout(ESCAPED_HOLDER_MS + 20_000);
     const workDir = work();
     const executor = createHostExecutor();
@@ -89,6 +92,9 @@ describe('host executor: the left-behind check can fail', function () {
     for (const l of left) process.kill(Number(/^pid (\d+)/.exec(l)![1]), 'SIGKILL');
     expect(outcome.status).to.equal('succeeded');
     expect(reporter.textOf('escape')).to.include('estafette: stopped reading the output of the stage: a process that left the stage keeps its output open');
-    expect(left.some((l) => l.includes('working in the work dir: sleep 60')), left.join('\n')).to.equal(true);
+    expect(
+      left.some((l) => l.includes('working in the work dir: sleep 60')),
+      left.join('\n'),
+    ).to.equal(true);
   });
 });

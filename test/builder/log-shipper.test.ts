@@ -20,8 +20,7 @@ describe('log shipper', function () {
     ingest = undefined;
   });
 
-  const shipper = (over: Partial<LogShipperOptions> = {}) =>
-    createLogShipper({ url: ingest!.url, token: 'test-token', kind: 'build', id: '42', ...quiet, ...over });
+  const shipper = (over: Partial<LogShipperOptions> = {}) => createLogShipper({ url: ingest!.url, token: 'test-token', kind: 'build', id: '42', ...quiet, ...over });
 
   it('numbers lines with one gap-free seq across stages and delivers status after the lines before it', async () => {
     ingest = await startIngest();
@@ -177,7 +176,7 @@ describe('log shipper', function () {
     s.giveUpAfter(5_000);
     const t0 = clock.now();
     expect(await clock.advanceUntil(closing)).to.equal(false);
-    expect(clock.now() - t0, "fake ms until close gave up").to.be.below(10_000);
+    expect(clock.now() - t0, 'fake ms until close gave up').to.be.below(10_000);
     expect(s.stats.dropped).to.equal(1);
   });
 });

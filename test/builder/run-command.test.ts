@@ -56,7 +56,10 @@ function summaryOf(stdout: string): Record<string, string> {
   const at = stdout.lastIndexOf('\nSTAGE ');
   expect(at, `no summary table in:\n${stdout}`).to.be.greaterThan(-1);
   const rows: Record<string, string> = {};
-  for (const line of stdout.slice(at + 1).split('\n').slice(1)) {
+  for (const line of stdout
+    .slice(at + 1)
+    .split('\n')
+    .slice(1)) {
     const m = /^(\S+(?: \(run \d+\))?)\s{2,}(\w+)(?:\s{2,}\S+)?\s*$/.exec(line);
     if (m) rows[m[1]!] = m[2]!;
   }

@@ -69,10 +69,18 @@ describe('estafette: version, help and usage of every command', function () {
     { name: 'a missing required argument', args: ['builds'], stderr: /^estafette builds: missing PIPELINE\nusage: estafette builds PIPELINE/ },
     { name: 'an option without its value', args: ['trigger', '--branch'], stderr: /^estafette trigger: option '--branch' needs a value\nusage:/ },
     { name: 'a value for a flag', args: ['validate', '--json=yes'], stderr: /^estafette validate: option '--json' takes no value\nusage:/ },
-    { name: 'a value outside its choices', args: ['builds', 'local/o/r', '--status', 'green'], stderr: /^estafette builds: --status must be one of pending, running, succeeded, failed, canceling, canceled, queued, awaiting-approval, not 'green'/ },
+    {
+      name: 'a value outside its choices',
+      args: ['builds', 'local/o/r', '--status', 'green'],
+      stderr: /^estafette builds: --status must be one of pending, running, succeeded, failed, canceling, canceled, queued, awaiting-approval, not 'green'/,
+    },
     { name: 'a limit that is not a number', args: ['builds', 'local/o/r', '--limit', 'lots'], stderr: /^estafette builds: --limit must be a whole number from 1 to 100, not 'lots'/ },
     // A branch is given to git (and to the server) only when git would take it as a ref name.
-    { name: 'trigger with a branch git would read as an option', args: ['trigger', '--branch=--upload-pack=touch /tmp/pwned'], stderr: /^estafette trigger: --branch "--upload-pack=touch \/tmp\/pwned" is not a valid git branch name\n$/ },
+    {
+      name: 'trigger with a branch git would read as an option',
+      args: ['trigger', '--branch=--upload-pack=touch /tmp/pwned'],
+      stderr: /^estafette trigger: --branch "--upload-pack=touch \/tmp\/pwned" is not a valid git branch name\n$/,
+    },
     { name: 'run with a branch git refuses', args: ['run', '--branch', 'a..b'], stderr: /^estafette run: --branch "a\.\.b" is not a valid git branch name\n$/ },
     { name: 'an unknown subcommand', args: ['secret', 'shred'], stderr: /^estafette secret: unknown subcommand 'shred'\nusage: estafette secret encrypt/ },
   ];

@@ -66,7 +66,12 @@ async function database(ctx: Mocha.Context): Promise<{ env: Record<string, strin
   return { env: { DATABASE_URL: db.url }, drop: db.drop };
 }
 
-const pipelineOf = (r: TempRepo) => r.dir.split('/').slice(-3).join('/').replace(/^[^/]+/, 'local');
+const pipelineOf = (r: TempRepo) =>
+  r.dir
+    .split('/')
+    .slice(-3)
+    .join('/')
+    .replace(/^[^/]+/, 'local');
 
 describe('estafette trigger, logs and builds against a running estafette start', function () {
   this.timeout(180_000);
@@ -129,7 +134,10 @@ describe('estafette trigger, logs and builds against a running estafette start',
       if (out.includes('tick 5') && !existsSync(gate)) writeFileSync(gate, '');
     });
     expect(follow.code, follow.stdout + follow.stderr).to.equal(0);
-    const output = follow.stdout.split('\n').map((l) => l.trim()).filter((l) => !l.startsWith('>'));
+    const output = follow.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => !l.startsWith('>'));
     expect(output.filter((l) => /tick \d|after the gate/.test(l))).to.deep.equal(['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5', 'after the gate']);
     expect(follow.stdout).to.match(/✔ gated succeeded/);
 

@@ -116,7 +116,7 @@ describe('Estafette rules through estafette validate/plan --json', function () {
       expect(plan(yaml, ['--counter', '7']).version.version).to.equal('v7');
     });
 
-    it("empty semver patch and labelTemplate mean {{auto}} and {{branch}} (version.go SetDefaults)", () => {
+    it('empty semver patch and labelTemplate mean {{auto}} and {{branch}} (version.go SetDefaults)', () => {
       const yaml = "version:\n  semver:\n    major: 2\n    patch: ''\n    labelTemplate: ''\nstages:\n  build:\n    image: golang:1.22\n";
       expect(validate(yaml).valid).to.equal(true);
       expect(plan(yaml, ['--branch', 'feat', '--counter', '4']).version.version).to.equal('2.0.4-feat');
@@ -178,7 +178,8 @@ describe('Estafette rules through estafette validate/plan --json', function () {
 
   describe(`release triggers (${MANIFEST}: trigger.go SetDefaults, trigger_setDefaults_test.go TestEstafetteTriggerReleaseActionSetDefaults)`, () => {
     it("SetsTargetToTargetParam: a trigger's target is the release it is defined under, so naming another is valid", () => {
-      const yaml = 'stages:\n  build:\n    image: a:1\nreleases:\n  development:\n    triggers:\n    - pipeline:\n        name: self\n      releases:\n        target: any\n    stages:\n      deploy:\n        image: a:1\n';
+      const yaml =
+        'stages:\n  build:\n    image: a:1\nreleases:\n  development:\n    triggers:\n    - pipeline:\n        name: self\n      releases:\n        target: any\n    stages:\n      deploy:\n        image: a:1\n';
       const v = validate(yaml);
       expect(v.valid).to.equal(true);
       expect(fields(v.warnings)).to.include('releases.development.triggers[0].releases.target');
@@ -188,7 +189,8 @@ describe('Estafette rules through estafette validate/plan --json', function () {
     });
 
     it('SetsVersionToSameIfReleaseTriggerIsTheSelfPipeline: release {name: self} without a version releases the same version', () => {
-      const yaml = 'stages:\n  build:\n    image: a:1\nreleases:\n  staging:\n    stages:\n      d:\n        image: a:1\n  production:\n    triggers:\n    - release:\n        name: self\n        target: staging\n    stages:\n      d:\n        image: a:1\n';
+      const yaml =
+        'stages:\n  build:\n    image: a:1\nreleases:\n  staging:\n    stages:\n      d:\n        image: a:1\n  production:\n    triggers:\n    - release:\n        name: self\n        target: staging\n    stages:\n      d:\n        image: a:1\n';
       expect(validate(yaml).valid).to.equal(true);
       expect(plan(yaml).triggers[0].action).to.include({ target: 'production', version: 'same' });
     });
@@ -207,7 +209,7 @@ describe('Estafette rules through estafette validate/plan --json', function () {
         expect(validate(trigger(`pipeline:\n    name: github.com/o/r\n    status: ${status}`)).valid).to.equal(true);
       }),
     );
-    ["canceled", "'succeeded|failed'", 'running'].forEach((status) =>
+    ['canceled', "'succeeded|failed'", 'running'].forEach((status) =>
       it(`event finished refuses status ${status}, with its field path`, () => {
         const v = validate(trigger(`pipeline:\n    name: github.com/o/r\n    status: ${status}`));
         expect(v.valid).to.equal(false);
@@ -225,7 +227,7 @@ describe('Estafette rules through estafette validate/plan --json', function () {
 
   describe(`semver major and minor (${MANIFEST}: version.go EstafetteSemverVersion.Major int)`, () => {
     it('a huge major renders as its digits, never 1e+23', () => {
-      const p = plan("version:\n  semver:\n    major: 9223372036854775807\n    minor: 12345678901234567\nstages:\n  build:\n    image: a:1\n", ['--branch', 'main', '--counter', '3']);
+      const p = plan('version:\n  semver:\n    major: 9223372036854775807\n    minor: 12345678901234567\nstages:\n  build:\n    image: a:1\n', ['--branch', 'main', '--counter', '3']);
       expect(p.version.version).to.equal('9223372036854775807.12345678901234567.3');
       expect(p.estafetteEnv.ESTAFETTE_BUILD_VERSION_MAJOR).to.equal('9223372036854775807');
     });
@@ -238,7 +240,7 @@ describe('Estafette rules through estafette validate/plan --json', function () {
   });
 
   describe(`stage and service defaults (${MANIFEST}: stage.go, service.go SetDefaults)`, () => {
-    it("an empty when, shell or workDir means the default", () => {
+    it('an empty when, shell or workDir means the default', () => {
       const yaml = "stages:\n  build:\n    image: a:1\n    when: ''\n    shell: ''\n    workDir: ''\n";
       expect(validate(yaml).valid).to.equal(true);
       expect(plan(yaml).stages[1]).to.include({ when: "status == 'succeeded'", shell: '/bin/sh', workDir: '/estafette-work' });

@@ -46,7 +46,10 @@ export async function startBrokerStandIn(): Promise<BrokerStandIn> {
       return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"not a binary-mode CloudEvent"}');
     }
     const event: ReceivedEvent = {
-      type: attributes.type, id: attributes.id, source: attributes.source ?? '', attributes,
+      type: attributes.type,
+      id: attributes.id,
+      source: attributes.source ?? '',
+      attributes,
       data: /json/.test(String(req.headers['content-type'])) && raw.length ? JSON.parse(raw.toString('utf8')) : raw.toString('utf8'),
     };
     received.push(event);

@@ -23,8 +23,7 @@ const file = loadFunctionsFile();
 const NS = 'estafette';
 const RENDERS = ['knative/base', 'knative/overlays/dev', 'knative/overlays/production'] as const;
 
-const find = (objs: Located[], kind: string, name: string, group?: string): K8sObject | undefined =>
-  ofKind(objs, kind, group).find((o) => o.metadata.name === name);
+const find = (objs: Located[], kind: string, name: string, group?: string): K8sObject | undefined => ofKind(objs, kind, group).find((o) => o.metadata.name === name);
 const knativeServices = (objs: Located[]): K8sObject[] => ofKind(objs, 'Service', 'serving.knative.dev');
 const annotations = (svc: K8sObject): Record<string, string> => (at(svc, 'spec', 'template', 'metadata', 'annotations') ?? {}) as Record<string, string>;
 const container = (svc: K8sObject): Record<string, unknown> => at(svc, 'spec', 'template', 'spec', 'containers', 0) as Record<string, unknown>;
@@ -38,7 +37,6 @@ function goDurationSeconds(d: string): number {
   if (parts.map((p) => p[0]).join('') !== d) throw new Error(`not a duration: ${d}`);
   return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]], 0);
 }
-
 
 /** Functions that call the Kubernetes API: build-dispatch runs Jobs, cron-relay's housekeeping reads their state. */
 const JOB_API_USERS = ['build-dispatch', 'cron-relay'];
@@ -95,7 +93,11 @@ RENDERS.forEach((dir) => {
         expect(a['autoscaling.knative.dev/max-scale']).to.equal(String(f.maxScale));
         expect(a['autoscaling.knative.dev/target']).to.equal(String(f.concurrencyTarget));
         // Prometheus finds every function's GET /metrics on the port the function serves.
-        expect([a['prometheus.io/scrape'], a['prometheus.io/path'], a['prometheus.io/port']], 'prometheus.io scrape annotations').to.deep.equal(['true', '/metrics', String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort'))]);
+        expect([a['prometheus.io/scrape'], a['prometheus.io/path'], a['prometheus.io/port']], 'prometheus.io scrape annotations').to.deep.equal([
+          'true',
+          '/metrics',
+          String(at(svc, 'spec', 'template', 'spec', 'containers', 0, 'ports', 0, 'containerPort')),
+        ]);
         expect(at(svc, 'spec', 'template', 'spec', 'containerConcurrency')).to.equal(f.containerConcurrency);
         expect(at(svc, 'spec', 'template', 'spec', 'timeoutSeconds')).to.equal(f.timeoutSeconds);
         expect(svc.metadata.labels?.['networking.knative.dev/visibility'], 'reached only through the HTTPRoute').to.equal('cluster-local');
@@ -120,7 +122,11 @@ RENDERS.forEach((dir) => {
     });
 
     it('has no Knative Service besides the functions and the frontend', () => {
-      expect(knativeServices(objs()).map((s) => s.metadata.name).sort()).to.deep.equal([...file.functions.map((f) => f.name), 'frontend'].sort());
+      expect(
+        knativeServices(objs())
+          .map((s) => s.metadata.name)
+          .sort(),
+      ).to.deep.equal([...file.functions.map((f) => f.name), 'frontend'].sort());
     });
 
     it('has one Trigger per (function, delivered type) and no other, each with retry, backoff and a dead-letter sink', () => {
@@ -133,7 +139,9 @@ RENDERS.forEach((dir) => {
         expect(at(t, 'spec', 'broker'), name).to.equal('estafette');
         expect(at(t, 'spec', 'subscriber', 'ref', 'kind'), name).to.equal('Service');
         expect(at(t, 'spec', 'subscriber', 'ref', 'apiVersion'), name).to.equal('serving.knative.dev/v1');
-        expect(at(t, 'spec', 'delivery', 'retry'), name).to.be.a('number').greaterThan(0);
+        expect(at(t, 'spec', 'delivery', 'retry'), name)
+          .to.be.a('number')
+          .greaterThan(0);
         expect(at(t, 'spec', 'delivery', 'backoffPolicy'), name).to.be.oneOf(['exponential', 'linear']);
         expect(String(at(t, 'spec', 'delivery', 'backoffDelay')), name).to.match(/^PT\d+(\.\d+)?S$/);
         const dls = at(t, 'spec', 'delivery', 'deadLetterSink', 'ref') as { kind?: string; name?: string } | undefined;
@@ -171,8 +179,15 @@ RENDERS.forEach((dir) => {
       expect(at(binding, 'spec', 'subject', 'kind')).to.equal('Service');
       expect(at(binding, 'spec', 'sink', 'ref')).to.deep.include({ kind: 'Broker', name: 'estafette' });
       const selector = at(binding, 'spec', 'subject', 'selector', 'matchLabels') as Record<string, string>;
-      const selected = knativeServices(objs()).filter((s) => Object.entries(selector).every(([k, v]) => s.metadata.labels?.[k] === v)).map((s) => s.metadata.name);
-      expect(selected.sort()).to.deep.equal(file.functions.filter((f) => f.emits.length > 0).map((f) => f.name).sort());
+      const selected = knativeServices(objs())
+        .filter((s) => Object.entries(selector).every(([k, v]) => s.metadata.labels?.[k] === v))
+        .map((s) => s.metadata.name);
+      expect(selected.sort()).to.deep.equal(
+        file.functions
+          .filter((f) => f.emits.length > 0)
+          .map((f) => f.name)
+          .sort(),
+      );
     });
 
     it('ticks every minute through the Broker to cron-relay, with data shaped like CronTickData', () => {
@@ -189,7 +204,7 @@ RENDERS.forEach((dir) => {
       expect(at(trigger, 'spec', 'filter', 'attributes', 'source')).to.equal(`/apis/v1/namespaces/${ping.metadata.namespace}/pingsources/${ping.metadata.name}`);
     });
 
-    it('routes /api/integrations, /api/ingest, /api and / to the right Services through Knative\'s ingress', () => {
+    it("routes /api/integrations, /api/ingest, /api and / to the right Services through Knative's ingress", () => {
       const [route] = ofKind(objs(), 'HTTPRoute', 'gateway.networking.k8s.io');
       const cases: Array<[string, string]> = [
         ['/api/integrations/github/events', 'webhook-ingest'],
@@ -241,11 +256,19 @@ RENDERS.forEach((dir) => {
       const sa = find(objs(), 'ServiceAccount', data.BUILDER_SERVICE_ACCOUNT);
       expect(sa?.metadata.namespace).to.equal(jobNs);
       expect(sa?.automountServiceAccountToken).to.equal(false);
-      const bound = ofKind(objs(), 'RoleBinding').concat(ofKind(objs(), 'ClusterRoleBinding')).flatMap((b) => (b.subjects ?? []) as Array<{ name: string }>);
-      expect(bound.map((s) => s.name), 'the builder must have no API rights').to.not.include(data.BUILDER_SERVICE_ACCOUNT);
+      const bound = ofKind(objs(), 'RoleBinding')
+        .concat(ofKind(objs(), 'ClusterRoleBinding'))
+        .flatMap((b) => (b.subjects ?? []) as Array<{ name: string }>);
+      expect(
+        bound.map((s) => s.name),
+        'the builder must have no API rights',
+      ).to.not.include(data.BUILDER_SERVICE_ACCOUNT);
       const options = JSON.parse(data.BUILDER_JOB_SPEC_OPTIONS) as Record<string, unknown>;
       const known = Object.keys(DEFAULT_JOB_SPEC_OPTIONS).filter((k) => !['namespace', 'builderImageRepository', 'serviceAccountName'].includes(k));
-      expect(Object.keys(options).filter((k) => !known.includes(k)), 'keys JobSpecOptions does not have (or that the env vars already set)').to.deep.equal([]);
+      expect(
+        Object.keys(options).filter((k) => !known.includes(k)),
+        'keys JobSpecOptions does not have (or that the env vars already set)',
+      ).to.deep.equal([]);
       expect(at(options, 'dind', 'image')).to.be.a('string');
       expect(at(options, 'activeDeadlineSeconds')).to.be.a('number');
       expect(at(options, 'ttlSecondsAfterFinished')).to.be.a('number');
@@ -264,7 +287,22 @@ RENDERS.forEach((dir) => {
         ...secretEnv,
         K_SINK: `http://broker-ingress.knative-eventing.svc.cluster.local/${NS}/estafette`,
       };
-      const required = ['DATABASE_URL', 'NATS_URL', 'GITHUB_WEBHOOK_SECRET', 'BITBUCKET_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'GITEA_WEBHOOK_SECRET', 'ESTAFETTE_WEBHOOK_TOKEN', 'ESTAFETTE_SECRET_KEY', 'ESTAFETTE_JWT_KEY', 'ESTAFETTE_BASE_URL', 'ESTAFETTE_LOG_INGEST_URL', 'JOB_NAMESPACE', 'BUILDER_IMAGE', 'BUILDER_SERVICE_ACCOUNT'];
+      const required = [
+        'DATABASE_URL',
+        'NATS_URL',
+        'GITHUB_WEBHOOK_SECRET',
+        'BITBUCKET_WEBHOOK_SECRET',
+        'GITLAB_WEBHOOK_TOKEN',
+        'GITEA_WEBHOOK_SECRET',
+        'ESTAFETTE_WEBHOOK_TOKEN',
+        'ESTAFETTE_SECRET_KEY',
+        'ESTAFETTE_JWT_KEY',
+        'ESTAFETTE_BASE_URL',
+        'ESTAFETTE_LOG_INGEST_URL',
+        'JOB_NAMESPACE',
+        'BUILDER_IMAGE',
+        'BUILDER_SERVICE_ACCOUNT',
+      ];
       expect(required.filter((k) => !env[k])).to.deep.equal([]);
       const config = parseConfig(env);
       expect(config.jobRunner).to.equal('kubernetes');
@@ -299,7 +337,11 @@ RENDERS.forEach((dir) => {
       // Housekeeping needs less than dispatch: nothing it may do that dispatch may not, and no create.
       expect(norm(HOUSEKEEPING_RBAC).filter((r) => !norm(REQUIRED_RBAC).includes(r))).to.deep.equal([]);
       expect(norm(HOUSEKEEPING_RBAC).some((r) => r.endsWith(':create'))).to.equal(false);
-      expect(ofKind(objs(), 'Role').map((r) => r.metadata.name).sort()).to.deep.equal(granted.map(([n]) => n).sort());
+      expect(
+        ofKind(objs(), 'Role')
+          .map((r) => r.metadata.name)
+          .sort(),
+      ).to.deep.equal(granted.map(([n]) => n).sort());
       expect(ofKind(objs(), 'ClusterRole').concat(ofKind(objs(), 'ClusterRoleBinding'))).to.be.empty;
     });
   });
@@ -333,7 +375,7 @@ describe('deploy: the dev overlay wires its own CockroachDB and NATS', () => {
     expect(conf).to.match(/jetstream\s*\{/);
   });
 
-  it('selects query-api\'s pods for the port-forward Service', () => {
+  it("selects query-api's pods for the port-forward Service", () => {
     const svc = find(objs(), 'Service', 'query-api-dev', '');
     expect(at(svc, 'spec', 'selector')).to.deep.equal({ 'serving.knative.dev/service': 'query-api' });
   });

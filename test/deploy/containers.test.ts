@@ -88,7 +88,8 @@ describe('deploy: the images run as their Knative Services and Job pods run them
   const runFunction = async (name: FunctionName, env: Record<string, string | undefined> = {}, containerName?: string): Promise<RunningContainer> =>
     runContainer(
       await sys.runOptions(name, {
-        env, ...(containerName ? { containerName } : {}),
+        env,
+        ...(containerName ? { containerName } : {}),
         ...(running.get('log-ingest') ? { logIngestUrl: running.get('log-ingest')!.url } : {}),
         githubApiUrl: `http://127.0.0.1:${(github.address() as AddressInfo).port}`,
       }),
@@ -105,7 +106,9 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     natsUrl = await requireService(this, 'nats');
     buildImages();
     sys = await functionEnvironment({
-      pgServer, natsUrl, run: RUN,
+      pgServer,
+      natsUrl,
+      run: RUN,
       secret: {
         GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
         ESTAFETTE_WEBHOOK_TOKEN: randomBytes(12).toString('hex'),
@@ -145,7 +148,7 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the migrate Job\'s command applies the schema in query-api\'s image, and a second run (the next deploy) succeeds unchanged', async () => {
+  it("the migrate Job's command applies the schema in query-api's image, and a second run (the next deploy) succeeds unchanged", async () => {
     const job = migrateJob(objs)!;
     const c = at(job, 'spec', 'template', 'spec', 'containers', 0) as ContainerSpec;
     expect(c.image).to.equal('estafette-query-api');
@@ -209,7 +212,9 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     try {
       const code = Number(await docker('wait', c.name));
       expect(code).to.equal(1);
-      expect(await c.logs()).to.match(/ESTAFETTE_AUTH/).and.to.match(/K_SERVICE/);
+      expect(await c.logs())
+        .to.match(/ESTAFETTE_AUTH/)
+        .and.to.match(/K_SERVICE/);
     } finally {
       await c.remove();
     }
@@ -236,7 +241,12 @@ describe('deploy: the images run as their Knative Services and Job pods run them
   it('builder: as its Job pod runs it (uid 1000, read-only root, no capabilities, root-owned emptyDir work dir) it clones over HTTP, runs the stage in a container and reports to log-ingest', async function () {
     this.timeout(120_000);
     const job = kube.jobs()[0] as K8sObject;
-    const pod = at(job, 'spec', 'template', 'spec') as { containers: ContainerSpec[]; initContainers?: ContainerSpec[]; securityContext?: SecurityContext; volumes: Array<{ name: string; secret?: { items: Array<{ key: string; path: string }> }; emptyDir?: object }> };
+    const pod = at(job, 'spec', 'template', 'spec') as {
+      containers: ContainerSpec[];
+      initContainers?: ContainerSpec[];
+      securityContext?: SecurityContext;
+      volumes: Array<{ name: string; secret?: { items: Array<{ key: string; path: string }> }; emptyDir?: object }>;
+    };
     const builder = pod.containers[0]!;
     const secretBody = kube.requests.find((r) => r.verb === 'create' && r.resource === 'secrets')!.body as { stringData: Record<string, string> };
     // The pod's volumes as directories: the Secret's items, and emptyDirs as the kubelet makes them (root, 0777).
@@ -260,7 +270,10 @@ describe('deploy: the images run as their Knative Services and Job pods run them
       for (const m of builder.volumeMounts ?? []) args.push('-v', `${dirs[m.name]}:${m.mountPath}${m.readOnly ? ':ro' : ''}`);
       args.push(String(builder.image));
       expect(builder.image).to.match(/:stable$/);
-      const code = await docker(...args).then(() => 0, (e: Error) => e);
+      const code = await docker(...args).then(
+        () => 0,
+        (e: Error) => e,
+      );
       const logs = await handle(`${RUN}-builder`, 0).logs();
       expect(code, `${logs}`).to.equal(0);
       expect(flags).to.include.members(['--read-only', '--user', '1000:1000']);
@@ -273,8 +286,14 @@ describe('deploy: the images run as their Knative Services and Job pods run them
       });
       const text = (await readLogLines(pool, 'build', buildId)).map((l) => l.text).join('\n');
       expect(build.buildStatus, text).to.equal('succeeded');
-      expect(text).to.match(/> git fetch/).and.to.include('hello from the build').and.to.include('cloned over http');
-      expect(git.requests.some((p) => /git-upload-pack$/.test(p)), 'cloned over smart HTTP').to.equal(true);
+      expect(text)
+        .to.match(/> git fetch/)
+        .and.to.include('hello from the build')
+        .and.to.include('cloned over http');
+      expect(
+        git.requests.some((p) => /git-upload-pack$/.test(p)),
+        'cloned over smart HTTP',
+      ).to.equal(true);
       expect(dind.created, 'the stage ran in a container').to.be.greaterThan(0);
       expect(readFileSync(join(dirs.work!, 'output.txt'), 'utf8')).to.equal('built\n');
       const finished = await until('build.finished at the Broker', () => broker.received.find((e) => e.type === 'ci.estafette.build.finished'));
@@ -284,7 +303,7 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     }
   });
 
-  it('builder: git trusts exactly the root-owned work dir, and refuses it without the image\'s trust — the defect the image fixes', async () => {
+  it("builder: git trusts exactly the root-owned work dir, and refuses it without the image's trust — the defect the image fixes", async () => {
     const git = async (dir: string, mount: string, env: string[] = []) => {
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o777);
@@ -301,7 +320,7 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     expect(await git(join(work, 'elsewhere'), '/elsewhere')).to.match(/dubious ownership/);
   });
 
-  it('log-ingest: a log batch with the job\'s token is stored', async () => {
+  it("log-ingest: a log batch with the job's token is stored", async () => {
     const { builds } = await seed(pool, 'ingested', [{ status: 'running' }]);
     const id = builds[0]!.id;
     const token = await signJobToken(JWT_KEY, { kind: 'build', id });
@@ -315,7 +334,7 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     expect(await readLogLines(pool, 'build', id)).to.have.length(25);
   });
 
-  it('query-api: sign-in is required; a signed-in client lists pipelines and reads a build\'s log as an SSE stream', async () => {
+  it("query-api: sign-in is required; a signed-in client lists pipelines and reads a build's log as an SSE stream", async () => {
     const api = running.get('query-api')!.url;
     const anonymous = (await (await fetch(`${api}/api/me`)).json()) as { authenticated: boolean; authEnabled: boolean };
     expect(anonymous).to.deep.include({ authenticated: false, authEnabled: true });
@@ -329,7 +348,12 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     const buildId = String((await pool.query(`SELECT id FROM builds WHERE repo_name = $1`, [REPO])).rows[0].id);
     const { res, events } = await readSse(`${api}/api/pipelines/github.com/${OWNER}/${REPO}/builds/${buildId}/logs.stream`, { headers: auth, stop: (e) => e.event === 'close' });
     expect(res.headers.get('content-type')).to.match(/^text\/event-stream/);
-    expect(events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).text).join('\n')).to.include('hello from the build');
+    expect(
+      events
+        .filter((e) => e.event === 'log')
+        .map((e) => JSON.parse(e.data).text)
+        .join('\n'),
+    ).to.include('hello from the build');
     expect(events.at(-1)?.event).to.equal('close');
   });
 
@@ -341,7 +365,14 @@ describe('deploy: the images run as their Knative Services and Job pods run them
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString();
     const res = await fetch(running.get('cron-relay')!.url, {
       method: 'POST',
-      headers: { 'ce-specversion': '1.0', 'ce-id': `ping-${RUN}`, 'ce-source': '/apis/v1/namespaces/estafette/pingsources/estafette-cron', 'ce-type': 'dev.knative.sources.ping', 'ce-time': minute, 'content-type': 'application/json' },
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': `ping-${RUN}`,
+        'ce-source': '/apis/v1/namespaces/estafette/pingsources/estafette-cron',
+        'ce-type': 'dev.knative.sources.ping',
+        'ce-time': minute,
+        'content-type': 'application/json',
+      },
       body: '{"time": ""}',
     });
     expect(res.status, await running.get('cron-relay')!.logs()).to.equal(202);

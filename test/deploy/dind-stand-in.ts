@@ -41,7 +41,11 @@ function proxy(client: Socket, engineSocket: string, workDir: string, hostWorkDi
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
       const [requestLine, ...headerLines] = buf.subarray(0, end).toString('latin1').split('\r\n');
-      const header = (name: string) => headerLines.find((h) => h.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+      const header = (name: string) =>
+        headerLines
+          .find((h) => h.toLowerCase().startsWith(`${name}:`))
+          ?.slice(name.length + 1)
+          .trim();
       if (header('transfer-encoding') || HIJACKED.test(requestLine!) || header('upgrade')) {
         raw = true;
         engine.write(buf);

@@ -111,9 +111,7 @@ export function renderedObjects(dir: string): Located[] {
 
 /** Objects of a kind (and API group, when given) among `objs`. */
 export function ofKind(objs: Located[], kind: string, group?: string): K8sObject[] {
-  return objs
-    .map((l) => l.object)
-    .filter((o) => o.kind === kind && (group === undefined || apiGroup(o.apiVersion) === group));
+  return objs.map((l) => l.object).filter((o) => o.kind === kind && (group === undefined || apiGroup(o.apiVersion) === group));
 }
 
 /** `apps/v1` → `apps`, `v1` → `` (the core group). */

@@ -60,16 +60,18 @@ export function checkHttpRoute(obj: unknown): string[] {
   if (!isObject(spec)) return [...errors, 'spec is required'];
   onlyKeys(spec, ['parentRefs', 'hostnames', 'rules'], 'spec', errors);
   if (!Array.isArray(spec.parentRefs) || spec.parentRefs.length === 0) errors.push('spec.parentRefs must name at least one Gateway');
-  else spec.parentRefs.forEach((ref, i) => {
-    if (!isObject(ref)) return void errors.push(`spec.parentRefs[${i}] must be an object`);
-    onlyKeys(ref, ['group', 'kind', 'name', 'namespace', 'sectionName', 'port'], `spec.parentRefs[${i}]`, errors);
-    if (typeof ref.name !== 'string' || ref.name === '') errors.push(`spec.parentRefs[${i}].name is required`);
-  });
+  else
+    spec.parentRefs.forEach((ref, i) => {
+      if (!isObject(ref)) return void errors.push(`spec.parentRefs[${i}] must be an object`);
+      onlyKeys(ref, ['group', 'kind', 'name', 'namespace', 'sectionName', 'port'], `spec.parentRefs[${i}]`, errors);
+      if (typeof ref.name !== 'string' || ref.name === '') errors.push(`spec.parentRefs[${i}].name is required`);
+    });
   if (spec.hostnames !== undefined) {
     if (!Array.isArray(spec.hostnames)) errors.push('spec.hostnames must be an array');
-    else spec.hostnames.forEach((h, i) => {
-      if (typeof h !== 'string' || !DNS_SUBDOMAIN.test(h.replace(/^\*\./, ''))) errors.push(`spec.hostnames[${i}] must be a DNS name`);
-    });
+    else
+      spec.hostnames.forEach((h, i) => {
+        if (typeof h !== 'string' || !DNS_SUBDOMAIN.test(h.replace(/^\*\./, ''))) errors.push(`spec.hostnames[${i}] must be a DNS name`);
+      });
   }
   if (!Array.isArray(spec.rules) || spec.rules.length === 0) return [...errors, 'spec.rules must have at least one rule'];
   if (spec.rules.length > 16) errors.push('spec.rules allows at most 16 rules');

@@ -57,7 +57,9 @@ export function baseImagesMissing(): string | undefined {
 
 /** Builds targets as `estafette-<target>:<tag>` (cached layers make a rebuild of unchanged bundles take seconds). */
 export function buildImages(targets: readonly Target[] = TARGETS, o: { tag?: string; buildArgs?: Record<string, string> } = {}): void {
-  const buildArgs = Object.entries(o.buildArgs ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+  const buildArgs = Object.entries(o.buildArgs ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   execFileSync('bash', [join(ROOT, 'docker/build-images.sh'), ...targets], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, IMAGE_TAG: o.tag ?? IMAGE_TAG, BUILD_ARGS: buildArgs } });
 }
 
@@ -139,7 +141,12 @@ export async function functionEnvironment(o: { pgServer: string; natsUrl: string
   chmodSync(kubeDir, 0o755);
   const secret = { DATABASE_URL: db.url, ...o.secret };
   return {
-    objs, services, dbUrl: db.url, broker, kube, secret,
+    objs,
+    services,
+    dbUrl: db.url,
+    broker,
+    kube,
+    secret,
     async runOptions(name, r = {}) {
       const svc = services.get(name)!;
       const usesKube = ['build-dispatch', 'cron-relay'].includes(name);
@@ -152,12 +159,19 @@ export async function functionEnvironment(o: { pgServer: string; natsUrl: string
         ...(r.githubApiUrl ? { GITHUB_API_URL: r.githubApiUrl } : {}),
         ...(usesKube ? { KUBECONFIG: '/var/run/estafette/kubeconfig' } : {}),
       };
-      const removed = Object.entries(r.env ?? {}).filter(([, v]) => v === undefined).map(([k]) => k);
+      const removed = Object.entries(r.env ?? {})
+        .filter(([, v]) => v === undefined)
+        .map(([k]) => k);
       for (const [k, v] of Object.entries(r.env ?? {})) if (v !== undefined) env[k] = v;
       for (const k of removed) delete env[k];
       const sources = envSources(objs, { 'estafette-secrets': Object.fromEntries(Object.entries(secret).filter(([k]) => !removed.includes(k))) });
       return {
-        name: r.containerName ?? `${o.run}-${name}`, container: svc.container, image: localImage(name), port: await freePort(), sources, env,
+        name: r.containerName ?? `${o.run}-${name}`,
+        container: svc.container,
+        image: localImage(name),
+        port: await freePort(),
+        sources,
+        env,
         mounts: usesKube ? [`${kubeDir}:/var/run/estafette:ro`] : [],
       };
     },

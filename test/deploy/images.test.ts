@@ -56,7 +56,17 @@ const RUNTIME_TARGETS = [...functions, 'builder', 'frontend'];
 const globalArgs = dockerfileArgs;
 /** Whether a skaffold sync `src` glob (`*` within a path segment, `**` across them) matches `path`. */
 const globMatches = (glob: string, path: string): boolean =>
-  new RegExp(`^${glob.split('**').map((part) => part.split('*').map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')).join('.*')}$`).test(path);
+  new RegExp(
+    `^${glob
+      .split('**')
+      .map((part) =>
+        part
+          .split('*')
+          .map((t) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]*'),
+      )
+      .join('.*')}$`,
+  ).test(path);
 
 describe('deploy: Dockerfile and skaffold', () => {
   it('builds one artifact per function plus builder and frontend, each a Dockerfile target', () => {
@@ -94,16 +104,27 @@ describe('deploy: Dockerfile and skaffold', () => {
     requireKubectl(this);
     const kustomization = load(readFileSync(join(ROOT, 'knative/overlays/production/kustomization.yaml'), 'utf8')) as { images: Array<{ name: string; newName: string; newTag?: string }> };
     const mapped = kustomization.images.map((i) => i.name).sort();
-    expect(mapped).to.deep.equal(artifacts.map((a) => a.image).filter((i) => i !== 'estafette-builder').sort());
+    expect(mapped).to.deep.equal(
+      artifacts
+        .map((a) => a.image)
+        .filter((i) => i !== 'estafette-builder')
+        .sort(),
+    );
     const prodImages = ofKind(renderedObjects('knative/overlays/production'), 'Service', 'serving.knative.dev').map((s) => String(at(s, 'spec', 'template', 'spec', 'containers', 0, 'image')));
-    expect(prodImages.filter((i) => !/^[a-z0-9.-]+\.[a-z]+\/.+:.+$/.test(i)), 'registry/name:tag').to.deep.equal([]);
+    expect(
+      prodImages.filter((i) => !/^[a-z0-9.-]+\.[a-z]+\/.+:.+$/.test(i)),
+      'registry/name:tag',
+    ).to.deep.equal([]);
   });
 
-  it('builds with the engine\'s built-in frontend: no syntax directive (it pulls an image), no heredoc, base images as build args', () => {
+  it("builds with the engine's built-in frontend: no syntax directive (it pulls an image), no heredoc, base images as build args", () => {
     const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     expect(text).to.not.match(/^#\s*syntax\s*=/im);
     expect(text.split('\n').filter((l) => !l.startsWith('#') && /<<-?\s*['"]?[A-Z]/.test(l))).to.deep.equal([]);
-    const froms = text.split('\n').filter((l) => /^FROM\s/i.test(l)).map((l) => l.split(/\s+/)[1]!);
+    const froms = text
+      .split('\n')
+      .filter((l) => /^FROM\s/i.test(l))
+      .map((l) => l.split(/\s+/)[1]!);
     const stageNames = stages.map((st) => st.name);
     // Every base is a build arg or another stage (or scratch): nothing is fixed to a registry image.
     expect(froms.filter((f) => f !== 'scratch' && !/^\$\{\w+\}$/.test(f) && !stageNames.includes(f))).to.deep.equal([]);
@@ -120,15 +141,21 @@ describe('deploy: Dockerfile and skaffold', () => {
       const copies = stageChain(stages, target).flatMap((s) => s.instructions.filter((i) => i.keyword === 'COPY' && /--from=/.test(i.args)));
       for (const c of copies) {
         const from = /--from=(\S+)/.exec(c.args)![1];
-        const sources = c.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+        const sources = c.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1);
         expect(['dist', 'migrate-files'], c.args).to.include(from);
         for (const src of sources) expect(src, c.args).to.match(from === 'dist' ? /^\/app\/(dist|frontend\/dist)(\/|$)/ : /^\/out\/$/);
       }
     });
   });
 
-  it('the migrate command\'s files come from the bundles only', () => {
-    const copies = stage('migrate-files')?.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args) ?? [];
+  it("the migrate command's files come from the bundles only", () => {
+    const copies =
+      stage('migrate-files')
+        ?.instructions.filter((i) => i.keyword === 'COPY')
+        .map((i) => i.args) ?? [];
     expect(copies).to.deep.equal(['--from=dist /app/dist/ /in/', 'docker/bundle-closure.mjs /bundle-closure.mjs']);
   });
 
@@ -148,13 +175,20 @@ describe('deploy: Dockerfile and skaffold', () => {
 
   it('no runtime target mentions tsx', () => {
     for (const target of [...RUNTIME_TARGETS, 'migrate']) {
-      const text = stageChain(stages, target).filter((s) => s.name !== 'build' && s.name !== 'base').flatMap((s) => s.instructions).map((i) => i.args).join('\n');
+      const text = stageChain(stages, target)
+        .filter((s) => s.name !== 'build' && s.name !== 'base')
+        .flatMap((s) => s.instructions)
+        .map((i) => i.args)
+        .join('\n');
       expect(text, target).to.not.match(/tsx/);
     }
   });
 
-  it('builder: has git, trusts exactly the Job\'s work dir for it, and runs the builder bundle', () => {
-    const runs = stageChain(stages, 'builder').flatMap((s) => s.instructions).filter((i) => i.keyword === 'RUN').map((i) => i.args);
+  it("builder: has git, trusts exactly the Job's work dir for it, and runs the builder bundle", () => {
+    const runs = stageChain(stages, 'builder')
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args);
     expect(runs.some((r) => /apt-get install[^&]*\bgit\b/.test(r))).to.equal(true);
     expect(runs.flatMap((r) => [...r.matchAll(/safe\.directory (\S+)/g)].map((m) => m[1]))).to.deep.equal([WORK_DIR]);
     expect(JSON.parse(String(effective(stages, 'builder', 'ENTRYPOINT')))).to.deep.equal(['node', 'dist/builder.mjs']);
@@ -163,7 +197,10 @@ describe('deploy: Dockerfile and skaffold', () => {
 
   it('frontend: serves the Vite build with docker/nginx.conf, which answers the probe path of its Knative Service', function () {
     requireKubectl(this);
-    const copies = stage('frontend')?.instructions.filter((i) => i.keyword === 'COPY').map((i) => i.args) ?? [];
+    const copies =
+      stage('frontend')
+        ?.instructions.filter((i) => i.keyword === 'COPY')
+        .map((i) => i.args) ?? [];
     expect(copies).to.include('--from=dist /app/frontend/dist/ /usr/share/nginx/html/');
     expect(copies).to.include('docker/nginx.conf /etc/nginx/nginx.conf');
     const conf = readFileSync(join(ROOT, 'docker/nginx.conf'), 'utf8');
@@ -181,14 +218,26 @@ describe('deploy: Dockerfile and skaffold', () => {
     const [name, tag = ''] = image.split('@')[0]!.split(/:(?=[^/:]+$)/);
     const parts = name!.split('/');
     return {
-      SKAFFOLD_IMAGE: image, SKAFFOLD_PUSH_IMAGE: String(push), SKAFFOLD_IMAGE_REPO: parts.length > 1 ? parts.slice(0, -1).join('/') : '', SKAFFOLD_IMAGE_TAG: tag,
-      SKAFFOLD_BUILD_CONTEXT: ROOT, SKAFFOLD_WORK_DIR: ROOT, SKAFFOLD_RPC_PORT: '50051', SKAFFOLD_HTTP_PORT: '50052',
+      SKAFFOLD_IMAGE: image,
+      SKAFFOLD_PUSH_IMAGE: String(push),
+      SKAFFOLD_IMAGE_REPO: parts.length > 1 ? parts.slice(0, -1).join('/') : '',
+      SKAFFOLD_IMAGE_TAG: tag,
+      SKAFFOLD_BUILD_CONTEXT: ROOT,
+      SKAFFOLD_WORK_DIR: ROOT,
+      SKAFFOLD_RPC_PORT: '50051',
+      SKAFFOLD_HTTP_PORT: '50052',
     };
   };
   const hookCases: Array<{ name: string; image: string; push: boolean; repository: string; defaultRepo?: string }> = [
-    { name: 'kind\'s local registry, pushed', image: 'localhost:5001/estafette-builder:abc123', push: true, repository: 'localhost:5001/estafette-builder', defaultRepo: 'localhost:5001' },
-    { name: 'a nested registry path, not pushed', image: 'europe-docker.pkg.dev/proj/ci/estafette-builder:v1.2.0-3-gdeadbee-dirty', push: false, repository: 'europe-docker.pkg.dev/proj/ci/estafette-builder', defaultRepo: 'europe-docker.pkg.dev/proj/ci' },
-    { name: 'no default repo (minikube\'s docker)', image: 'estafette-builder:abc123', push: false, repository: 'estafette-builder' },
+    { name: "kind's local registry, pushed", image: 'localhost:5001/estafette-builder:abc123', push: true, repository: 'localhost:5001/estafette-builder', defaultRepo: 'localhost:5001' },
+    {
+      name: 'a nested registry path, not pushed',
+      image: 'europe-docker.pkg.dev/proj/ci/estafette-builder:v1.2.0-3-gdeadbee-dirty',
+      push: false,
+      repository: 'europe-docker.pkg.dev/proj/ci/estafette-builder',
+      defaultRepo: 'europe-docker.pkg.dev/proj/ci',
+    },
+    { name: "no default repo (minikube's docker)", image: 'estafette-builder:abc123', push: false, repository: 'estafette-builder' },
   ];
   hookCases.forEach((c) =>
     it(`builder: the after-build hook tags the fresh builder with each track, with the variables skaffold sets: ${c.name}`, () => {
@@ -211,11 +260,11 @@ describe('deploy: Dockerfile and skaffold', () => {
     }),
   );
 
-  it('the test feeds the hook skaffold\'s values (SKAFFOLD_IMAGE_REPO is not the image\'s repository)', () => {
+  it("the test feeds the hook skaffold's values (SKAFFOLD_IMAGE_REPO is not the image's repository)", () => {
     expect(skaffoldBuildEnv('gcr.io/foo/img1:latest', true)).to.deep.include({ SKAFFOLD_IMAGE: 'gcr.io/foo/img1:latest', SKAFFOLD_IMAGE_REPO: 'gcr.io/foo', SKAFFOLD_IMAGE_TAG: 'latest' });
   });
 
-  it('dev profile: deploys knative/overlays/dev-watch, and builds and syncs only the functions\' bundles into their WORKDIR', function () {
+  it("dev profile: deploys knative/overlays/dev-watch, and builds and syncs only the functions' bundles into their WORKDIR", function () {
     requireKubectl(this);
     const dev = profile('dev');
     expect(dev.activation?.some((a) => a.command === 'dev')).to.equal(true);
@@ -229,13 +278,18 @@ describe('deploy: Dockerfile and skaffold', () => {
       expect(functions, `artifact ${m![1]}`).to.include(name);
       (patched.get(name) ?? patched.set(name, new Set()).get(name)!).add(m![2]!);
       if (m![2] === 'docker/buildArgs') {
-        expect(Object.keys(p.value as object).filter((k) => !declared.has(k)), 'build args the Dockerfile declares').to.deep.equal([]);
+        expect(
+          Object.keys(p.value as object).filter((k) => !declared.has(k)),
+          'build args the Dockerfile declares',
+        ).to.deep.equal([]);
         expect(p.value).to.deep.equal({ DIST: 'context', BUNDLE_OWNER: '1000:1000' });
       } else {
         const rules = (p.value as Artifact['sync'])!.manual!;
         expect(rules.map((r) => r.dest)).to.deep.equal(rules.map(() => effective(stages, name, 'WORKDIR')));
         // The rules match this function's bundle and chunks, and nothing of another function.
-        const files = readdirSync(join(ROOT, 'dist/functions')).filter((f) => f.endsWith('.mjs')).map((f) => `dist/functions/${f}`);
+        const files = readdirSync(join(ROOT, 'dist/functions'))
+          .filter((f) => f.endsWith('.mjs'))
+          .map((f) => `dist/functions/${f}`);
         const matched = files.filter((f) => rules.some((r) => globMatches(r.src, f)));
         expect(matched.length).to.be.greaterThan(1);
         expect(matched.filter((f) => !f.startsWith(`dist/functions/${name}.`) && !f.startsWith(`dist/functions/${name}~`))).to.deep.equal([]);
@@ -247,13 +301,13 @@ describe('deploy: Dockerfile and skaffold', () => {
     // dev-watch runs each function's own bundle under node --watch, on a root the sync can write.
     for (const svc of ofKind(renderedObjects('knative/overlays/dev-watch'), 'Service', 'serving.knative.dev').filter((x) => functions.includes(x.metadata.name))) {
       const c = at(svc, 'spec', 'template', 'spec', 'containers', 0) as { args: string[]; command?: string[]; securityContext: { readOnlyRootFilesystem: boolean } };
-      expect(c.command, 'the image\'s ENTRYPOINT (node) stays').to.equal(undefined);
+      expect(c.command, "the image's ENTRYPOINT (node) stays").to.equal(undefined);
       expect([...JSON.parse(String(effective(stages, svc.metadata.name, 'ENTRYPOINT'))), ...c.args]).to.deep.equal(['node', '--watch', `dist/functions/${svc.metadata.name}.mjs`]);
       expect(c.securityContext.readOnlyRootFilesystem).to.equal(false);
     }
   });
 
-  it('dev profile: port-forwards to the dev overlay\'s query-api Service on its port', function () {
+  it("dev profile: port-forwards to the dev overlay's query-api Service on its port", function () {
     requireKubectl(this);
     const [pf] = profile('dev').portForward ?? [];
     const svc = ofKind(renderedObjects('knative/overlays/dev'), 'Service', '').find((s) => s.metadata.name === pf?.resourceName && s.metadata.namespace === pf?.namespace);
@@ -275,7 +329,6 @@ describe('deploy: Dockerfile and skaffold', () => {
     expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).to.match(/^\*\*\/node_modules$/m);
   });
 });
-
 
 /** Starts a target's ENTRYPOINT + CMD in `cwd`; resolves when GET /liveness answers 200. */
 async function startTarget(name: string, cwd: string, extraEnv: Record<string, string> = {}) {
@@ -302,7 +355,7 @@ async function startTarget(name: string, cwd: string, extraEnv: Record<string, s
   return { child, state, liveness };
 }
 
-describe('deploy: each function image\'s start command serves its health routes', function () {
+describe("deploy: each function image's start command serves its health routes", function () {
   this.timeout(30_000);
   functions.forEach((name) => {
     it(`${name}: ENTRYPOINT + CMD of its target answer GET /liveness`, async function () {
@@ -323,7 +376,7 @@ describe('deploy: each function image\'s start command serves its health routes'
   });
 });
 
-describe('deploy: the dev profile\'s reload', function () {
+describe("deploy: the dev profile's reload", function () {
   this.timeout(180_000);
   const run = uniqueName('devloop').toLowerCase();
   const name = 'webhook-ingest';

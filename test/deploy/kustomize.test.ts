@@ -26,7 +26,7 @@ describe('deploy: kubectl kustomize', () => {
     });
   });
 
-  it('reports a broken kustomization with kubectl\'s message', () => {
+  it("reports a broken kustomization with kubectl's message", () => {
     const dir = mkdtempSync(join(tmpdir(), 'kustomize-'));
     try {
       writeFileSync(join(dir, 'kustomization.yaml'), 'resources:\n  - missing.yaml\n');

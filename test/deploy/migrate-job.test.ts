@@ -77,7 +77,9 @@ describe('deploy: the migration Job applied release after release', () => {
       writeFileSync(file, dump(k));
       const r = spawnSync(KUBECTL, ['kustomize', join(dir, 'knative/overlays/production')], { encoding: 'utf8' });
       expect(r.status, r.stderr).to.equal(0);
-      return parseDocuments(r.stdout, 'release').map((l) => l.object).find((o) => o.kind === 'Job' && isMigrate(o))!;
+      return parseDocuments(r.stdout, 'release')
+        .map((l) => l.object)
+        .find((o) => o.kind === 'Job' && isMigrate(o))!;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

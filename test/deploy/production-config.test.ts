@@ -61,7 +61,11 @@ function documentedSecret(): Record<string, string> {
 }
 
 const configMaps = (objs: Located[]): Record<string, Record<string, string>> =>
-  Object.fromEntries(ofKind(objs, 'ConfigMap').filter((c) => c.metadata.namespace === 'estafette').map((c) => [c.metadata.name, (c.data ?? {}) as Record<string, string>]));
+  Object.fromEntries(
+    ofKind(objs, 'ConfigMap')
+      .filter((c) => c.metadata.namespace === 'estafette')
+      .map((c) => [c.metadata.name, (c.data ?? {}) as Record<string, string>]),
+  );
 
 /** The environment a function gets from the production overlay: its ConfigMaps, the Secret, and what Knative sets. */
 function productionEnv(secret: Record<string, string>): Record<string, string> {
@@ -80,22 +84,31 @@ describe('deploy: every variable production reads is documented', () => {
     expect(tableKeys(KNATIVE)).to.include.members(['PORT', 'K_SERVICE', 'K_SINK']);
   });
 
-  it('each variable the functions\' config parser reads is in the Secret, a ConfigMap or the Knative table', () => {
+  it("each variable the functions' config parser reads is in the Secret, a ConfigMap or the Knative table", () => {
     const read = variablesRead(productionEnv({ ...documentedSecret(), ESTAFETTE_AUTH: JSON.stringify({ clients: [{ id: 'c', secret: 's' }] }) }));
     expect(read.length, 'the Proxy saw the lookups').to.be.greaterThan(20);
     const documented = new Set([SECRET, CONFIG, BUILDER, KNATIVE].flatMap(tableKeys));
     expect(read.filter((v) => !documented.has(v))).to.deep.equal([]);
   });
 
-  it('each key of the manifests\' ConfigMaps is in its table, and secrets are only in the Secret table', () => {
+  it("each key of the manifests' ConfigMaps is in its table, and secrets are only in the Secret table", () => {
     for (const dir of ['knative/base', 'knative/overlays/production']) {
       const cms = configMaps(renderedObjects(dir));
-      expect(Object.keys(cms['estafette-config']!).filter((k) => !tableKeys(CONFIG).includes(k)), `${dir} estafette-config`).to.deep.equal([]);
-      expect(Object.keys(cms['estafette-builder-defaults']!).filter((k) => !tableKeys(BUILDER).includes(k)), `${dir} estafette-builder-defaults`).to.deep.equal([]);
+      expect(
+        Object.keys(cms['estafette-config']!).filter((k) => !tableKeys(CONFIG).includes(k)),
+        `${dir} estafette-config`,
+      ).to.deep.equal([]);
+      expect(
+        Object.keys(cms['estafette-builder-defaults']!).filter((k) => !tableKeys(BUILDER).includes(k)),
+        `${dir} estafette-builder-defaults`,
+      ).to.deep.equal([]);
     }
     const secretLike = (k: string) => /(SECRET|TOKEN|_KEY$|PASSWORD|CREDENTIALS)/.test(k) || ['DATABASE_URL', 'ESTAFETTE_AUTH'].includes(k);
     const read = variablesRead(productionEnv({ ...documentedSecret(), ESTAFETTE_AUTH: 'off' }));
-    expect(read.filter(secretLike).filter((k) => !tableKeys(SECRET).includes(k)), 'secrets documented as Secret keys').to.deep.equal([]);
+    expect(
+      read.filter(secretLike).filter((k) => !tableKeys(SECRET).includes(k)),
+      'secrets documented as Secret keys',
+    ).to.deep.equal([]);
     expect([...tableKeys(CONFIG), ...tableKeys(BUILDER)].filter(secretLike), 'no secret in a ConfigMap table').to.deep.equal([]);
   });
 });

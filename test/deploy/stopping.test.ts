@@ -27,8 +27,7 @@ describe('deploy: SIGTERM', function () {
   });
   after(async () => db?.drop());
 
-  const exited = (child: ReturnType<typeof spawnFunction>['child']) =>
-    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+  const exited = (child: ReturnType<typeof spawnFunction>['child']) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
 
   it('query-api ends an open log stream with a reconnect event, then exits 0', async () => {
     const pool = createPool(db.url, { max: 2 });
@@ -36,7 +35,15 @@ describe('deploy: SIGTERM', function () {
     await appendLogLines(pool, 'build', builds[0]!.id, lines(0, 2));
     await pool.end();
     const port = await freePort();
-    const proc = spawnFunction('query-api', { PORT: String(port), DATABASE_URL: db.url, NATS_URL: natsUrl, ESTAFETTE_BUS_SUBJECT_PREFIX: `${uniqueName('STOP')}.`, K_SINK: undefined, K_SERVICE: undefined, ESTAFETTE_AUTH: undefined });
+    const proc = spawnFunction('query-api', {
+      PORT: String(port),
+      DATABASE_URL: db.url,
+      NATS_URL: natsUrl,
+      ESTAFETTE_BUS_SUBJECT_PREFIX: `${uniqueName('STOP')}.`,
+      K_SINK: undefined,
+      K_SERVICE: undefined,
+      ESTAFETTE_AUTH: undefined,
+    });
     const exit = exited(proc.child);
     await waitForHttp(`http://127.0.0.1:${port}/liveness`);
     let signalled = false;
@@ -46,7 +53,10 @@ describe('deploy: SIGTERM', function () {
         if (e.event === 'log' && !signalled) signalled = proc.child.kill('SIGTERM');
       },
     });
-    expect(events.map((e) => e.event), proc.output()).to.deep.equal(['log', 'log', 'reconnect']);
+    expect(
+      events.map((e) => e.event),
+      proc.output(),
+    ).to.deep.equal(['log', 'log', 'reconnect']);
     expect(JSON.parse(events[2]!.data)).to.deep.equal({ lastEventId: 1 });
     expect(await exit, proc.output()).to.deep.equal({ code: 0, signal: null });
   });

@@ -71,15 +71,25 @@ describe('estafette start with a GitHub repository: statuses, release, forge fai
   const deliver = (body: Buffer) => fetch(`${sys.url}/api/integrations/github/events`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push'), body: new Uint8Array(body) });
   const pipeline = (repo: FakeRepo) => `/api/pipelines/github.com/${repo.owner}/${repo.name}`;
   const buildAt = (repo: FakeRepo, sha: string, final = true) =>
-    waitFor(`the build of ${sha.slice(0, 8)}`, async () => {
-      const b = ((await sys.api(`${pipeline(repo)}/builds`)).body.items ?? []).find((x: any) => x.repoRevision === sha);
-      return b && (!final || ['succeeded', 'failed'].includes(b.buildStatus)) ? b : undefined;
-    }, 60_000, 100);
+    waitFor(
+      `the build of ${sha.slice(0, 8)}`,
+      async () => {
+        const b = ((await sys.api(`${pipeline(repo)}/builds`)).body.items ?? []).find((x: any) => x.repoRevision === sha);
+        return b && (!final || ['succeeded', 'failed'].includes(b.buildStatus)) ? b : undefined;
+      },
+      60_000,
+      100,
+    );
   const states = (sha: string, context: string, n: number) =>
-    waitFor(`${n} statuses ${context} on ${sha.slice(0, 8)}`, () => {
-      const s = forge.statuses.filter((x) => x.sha === sha && x.body.context === context);
-      return s.length >= n && s;
-    }, 30_000, 100);
+    waitFor(
+      `${n} statuses ${context} on ${sha.slice(0, 8)}`,
+      () => {
+        const s = forge.statuses.filter((x) => x.sha === sha && x.body.context === context);
+        return s.length >= n && s;
+      },
+      30_000,
+      100,
+    );
 
   it('a push builds (manifest from the contents API, clone over HTTP) and reports pending then success with the build URL; a failing one reports failure', async () => {
     const repo = forge.repo(owner, 'web');

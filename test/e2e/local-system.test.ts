@@ -115,10 +115,15 @@ transports.forEach(({ name, nats }) =>
     const path = (r: TempRepo) => `/api/pipelines/local/${owner}/${r.dir.split('/').pop()}`;
     const builds = async (r: TempRepo) => (await sys.api(`${path(r)}/builds`)).body.items ?? [];
     const waitBuild = async (r: TempRepo, number: number, until: (s: string) => boolean = final) =>
-      waitFor(`build ${number} of ${r.dir}`, async () => {
-        const b = (await builds(r)).find((x: any) => x.buildNumber === number);
-        return b && until(b.buildStatus) ? b : undefined;
-      }, 60_000, 200);
+      waitFor(
+        `build ${number} of ${r.dir}`,
+        async () => {
+          const b = (await builds(r)).find((x: any) => x.buildNumber === number);
+          return b && until(b.buildStatus) ? b : undefined;
+        },
+        60_000,
+        200,
+      );
 
     it('1. a generic webhook for a file:// repo runs build 1 to success with stored logs; a second push is build 2', async () => {
       const r = repo('hello-app');
@@ -136,7 +141,10 @@ transports.forEach(({ name, nats }) =>
       expect(texts.filter((t) => /^line \d$/.test(t))).to.deep.equal(['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
       expect(logs.map((l) => l.seq)).to.deep.equal(logs.map((_, i) => i));
       const stages = (await sys.api(`${path(r)}/builds/${b1.id}/stages`)).body.items as any[];
-      expect(stages.filter((s) => !s.parent).map((s) => [s.stage, s.status])).to.deep.include.members([['hello', 'succeeded'], ['count', 'succeeded']]);
+      expect(stages.filter((s) => !s.parent).map((s) => [s.stage, s.status])).to.deep.include.members([
+        ['hello', 'succeeded'],
+        ['count', 'succeeded'],
+      ]);
 
       const rev2 = r.commit({ 'README.md': 'more' });
       await pushRepo(sys, r.dir, 'main', rev2);
@@ -195,22 +203,31 @@ transports.forEach(({ name, nats }) =>
       const r = repo('long-app');
       await pushRepo(sys, r.dir, 'main', r.commit({ '.estafette.yaml': LONG }));
       const b = await waitBuild(r, 1, (s) => s === 'running');
-      const started = await waitFor('the stage to print its pid', async () => {
-        const logs = (await sys.api(`${path(r)}/builds/${b.id}/loglines`)).body.items as any[];
-        return logs.find((l) => l.text.startsWith('started '));
-      }, 30_000, 100);
+      const started = await waitFor(
+        'the stage to print its pid',
+        async () => {
+          const logs = (await sys.api(`${path(r)}/builds/${b.id}/loglines`)).body.items as any[];
+          return logs.find((l) => l.text.startsWith('started '));
+        },
+        30_000,
+        100,
+      );
       const pid = Number(started.text.split(' ')[1]);
       expect((await sys.api(`${path(r)}/builds/${b.id}`, { method: 'DELETE' })).status).to.be.oneOf([200, 202]);
       const done = await waitBuild(r, 1);
       expect(done.buildStatus).to.equal('canceled');
-      await waitFor('the stage process to be gone', () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }, 15_000);
+      await waitFor(
+        'the stage process to be gone',
+        () => {
+          try {
+            process.kill(pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        15_000,
+      );
       // Nothing of the build is left under this estafette start (other processes on the machine are not ours).
       expect(descendants(sys.child.pid!).filter((p) => p.argv.join(' ').includes('sleep 300'))).to.deep.equal([]);
     });
@@ -243,18 +260,27 @@ stages:
       const ub = await waitBuild(up, 1);
       expect(ub.buildStatus).to.equal('succeeded');
       // build 2 by the pipeline trigger (and cron ticks may add more): one of the later builds was triggered by upstream
-      const triggered = await waitFor('a downstream build triggered by upstream', async () =>
-        (await builds(down)).find((b: any) => b.buildNumber > 1 && b.trigger?.event === 'pipeline' && final(b.buildStatus)), 60_000, 300);
+      const triggered = await waitFor(
+        'a downstream build triggered by upstream',
+        async () => (await builds(down)).find((b: any) => b.buildNumber > 1 && b.trigger?.event === 'pipeline' && final(b.buildStatus)),
+        60_000,
+        300,
+      );
       expect(triggered.buildStatus).to.equal('succeeded');
       const cron = await waitFor('a downstream build triggered by cron', async () => (await builds(down)).find((b: any) => b.trigger?.event === 'cron'), 70_000, 500);
       expect(cron).to.not.equal(undefined);
 
       const rel = await sys.api(`/api/pipelines/local/${owner}/${upName}/releases`, { method: 'POST', body: JSON.stringify({ name: 'staging', releaseVersion: '3.1.1' }) });
       expect(rel.status, JSON.stringify(rel.body)).to.be.oneOf([201, 202]);
-      const release = await waitFor('the release to finish', async () => {
-        const items = (await sys.api(`/api/pipelines/local/${owner}/${upName}/releases`)).body.items as any[];
-        return items.find((x) => final(x.releaseStatus));
-      }, 60_000, 200);
+      const release = await waitFor(
+        'the release to finish',
+        async () => {
+          const items = (await sys.api(`/api/pipelines/local/${owner}/${upName}/releases`)).body.items as any[];
+          return items.find((x) => final(x.releaseStatus));
+        },
+        60_000,
+        200,
+      );
       expect(release).to.include({ name: 'staging', releaseVersion: '3.1.1', releaseStatus: 'succeeded' });
       const texts = ((await sys.api(`/api/pipelines/local/${owner}/${upName}/releases/${release.id}/loglines`)).body.items as any[]).map((l) => l.text);
       expect(texts).to.include('deploying 3.1.1 to staging');
@@ -270,10 +296,15 @@ describe('estafette start keeps its data across a restart (embedded PostgreSQL)'
     const r = tempRepo('persistent', 'main', 'keep');
     try {
       await pushRepo(sys, r.dir, 'main', r.commit({ '.estafette.yaml': PASSING }));
-      const b = await waitFor('the build', async () => {
-        const items = (await sys.api('/api/pipelines/local/keep/persistent/builds')).body.items ?? [];
-        return items.find((x: any) => final(x.buildStatus));
-      }, 60_000, 200);
+      const b = await waitFor(
+        'the build',
+        async () => {
+          const items = (await sys.api('/api/pipelines/local/keep/persistent/builds')).body.items ?? [];
+          return items.find((x: any) => final(x.buildStatus));
+        },
+        60_000,
+        200,
+      );
       expect(await sys.stop()).to.equal(0);
       sys = await startLocalSystem({ env, stateDir: sys.stateDir });
       const again = (await sys.api(`/api/pipelines/local/keep/persistent/builds/${b.id}`)).body;
@@ -292,14 +323,19 @@ describe('estafette start keeps its data across a restart (embedded PostgreSQL)'
     const r = tempRepo('interrupted', 'main', 'keep');
     try {
       await pushRepo(sys, r.dir, 'main', r.commit({ '.estafette.yaml': LONG }));
-      const running = await waitFor('the stage to print its pid', async () => {
-        const builds = (await sys.api('/api/pipelines/local/keep/interrupted/builds')).body.items ?? [];
-        const b = builds.find((x: any) => x.buildStatus === 'running');
-        if (!b) return undefined;
-        const logs = (await sys.api(`/api/pipelines/local/keep/interrupted/builds/${b.id}/loglines`)).body.items as any[];
-        const line = logs.find((l) => l.text.startsWith('started '));
-        return line ? { id: b.id, pid: Number(line.text.split(' ')[1]) } : undefined;
-      }, 60_000, 100);
+      const running = await waitFor(
+        'the stage to print its pid',
+        async () => {
+          const builds = (await sys.api('/api/pipelines/local/keep/interrupted/builds')).body.items ?? [];
+          const b = builds.find((x: any) => x.buildStatus === 'running');
+          if (!b) return undefined;
+          const logs = (await sys.api(`/api/pipelines/local/keep/interrupted/builds/${b.id}/loglines`)).body.items as any[];
+          const line = logs.find((l) => l.text.startsWith('started '));
+          return line ? { id: b.id, pid: Number(line.text.split(' ')[1]) } : undefined;
+        },
+        60_000,
+        100,
+      );
       expect(await sys.stop('SIGINT')).to.equal(0);
       const gone = (pid: number) => {
         try {

@@ -72,12 +72,16 @@ describe('only what changed: changed() in when and path filters (estafette start
     return { status: res.status, body: (await res.json()) as any };
   };
   const build = (r: TempRepo, n: number) =>
-    waitFor(`build ${n} of ${r.dir} to end`, async () => {
-      const b = ((await sys.api(`${pathOf(r)}/builds`)).body.items ?? []).find((x: any) => x.buildNumber === n);
-      return b && ['succeeded', 'failed', 'canceled'].includes(b.buildStatus) ? b : undefined;
-    }, 60_000, 200);
-  const stageStatuses = async (r: TempRepo, id: string) =>
-    Object.fromEntries(((await sys.api(`${pathOf(r)}/builds/${id}/stages`)).body.items as any[]).filter((s) => !s.parent).map((s) => [s.stage, s.status]));
+    waitFor(
+      `build ${n} of ${r.dir} to end`,
+      async () => {
+        const b = ((await sys.api(`${pathOf(r)}/builds`)).body.items ?? []).find((x: any) => x.buildNumber === n);
+        return b && ['succeeded', 'failed', 'canceled'].includes(b.buildStatus) ? b : undefined;
+      },
+      60_000,
+      200,
+    );
+  const stageStatuses = async (r: TempRepo, id: string) => Object.fromEntries(((await sys.api(`${pathOf(r)}/builds/${id}/stages`)).body.items as any[]).filter((s) => !s.parent).map((s) => [s.stage, s.status]));
 
   it('a push touching only docs/ skips the api stage; one touching services/api/ runs it; the first push runs everything', async () => {
     const r = repo('mono');

@@ -40,7 +40,7 @@ describe('faults: PostgreSQL under the durable bus crashes and returns (own Post
       [eventType('cron.tick')],
       async (e) => {
         // Not handled before the crash: they must come out of the database afterwards. A failure
-      // the crash kept from being recorded leaves its event locked for the ack wait (2 s here).
+        // the crash kept from being recorded leaves its event locked for the ack wait (2 s here).
         if (hold) throw new Error('not yet');
         seen.push(e.id);
       },

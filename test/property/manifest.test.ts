@@ -38,7 +38,37 @@ const scalar = fc.oneof(
 const value = fc.letrec((tie) => ({
   any: fc.oneof({ depthSize: 'small', maxDepth: 4 }, scalar, tie('list'), tie('map')),
   list: fc.array(tie('any'), { maxLength: 4 }),
-  map: fc.dictionary(fc.oneof(fc.constantFrom('image', 'commands', 'when', 'env', 'services', 'parallelStages', 'name', 'retries', 'timeout', 'readiness', 'shell', 'track', 'os', 'semver', 'major', 'custom', 'labelTemplate', 'pipeline', 'cron', 'status', 'releases', 'target'), fc.string({ maxLength: 8 })), tie('any'), { maxKeys: 5 }),
+  map: fc.dictionary(
+    fc.oneof(
+      fc.constantFrom(
+        'image',
+        'commands',
+        'when',
+        'env',
+        'services',
+        'parallelStages',
+        'name',
+        'retries',
+        'timeout',
+        'readiness',
+        'shell',
+        'track',
+        'os',
+        'semver',
+        'major',
+        'custom',
+        'labelTemplate',
+        'pipeline',
+        'cron',
+        'status',
+        'releases',
+        'target',
+      ),
+      fc.string({ maxLength: 8 }),
+    ),
+    tie('any'),
+    { maxKeys: 5 },
+  ),
 })).any;
 
 const TOP = ['archived', 'builder', 'labels', 'version', 'env', 'triggers', 'stages', 'pipelines', 'releases', 'releaseTemplates', 'bots'];
@@ -60,7 +90,11 @@ describe('property: reading manifests', () => {
   });
 
   it('never throws on a real manifest cut, spliced or sprinkled with YAML syntax', () => {
-    const edit = fc.record({ at: fc.nat({ max: valid.length }), cut: fc.nat({ max: 40 }), insert: fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(':', ': ', ' #', '- ', '\n', '\t', '  ', '[', '{', '&a', '*a', '|', '"', "'", '<<: *a')) });
+    const edit = fc.record({
+      at: fc.nat({ max: valid.length }),
+      cut: fc.nat({ max: 40 }),
+      insert: fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom(':', ': ', ' #', '- ', '\n', '\t', '  ', '[', '{', '&a', '*a', '|', '"', "'", '<<: *a')),
+    });
     fc.assert(
       fc.property(fc.array(edit, { minLength: 1, maxLength: 5 }), (edits) => {
         let text = valid;

@@ -69,7 +69,7 @@ describe('property: version rendering', () => {
     );
   });
 
-  it('any major and minor from 0 to Go\'s largest int render as their digits; beyond, lint refuses them', () => {
+  it("any major and minor from 0 to Go's largest int render as their digits; beyond, lint refuses them", () => {
     const big = fc.bigInt({ min: 0n, max: MAX_VERSION_NUMBER * 2n });
     fc.assert(
       fc.property(big, big, counter, (major, minor, n) => {

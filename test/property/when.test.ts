@@ -10,12 +10,7 @@ import { checkWhen, evaluateWhen, expandEstafetteVars, parseWhen, WhenError } fr
 import { propertyParams } from '../support/property.ts';
 
 type Str = { k: 'param'; name: 'status' | 'branch' | 'action' | 'trigger' | 'server' } | { k: 'lit'; value: string };
-type Bool =
-  | { k: 'const'; value: boolean }
-  | { k: 'not'; e: Bool }
-  | { k: 'and' | 'or'; l: Bool; r: Bool }
-  | { k: 'eq' | 'ne'; l: Str; r: Str }
-  | { k: 'match' | 'nomatch'; l: Str; pattern: string };
+type Bool = { k: 'const'; value: boolean } | { k: 'not'; e: Bool } | { k: 'and' | 'or'; l: Bool; r: Bool } | { k: 'eq' | 'ne'; l: Str; r: Str } | { k: 'match' | 'nomatch'; l: Str; pattern: string };
 
 const literal = fc.oneof(fc.constantFrom('succeeded', 'failed', 'main', 'master', 'release/1.0', 'deploy', 'git', 'cron', 'estafette', ''), fc.string({ maxLength: 8 }));
 const str: fc.Arbitrary<Str> = fc.oneof(
@@ -91,7 +86,10 @@ const params: fc.Arbitrary<Params> = fc.record({
 
 describe('property: when expressions', () => {
   it('parsing any text either succeeds or fails with a WhenError, never anything else', () => {
-    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.array(fc.constantFrom('status', 'branch', '==', '!=', '=~', '!~', '&&', '||', '!', '(', ')', "'x'", '"y"', 'true', ' ', '${ESTAFETTE_GIT_BRANCH}', '\\'), { maxLength: 12 }).map((t) => t.join(' ')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.array(fc.constantFrom('status', 'branch', '==', '!=', '=~', '!~', '&&', '||', '!', '(', ')', "'x'", '"y"', 'true', ' ', '${ESTAFETTE_GIT_BRANCH}', '\\'), { maxLength: 12 }).map((t) => t.join(' ')),
+    );
     fc.assert(
       fc.property(text, (expr) => {
         try {

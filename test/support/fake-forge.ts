@@ -209,8 +209,7 @@ export class FakeForge {
       if ('hang' in f.failure) return; // never answers: the client's timeout decides
       return void res.writeHead(f.failure.status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: f.failure.message ?? 'Injected failure' }));
     }
-    const send = (status: number, value: unknown, type = 'application/json') =>
-      void res.writeHead(status, { 'content-type': type }).end(typeof value === 'string' ? value : JSON.stringify(value));
+    const send = (status: number, value: unknown, type = 'application/json') => void res.writeHead(status, { 'content-type': type }).end(typeof value === 'string' ? value : JSON.stringify(value));
     const notFound = () => send(404, { message: 'Not Found' });
     const seg = path.split('/').slice(1).map(decodeURIComponent);
     const file = (owner: string, name: string, ref: string, p: string) => {

@@ -81,9 +81,7 @@ export class FakeKubeApi {
           return obj ? send(200, obj) : send(404, status(404, 'NotFound', `${resource} "${name}" not found`));
         }
         if (verb === 'list') {
-          const items = [...this.objects.entries()]
-            .filter(([k, o]) => k.startsWith(`${group}/${resource}/${namespace}/`) && matches(o.metadata.labels, query.labelSelector))
-            .map(([, o]) => o);
+          const items = [...this.objects.entries()].filter(([k, o]) => k.startsWith(`${group}/${resource}/${namespace}/`) && matches(o.metadata.labels, query.labelSelector)).map(([, o]) => o);
           return send(200, { kind: resource === 'jobs' ? 'JobList' : 'SecretList', apiVersion: group ? `${group}/v1` : 'v1', metadata: {}, items });
         }
         if (verb === 'delete') {

@@ -12,8 +12,7 @@ export interface TempRepo {
   remove(): void;
 }
 
-const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
+const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { encoding: 'utf8' }).trim();
 
 /** A new repository at `<tmp>/<owner>/<name>` on `branch`. */
 export function tempRepo(name = 'repo', branch = 'main', owner = 'owner'): TempRepo {

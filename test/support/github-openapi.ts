@@ -20,7 +20,10 @@ function resolve(v: unknown, depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => resolve(x, depth + 1));
   const o = v as Json;
   if (typeof o.$ref === 'string') {
-    const target = o.$ref.replace(/^#\//, '').split('/').reduce((acc: any, k: string) => acc?.[k], load());
+    const target = o.$ref
+      .replace(/^#\//, '')
+      .split('/')
+      .reduce((acc: any, k: string) => acc?.[k], load());
     return resolve(target, depth + 1);
   }
   return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, resolve(x, depth + 1)]));
@@ -65,7 +68,9 @@ export function githubContractProblems(r: RecordedRequest, apiRoot = ''): string
     const key = `${found.method} ${found.template}`;
     let v = validators.get(key);
     if (!v) validators.set(key, (v = ajv.compile(resolve(schema) as Json)));
-    if (!v(r.body)) for (const e of v.errors ?? []) problems.push(`${r.method} ${found.template}: body${e.instancePath} ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`);
+    if (!v(r.body))
+      for (const e of v.errors ?? [])
+        problems.push(`${r.method} ${found.template}: body${e.instancePath} ${e.message}${e.params && 'allowedValues' in e.params ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')})` : ''}`);
   }
   return problems;
 }

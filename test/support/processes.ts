@@ -58,8 +58,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Resolves when GET url answers 200. */
-export const waitForHttp = (url: string, timeoutMs = 20_000) =>
-  waitFor(`${url} to answer`, async () => (await fetch(url).catch(() => undefined))?.ok, timeoutMs, 100);
+export const waitForHttp = (url: string, timeoutMs = 20_000) => waitFor(`${url} to answer`, async () => (await fetch(url).catch(() => undefined))?.ok, timeoutMs, 100);
 
 /** The command lines of the descendants of `pid` (from /proc). */
 export function descendants(pid: number): Array<{ pid: number; argv: string[] }> {
@@ -84,4 +83,3 @@ export function descendants(pid: number): Array<{ pid: number; argv: string[] }>
   walk(pid);
   return out;
 }
-

@@ -46,7 +46,10 @@ describe('builder Job spec', () => {
     expect(pod.containers.map((c) => [c.name, mountsOf(c)])).to.deep.equal([['builder', ['config', 'work', 'tmp']]]);
     expect(pod.initContainers!.map((c) => [c.name, mountsOf(c)])).to.deep.equal([['dind', ['work']]]);
     for (const c of [...pod.containers, ...pod.initContainers!]) {
-      expect((c.env ?? []).map((e) => e.name), `${c.name} env`).to.not.include('ESTAFETTE_SECRET_KEY');
+      expect(
+        (c.env ?? []).map((e) => e.name),
+        `${c.name} env`,
+      ).to.not.include('ESTAFETTE_SECRET_KEY');
       expect(c.envFrom, `${c.name} envFrom`).to.equal(undefined);
     }
     const secret = buildConfigSecret(ref, cfg, { name: jobName(ref), uid: 'u-1' });

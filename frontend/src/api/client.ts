@@ -58,8 +58,6 @@ export const pipelinePath = (p: { repoSource: string; repoOwner: string; repoNam
 
 /** Builds a query string from pairs, skipping empty values; keys like `filter[status]` stay readable. */
 export function query(pairs: Array<[string, string | number | undefined | null]>): string {
-  const parts = pairs
-    .filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+  const parts = pairs.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
   return parts.length ? `?${parts.join('&')}` : '';
 }

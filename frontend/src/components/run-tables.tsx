@@ -54,7 +54,10 @@ export function BuildsTable({ builds, withPipeline = false }: { builds: Build[];
             </td>
             <td data-label="Branch">{b.repoBranch}</td>
             <td data-label="Commit">
-              <CommitCell commits={b.commits} /> <code class="muted" title={b.repoRevision}>{shortRevision(b.repoRevision)}</code>
+              <CommitCell commits={b.commits} />{' '}
+              <code class="muted" title={b.repoRevision}>
+                {shortRevision(b.repoRevision)}
+              </code>
             </td>
             <td data-label="Trigger">
               <TriggerCell build={b} />

@@ -101,16 +101,20 @@ export function RateBar({ rate }: { rate: SuccessRate }) {
 function DurationChart({ points }: { points: DurationPoint[] }) {
   // Durations come in nanoseconds (Estafette's unit) and are 0 until a build finished.
   const finished = useMemo(
-    () => points.filter((p) => p.buildStatus === 'succeeded' || p.buildStatus === 'failed' || p.buildStatus === 'canceled').map((p) => ({ ...p, duration: fromNs(p.duration) })).reverse(),
+    () =>
+      points
+        .filter((p) => p.buildStatus === 'succeeded' || p.buildStatus === 'failed' || p.buildStatus === 'canceled')
+        .map((p) => ({ ...p, duration: fromNs(p.duration) }))
+        .reverse(),
     [points],
   );
   const data = useMemo(
     () =>
-      [
-        finished.map((p) => Date.parse(p.insertedAt) / 1000),
-        finished.map((p) => (p.buildStatus === 'succeeded' ? p.duration : null)),
-        finished.map((p) => (p.buildStatus !== 'succeeded' ? p.duration : null)),
-      ] as [number[], Array<number | null>, Array<number | null>],
+      [finished.map((p) => Date.parse(p.insertedAt) / 1000), finished.map((p) => (p.buildStatus === 'succeeded' ? p.duration : null)), finished.map((p) => (p.buildStatus !== 'succeeded' ? p.duration : null))] as [
+        number[],
+        Array<number | null>,
+        Array<number | null>,
+      ],
     [finished],
   );
   const options = useMemo(
@@ -129,11 +133,7 @@ function DurationChart({ points }: { points: DurationPoint[] }) {
           values: (_u: unknown, v: number[]) => v.map(axisDuration),
         },
       ],
-      series: [
-        {},
-        { label: 'succeeded', stroke: '#1a7f37', points: { show: true, size: 6 }, width: 1.5, spanGaps: true },
-        { label: 'failed / canceled', stroke: '#cf222e', points: { show: true, size: 7 }, width: 0 },
-      ],
+      series: [{}, { label: 'succeeded', stroke: '#1a7f37', points: { show: true, size: 6 }, width: 1.5, spanGaps: true }, { label: 'failed / canceled', stroke: '#cf222e', points: { show: true, size: 7 }, width: 0 }],
     }),
     [],
   );

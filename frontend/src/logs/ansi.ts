@@ -35,7 +35,7 @@ function readableStyle(style: string): string {
   let fg = decl.has('color') ? rgbOf(decl.get('color')!) : undefined;
   const dim = decl.get('opacity') === '0.5';
   decl.delete('opacity');
-  if (dim) fg = [0, 1, 2].map((i) => Math.round(((fg ?? LOG_FG)[i]! * 0.6))) as unknown as Rgb;
+  if (dim) fg = [0, 1, 2].map((i) => Math.round((fg ?? LOG_FG)[i]! * 0.6)) as unknown as Rgb;
   // Text with its own background only has to read on that; other text on every log background.
   if (fg || bg) decl.set('color', css(readable(fg ?? LOG_FG, bg ? [bg] : LOG_BACKGROUNDS)));
   out = [...decl].map(([k, v]) => `${k}:${v}`).join(';');

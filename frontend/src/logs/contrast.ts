@@ -52,7 +52,10 @@ export function readable(color: Rgb, backgrounds: readonly Rgb[], min = MIN_CONT
   if (worst(color, backgrounds) >= min) return color;
   let best: Rgb | undefined;
   let bestT = Infinity;
-  for (const target of [[255, 255, 255], [0, 0, 0]] as Rgb[]) {
+  for (const target of [
+    [255, 255, 255],
+    [0, 0, 0],
+  ] as Rgb[]) {
     if (worst(target, backgrounds) < min) continue;
     // The ratio grows monotonically along the way towards this end: bisect the smallest step.
     let lo = 0;

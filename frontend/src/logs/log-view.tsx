@@ -118,17 +118,7 @@ export function LogView({ lines, version, live, targetSeq, matchSeq, errorSeq, s
 
   return (
     <div class="log-wrap">
-      <div
-        ref={box}
-        class="log"
-        role="log"
-        aria-label={label}
-        aria-live={live && follow ? 'polite' : 'off'}
-        tabIndex={0}
-        onScroll={onScroll}
-        data-lines={count}
-        data-follow={follow ? 'true' : 'false'}
-      >
+      <div ref={box} class="log" role="log" aria-label={label} aria-live={live && follow ? 'polite' : 'off'} tabIndex={0} onScroll={onScroll} data-lines={count} data-follow={follow ? 'true' : 'false'}>
         <div class="log-inner" style={{ height: `${count * LINE_HEIGHT}px` }}>
           {rows}
         </div>

@@ -14,5 +14,4 @@ export function visibleRange(scrollTop: number, viewportHeight: number, rowHeigh
 }
 
 /** True when a scroll position is at (or within `slack` px of) the bottom: follow mode stays on. */
-export const atBottom = (scrollTop: number, viewportHeight: number, scrollHeight: number, slack = 4): boolean =>
-  scrollTop + viewportHeight >= scrollHeight - slack;
+export const atBottom = (scrollTop: number, viewportHeight: number, scrollHeight: number, slack = 4): boolean => scrollTop + viewportHeight >= scrollHeight - slack;

@@ -15,7 +15,13 @@ const REFRESH_MS = 5_000;
 export function BuildsPage() {
   const f = useListQuery(['status', 'branch', 'since']);
   const res = useResource<List<Build>>(
-    `/api/builds${query([['filter[status]', f.values.status], ['filter[branch]', f.values.branch], ['filter[since]', f.values.since], ['page[number]', f.page > 1 ? f.page : undefined], ['page[size]', 25]])}`,
+    `/api/builds${query([
+      ['filter[status]', f.values.status],
+      ['filter[branch]', f.values.branch],
+      ['filter[since]', f.values.since],
+      ['page[number]', f.page > 1 ? f.page : undefined],
+      ['page[size]', 25],
+    ])}`,
     REFRESH_MS,
   );
   return (

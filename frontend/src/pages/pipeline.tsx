@@ -133,7 +133,12 @@ function TargetTile({ pipeline, target, reload }: { pipeline: Pipeline; target: 
 }
 
 function ReleaseForm(props: { pipeline: Pipeline; target: ReleaseTarget; actions: string[]; onDone: () => void; onCancel: () => void }) {
-  const builds = useResource<List<Build>>(`${pipelinePath(props.pipeline)}/builds${query([['filter[status]', 'succeeded'], ['page[size]', 50]])}`);
+  const builds = useResource<List<Build>>(
+    `${pipelinePath(props.pipeline)}/builds${query([
+      ['filter[status]', 'succeeded'],
+      ['page[size]', 50],
+    ])}`,
+  );
   const [version, setVersion] = useState('');
   const [action, setAction] = useState(props.actions[0] ?? '');
   const act = useAction();
@@ -201,7 +206,12 @@ function BuildsTab({ pref, onChange }: { pref: Ref; onChange: () => void }) {
   const page = Number(loc.query.get('page') ?? '1') || 1;
   const recent = useResource<List<Build>>(`${base}/recentbuilds`, REFRESH_MS);
   const all = useResource<List<Build>>(
-    `${base}/builds${query([['filter[status]', status], ['filter[branch]', branch], ['page[number]', page > 1 ? page : undefined], ['page[size]', 20]])}`,
+    `${base}/builds${query([
+      ['filter[status]', status],
+      ['filter[branch]', branch],
+      ['page[number]', page > 1 ? page : undefined],
+      ['page[size]', 20],
+    ])}`,
     REFRESH_MS,
   );
   const reloadAll = () => (recent.reload(), all.reload(), onChange());
@@ -301,8 +311,8 @@ function BotsTab({ pref }: { pref: Ref }) {
       {res.data && res.data.items.length === 0 ? (
         <Empty title="No bot runs yet.">
           <p>
-            A <code>bots:</code> entry of the manifest runs when one of its triggers fires: a <code>github:</code> or <code>bitbucket:</code> event such as{' '}
-            <code>pull_request</code> or <code>issue_comment</code>, a cron schedule, or another pipeline.
+            A <code>bots:</code> entry of the manifest runs when one of its triggers fires: a <code>github:</code> or <code>bitbucket:</code> event such as <code>pull_request</code> or <code>issue_comment</code>, a cron
+            schedule, or another pipeline.
           </p>
         </Empty>
       ) : null}
@@ -356,7 +366,14 @@ function TriggerCard({ pipeline, trigger: t }: { pipeline: Pipeline; trigger: Pi
   return (
     <li class="card trigger-card" data-kind={t.kind}>
       <h3>
-        {t.kind} trigger{t.name ? <> <q>{t.name}</q></> : null} <span class="muted">· {owner.trim()}</span>
+        {t.kind} trigger
+        {t.name ? (
+          <>
+            {' '}
+            <q>{t.name}</q>
+          </>
+        ) : null}{' '}
+        <span class="muted">· {owner.trim()}</span>
       </h3>
       <p class="trigger-words">
         {capitalise(triggerAction(t.action, t.jobName))} {triggerCondition(t.kind, t.filter)}.
@@ -375,7 +392,15 @@ function TriggerCard({ pipeline, trigger: t }: { pipeline: Pipeline; trigger: Pi
           </div>
           <div class="fact">
             <dt>Next</dt>
-            <dd class="next-fire">{t.nextFireAt ? <time dateTime={t.nextFireAt} title={t.nextFireAt}>{formatTime(t.nextFireAt)}</time> : 'never (the schedule does not parse)'}</dd>
+            <dd class="next-fire">
+              {t.nextFireAt ? (
+                <time dateTime={t.nextFireAt} title={t.nextFireAt}>
+                  {formatTime(t.nextFireAt)}
+                </time>
+              ) : (
+                'never (the schedule does not parse)'
+              )}
+            </dd>
           </div>
           <div class="fact">
             <dt>Last fired</dt>

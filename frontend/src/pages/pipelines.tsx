@@ -81,8 +81,7 @@ export function PipelinesPage() {
         ) : (
           <Empty title="No pipelines yet.">
             <p>
-              Push to a repository with a <code>.estafette.yaml</code> whose webhook points here, or run{' '}
-              <code>estafette trigger</code> in a local repository that has one.
+              Push to a repository with a <code>.estafette.yaml</code> whose webhook points here, or run <code>estafette trigger</code> in a local repository that has one.
             </p>
           </Empty>
         )

@@ -15,7 +15,13 @@ const REFRESH_MS = 5_000;
 export function ReleasesPage() {
   const f = useListQuery(['status', 'target', 'since']);
   const res = useResource<List<Release>>(
-    `/api/releases${query([['filter[status]', f.values.status], ['filter[target]', f.values.target], ['filter[since]', f.values.since], ['page[number]', f.page > 1 ? f.page : undefined], ['page[size]', 25]])}`,
+    `/api/releases${query([
+      ['filter[status]', f.values.status],
+      ['filter[target]', f.values.target],
+      ['filter[since]', f.values.since],
+      ['page[number]', f.page > 1 ? f.page : undefined],
+      ['page[size]', 25],
+    ])}`,
     REFRESH_MS,
   );
   return (

@@ -64,7 +64,11 @@ export function RunPage(props: Ref & { kind: RunKind; id: string; tab: string })
         ? `${status} — release ${release.releaseVersion} to ${release.name} of ${props.repoOwner}/${props.repoName}`
         : bot
           ? `${status} — bot ${bot.name} of ${props.repoOwner}/${props.repoName}`
-          : props.kind === 'build' ? 'Build' : props.kind === 'release' ? 'Release' : 'Bot',
+          : props.kind === 'build'
+            ? 'Build'
+            : props.kind === 'release'
+              ? 'Release'
+              : 'Bot',
     status,
   );
 
@@ -120,16 +124,7 @@ export function RunPage(props: Ref & { kind: RunKind; id: string; tab: string })
               {build?.manifest || 'The manifest of this build was not stored.'}
             </pre>
           ) : (
-            <StagesAndLogs
-              base={base}
-              pref={props}
-              stages={liveStages ?? stagesRes.data?.items}
-              stagesError={stagesRes.error}
-              reloadStages={stagesRes.reload}
-              logs={logs}
-              live={!!live}
-              status={status ?? 'pending'}
-            />
+            <StagesAndLogs base={base} pref={props} stages={liveStages ?? stagesRes.data?.items} stagesError={stagesRes.error} reloadStages={stagesRes.reload} logs={logs} live={!!live} status={status ?? 'pending'} />
           )}
         </>
       ) : null}
@@ -173,12 +168,7 @@ function ReleaseHeader({ pref, release, status, onChange }: { pref: Ref; release
         </h1>
         <StatusBadge status={status} />
         {active && canOperate(me) ? (
-          <button
-            type="button"
-            class="danger"
-            disabled={act.busy}
-            onClick={() => act.run('DELETE', `${pipelinePath(pref)}/releases/${encodeURIComponent(release.id)}`, undefined, 'Cancel requested.', onChange)}
-          >
+          <button type="button" class="danger" disabled={act.busy} onClick={() => act.run('DELETE', `${pipelinePath(pref)}/releases/${encodeURIComponent(release.id)}`, undefined, 'Cancel requested.', onChange)}>
             Cancel release
           </button>
         ) : null}
@@ -252,16 +242,7 @@ function Fact({ term, value }: { term: string; value: preact.ComponentChildren }
 /** A stage node's path without its run (`test/lint`). */
 const pathOf = (key: string | undefined) => key?.slice(0, key.lastIndexOf('#'));
 
-function StagesAndLogs(props: {
-  base: string;
-  pref: Ref;
-  stages: Stage[] | undefined;
-  stagesError: Error | undefined;
-  reloadStages: () => void;
-  logs: ReturnType<typeof useLogs>;
-  live: boolean;
-  status: string;
-}) {
+function StagesAndLogs(props: { base: string; pref: Ref; stages: Stage[] | undefined; stagesError: Error | undefined; reloadStages: () => void; logs: ReturnType<typeof useLogs>; live: boolean; status: string }) {
   const { logs, live } = props;
   const store = logs.store;
   const { hash } = useLocation();
@@ -406,7 +387,15 @@ function StagesAndLogs(props: {
                 ↓
               </button>
               <span class="match-count" role="status" aria-live="polite">
-                {query.trim() ? (search.loading && !search.result ? 'searching…' : search.error ? 'search failed' : matches.length ? `${Math.min(matchIndex, matches.length - 1) + 1} of ${matches.length}${search.result?.truncated ? '+' : ''}` : 'no matches') : ''}
+                {query.trim()
+                  ? search.loading && !search.result
+                    ? 'searching…'
+                    : search.error
+                      ? 'search failed'
+                      : matches.length
+                        ? `${Math.min(matchIndex, matches.length - 1) + 1} of ${matches.length}${search.result?.truncated ? '+' : ''}`
+                        : 'no matches'
+                  : ''}
               </span>
             </form>
             <label class="inline ts-toggle">
@@ -429,8 +418,7 @@ function StagesAndLogs(props: {
           {search.error ? <ErrorBox error={search.error} context="Search failed" /> : null}
           {reusedFrom ? (
             <p class="reused-note">
-              This stage was not run again: its result is reused from{' '}
-              <a href={pipelineUrl(props.pref, `builds/${encodeURIComponent(reusedFrom.buildId)}`)}>build #{reusedFrom.buildNumber}</a>, where its log is.
+              This stage was not run again: its result is reused from <a href={pipelineUrl(props.pref, `builds/${encodeURIComponent(reusedFrom.buildId)}`)}>build #{reusedFrom.buildNumber}</a>, where its log is.
             </p>
           ) : null}
           {logs.error ? <ErrorBox error={logs.error} context="Could not load the log" /> : null}

@@ -76,15 +76,7 @@ export function defaultSelection(roots: readonly StageNode[], hasLines: (key: st
   const running = all.filter((n) => n.stage.status === 'running');
   const failed = all.filter((n) => n.stage.status === 'failed');
   const withLines = all.filter((n) => hasLines(n.key));
-  return (
-    running.filter((n) => hasLines(n.key)).at(-1) ??
-    running.at(-1) ??
-    failed.find((n) => hasLines(n.key)) ??
-    failed.find((n) => !n.children.length) ??
-    failed[0] ??
-    withLines.at(-1) ??
-    all[0]
-  )?.key;
+  return (running.filter((n) => hasLines(n.key)).at(-1) ?? running.at(-1) ?? failed.find((n) => hasLines(n.key)) ?? failed.find((n) => !n.children.length) ?? failed[0] ?? withLines.at(-1) ?? all[0])?.key;
 }
 
 /**

@@ -11,16 +11,10 @@ import type { RepoLocation } from '../../../shared/scm/provider.ts';
 import type { DispatchDeps } from '../deps.ts';
 
 /** A before revision worth diffing against: a sha that is not all zeros (a new branch's). */
-const usableBefore = (before: string | undefined): string | undefined =>
-  before && /^[0-9a-f]{7,64}$/i.test(before) && !/^0+$/.test(before) ? before.toLowerCase() : undefined;
+const usableBefore = (before: string | undefined): string | undefined => (before && /^[0-9a-f]{7,64}$/i.test(before) && !/^0+$/.test(before) ? before.toLowerCase() : undefined);
 
 /** What the push of `revision` changed, as far as dispatch can tell; undefined without a before revision. */
-export async function pushChanges(
-  deps: Pick<DispatchDeps, 'scm' | 'log'>,
-  repo: RepoLocation,
-  push: { before?: string; changedFiles?: string[] },
-  revision: string,
-): Promise<PlanChanges | undefined> {
+export async function pushChanges(deps: Pick<DispatchDeps, 'scm' | 'log'>, repo: RepoLocation, push: { before?: string; changedFiles?: string[] }, revision: string): Promise<PlanChanges | undefined> {
   const before = usableBefore(push.before);
   if (push.changedFiles) return { ...(before ? { before } : {}), files: push.changedFiles };
   if (!before) return undefined;

@@ -15,8 +15,7 @@ import type { DispatchDeps } from '../deps.ts';
 import { cancelRun } from '../cancel.ts';
 
 /** The reason a superseded build is canceled with. */
-const supersededReason = (newest: Pick<Build, 'buildNumber' | 'repoRevision'>): string =>
-  `superseded by build #${newest.buildNumber} (${newest.repoRevision.slice(0, 7)})`;
+const supersededReason = (newest: Pick<Build, 'buildNumber' | 'repoRevision'>): string => `superseded by build #${newest.buildNumber} (${newest.repoRevision.slice(0, 7)})`;
 
 /** Cancels the builds of `build`'s branch that a newer push replaced; returns them. */
 export async function cancelSupersededBuilds(deps: DispatchDeps, manifest: Manifest, build: Build): Promise<Build[]> {

@@ -69,7 +69,8 @@ function cloudPush(body: unknown, deliveryId: string): ParseResult {
 function cloudPullRequest(body: unknown, deliveryId: string, action: string, options: ParseOptions): ParseResult {
   const number = positiveInt(at(body, 'pullrequest.id'));
   if (!number) throw new ValidationError("payload field 'pullrequest.id' must be a positive integer");
-  if (optStr(body, 'pullrequest.state') && optStr(body, 'pullrequest.state') !== 'OPEN') return { kind: 'ignored', deliveryId, reason: `pull request #${number} is ${optStr(body, 'pullrequest.state').toLowerCase().slice(0, 40)}` };
+  if (optStr(body, 'pullrequest.state') && optStr(body, 'pullrequest.state') !== 'OPEN')
+    return { kind: 'ignored', deliveryId, reason: `pull request #${number} is ${optStr(body, 'pullrequest.state').toLowerCase().slice(0, 40)}` };
   const base = cloudRepo(body, 'pullrequest.destination.repository');
   const head = str(body, 'pullrequest.source.repository.full_name');
   const fork = head.toLowerCase() !== `${base.repoOwner}/${base.repoName}`.toLowerCase();
@@ -120,7 +121,7 @@ function serverPush(req: HttpRequest, body: unknown, deliveryId: string): ParseR
   const configured = req.query.get('host') ?? '';
   if (configured && !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(configured)) throw new ValidationError("query parameter 'host' must be a host name (host or host:port)");
   const repoSource = hostOf(optStr(self, 'href') || optStr(httpClone, 'href'), configured);
-  if (!repoSource) throw new ValidationError("the payload names no server: add ?host=<your Bitbucket host> to the webhook URL");
+  if (!repoSource) throw new ValidationError('the payload names no server: add ?host=<your Bitbucket host> to the webhook URL');
   const cloneUrl = optStr(httpClone, 'href') || `https://${repoSource}/scm/${project.toLowerCase()}/${slug}.git`;
   const events: NormalisedEvent[] = [];
   for (const change of arr(body, 'changes')) {

@@ -11,9 +11,7 @@ import type { HttpRequest } from '../../../shared/http/types.ts';
 /** One event to publish, without its id (the handler derives ids from the delivery). */
 export type NormalisedEvent = OutgoingEvent;
 
-export type ParseResult =
-  | { kind: 'events'; deliveryId: string; events: NormalisedEvent[] }
-  | { kind: 'ignored'; deliveryId?: string; reason: string };
+export type ParseResult = { kind: 'events'; deliveryId: string; events: NormalisedEvent[] } | { kind: 'ignored'; deliveryId?: string; reason: string };
 
 /** What a forge pull request from a fork does: build its head (default) or nothing. */
 const FORK_PULL_REQUEST_POLICIES = ['build', 'ignore'] as const;

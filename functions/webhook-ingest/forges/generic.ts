@@ -68,7 +68,10 @@ export function repoFromUrl(raw: string): RepoRef {
     if (!['http:', 'https:', 'ssh:', 'git:'].includes(u.protocol)) throw bad();
     [source, path] = [u.host, u.pathname];
   }
-  const parts = path.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').split('/');
+  const parts = path
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/, '')
+    .split('/');
   if (parts.length < 2 || !parts.every((p) => NAME.test(p))) throw bad();
   return { repoSource: source, repoOwner: parts.slice(0, -1).join('/'), repoName: parts[parts.length - 1] };
 }

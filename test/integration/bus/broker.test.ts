@@ -25,8 +25,7 @@ async function receiver(statuses: number[] = []) {
   return {
     url,
     requests,
-    accepted: () =>
-      requests.map((r) => HTTP.toEvent({ headers: r.headers as Record<string, string>, body: r.body }) as CloudEvent<unknown>),
+    accepted: () => requests.map((r) => HTTP.toEvent({ headers: r.headers as Record<string, string>, body: r.body }) as CloudEvent<unknown>),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -34,7 +33,16 @@ async function receiver(statuses: number[] = []) {
 describeBus('broker (publish side, HTTP receiver as Broker)', async () => {
   const rx = await receiver();
   const bus = await createBus({ kind: 'broker', sink: rx.url });
-  return { bus, delivers: false, arrived: rx.accepted, logs: [], close: async () => { await bus.close(); await rx.close(); } };
+  return {
+    bus,
+    delivers: false,
+    arrived: rx.accepted,
+    logs: [],
+    close: async () => {
+      await bus.close();
+      await rx.close();
+    },
+  };
 });
 
 describe('bus: broker specifics', () => {

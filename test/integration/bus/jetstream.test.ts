@@ -100,18 +100,28 @@ describe('bus: jetstream specifics', function () {
     const doomedConnection = await connect({ servers: h.url });
     const doomed = await connectJetStreamBus({ connection: doomedConnection, ...h.names });
     let doomedGot = 0;
-    await doomed.subscribe('crashy', [eventType('cron.tick')], () => {
-      doomedGot++;
-      return new Promise<void>(() => {}); // never finishes: the process "hangs" then dies
-    }, opts);
+    await doomed.subscribe(
+      'crashy',
+      [eventType('cron.tick')],
+      () => {
+        doomedGot++;
+        return new Promise<void>(() => {}); // never finishes: the process "hangs" then dies
+      },
+      opts,
+    );
     const e = makeEvent('cron.tick', { time: '2026-01-01T00:03:00Z' }, { source: '/t' });
     await h.bus.publish(e);
     await until(() => doomedGot === 1, 5000, 'first delivery');
     await doomedConnection.close(); // the process dies: no ack, no nak
     const attempts: number[] = [];
-    await h.bus.subscribe('crashy', [eventType('cron.tick')], async (ev, d) => {
-      if (ev.id === e.id) attempts.push(d.attempt);
-    }, opts);
+    await h.bus.subscribe(
+      'crashy',
+      [eventType('cron.tick')],
+      async (ev, d) => {
+        if (ev.id === e.id) attempts.push(d.attempt);
+      },
+      opts,
+    );
     await until(() => attempts.length === 1, 8000, 'redelivery after ack wait');
     expect(attempts).to.deep.equal([2]);
   });

@@ -16,7 +16,13 @@ const transports: Array<{ name: string; make: (ctx: Mocha.Context) => Promise<Li
       return [await connectLiveLogs(url, prefix), await connectLiveLogs(url, prefix)];
     },
   },
-  { name: 'memory', make: async () => { const m = new MemoryLiveLogs(); return [m, m]; } },
+  {
+    name: 'memory',
+    make: async () => {
+      const m = new MemoryLiveLogs();
+      return [m, m];
+    },
+  },
 ];
 
 transports.forEach((t) =>

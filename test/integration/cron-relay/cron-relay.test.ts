@@ -108,7 +108,10 @@ describe('cron-relay: cron triggers', function () {
     { name: 'the first tick ever fires only its own minute', ticks: [['10:07', '10:07']], expected: ['10:07'] },
     {
       name: 'after a long gap only the last 5 minutes are caught up',
-      ticks: [['10:00', '10:00'], ['10:20', '10:20']],
+      ticks: [
+        ['10:00', '10:00'],
+        ['10:20', '10:20'],
+      ],
       expected: ['10:00', '10:15', '10:16', '10:17', '10:18', '10:19', '10:20'],
     },
     { name: 'a tick more than 5 minutes late fires nothing', ticks: [['10:00', '10:09']], expected: [], log: /more than 5 min late/ },
@@ -134,7 +137,9 @@ describe('cron-relay: cron triggers', function () {
   });
 
   it('releases on a cron trigger: version latest is the newest succeeded build, current the version released on the target', async () => {
-    const r = h.repo('rel', `
+    const r = h.repo(
+      'rel',
+      `
 ${STAGES}
 releases:
   production:
@@ -157,7 +162,8 @@ releases:
       deploy:
         image: alpine:3.20
         commands: ["true"]
-`);
+`,
+    );
     await r.push();
     const [first] = await r.builds();
     await h.finish(first.id);

@@ -114,10 +114,16 @@ describe('cron-relay: housekeeping of dead jobs', function () {
       }
       // The reconcile step, and the planned steps the builder never reported ended too.
       const never = c.expected === 'canceled' ? 'canceled' : 'skipped';
-      expect(steps).to.have.deep.members([['reconcile', c.expected], ['git-clone', never], ['build', never]]);
+      expect(steps).to.have.deep.members([
+        ['reconcile', c.expected],
+        ['git-clone', never],
+        ['build', never],
+      ]);
       const lines = (await readLogLines(db.pool, 'build', b.id)).map((l) => l.text);
       expect(lines).to.have.length(1);
-      expect(lines[0]).to.match(c.reason!).and.match(new RegExp(`was ${c.status} but .* marked ${c.expected} by housekeeping`));
+      expect(lines[0])
+        .to.match(c.reason!)
+        .and.match(new RegExp(`was ${c.status} but .* marked ${c.expected} by housekeeping`));
       expect(jobLists() - lists, 'one list call for all Job states').to.equal(1);
       if (c.job === 'active') expect(h.api.objects.has(key), 'the overdue Job is deleted').to.equal(false);
       expect(logs.join('\n')).to.contain(`build ${b.id} of team/${repo.name}`);
@@ -137,7 +143,10 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     const done = await reconcileJobs(deps(3 * MIN));
     expect(done).to.deep.include({ kind: 'release', id: release.id, from: 'running', to: 'failed', reason: 'its Job is gone without a final report from the builder' });
     expect((await getRelease(db.pool, release.id))?.releaseStatus).to.equal('failed');
-    expect((await listStageRuns(db.pool, 'release', release.id)).map((s) => [s.stage, s.status])).to.have.deep.members([['reconcile', 'failed'], ['deploy', 'skipped']]);
+    expect((await listStageRuns(db.pool, 'release', release.id)).map((s) => [s.stage, s.status])).to.have.deep.members([
+      ['reconcile', 'failed'],
+      ['deploy', 'skipped'],
+    ]);
   });
 
   it('a running build whose builder stopped reporting for the heartbeat timeout (30 s) is failed with its running stages, and build.finished is published; a recent heartbeat keeps it', async () => {
@@ -161,7 +170,12 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     expect(done.map((r) => [r.id, r.to])).to.deep.equal([[b.id, 'failed']]);
     expect((await h.build(b.id)).buildStatus).to.equal('failed');
     const stages = await listStageRuns(db.pool, 'build', b.id);
-    expect(stages.map((x) => [x.stage, x.status])).to.have.deep.members([['first', 'succeeded'], ['git-clone', 'skipped'], ['build', 'failed'], ['reconcile', 'failed']]);
+    expect(stages.map((x) => [x.stage, x.status])).to.have.deep.members([
+      ['first', 'succeeded'],
+      ['git-clone', 'skipped'],
+      ['build', 'failed'],
+      ['reconcile', 'failed'],
+    ]);
     const ended = stages.find((x) => x.stage === 'build')!;
     expect(ended.finishedAt, 'the stage timer stops').to.be.a('string');
     expect(ended.durationMs, 'its duration').to.be.greaterThan(0);
@@ -178,7 +192,10 @@ describe('cron-relay: housekeeping of dead jobs', function () {
     const done = await reconcileJobs(deps(3 * MIN));
     expect(done).to.deep.include({ kind: 'bot', id: bot!.id, from: 'running', to: 'failed', reason: 'its Job is gone without a final report from the builder' });
     expect((await getBot(db.pool, bot!.id))?.botStatus).to.equal('failed');
-    expect((await listStageRuns(db.pool, 'bot', bot!.id)).map((s) => [s.stage, s.status])).to.have.deep.members([['reconcile', 'failed'], ['tidy', 'skipped']]);
+    expect((await listStageRuns(db.pool, 'bot', bot!.id)).map((s) => [s.stage, s.status])).to.have.deep.members([
+      ['reconcile', 'failed'],
+      ['tidy', 'skipped'],
+    ]);
   });
 
   it('two housekeepers at once end a dead job once, with one reconcile step', async () => {

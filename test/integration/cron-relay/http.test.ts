@@ -50,12 +50,20 @@ describe('cron-relay over HTTP (functions-framework process)', function () {
     });
     await new Promise<void>((r) => broker.listen(0, '127.0.0.1', r));
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kube-')), 'config');
-    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${h.api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${h.api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`,
+    );
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     proc = spawnFunction('cron-relay', {
-      DATABASE_URL: db.url, K_SINK: `http://127.0.0.1:${(broker.address() as { port: number }).port}`, NATS_URL: undefined,
-      PORT: String(port), KUBECONFIG: kubeconfig, JOB_RUNNER: 'kubernetes', JOB_NAMESPACE,
+      DATABASE_URL: db.url,
+      K_SINK: `http://127.0.0.1:${(broker.address() as { port: number }).port}`,
+      NATS_URL: undefined,
+      PORT: String(port),
+      KUBECONFIG: kubeconfig,
+      JOB_RUNNER: 'kubernetes',
+      JOB_NAMESPACE,
     });
     await waitForHttp(`${url}/liveness`);
   });

@@ -34,9 +34,7 @@ describe('db: CockroachDB', function () {
   it('50 concurrent createBuild calls get numbers 1…50, each once (40001 retried)', async () => {
     const p = await upsertPipeline(db.pool, { repoSource: 'github.com', repoOwner: 'crdb', repoName: 'counter' });
     const results = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        createBuild(db.pool, { repoSource: 'github.com', repoOwner: 'crdb', repoName: 'counter', pipelineId: p.id, branch: 'main', version: (n) => `0.0.${n}` }),
-      ),
+      Array.from({ length: 50 }, () => createBuild(db.pool, { repoSource: 'github.com', repoOwner: 'crdb', repoName: 'counter', pipelineId: p.id, branch: 'main', version: (n) => `0.0.${n}` })),
     );
     expect(results.map((r) => r.build.buildNumber).sort((a, b) => a - b)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
   });

@@ -19,9 +19,7 @@ function runCli(url: string): Promise<{ code: number | null; out: string }> {
 async function schemaOf(url: string): Promise<{ tables: string[]; records: { version: string; n: string }[] }> {
   const pool = createPool(url);
   try {
-    const tables = await pool.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
-    );
+    const tables = await pool.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`);
     const records = await pool.query<{ version: string; n: string }>('SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
     return { tables: tables.rows.map((r) => r.table_name), records: records.rows };
   } finally {
@@ -30,8 +28,24 @@ async function schemaOf(url: string): Promise<{ tables: string[]; records: { ver
 }
 
 const EXPECTED_TABLES = [
-  'bots', 'build_counters', 'builds', 'bus_consumers', 'bus_dead_letters', 'bus_deliveries', 'bus_events', 'cron_firings', 'log_lines', 'pipelines', 'processed_events', 'queue_locks', 'release_approvals', 'releases',
-  'schema_migrations', 'schema_migrations_lock', 'stage_runs', 'triggers',
+  'bots',
+  'build_counters',
+  'builds',
+  'bus_consumers',
+  'bus_dead_letters',
+  'bus_deliveries',
+  'bus_events',
+  'cron_firings',
+  'log_lines',
+  'pipelines',
+  'processed_events',
+  'queue_locks',
+  'release_approvals',
+  'releases',
+  'schema_migrations',
+  'schema_migrations_lock',
+  'stage_runs',
+  'triggers',
 ];
 
 describe('db: migrations', function () {

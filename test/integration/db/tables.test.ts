@@ -50,8 +50,7 @@ describe('db: pipelines, releases, stages, logs, triggers, events', function () 
       }
       await upsertPipeline(db.pool, { ...repo('lst', 'archived'), archived: true });
     });
-    const names = async (f: Parameters<typeof listPipelines>[1]) =>
-      (await listPipelines(db.pool, { search: 'lst', ...f })).items.map((p) => p.repoName);
+    const names = async (f: Parameters<typeof listPipelines>[1]) => (await listPipelines(db.pool, { search: 'lst', ...f })).items.map((p) => p.repoName);
     const cases = [
       { name: 'default hides archived, most recent build (or creation) first', filter: {}, want: ['delta_1', 'gamma', 'beta', 'alpha'] },
       { name: 'sort by name', filter: { sort: 'name' as const }, want: ['alpha', 'beta', 'delta_1', 'gamma'] },
@@ -104,9 +103,14 @@ describe('db: pipelines, releases, stages, logs, triggers, events', function () 
   });
 
   it('creates releases, enforces their transitions and finds the latest per target/action', async () => {
-    const p = await upsertPipeline(db.pool, { ...repo('rel', 'p'), releaseTargets: [{ name: 'prod', actions: [{ name: 'deploy' }] }, { name: 'dev', actions: [] }] });
-    const mk = (name: string, action: string, version: string) =>
-      createRelease(db.pool, { ...repo('rel', 'p'), pipelineId: p.id, name, action, version, triggeredBy: 'me' });
+    const p = await upsertPipeline(db.pool, {
+      ...repo('rel', 'p'),
+      releaseTargets: [
+        { name: 'prod', actions: [{ name: 'deploy' }] },
+        { name: 'dev', actions: [] },
+      ],
+    });
+    const mk = (name: string, action: string, version: string) => createRelease(db.pool, { ...repo('rel', 'p'), pipelineId: p.id, name, action, version, triggeredBy: 'me' });
     const r1 = (await mk('prod', 'deploy', '1.0.1')).release;
     const r2 = (await mk('prod', 'deploy', '1.0.2')).release;
     await mk('prod', 'rollback', '1.0.0');
@@ -234,10 +238,14 @@ describe('db: pipelines, releases, stages, logs, triggers, events', function () 
     expect([result, attempts]).to.deep.equal([1, 3]);
     attempts = 0;
     let err: Error | undefined;
-    await withTransaction(db.pool, async () => {
-      attempts++;
-      throw Object.assign(new Error('always'), { code: '40001' });
-    }, { maxAttempts: 4, baseDelayMs: 1 }).catch((e: Error) => (err = e));
+    await withTransaction(
+      db.pool,
+      async () => {
+        attempts++;
+        throw Object.assign(new Error('always'), { code: '40001' });
+      },
+      { maxAttempts: 4, baseDelayMs: 1 },
+    ).catch((e: Error) => (err = e));
     expect([err?.message, attempts]).to.deep.equal(['always', 4]);
   });
 

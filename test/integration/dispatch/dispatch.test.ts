@@ -68,7 +68,16 @@ describe('build-dispatch', function () {
       forges: new ForgeEndpoints({ hosts: {}, timeoutMs: 1000 }),
       runner: new KubernetesJobRunner(api.kubeConfig(), { namespace: 'jobs' }),
       publish: async (name, data) => void published.push({ name, data }),
-      settings: { jwtKey: 'test-jwt-key', secretKey: SECRET_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'docker', maxChainDepth: 5, manifestAttempts: 3, statusContext: 'estafette' },
+      settings: {
+        jwtKey: 'test-jwt-key',
+        secretKey: SECRET_KEY,
+        logIngestUrl: 'http://log-ingest',
+        baseUrl: 'http://ci.example.com',
+        executor: 'docker',
+        maxChainDepth: 5,
+        manifestAttempts: 3,
+        statusContext: 'estafette',
+      },
       log: recordingLogger(logs),
     };
     handler = makeHandler(deps);
@@ -82,8 +91,16 @@ describe('build-dispatch', function () {
     name: 'git.push',
     id,
     data: {
-      forge: 'generic', repoSource: 'local', repoOwner: 'team', repoName: repo.dir.split('/').pop()!, cloneUrl: `file://${repo.dir}`,
-      branch, revision: rev, commits: [], pusher: { name: 'dev' }, deliveryId: id,
+      forge: 'generic',
+      repoSource: 'local',
+      repoOwner: 'team',
+      repoName: repo.dir.split('/').pop()!,
+      cloneUrl: `file://${repo.dir}`,
+      branch,
+      revision: rev,
+      commits: [],
+      pusher: { name: 'dev' },
+      deliveryId: id,
     } satisfies GitPushData,
   });
   const ref = () => ({ repoSource: 'local', repoOwner: 'team', repoName: repo.dir.split('/').pop()! });
@@ -94,13 +111,17 @@ describe('build-dispatch', function () {
     return { text, config: JSON.parse(text) };
   };
   const secretManifest = (env: Record<string, string>) =>
-    `stages:\n  build:\n    image: golang:1.22\n    env:\n${Object.entries(env).map(([k, v]) => `      ${k}: ${v}\n`).join('')}    commands:\n    - go build ./...\n`;
+    `stages:\n  build:\n    image: golang:1.22\n    env:\n${Object.entries(env)
+      .map(([k, v]) => `      ${k}: ${v}\n`)
+      .join('')}    commands:\n    - go build ./...\n`;
 
   it("signs the Job's token to expire at the Job's deadline (activeDeadlineSeconds + termination grace), not 6 h later", async () => {
     await handler(push(repo.commit({ '.estafette.yaml': MANIFEST })));
     const { exp, iat } = decodeJwt(lastConfig().config.ingest.token);
     const job = api.requests.filter((r) => r.verb === 'create' && r.resource === 'jobs').pop()!.body;
-    expect(exp! - iat!).to.equal(job.spec.activeDeadlineSeconds + job.spec.template.spec.terminationGracePeriodSeconds).and.equal(2 * 60 * 60 + 30);
+    expect(exp! - iat!)
+      .to.equal(job.spec.activeDeadlineSeconds + job.spec.template.spec.terminationGracePeriodSeconds)
+      .and.equal(2 * 60 * 60 + 30);
   });
 
   it('hands the Job the values of the secrets this pipeline may use, never the master key', async () => {
@@ -152,7 +173,10 @@ describe('build-dispatch', function () {
     const rev2 = repo.commit({ 'main.go': 'package main' });
     await handler(push(rev2));
     builds = (await listBuilds(db.pool, { pipelineId: pipeline.id })).items;
-    expect(builds.map((b) => [b.buildNumber, b.buildVersion, b.repoRevision])).to.deep.equal([[2, '1.4.2', rev2], [1, '1.4.1', rev1]]);
+    expect(builds.map((b) => [b.buildNumber, b.buildVersion, b.repoRevision])).to.deep.equal([
+      [2, '1.4.2', rev2],
+      [1, '1.4.1', rev1],
+    ]);
   });
 
   it('the same event delivered twice (even concurrently) starts one build and one Job', async () => {
@@ -182,7 +206,11 @@ describe('build-dispatch', function () {
   // invalid UTF-8 was silently altered. Now the build is created failed at once, with the reason in its log.
   const unacceptable: Array<{ name: string; bytes: Buffer; reason: RegExp }> = [
     { name: 'a NUL byte', bytes: Buffer.from('stages:\n  build:\n    image: golang\u0000:1.22\n    commands: [make]\n'), reason: /manifest is not a text file \(it contains NUL bytes\)/ },
-    { name: 'invalid UTF-8', bytes: Buffer.concat([Buffer.from('stages:\n  build:\n    image: gol'), Buffer.from([0xff, 0xfe]), Buffer.from('ang\n    commands: [make]\n')]), reason: /the manifest is not valid UTF-8 text \(an invalid byte sequence at line 3, column 15\)/ },
+    {
+      name: 'invalid UTF-8',
+      bytes: Buffer.concat([Buffer.from('stages:\n  build:\n    image: gol'), Buffer.from([0xff, 0xfe]), Buffer.from('ang\n    commands: [make]\n')]),
+      reason: /the manifest is not valid UTF-8 text \(an invalid byte sequence at line 3, column 15\)/,
+    },
   ];
   unacceptable.forEach((c) =>
     it(`a manifest with ${c.name} is a failed build with the reason, at the first attempt, and starts nothing`, async () => {
@@ -192,7 +220,9 @@ describe('build-dispatch', function () {
       const builds = (await listBuilds(db.pool, { pipelineId: pipeline.id })).items;
       expect(builds.map((b) => b.buildStatus)).to.deep.equal(['failed']);
       const text = (await readLogLines(db.pool, 'build', builds[0].id)).map((l) => l.text).join('\n');
-      expect(text).to.match(/The manifest is invalid/).and.match(c.reason);
+      expect(text)
+        .to.match(/The manifest is invalid/)
+        .and.match(c.reason);
       expect((await listStageRuns(db.pool, 'build', builds[0].id)).map((s) => [s.stage, s.status])).to.deep.equal([['validate-manifest', 'failed']]);
       expect(api.jobs()).to.have.length(0);
     }),
@@ -209,7 +239,7 @@ describe('build-dispatch', function () {
     const rev = repo.commit({ '.estafette.yaml': MANIFEST });
     await handler(push(rev));
     await handler({ name: 'pipeline.archived', id: 'arch', data: { ...ref(), archived: true } });
-    await handler(push(repo.commit({ 'x': '1' })));
+    await handler(push(repo.commit({ x: '1' })));
     const pipeline = (await getPipeline(db.pool, ref()))!;
     expect(pipeline.archived).to.equal(true);
     expect((await listBuilds(db.pool, { pipelineId: pipeline.id })).items).to.have.length(1);

@@ -81,7 +81,8 @@ describe('build-dispatch: re-run failed stages', function () {
   async function failedBuild(stages: StageReport[]): Promise<Build> {
     const rev = repo.commit({ '.estafette.yaml': MANIFEST }, `manifest of ${repo.dir}`);
     await handler({
-      name: 'git.push', id: `push-${rev}`,
+      name: 'git.push',
+      id: `push-${rev}`,
       data: { forge: 'generic', ...ref(), cloneUrl: `file://${repo.dir}`, branch: 'main', revision: rev, commits, pusher: { name: 'Ada' }, deliveryId: `d-${rev}` },
     });
     const pipeline = (await getPipeline(db.pool, ref()))!;
@@ -93,10 +94,18 @@ describe('build-dispatch: re-run failed stages', function () {
   }
   const rerun = (b: Build, id: string) =>
     handler({
-      name: 'build.requested', id,
+      name: 'build.requested',
+      id,
       data: {
-        ...ref(), branch: b.repoBranch, revision: b.repoRevision, version: b.buildVersion, commits: b.commits,
-        trigger: { event: 'manual', fields: { USER_ID: 'ada@example.com' } }, requestedBy: 'ada@example.com', chainDepth: 0, rerunFailedOf: b.id,
+        ...ref(),
+        branch: b.repoBranch,
+        revision: b.repoRevision,
+        version: b.buildVersion,
+        commits: b.commits,
+        trigger: { event: 'manual', fields: { USER_ID: 'ada@example.com' } },
+        requestedBy: 'ada@example.com',
+        chainDepth: 0,
+        rerunFailedOf: b.id,
       },
     });
   const jobPlan = () => JSON.parse(api.requests.filter((r) => r.resource === 'secrets').pop()!.body.stringData['builder-config.json']).plan;
@@ -121,12 +130,13 @@ describe('build-dispatch: re-run failed stages', function () {
     const reused = { buildId: failed.id, buildNumber: 1 };
     for (const plan of [jobPlan(), await getBuildPlan(db.pool, again!.id)]) {
       expect(plan.stages.map((s: { name: string; reusedFrom?: unknown }) => [s.name, s.reusedFrom ?? null])).to.deep.equal([
-        ['git-clone', null], ['prepare', reused], ['test', null], ['package', null],
+        ['git-clone', null],
+        ['prepare', reused],
+        ['test', null],
+        ['package', null],
       ]);
     }
-    expect((await listStageRuns(db.pool, 'build', again!.id)).map((s) => [s.stage, s.run, s.status, s.message, s.durationMs])).to.deep.equal([
-      ['prepare', 1, 'succeeded', 'reused from build #1', 800],
-    ]);
+    expect((await listStageRuns(db.pool, 'build', again!.id)).map((s) => [s.stage, s.run, s.status, s.message, s.durationMs])).to.deep.equal([['prepare', 1, 'succeeded', 'reused from build #1', 800]]);
     // A redelivered request changes nothing.
     await rerun(failed, 'rerun-1');
     expect((await listBuilds(db.pool, { pipelineId: failed.pipelineId })).items).to.have.length(2);

@@ -64,8 +64,7 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
   const start = async (env: Record<string, string> = {}, opts: Omit<HarnessOptions, 'env'> = {}) => {
     h = await new ForgeHarness(db, { env: { GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_API_URL: forge.url, GITHUB_TOKEN: 'ghp_test', ...env }, ...opts }).start();
     // The builder goes on once the forge has this job's statuses so far (or after 3 s, for forges that refuse them).
-    h.runner.gate = (ref, n) =>
-      waitFor('the statuses so far', () => forge.statuses.filter((s) => JSON.stringify(s.body).includes(`/${ref.kind}s/${ref.id}"`)).length >= n, 3000).catch(() => undefined);
+    h.runner.gate = (ref, n) => waitFor('the statuses so far', () => forge.statuses.filter((s) => JSON.stringify(s.body).includes(`/${ref.kind}s/${ref.id}"`)).length >= n, 3000).catch(() => undefined);
     return h;
   };
   const repoName = () => `app${++n}`;
@@ -193,7 +192,11 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
       p.number = number;
       p.pull_request.number = number;
       p.pull_request.head = { ...p.pull_request.head, sha, ref: 'fix', repo: { ...p.pull_request.head.repo, full_name: `contributor/${repo.name}` } };
-      p.pull_request.base = { ...p.pull_request.base, ref: 'main', repo: { ...p.pull_request.base.repo, full_name: `octo/${repo.name}`, name: repo.name, html_url: `https://github.com/octo/${repo.name}`, clone_url: repo.cloneUrl } };
+      p.pull_request.base = {
+        ...p.pull_request.base,
+        ref: 'main',
+        repo: { ...p.pull_request.base.repo, full_name: `octo/${repo.name}`, name: repo.name, html_url: `https://github.com/octo/${repo.name}`, clone_url: repo.cloneUrl },
+      };
       return buf(p);
     };
     const body = pr(7, head);
@@ -305,7 +308,11 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
     await h.deliver('github', headers, body);
     const failed = await waitFor('the build to fail after its last attempt', async () => (await buildsOf(repo)).find((b) => b.buildStatus === 'failed'));
     const runs = (await listStageRuns(db.pool, 'build', failed.id)).filter((s) => s.stage === 'fetch-manifest');
-    expect(runs.map((r) => [r.run, r.status])).to.deep.equal([[1, 'failed'], [2, 'failed'], [3, 'failed']]);
+    expect(runs.map((r) => [r.run, r.status])).to.deep.equal([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'failed'],
+    ]);
     expect(runs[0]!.message).to.match(/attempt 1 of 3 .* failed: github: GET .*\/contents\/\.estafette\.yaml answered 500: Server Error/);
     const line = h.records.find((r) => String(r.msg).includes('unreadable after 3 attempts'))!;
     expect(line).to.include({ pipeline: `github.com/octo/${repo.name}`, branch: 'main', revision: sha });
@@ -356,7 +363,11 @@ describe('forge integration: statuses, pull requests, skips, deliveries, failure
     expect(lines).to.have.length(dead.length);
     for (const l of lines) {
       expect(l).to.include({ repository: `github.com/octo/${repo.name}`, branch: 'main', revision: sha });
-      expect(String(l.error)).to.match(new RegExp(`commit status '(pending|running|succeeded)' of build ${build!.id} for github.com/octo/${repo.name}@${sha.slice(0, 12)} \\(branch main\\) not reported: HTTP 503: github: POST .* answered 503: Unicorn`));
+      expect(String(l.error)).to.match(
+        new RegExp(
+          `commit status '(pending|running|succeeded)' of build ${build!.id} for github.com/octo/${repo.name}@${sha.slice(0, 12)} \\(branch main\\) not reported: HTTP 503: github: POST .* answered 503: Unicorn`,
+        ),
+      );
       expect(String(l.msg)).to.contain(`repository github.com/octo/${repo.name} branch main revision ${sha}`);
     }
     expect(forge.statesOf(sha)).to.deep.equal([]);

@@ -67,7 +67,10 @@ export class ForgeHarness {
   private subscription?: Subscription;
   private readonly publish;
 
-  constructor(readonly db: TestDatabase, opts: HarnessOptions) {
+  constructor(
+    readonly db: TestDatabase,
+    opts: HarnessOptions,
+  ) {
     const log = recordingLogger(this.logs, this.records);
     this.bus = new MemoryBus({ duplicateWindowMs: opts.duplicateWindowMs ?? 120_000, log });
     const config = parseConfig({ ESTAFETTE_MANIFEST_ATTEMPTS: String(opts.attempts ?? 3), ESTAFETTE_FORGE_TIMEOUT_MS: '400', ...opts.env });
@@ -141,7 +144,16 @@ export class ForgeHarness {
       await this.publish('build.finished', { ...data, status: f.buildStatus }, { id: `${b.id}-final` });
     } else if (ref.kind === 'release') {
       const r = await transitionReleaseStatus(this.db.pool, ref.id, 'running');
-      const data = { repoSource: r.repoSource, repoOwner: r.repoOwner, repoName: r.repoName, releaseId: r.id, name: r.name, ...(r.action ? { action: r.action } : {}), version: r.releaseVersion, chainDepth: r.chainDepth };
+      const data = {
+        repoSource: r.repoSource,
+        repoOwner: r.repoOwner,
+        repoName: r.repoName,
+        releaseId: r.id,
+        name: r.name,
+        ...(r.action ? { action: r.action } : {}),
+        version: r.releaseVersion,
+        chainDepth: r.chainDepth,
+      };
       await this.publish('release.started', data, { id: `${r.id}-running` });
       await gate(2);
       const f = await transitionReleaseStatus(this.db.pool, ref.id, outcome);

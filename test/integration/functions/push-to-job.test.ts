@@ -46,7 +46,10 @@ describe('push to Job over real HTTP between functions', function () {
 
     kube = await new FakeKubeApi().start();
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kube-')), 'config');
-    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`,
+    );
 
     github = createServer((req, res) => {
       if (req.url?.startsWith('/repos/estafette/estafette-ci-api/contents/.estafette.yaml')) return res.end(MANIFEST);
@@ -77,8 +80,14 @@ describe('push to Job over real HTTP between functions', function () {
     const common = { DATABASE_URL: dbUrl, K_SINK: brokerUrl, NATS_URL: undefined };
     procs = [
       spawnFunction('build-dispatch', {
-        ...common, PORT: String(dispatchPort), KUBECONFIG: kubeconfig, JOB_RUNNER: 'kubernetes', JOB_NAMESPACE: 'ci-jobs',
-        ESTAFETTE_JWT_KEY: 'k', GITHUB_API_URL: githubUrl, ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.example',
+        ...common,
+        PORT: String(dispatchPort),
+        KUBECONFIG: kubeconfig,
+        JOB_RUNNER: 'kubernetes',
+        JOB_NAMESPACE: 'ci-jobs',
+        ESTAFETTE_JWT_KEY: 'k',
+        GITHUB_API_URL: githubUrl,
+        ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.example',
       }),
       spawnFunction('webhook-ingest', { ...common, PORT: String(webhookPort), GITHUB_WEBHOOK_SECRET: 'gh-secret' }),
     ];
@@ -114,7 +123,10 @@ describe('push to Job over real HTTP between functions', function () {
       expect(await rows()).to.deep.equal([{ number: '1', version: '2.3.1', status: 'pending', revision: '1'.repeat(40) }]);
       await push('2'.repeat(40));
       await waitFor('the second Job', () => kube.jobs().length === 2, 20_000);
-      expect((await rows()).map((r) => [r.number, r.version])).to.deep.equal([['1', '2.3.1'], ['2', '2.3.2']]);
+      expect((await rows()).map((r) => [r.number, r.version])).to.deep.equal([
+        ['1', '2.3.1'],
+        ['2', '2.3.2'],
+      ]);
     } finally {
       await pool.end();
     }

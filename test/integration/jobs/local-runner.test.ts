@@ -23,7 +23,14 @@ describeJobRunner('local', async () => {
 describe('local JobRunner', () => {
   it('hands the builder its config in a private file and reports its exit', async () => {
     let out = '';
-    const runner = new LocalJobRunner({ command: [process.execPath, '-e', "const fs=require('fs');const p=process.env.BUILDER_CONFIG_PATH;console.log(JSON.stringify({mode:(fs.statSync(p).mode&0o777).toString(8),cfg:JSON.parse(fs.readFileSync(p,'utf8'))}))"], onOutput: (_r, t) => (out += t) });
+    const runner = new LocalJobRunner({
+      command: [
+        process.execPath,
+        '-e',
+        "const fs=require('fs');const p=process.env.BUILDER_CONFIG_PATH;console.log(JSON.stringify({mode:(fs.statSync(p).mode&0o777).toString(8),cfg:JSON.parse(fs.readFileSync(p,'utf8'))}))",
+      ],
+      onOutput: (_r, t) => (out += t),
+    });
     const ref = { kind: 'build' as const, id: '7', repoOwner: 'o', repoName: 'r' };
     await runner.start(ref, sampleBuilderConfig({ job: { kind: 'build', id: '7' } }));
     expect(await runner.waitFor(ref)).to.equal(0);

@@ -70,7 +70,7 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     expect(again.body).to.deep.equal({ accepted: batches[0]!.length, stored: 0 });
   });
 
-  it('stores any text exactly: tabs, newlines, backslashes, COPY\'s end marker, non-ASCII; NUL becomes U+FFFD', async () => {
+  it("stores any text exactly: tabs, newlines, backslashes, COPY's end marker, non-ASCII; NUL becomes U+FFFD", async () => {
     const { builds } = await seed(h.pool, 'texts', [{ status: 'running' }]);
     const id = builds[0]!.id;
     const texts = ['a\tb', 'line\nbreak\r\n', 'back\\slash \\N \\t', '\\.', '', '   ', 'ünïcödé ✓ 🚀', '\u001b[31mred\u001b[0m', 'x'.repeat(64 * 1024), 'nul\u0000byte'];
@@ -229,7 +229,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       const events = h.published.slice(before);
       expect(events.map((e) => e.name)).to.deep.equal(['build.started', 'build.finished']);
       expect(events[1]!.data).to.deep.equal({
-        repoSource: 'github.com', repoOwner: 'estafette', repoName: 'status', buildId: id, branch: 'main', revision: b.repoRevision, version: b.buildVersion, chainDepth: 2, status: 'succeeded',
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'status',
+        buildId: id,
+        branch: 'main',
+        revision: b.repoRevision,
+        version: b.buildVersion,
+        chainDepth: 2,
+        status: 'succeeded',
       });
       expect(events[1]!.id).to.not.equal(events[0]!.id);
       for (let i = 0; i < 50 && live.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
@@ -291,7 +299,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     it('once a release is final, its lines → 409', async () => {
       const { pipeline, builds } = await seed(h.pool, 'rel-final', [{ status: 'succeeded' }]);
       const { release } = await createRelease(h.pool, {
-        pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'rel-final', name: 'staging', action: 'deploy', version: builds[0]!.buildVersion, buildId: builds[0]!.id, chainDepth: 1,
+        pipelineId: pipeline.id,
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'rel-final',
+        name: 'staging',
+        action: 'deploy',
+        version: builds[0]!.buildVersion,
+        buildId: builds[0]!.id,
+        chainDepth: 1,
       });
       const headers = await bearer('release', release.id);
       expect((await post(statusUrl('release', release.id), { status: 'running' }, headers)).status).to.equal(202);
@@ -304,7 +320,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
     it('releases: running and failed emit release.started / release.finished', async () => {
       const { pipeline, builds } = await seed(h.pool, 'rel', [{ status: 'succeeded' }]);
       const { release } = await createRelease(h.pool, {
-        pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'rel', name: 'staging', action: 'deploy', version: builds[0]!.buildVersion, buildId: builds[0]!.id, chainDepth: 1,
+        pipelineId: pipeline.id,
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'rel',
+        name: 'staging',
+        action: 'deploy',
+        version: builds[0]!.buildVersion,
+        buildId: builds[0]!.id,
+        chainDepth: 1,
       });
       const headers = await bearer('release', release.id);
       const before = h.published.length;
@@ -316,7 +340,15 @@ describe('log-ingest (HTTP, PostgreSQL, NATS)', function () {
       const events = h.published.slice(before);
       expect(events.map((e) => e.name)).to.deep.equal(['release.started', 'release.finished']);
       expect(events[1]!.data).to.deep.equal({
-        repoSource: 'github.com', repoOwner: 'estafette', repoName: 'rel', releaseId: release.id, name: 'staging', action: 'deploy', version: builds[0]!.buildVersion, chainDepth: 1, status: 'failed',
+        repoSource: 'github.com',
+        repoOwner: 'estafette',
+        repoName: 'rel',
+        releaseId: release.id,
+        name: 'staging',
+        action: 'deploy',
+        version: builds[0]!.buildVersion,
+        chainDepth: 1,
+        status: 'failed',
       });
     });
   });

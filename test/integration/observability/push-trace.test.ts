@@ -127,7 +127,13 @@ describe('a push traced end to end', function () {
     buildId = build.id;
     // The builder flushes its spans before it exits.
     await system.runner.waitFor({ kind: 'build', id: buildId, repoOwner: 'estafette', repoName: 'traced' });
-    await waitFor('the builder build.finished event to be handled', async () => metric(await (await fetch(`${system!.url}/metrics`)).text(), 'estafette_events_handled_total', { function: 'build-dispatch', type: 'ci.estafette.build.finished' }) > metric(metricsBefore, 'estafette_events_handled_total', { function: 'build-dispatch', type: 'ci.estafette.build.finished' }), 15_000);
+    await waitFor(
+      'the builder build.finished event to be handled',
+      async () =>
+        metric(await (await fetch(`${system!.url}/metrics`)).text(), 'estafette_events_handled_total', { function: 'build-dispatch', type: 'ci.estafette.build.finished' }) >
+        metric(metricsBefore, 'estafette_events_handled_total', { function: 'build-dispatch', type: 'ci.estafette.build.finished' }),
+      15_000,
+    );
     metricsAfter = await (await fetch(`${system.url}/metrics`)).text();
     const webhookSpan = memory.getFinishedSpans().find((s) => s.attributes[FUNCTION_ATTRIBUTE] === 'webhook-ingest');
     traceId = webhookSpan?.spanContext().traceId ?? '';

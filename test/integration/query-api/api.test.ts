@@ -34,11 +34,16 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>Estafette</title>');
     await writeFile(join(dir, 'assets', 'app-1234.js'), 'console.log(1)');
     h = await startHarness(this, { secretKey: key, staticDir: dir });
-    ({ pipeline: alpha, builds: a } = await seed(h.pool, 'alpha', [
-      { status: 'succeeded', version: '1.0.0' },
-      { status: 'failed', version: '1.0.1', branch: 'feature' },
-      { status: 'running', version: '1.0.2' },
-    ], { labels: { team: 'a' } }));
+    ({ pipeline: alpha, builds: a } = await seed(
+      h.pool,
+      'alpha',
+      [
+        { status: 'succeeded', version: '1.0.0' },
+        { status: 'failed', version: '1.0.1', branch: 'feature' },
+        { status: 'running', version: '1.0.2' },
+      ],
+      { labels: { team: 'a' } },
+    ));
     ({ builds: beta } = await seed(h.pool, 'beta', [{ status: 'succeeded', version: '2.0.0' }], { labels: { team: 'b' } }));
     await upsertPipeline(h.pool, { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'gamma' });
     await setPipelineArchived(h.pool, { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'gamma' }, true);
@@ -137,8 +142,17 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     const nextHour = new Date(Math.floor(Date.now() / 3_600_000 + 1) * 3_600_000).toISOString();
     expect(r.body.triggers).to.deep.equal([
       {
-        cron: { schedule: '0 * * * *' }, builds: { branch: 'main' },
-        kind: 'cron', name: null, jobKind: 'build', jobName: null, filter: { schedule: '0 * * * *' }, action: { builds: { branch: 'main' } }, timeZone: 'UTC', nextFireAt: nextHour, lastFired: null,
+        cron: { schedule: '0 * * * *' },
+        builds: { branch: 'main' },
+        kind: 'cron',
+        name: null,
+        jobKind: 'build',
+        jobName: null,
+        filter: { schedule: '0 * * * *' },
+        action: { builds: { branch: 'main' } },
+        timeZone: 'UTC',
+        nextFireAt: nextHour,
+        lastFired: null,
       },
     ]);
     expect(r.body.releaseTargets.map((t: { name: string }) => t.name)).to.deep.equal(['production', 'staging']);
@@ -164,10 +178,13 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
 
   it('GET …/recentbuilds: the latest build per branch', async () => {
     const r = await get(api(`${PL}/recentbuilds`));
-    expect(r.body.items.map((b: Build) => [b.repoBranch, b.buildVersion])).to.deep.equal([['main', '1.0.2'], ['feature', '1.0.1']]);
+    expect(r.body.items.map((b: Build) => [b.repoBranch, b.buildVersion])).to.deep.equal([
+      ['main', '1.0.2'],
+      ['feature', '1.0.1'],
+    ]);
   });
 
-  it('GET …/builds/:revisionOrId: by id with its manifest, by revision (latest), 404 for another pipeline\'s build or a bad id', async () => {
+  it("GET …/builds/:revisionOrId: by id with its manifest, by revision (latest), 404 for another pipeline's build or a bad id", async () => {
     const byId = await get(api(`${PL}/builds/${a[0]!.id}`));
     expect(byId.body).to.include({ id: a[0]!.id, buildVersion: '1.0.0', manifest: 'builder:\n  track: stable\n' });
     const byRev = await get(api(`${PL}/builds/${a[1]!.repoRevision}`));
@@ -178,7 +195,10 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
 
   it('GET …/builds/:id/stages and …/loglines (after, limit, stage)', async () => {
     const stages = await get(api(`${PL}/builds/${a[0]!.id}/stages`));
-    expect(stages.body.items.map((s: { stage: string; status: string }) => [s.stage, s.status])).to.deep.equal([['build', 'succeeded'], ['test', 'failed']]);
+    expect(stages.body.items.map((s: { stage: string; status: string }) => [s.stage, s.status])).to.deep.equal([
+      ['build', 'succeeded'],
+      ['test', 'failed'],
+    ]);
     expect(stages.body.items[1]).to.deep.equal({ stage: 'test', parent: null, kind: 'stage', run: 1, status: 'failed', startedAt: null, finishedAt: null, durationMs: null, message: 'exit code 1' });
     const logs = await get(api(`${PL}/builds/${a[0]!.id}/loglines`));
     expect(logs.body.items).to.deep.equal([...lines(0, 5, 'build'), ...lines(5, 5, 'test')]);
@@ -195,8 +215,36 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     const r2 = await post(api(`${PL}/builds`), { branch: 'release', revision: 'B'.repeat(40) });
     expect(r2.status).to.equal(202);
     expect(h.published.slice(before)).to.deep.equal([
-      { name: 'build.requested', id: r1.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0, branch: 'feature', revision: a[1]!.repoRevision, version: '1.0.1', commits: [] } },
-      { name: 'build.requested', id: r2.body.eventId, data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0, branch: 'release', revision: 'b'.repeat(40) } },
+      {
+        name: 'build.requested',
+        id: r1.body.eventId,
+        data: {
+          repoSource: 'github.com',
+          repoOwner: 'estafette',
+          repoName: 'alpha',
+          trigger: { event: 'manual', fields: { USER_ID: 'local' } },
+          requestedBy: 'local',
+          chainDepth: 0,
+          branch: 'feature',
+          revision: a[1]!.repoRevision,
+          version: '1.0.1',
+          commits: [],
+        },
+      },
+      {
+        name: 'build.requested',
+        id: r2.body.eventId,
+        data: {
+          repoSource: 'github.com',
+          repoOwner: 'estafette',
+          repoName: 'alpha',
+          trigger: { event: 'manual', fields: { USER_ID: 'local' } },
+          requestedBy: 'local',
+          chainDepth: 0,
+          branch: 'release',
+          revision: 'b'.repeat(40),
+        },
+      },
     ]);
     const bad: Array<[unknown, number, RegExp, Record<string, string>?]> = [
       [{}, 400, /give buildVersion .* or branch/],
@@ -245,7 +293,7 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
     expect((await get(api('/api/pipelines/github.com/estafette/beta/releases/' + staging.id))).status).to.equal(404);
   });
 
-  describe('POST …/releases: validated against the version\'s succeeded build and its manifest', () => {
+  describe("POST …/releases: validated against the version's succeeded build and its manifest", () => {
     const cases: Array<{ name: string; body: Record<string, unknown>; status: number; message?: RegExp }> = [
       { name: 'a target with an action', body: { name: 'staging', action: 'deploy', releaseVersion: '1.0.0' }, status: 202 },
       { name: 'a target without actions', body: { name: 'production', releaseVersion: '1.0.0' }, status: 202 },
@@ -268,8 +316,19 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
         if (c.status === 202) {
           expect(h.published.slice(before)).to.deep.equal([
             {
-              name: 'release.requested', id: r.body.eventId,
-              data: { repoSource: 'github.com', repoOwner: 'estafette', repoName: 'alpha', name: c.body.name, ...(c.body.action ? { action: c.body.action } : {}), version: '1.0.0', trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0 },
+              name: 'release.requested',
+              id: r.body.eventId,
+              data: {
+                repoSource: 'github.com',
+                repoOwner: 'estafette',
+                repoName: 'alpha',
+                name: c.body.name,
+                ...(c.body.action ? { action: c.body.action } : {}),
+                version: '1.0.0',
+                trigger: { event: 'manual', fields: { USER_ID: 'local' } },
+                requestedBy: 'local',
+                chainDepth: 0,
+              },
             },
           ]);
         } else {
@@ -308,7 +367,10 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
 
   it('GET …/stats/buildsdurations, buildssuccessrate, releases', async () => {
     const d = await get(api(`${PL}/stats/buildsdurations?filter[last]=2&filter[status]=all`));
-    expect(d.body.durations.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([[a[2]!.id, '1.0.2', 'running'], [a[1]!.id, '1.0.1', 'failed']]);
+    expect(d.body.durations.map((x: Build) => [x.id, x.buildVersion, x.buildStatus])).to.deep.equal([
+      [a[2]!.id, '1.0.2', 'running'],
+      [a[1]!.id, '1.0.1', 'failed'],
+    ]);
     expect(d.body.durations[0]).to.have.keys('id', 'buildVersion', 'buildStatus', 'insertedAt', 'pendingDuration', 'duration');
     expect(d.body.durations[1].duration).to.be.a('number');
     // Estafette's default: the succeeded builds only.
@@ -360,8 +422,17 @@ describe('query-api routes (HTTP, PostgreSQL)', function () {
   it('GET /api/me and /api/auth/*: sign-in off means everyone is an administrator', async () => {
     // Estafette's User: active (its UI then needs no sign-in), administrator role.
     expect((await get(api('/api/me'))).body).to.deep.equal({
-      id: 'local', active: true, identities: [{ provider: 'local', id: 'local', email: 'local', name: 'local administrator' }], roles: ['administrator'],
-      currentProvider: 'local', email: 'local', name: 'local administrator', authenticated: false, user: null, role: 'administrator', authEnabled: false,
+      id: 'local',
+      active: true,
+      identities: [{ provider: 'local', id: 'local', email: 'local', name: 'local administrator' }],
+      roles: ['administrator'],
+      currentProvider: 'local',
+      email: 'local',
+      name: 'local administrator',
+      authenticated: false,
+      user: null,
+      role: 'administrator',
+      authEnabled: false,
     });
     expect((await get(api('/api/auth/providers'))).body).to.deep.equal([]);
     expect((await get(api('/api/auth/login/github'))).status).to.equal(404);

@@ -21,7 +21,12 @@ async function fakeProvider() {
     'code-unverified': { email: 'eve@example.com', email_verified: false },
     'gh-code': { login: 'octo', name: null, email: null },
   };
-  const body = (req: IncomingMessage) => new Promise<string>((r) => { let s = ''; req.on('data', (c) => (s += c)); req.on('end', () => r(s)); });
+  const body = (req: IncomingMessage) =>
+    new Promise<string>((r) => {
+      let s = '';
+      req.on('data', (c) => (s += c));
+      req.on('end', () => r(s));
+    });
   const server: Server = createServer(async (req, res) => {
     const send = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(v));
     const url = new URL(req.url!, 'http://x');
@@ -35,7 +40,11 @@ async function fakeProvider() {
     const user = users[token.replace(/^at-/, '')];
     if (!user) return send(401, { message: 'Bad credentials' });
     if (url.pathname === '/userinfo' || url.pathname === '/gh/user') return send(200, user);
-    if (url.pathname === '/gh/user/emails') return send(200, [{ email: 'old@example.com', primary: false, verified: true }, { email: 'octo@example.com', primary: true, verified: true }]);
+    if (url.pathname === '/gh/user/emails')
+      return send(200, [
+        { email: 'old@example.com', primary: false, verified: true },
+        { email: 'octo@example.com', primary: true, verified: true },
+      ]);
     if (url.pathname === '/gh/user/orgs') return send(200, [{ login: 'estafette' }]);
     send(404, {});
   });
@@ -64,7 +73,10 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
       roles: { emails: { 'admin@example.com': 'administrator' }, groups: { ops: 'operator' }, defaultRole: 'viewer' },
     };
     h = await startHarness(this, { auth });
-    const { pipeline, builds } = await seed(h.pool, 'guarded', [{ status: 'succeeded', version: '1.0.0' }, { status: 'running', version: '1.0.1' }]);
+    const { pipeline, builds } = await seed(h.pool, 'guarded', [
+      { status: 'succeeded', version: '1.0.0' },
+      { status: 'running', version: '1.0.1' },
+    ]);
     const { release } = await createRelease(h.pool, { pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'guarded', name: 'production', version: '1.0.0' });
     ids = { running: builds[1]!.id, pendingRelease: release.id };
   });
@@ -102,9 +114,18 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
     const me = await get(api('/api/me'), { cookie: cookiePair(session) });
     // Estafette's User (user.go) with our fields beside it.
     expect(me.body).to.deep.equal({
-      id: 'olga@example.com', active: true, identities: [{ provider: 'corp', id: 'olga@example.com', email: 'olga@example.com', name: 'Olga' }], roles: ['operator'],
-      groups: [{ name: 'ops' }], currentProvider: 'corp', email: 'olga@example.com', name: 'Olga',
-      authenticated: true, user: { email: 'olga@example.com', name: 'Olga' }, role: 'operator', authEnabled: true,
+      id: 'olga@example.com',
+      active: true,
+      identities: [{ provider: 'corp', id: 'olga@example.com', email: 'olga@example.com', name: 'Olga' }],
+      roles: ['operator'],
+      groups: [{ name: 'ops' }],
+      currentProvider: 'corp',
+      email: 'olga@example.com',
+      name: 'Olga',
+      authenticated: true,
+      user: { email: 'olga@example.com', name: 'Olga' },
+      role: 'operator',
+      authEnabled: true,
     });
     const admin = await signIn('corp', 'code-admin');
     expect((await get(api('/api/me'), { cookie: cookiePair(cookieOf(admin.callback, 'estafette_session')!) })).body.role).to.equal('administrator');
@@ -137,7 +158,18 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
       expect(cookieOf(r, 'estafette_session'), path).to.equal(undefined);
     }
     // '/\t/evil.example' is what `?returnURL=/%09/evil.example` decodes to: browsers drop the tab from a Location.
-    for (const evil of ['//evil.example', 'https://evil.example', '/\\evil.example', '/\t/evil.example', '/%09/evil.example', '/\n/evil.example', '/%2F/evil.example', '/%5Cevil.example', '/..//evil.example', '/./\\evil.example']) {
+    for (const evil of [
+      '//evil.example',
+      'https://evil.example',
+      '/\\evil.example',
+      '/\t/evil.example',
+      '/%09/evil.example',
+      '/\n/evil.example',
+      '/%2F/evil.example',
+      '/%5Cevil.example',
+      '/..//evil.example',
+      '/./\\evil.example',
+    ]) {
       expect((await signIn('corp', 'code-ops', evil)).callback.headers.get('location')).to.equal('/');
     }
   });
@@ -172,8 +204,21 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
     const ok = await post({ clientId: 'deploy-bot', clientSecret: 'bot-secret' });
     const { token, expiresIn, role } = (await ok.json()) as { token: string; expiresIn: number; role: string };
     expect([ok.status, expiresIn, role]).to.deep.equal([200, 28800, 'operator']);
-    expect((await get(api('/api/me'), { authorization: `Bearer ${token}` })).body).to.deep.include({ active: true, roles: ['operator'], email: 'deploy-bot', currentProvider: 'client', authenticated: true, user: { email: 'deploy-bot', name: 'deploy-bot' }, role: 'operator', authEnabled: true });
-    for (const bad of [{ clientId: 'deploy-bot', clientSecret: 'nope' }, { clientId: 'other', clientSecret: 'bot-secret' }]) expect((await post(bad)).status).to.equal(401);
+    expect((await get(api('/api/me'), { authorization: `Bearer ${token}` })).body).to.deep.include({
+      active: true,
+      roles: ['operator'],
+      email: 'deploy-bot',
+      currentProvider: 'client',
+      authenticated: true,
+      user: { email: 'deploy-bot', name: 'deploy-bot' },
+      role: 'operator',
+      authEnabled: true,
+    });
+    for (const bad of [
+      { clientId: 'deploy-bot', clientSecret: 'nope' },
+      { clientId: 'other', clientSecret: 'bot-secret' },
+    ])
+      expect((await post(bad)).status).to.equal(401);
     expect((await post({ clientId: 'deploy-bot' })).status).to.equal(400);
   });
 
@@ -182,8 +227,16 @@ describe('query-api sign-in and roles (HTTP, PostgreSQL)', function () {
     type Caller = { name: string; headers: () => Promise<Record<string, string>>; status: number | null };
     const callers: Caller[] = [
       { name: 'nobody', headers: async () => ({}), status: 401 },
-      { name: 'a forged session', headers: async () => ({ cookie: `estafette_session=${await signSession('wrong-key', { kind: 'user', email: 'x@y', name: 'x', role: 'administrator', provider: 'corp' })}`, 'x-requested-with': 'XMLHttpRequest' }), status: 401 },
-      { name: 'an expired session', headers: async () => ({ cookie: `estafette_session=${await signSession(JWT_KEY, { kind: 'user', email: 'x@y', name: 'x', role: 'administrator', provider: 'corp' }, -5)}`, 'x-requested-with': 'XMLHttpRequest' }), status: 401 },
+      {
+        name: 'a forged session',
+        headers: async () => ({ cookie: `estafette_session=${await signSession('wrong-key', { kind: 'user', email: 'x@y', name: 'x', role: 'administrator', provider: 'corp' })}`, 'x-requested-with': 'XMLHttpRequest' }),
+        status: 401,
+      },
+      {
+        name: 'an expired session',
+        headers: async () => ({ cookie: `estafette_session=${await signSession(JWT_KEY, { kind: 'user', email: 'x@y', name: 'x', role: 'administrator', provider: 'corp' }, -5)}`, 'x-requested-with': 'XMLHttpRequest' }),
+        status: 401,
+      },
       { name: 'a builder job token', headers: async () => ({ authorization: `Bearer ${await signJobToken(JWT_KEY, { kind: 'build', id: '1' })}` }), status: 401 },
       { name: 'a viewer', headers: async () => ({ cookie: `estafette_session=${await session('viewer')}`, 'x-requested-with': 'XMLHttpRequest' }), status: 403 },
       { name: 'an operator cookie without the CSRF header', headers: async () => ({ cookie: `estafette_session=${await session('operator')}` }), status: 403 },

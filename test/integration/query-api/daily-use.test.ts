@@ -41,12 +41,28 @@ const decode = (r: { headers: Record<string, string | string[] | undefined>; bod
   (r.headers['content-encoding'] === 'br' ? brotliDecompressSync(r.body) : r.headers['content-encoding'] === 'gzip' ? gunzipSync(r.body) : r.body).toString('utf8');
 
 const line = (seq: number, stage: string, text: string, stream: LogLine['stream'] = 'stdout', run = 1): LogLine => ({
-  seq, stage, run, stream, text, time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, seq)).toISOString(),
+  seq,
+  stage,
+  run,
+  stream,
+  text,
+  time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, seq)).toISOString(),
 });
 
 const stage = (name: string, extra: Partial<PlanStage> = {}): PlanStage => ({
-  name, image: 'alpine', shell: '/bin/sh', workDir: '/w', commands: ['true'], runCommandsInForeground: false, when: '', env: {}, retries: 0,
-  parallelStages: [], services: [], customProperties: {}, ...extra,
+  name,
+  image: 'alpine',
+  shell: '/bin/sh',
+  workDir: '/w',
+  commands: ['true'],
+  runCommandsInForeground: false,
+  when: '',
+  env: {},
+  retries: 0,
+  parallelStages: [],
+  services: [],
+  customProperties: {},
+  ...extra,
 });
 
 describe('query-api for daily use: raw logs, search, compression, stats period, stages, re-run (HTTP, PostgreSQL)', function () {
@@ -64,7 +80,11 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     await writeFile(join(dir, 'index.html'), `<!doctype html><title>Estafette</title>${'<!-- padding -->'.repeat(100)}`);
     await writeFile(join(dir, 'assets', 'app-5678.js'), `console.log(${JSON.stringify('x'.repeat(5000))});`);
     h = await startHarness(this, { staticDir: dir });
-    ({ pipeline, builds } = await seed(h.pool, 'daily', [{ status: 'failed', version: '1.0.0' }, { status: 'succeeded', version: '1.0.1' }, { status: 'running', version: '1.0.2' }]));
+    ({ pipeline, builds } = await seed(h.pool, 'daily', [
+      { status: 'failed', version: '1.0.0' },
+      { status: 'succeeded', version: '1.0.1' },
+      { status: 'running', version: '1.0.2' },
+    ]));
     const failed = builds[0]!;
     await upsertStageRuns(h.pool, 'build', failed.id, [
       { stage: 'prepare', run: 1, kind: 'stage', status: 'succeeded', durationMs: 1200 },
@@ -118,7 +138,9 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     });
 
     it('streams a log longer than one database page in seq order, with a header wherever the stage changes', async () => {
-      const { builds: [big] } = await seed(h.pool, 'big-text', [{ status: 'succeeded' }]);
+      const {
+        builds: [big],
+      } = await seed(h.pool, 'big-text', [{ status: 'succeeded' }]);
       const n = 12_345;
       const all = Array.from({ length: n }, (_, i) => line(i, i < 6000 ? 'one' : i < 9000 ? 'two/a' : 'two/b', `row ${i}`));
       await appendLogLines(h.pool, 'build', big!.id, all);
@@ -141,7 +163,9 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     let bigId: string;
     const BIG = '/api/pipelines/github.com/estafette/big-search';
     before(async () => {
-      const { builds: [big] } = await seed(h.pool, 'big-search', [{ status: 'succeeded' }]);
+      const {
+        builds: [big],
+      } = await seed(h.pool, 'big-search', [{ status: 'succeeded' }]);
       bigId = big!.id;
       const all = Array.from({ length: 100_000 }, (_, i) =>
         line(i, i < 50_000 ? 'build' : 'test', i === 87_654 ? 'panic: \u001b[1;31mNeedle\u001b[0m in the haystack' : i % 10_000 === 5 ? `checkpoint ${i}` : `ordinary line ${i}`, i === 87_654 ? 'stderr' : 'stdout'),
@@ -167,9 +191,14 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
 
     it('treats the text literally (no LIKE or regex syntax) and refuses an empty or huge query', async () => {
       await appendLogLines(h.pool, 'build', builds[1]!.id, [
-        line(0, 'x', '100% done'), line(1, 'x', '100 percent'), line(2, 'x', 'a.b'), line(3, 'x', 'axb'),
-        line(4, 'x', 'call(x) [y] a\\b c-d <e> ^f$ {g} |h| *i+ ?'), line(5, 'x', 'Grüße aus Köln'),
-        line(6, 'x', 'n\u001b[1mee\u001b[0mdle split by colours'), line(7, 'x', 'title \u001b]0;window title\u0007and text'),
+        line(0, 'x', '100% done'),
+        line(1, 'x', '100 percent'),
+        line(2, 'x', 'a.b'),
+        line(3, 'x', 'axb'),
+        line(4, 'x', 'call(x) [y] a\\b c-d <e> ^f$ {g} |h| *i+ ?'),
+        line(5, 'x', 'Grüße aus Köln'),
+        line(6, 'x', 'n\u001b[1mee\u001b[0mdle split by colours'),
+        line(7, 'x', 'title \u001b]0;window title\u0007and text'),
       ]);
       const q = async (text: string) => (await get(api(`${PL}/builds/${builds[1]!.id}/loglines?q=${encodeURIComponent(text)}`))).body.matches.map((m: { seq: number }) => m.seq);
       expect(await q('100%')).to.deep.equal([0]);
@@ -201,7 +230,7 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     ];
     cases.forEach(({ accept, want }) =>
       it(`JSON with Accept-Encoding ${accept ?? '(none)'} → ${want ?? 'identity'}`, async () => {
-        const path = "/api/builds?page[size]=100";
+        const path = '/api/builds?page[size]=100';
         const plain = await get(api(path));
         const r = await rawGet(api(path), accept ? { 'accept-encoding': accept } : {});
         expect(r.status).to.equal(200);
@@ -212,8 +241,15 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     );
 
     it('a large log page shrinks to a fraction; small answers are sent as they are', async () => {
-      const { builds: [b] } = await seed(h.pool, 'squeeze', [{ status: 'succeeded' }]);
-      await appendLogLines(h.pool, 'build', b!.id, Array.from({ length: 5000 }, (_, i) => line(i, 'build', `\u001b[32mok\u001b[0m step ${i} of the build did its work`)));
+      const {
+        builds: [b],
+      } = await seed(h.pool, 'squeeze', [{ status: 'succeeded' }]);
+      await appendLogLines(
+        h.pool,
+        'build',
+        b!.id,
+        Array.from({ length: 5000 }, (_, i) => line(i, 'build', `\u001b[32mok\u001b[0m step ${i} of the build did its work`)),
+      );
       const path = `/api/pipelines/github.com/estafette/squeeze/builds/${b!.id}/logs`;
       const identity = await rawGet(api(path));
       const br = await rawGet(api(path), { 'accept-encoding': 'br' });
@@ -313,7 +349,10 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
   });
 
   it('GET …/stats/releases counts only the releases of the chosen period', async () => {
-    const { pipeline: p, builds: [b] } = await seed(h.pool, 'releasing', [{ status: 'succeeded', version: '2.0.0' }]);
+    const {
+      pipeline: p,
+      builds: [b],
+    } = await seed(h.pool, 'releasing', [{ status: 'succeeded', version: '2.0.0' }]);
     const day = 86_400_000;
     for (const daysAgo of [400, 40, 2, 1]) {
       const r = (await createRelease(h.pool, { pipelineId: p.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'releasing', name: 'production', version: '2.0.0', buildId: b!.id })).release;
@@ -326,10 +365,20 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
   });
 
   it('GET …/builds/:id/stages lists every planned stage in manifest order, pending ones too, retries after their first run', async () => {
-    const { builds: [b] } = await seed(h.pool, 'planned', [{ status: 'running' }]);
+    const {
+      builds: [b],
+    } = await seed(h.pool, 'planned', [{ status: 'running' }]);
     const plan = {
-      kind: 'build', repoSource: 'github.com', repoOwner: 'estafette', repoName: 'planned', branch: 'main', revision: 'r', version: '1',
-      builder: { track: 'stable', os: 'linux', medium: '', type: 'docker' }, labels: {}, estafetteEnv: {},
+      kind: 'build',
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'planned',
+      branch: 'main',
+      revision: 'r',
+      version: '1',
+      builder: { track: 'stable', os: 'linux', medium: '', type: 'docker' },
+      labels: {},
+      estafetteEnv: {},
       stages: [
         stage('git-clone', { builtin: 'git-clone', injected: true }),
         stage('prepare', { services: [{ name: 'db', image: 'postgres', shell: '/bin/sh', commands: [], runCommandsInForeground: false, env: {}, when: '', multiStage: false, customProperties: {} }] }),
@@ -367,10 +416,20 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     expect(r.status).to.equal(202);
     expect(h.published.slice(before)).to.deep.equal([
       {
-        name: 'build.requested', id: r.body.eventId,
+        name: 'build.requested',
+        id: r.body.eventId,
         data: {
-          repoSource: 'github.com', repoOwner: 'estafette', repoName: 'daily', branch: 'main', revision: failed.repoRevision, version: '1.0.0', commits: [],
-          trigger: { event: 'manual', fields: { USER_ID: 'local' } }, requestedBy: 'local', chainDepth: 0, rerunFailedOf: failed.id,
+          repoSource: 'github.com',
+          repoOwner: 'estafette',
+          repoName: 'daily',
+          branch: 'main',
+          revision: failed.repoRevision,
+          version: '1.0.0',
+          commits: [],
+          trigger: { event: 'manual', fields: { USER_ID: 'local' } },
+          requestedBy: 'local',
+          chainDepth: 0,
+          rerunFailedOf: failed.id,
         },
       },
     ]);
@@ -380,13 +439,21 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
   });
 
   it('GET …/builds?filter[eventId]= finds the build a request made (how the UI follows a rebuild)', async () => {
-    const { build } = await createBuild(h.pool, { pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'daily', branch: 'main', version: '1.0.9', eventId: '5e0f4a34-0000-4000-8000-000000000001' });
+    const { build } = await createBuild(h.pool, {
+      pipelineId: pipeline.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'daily',
+      branch: 'main',
+      version: '1.0.9',
+      eventId: '5e0f4a34-0000-4000-8000-000000000001',
+    });
     const found = await get(api(`${PL}/builds?filter[eventId]=5e0f4a34-0000-4000-8000-000000000001`));
     expect(found.body.items.map((b: Build) => b.id)).to.deep.equal([build.id]);
     expect((await get(api(`${PL}/builds?filter[eventId]=5e0f4a34-0000-4000-8000-000000000002`))).body.items).to.deep.equal([]);
   });
 
-  it('a running build carries estimatedDuration, the median of its pipeline\'s recent succeeded builds; finished ones do not', async () => {
+  it("a running build carries estimatedDuration, the median of its pipeline's recent succeeded builds; finished ones do not", async () => {
     const { pipeline: p } = await seed(h.pool, 'timed', []);
     const t0 = Date.now() - 3_600_000;
     const ref = { pipelineId: p.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'timed', branch: 'main' };
@@ -398,7 +465,13 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const { build: running } = await createBuild(h.pool, { ...ref, version: '0.9' });
     await transitionBuildStatus(h.pool, running.id, 'running');
     const list = (await get(api('/api/pipelines/github.com/estafette/timed/builds'))).body.items;
-    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([['0.9', 90e9], ['0.3', undefined], ['0.2', undefined], ['0.1', undefined], ['0.0', undefined]]);
+    expect(list.map((b: Build & { estimatedDuration?: number }) => [b.buildVersion, b.estimatedDuration])).to.deep.equal([
+      ['0.9', 90e9],
+      ['0.3', undefined],
+      ['0.2', undefined],
+      ['0.1', undefined],
+      ['0.0', undefined],
+    ]);
     expect((await get(api(`/api/pipelines/github.com/estafette/timed/builds/${running.id}`))).body.estimatedDuration).to.equal(90e9);
     const everywhere = (await get(api('/api/builds?filter[status]=running'))).body.items.find((b: Build) => b.id === running.id);
     expect(everywhere.estimatedDuration).to.equal(90e9);
@@ -409,7 +482,16 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
   it('the pipelines list names the commit and trigger of each last build', async () => {
     const commits = [{ id: 'c'.repeat(40), message: 'Fix the parser\n\nLonger text', author: { name: 'Ada', email: 'ada@example.com' } }];
     const { pipeline: p } = await seed(h.pool, 'described', []);
-    await createBuild(h.pool, { pipelineId: p.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'described', branch: 'main', version: '3', commits, trigger: { event: 'manual', fields: { USER_ID: 'ada@example.com' } } });
+    await createBuild(h.pool, {
+      pipelineId: p.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'described',
+      branch: 'main',
+      version: '3',
+      commits,
+      trigger: { event: 'manual', fields: { USER_ID: 'ada@example.com' } },
+    });
     const pl = (await get(api('/api/pipelines?filter[search]=described'))).body.items[0];
     expect(pl.lastBuild).to.deep.include({ buildNumber: 1, commits, trigger: { event: 'manual', fields: { USER_ID: 'ada@example.com' } } });
     expect((await get(api('/api/pipelines/github.com/estafette/described'))).body.lastBuild.commits).to.deep.equal(commits);
@@ -420,17 +502,30 @@ describe('query-api for daily use: raw logs, search, compression, stats period, 
     const minute = new Date(Date.UTC(2026, 0, 2, 3, 30));
     await claimCronFiring(h.pool, t!.id, minute);
     const { build } = await createBuild(h.pool, {
-      pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName: 'daily', branch: 'main', version: '1.0.8',
-      eventId: derivedEventId(`cron/${minute.toISOString()}`, t!.id), trigger: { event: 'cron', name: 'nightly', fields: { SCHEDULE: '30 3 * * *', TIME: minute.toISOString() } },
+      pipelineId: pipeline.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'daily',
+      branch: 'main',
+      version: '1.0.8',
+      eventId: derivedEventId(`cron/${minute.toISOString()}`, t!.id),
+      trigger: { event: 'cron', name: 'nightly', fields: { SCHEDULE: '30 3 * * *', TIME: minute.toISOString() } },
     });
     const [desc] = (await get(api(PL))).body.triggers;
     const now = new Date();
     const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 3, 30));
     if (next <= now) next.setUTCDate(next.getUTCDate() + 1);
     expect(desc).to.deep.equal({
-      cron: { schedule: '30 3 * * *' }, builds: { branch: 'main' },
-      kind: 'cron', name: 'nightly', jobKind: 'build', jobName: null, filter: { schedule: '30 3 * * *' }, action: { builds: { branch: 'main' } },
-      timeZone: 'UTC', nextFireAt: next.toISOString(),
+      cron: { schedule: '30 3 * * *' },
+      builds: { branch: 'main' },
+      kind: 'cron',
+      name: 'nightly',
+      jobKind: 'build',
+      jobName: null,
+      filter: { schedule: '30 3 * * *' },
+      action: { builds: { branch: 'main' } },
+      timeZone: 'UTC',
+      nextFireAt: next.toISOString(),
       lastFired: { at: minute.toISOString(), build: { id: build.id, buildNumber: build.buildNumber, buildVersion: '1.0.8', buildStatus: 'pending' } },
     });
   });

@@ -75,13 +75,16 @@ export async function startHarness(ctx: Mocha.Context, options: Partial<Pick<Que
   };
   const quiet = silentLogger;
   const ingest = createServer(toNodeListener(makeLogIngest({ pool, liveLogs: publisherLogs, publish, jwtKey: JWT_KEY, log: quiet }), { log: quiet }));
-  const api = createServer(
-    toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, createdWaitMs: 0, ...options }), { log: quiet }),
-  );
+  const api = createServer(toNodeListener(makeQueryApi({ pool, liveLogs: countingLogs, publish, auth: options.auth ?? { enabled: false }, log: quiet, createdWaitMs: 0, ...options }), { log: quiet }));
   const listen = (s: Server) => new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
   const [ingestUrl, apiUrl] = [await listen(ingest), await listen(api)];
   return {
-    pool, ingestUrl, apiUrl, published, viewerLogs, publisherLogs,
+    pool,
+    ingestUrl,
+    apiUrl,
+    published,
+    viewerLogs,
+    publisherLogs,
     activeSubscriptions: () => active,
     stop: async () => {
       for (const s of [ingest, api]) {
@@ -103,14 +106,25 @@ export async function seed(
   builds: Array<{ status?: 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled'; branch?: string; version?: string; revision?: string }> = [],
   extra: { labels?: Record<string, string>; releaseTargets?: Array<{ name: string; actions: { name: string }[] }> } = {},
 ): Promise<{ pipeline: Pipeline; builds: Build[] }> {
-  const releaseTargets = extra.releaseTargets ?? [{ name: 'production', actions: [] }, { name: 'staging', actions: [{ name: 'deploy' }, { name: 'rollback' }] }];
+  const releaseTargets = extra.releaseTargets ?? [
+    { name: 'production', actions: [] },
+    { name: 'staging', actions: [{ name: 'deploy' }, { name: 'rollback' }] },
+  ];
   const pipeline = await upsertPipeline(pool, { repoSource: 'github.com', repoOwner: 'estafette', repoName, labels: extra.labels ?? {}, releaseTargets });
   const out: Build[] = [];
   for (const [i, b] of builds.entries()) {
     const { build } = await createBuild(pool, {
-      pipelineId: pipeline.id, repoSource: 'github.com', repoOwner: 'estafette', repoName,
-      branch: b.branch ?? 'main', revision: b.revision ?? `${String(i).padStart(2, '0')}${'a'.repeat(38)}`, version: b.version ?? `1.0.${i}`,
-      labels: extra.labels ?? {}, releaseTargets, manifest: 'builder:\n  track: stable\n', chainDepth: 2,
+      pipelineId: pipeline.id,
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName,
+      branch: b.branch ?? 'main',
+      revision: b.revision ?? `${String(i).padStart(2, '0')}${'a'.repeat(38)}`,
+      version: b.version ?? `1.0.${i}`,
+      labels: extra.labels ?? {},
+      releaseTargets,
+      manifest: 'builder:\n  track: stable\n',
+      chainDepth: 2,
     });
     // Walk the state machine to the wanted status, as the builder's reports would.
     const path: string[] = { pending: [], running: ['running'], succeeded: ['running', 'succeeded'], failed: ['running', 'failed'], canceled: ['canceled'] }[b.status ?? 'succeeded'];
@@ -123,7 +137,14 @@ export async function seed(
 
 /** `n` lines with seq from `from`. */
 export const lines = (from: number, n: number, stage = 'build'): LogLine[] =>
-  Array.from({ length: n }, (_, i) => ({ seq: from + i, stage, run: 1, time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, from + i)).toISOString(), stream: i % 7 === 3 ? 'stderr' : 'stdout', text: `line ${from + i} \u001b[32mok\u001b[0m` }));
+  Array.from({ length: n }, (_, i) => ({
+    seq: from + i,
+    stage,
+    run: 1,
+    time: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, from + i)).toISOString(),
+    stream: i % 7 === 3 ? 'stderr' : 'stdout',
+    text: `line ${from + i} \u001b[32mok\u001b[0m`,
+  }));
 
 /** A job token's Authorization header. */
 export async function bearer(kind: 'build' | 'release' | 'bot', id: string): Promise<Record<string, string>> {

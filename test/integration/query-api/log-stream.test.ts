@@ -115,7 +115,7 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
   it('pings while idle and forwards status reports (stages) as status events', async () => {
     const { builds } = await seed(h.pool, 'ping', [{ status: 'running' }]);
     const id = builds[0]!.id;
-    const reading = readSse(streamUrl('ping', id), { stop: (e, all) => e.event === 'close' || all.filter((x) => x.event === 'ping').length >= 2 && all.some((x) => x.event === 'status') });
+    const reading = readSse(streamUrl('ping', id), { stop: (e, all) => e.event === 'close' || (all.filter((x) => x.event === 'ping').length >= 2 && all.some((x) => x.event === 'status')) });
     await new Promise((r) => setTimeout(r, 150));
     const stage = { stage: 'build', run: 1, kind: 'stage', status: 'running' };
     await post(`${h.ingestUrl}/api/ingest/builds/${id}/status`, { stages: [stage] }, await bearer('build', id));
@@ -151,7 +151,10 @@ describe('query-api log stream (SSE, PostgreSQL, NATS)', function () {
     await transitionBuildStatus(h.pool, id, 'failed'); // no live message, as the reconciler does
     const { events } = await reading;
     expect(seqs(events)).to.deep.equal(range(0, 5));
-    expect(events.slice(-2).map((e) => [e.event, JSON.parse(e.data)])).to.deep.equal([['status', { status: 'failed' }], ['close', { status: 'failed' }]]);
+    expect(events.slice(-2).map((e) => [e.event, JSON.parse(e.data)])).to.deep.equal([
+      ['status', { status: 'failed' }],
+      ['close', { status: 'failed' }],
+    ]);
   });
 
   it('a viewer going away ends its stream and its live subscription', async () => {

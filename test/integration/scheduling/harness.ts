@@ -183,10 +183,14 @@ export class SchedulingHarness {
     const bus = await connectJetStreamBus({ url: natsUrl, ...names, log: silentLogger });
     const h = new SchedulingHarness(db, bus, natsUrl, names, options);
     h.subs.push(
-      await bus.subscribe('observer', ['build.finished', 'release.finished', 'queue.advance'].map((t) => eventType(t as EventName)), async (ce) => {
-        const e = parseEvent(ce);
-        h.seen.push({ name: e.name, id: e.id, data: e.data as unknown as Record<string, unknown> });
-      }),
+      await bus.subscribe(
+        'observer',
+        ['build.finished', 'release.finished', 'queue.advance'].map((t) => eventType(t as EventName)),
+        async (ce) => {
+          const e = parseEvent(ce);
+          h.seen.push({ name: e.name, id: e.id, data: e.data as unknown as Record<string, unknown> });
+        },
+      ),
     );
     return h;
   }
@@ -200,7 +204,13 @@ export class SchedulingHarness {
       runner: this.runner,
       publish: publisher(this.bus, '/test/build-dispatch'),
       settings: {
-        jwtKey: JWT_KEY, logIngestUrl: 'http://log-ingest', baseUrl: 'http://ci.example.com', executor: 'host', maxChainDepth: 5, manifestAttempts: 3, statusContext: 'estafette',
+        jwtKey: JWT_KEY,
+        logIngestUrl: 'http://log-ingest',
+        baseUrl: 'http://ci.example.com',
+        executor: 'host',
+        maxChainDepth: 5,
+        manifestAttempts: 3,
+        statusContext: 'estafette',
         maxRunningBuilds: this.options.maxRunningBuilds ?? 0,
         ...(this.options.admittedStartGraceMs ? { admittedStartGraceMs: this.options.admittedStartGraceMs } : {}),
       },

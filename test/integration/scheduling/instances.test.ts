@@ -72,11 +72,26 @@ describe('scheduling: two build-dispatch processes and a restart in the middle',
 
   it('every build runs exactly once, all five succeed, never two at a time', async () => {
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'kube-')), 'config');
-    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`);
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: ${kube.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: fake\n  user:\n    token: fake\ncontexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\ncurrent-context: fake\n`,
+    );
     const env = (instance: string, extra: Record<string, string> = {}) => ({
-      DATABASE_URL: db.url, NATS_URL: natsUrl, K_SINK: undefined, ESTAFETTE_BUS_STREAM: names.stream, ESTAFETTE_BUS_SUBJECT_PREFIX: names.subjectPrefix,
-      JOB_RUNNER: 'kubernetes', KUBECONFIG: kubeconfig, JOB_NAMESPACE: NAMESPACE, ESTAFETTE_JWT_KEY: JWT_KEY, ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.test',
-      ESTAFETTE_ADMITTED_START_GRACE_SECONDS: '2', TEST_ACK_WAIT_MS: '3000', TEST_INSTANCE: instance, LOG_LEVEL: 'info', ...extra,
+      DATABASE_URL: db.url,
+      NATS_URL: natsUrl,
+      K_SINK: undefined,
+      ESTAFETTE_BUS_STREAM: names.stream,
+      ESTAFETTE_BUS_SUBJECT_PREFIX: names.subjectPrefix,
+      JOB_RUNNER: 'kubernetes',
+      KUBECONFIG: kubeconfig,
+      JOB_NAMESPACE: NAMESPACE,
+      ESTAFETTE_JWT_KEY: JWT_KEY,
+      ESTAFETTE_LOG_INGEST_URL: 'http://log-ingest.test',
+      ESTAFETTE_ADMITTED_START_GRACE_SECONDS: '2',
+      TEST_ACK_WAIT_MS: '3000',
+      TEST_INSTANCE: instance,
+      LOG_LEVEL: 'info',
+      ...extra,
     });
     const start = async (instance: string, extra: Record<string, string> = {}): Promise<Proc> => {
       const p = spawnNode([INSTANCE], env(instance, extra));
@@ -90,7 +105,14 @@ describe('scheduling: two build-dispatch processes and a restart in the middle',
     const logIngest = makeLogIngest({ pool: db.pool, liveLogs: new MemoryLiveLogs(), publish: publisher(bus, '/test/log-ingest'), jwtKey: JWT_KEY, log: silentLogger });
     const runs = new Map<string, number>();
     const report = (kind: string, id: string, token: string, status: string) => {
-      const req: HttpRequest = { method: 'POST', path: `/api/ingest/${kind}s/${id}/status`, query: new URLSearchParams(), headers: { authorization: `Bearer ${token}` }, rawBody: Buffer.from(JSON.stringify({ status })), signal: new AbortController().signal };
+      const req: HttpRequest = {
+        method: 'POST',
+        path: `/api/ingest/${kind}s/${id}/status`,
+        query: new URLSearchParams(),
+        headers: { authorization: `Bearer ${token}` },
+        rawBody: Buffer.from(JSON.stringify({ status })),
+        signal: new AbortController().signal,
+      };
       return logIngest(req);
     };
     const playing = new Set<string>();
@@ -119,7 +141,11 @@ describe('scheduling: two build-dispatch processes and a restart in the middle',
       const { execFileSync } = await import('node:child_process');
       execFileSync('git', ['-C', repo.dir, 'checkout', '-q', '-B', branch]);
       const rev = repo.commit({ '.estafette.yaml': MANIFEST, [`${branch}.txt`]: branch });
-      await publisher(bus, '/test/webhook-ingest')('git.push', { forge: 'generic', ...ref, cloneUrl: `file://${repo.dir}`, branch, revision: rev, commits: [], pusher: { name: 'dev' }, deliveryId: branch }, { id: `push-${branch}` });
+      await publisher(bus, '/test/webhook-ingest')(
+        'git.push',
+        { forge: 'generic', ...ref, cloneUrl: `file://${repo.dir}`, branch, revision: rev, commits: [], pusher: { name: 'dev' }, deliveryId: branch },
+        { id: `push-${branch}` },
+      );
     };
     const builds = async (): Promise<Build[]> => {
       const p = await getPipeline(db.pool, ref);

@@ -50,9 +50,7 @@ describe('scheduling: supersede, build queue, release queue', function () {
     expect(bs[2]!.statusReason).to.equal('');
     // Their Jobs were deleted, and each got its build.finished (what a forge status reporter consumes).
     expect(h.runner.canceled).to.include.members([`build/${bs[0]!.id}`, `build/${bs[1]!.id}`]);
-    await h.until('finished events of the canceled builds', async () =>
-      [bs[0]!, bs[1]!].every((b) => h.seen.some((e) => e.name === 'build.finished' && e.data.buildId === b.id && e.data.status === 'canceled')),
-    );
+    await h.until('finished events of the canceled builds', async () => [bs[0]!, bs[1]!].every((b) => h.seen.some((e) => e.name === 'build.finished' && e.data.buildId === b.id && e.data.status === 'canceled')));
     // The API shows the reason.
     const api = await h.api('GET', `/api/pipelines/local/team/${r.name}/builds/${bs[0]!.id}`);
     expect(api.body).to.include({ buildStatus: 'canceled', statusReason: `superseded by build #2 (${revs[1]!.slice(0, 7)})` });
@@ -149,7 +147,15 @@ describe('scheduling: supersede, build queue, release queue', function () {
       return bs.every((b) => b.buildStatus === 'succeeded') && bs;
     });
     // Sweep over start/finish times: never more than two at once.
-    const edges = done.flatMap((b) => [[Date.parse(b.startedAt!), 1], [Date.parse(b.finishedAt!), -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const edges = done
+      .flatMap(
+        (b) =>
+          [
+            [Date.parse(b.startedAt!), 1],
+            [Date.parse(b.finishedAt!), -1],
+          ] as const,
+      )
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let running = 0;
     let peak = 0;
     for (const [, d] of edges) peak = Math.max(peak, (running += d));
@@ -170,7 +176,14 @@ describe('scheduling: supersede, build queue, release queue', function () {
     const path = `/api/pipelines/local/team/${r.name}/releases`;
     const answers = await Promise.all([1, 2].map(() => h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion })));
     expect(answers.map((a) => a.status)).to.deep.equal([202, 202]);
-    await h.until('one running, one queued', async () => (await r.releases()).map((x) => x.releaseStatus).sort().join() === 'queued,running');
+    await h.until(
+      'one running, one queued',
+      async () =>
+        (await r.releases())
+          .map((x) => x.releaseStatus)
+          .sort()
+          .join() === 'queued,running',
+    );
     const queued = (await r.releases()).find((x) => x.releaseStatus === 'queued')!;
     expect(queued.queuePosition).to.equal(1);
     const refused = await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion, ifBusy: 'refuse' });
@@ -212,7 +225,14 @@ describe('scheduling: supersede, build queue, release queue', function () {
     });
     h.runner.mode = { kind: 'hold' };
     for (let i = 0; i < 3; i++) expect((await h.api('POST', `/api/pipelines/local/team/${r.name}/releases`, { name: 'production', releaseVersion: build!.buildVersion })).status).to.equal(202);
-    await h.until('two running, one queued', async () => (await r.releases()).map((x) => x.releaseStatus).sort().join() === 'queued,running,running');
+    await h.until(
+      'two running, one queued',
+      async () =>
+        (await r.releases())
+          .map((x) => x.releaseStatus)
+          .sort()
+          .join() === 'queued,running,running',
+    );
     h.runner.mode = { kind: 'auto', ms: 30 };
     h.runner.releaseHeld();
     await h.until('all three succeeded', async () => (await r.releases()).every((x) => x.releaseStatus === 'succeeded'));

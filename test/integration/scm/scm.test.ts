@@ -89,7 +89,9 @@ describe('ScmProvider: forge APIs per host (endpoints.ts)', () => {
 
   it('a failed connection keeps its cause', async () => {
     const port = await freePort();
-    const err = await scmRouter(new ForgeEndpoints(settings({ githubApiUrl: `http://127.0.0.1:${port}` }))).getManifest(loc('api'), 'abc').catch((e: unknown) => e);
+    const err = await scmRouter(new ForgeEndpoints(settings({ githubApiUrl: `http://127.0.0.1:${port}` })))
+      .getManifest(loc('api'), 'abc')
+      .catch((e: unknown) => e);
     expect((err as ScmError).status).to.equal(0);
     expect((err as ScmError).message).to.contain(`failed: connect ECONNREFUSED 127.0.0.1:${port}`);
   });
@@ -102,9 +104,7 @@ describe('ScmProvider: forge APIs per host (endpoints.ts)', () => {
     ['bitbucket', 'bitbucket.org', 'https://api.bitbucket.org/2.0'],
     ['bitbucket-server', 'git.example.com:7990', 'https://git.example.com:7990'],
   ];
-  derived.forEach(([forge, host, api]) =>
-    it(`${forge} on ${host} → ${api}`, () => expect(new ForgeEndpoints(settings()).access({ ...loc('x', host), forge })!.apiUrl).to.equal(api)),
-  );
+  derived.forEach(([forge, host, api]) => it(`${forge} on ${host} → ${api}`, () => expect(new ForgeEndpoints(settings()).access({ ...loc('x', host), forge })!.apiUrl).to.equal(api)));
 
   it('per-host entries win over global settings, which apply only to the public host or their own API URL', async () => {
     const e = new ForgeEndpoints(settings({ githubToken: 'global', hosts: { 'ghe.example.com': { token: 'ghe', apiUrl: 'http://ghe.internal/api/v3' } } }));
@@ -131,6 +131,7 @@ describe('ScmProvider: forge APIs per host (endpoints.ts)', () => {
       ['{"h":{"tokn":"x"}}', /unknown field 'tokn'/],
       ['{"h":{"username":"u"}}', /both username and password/],
       ['{"h":{"forge":"svn"}}', /forge must be/],
-    ] as const) expect(() => parseForgeCredentials(raw), raw).to.throw(ConfigError, msg);
+    ] as const)
+      expect(() => parseForgeCredentials(raw), raw).to.throw(ConfigError, msg);
   });
 });

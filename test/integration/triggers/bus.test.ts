@@ -88,14 +88,17 @@ describe('triggers and cron over NATS JetStream', function () {
 
   it("a build.finished redelivered after a failed attempt still fires B's pipeline trigger once", async () => {
     const a = h.repo('a', STAGES);
-    const b = h.repo('b', `
+    const b = h.repo(
+      'b',
+      `
 triggers:
 - pipeline:
     name: ${a.full}
     branch: main
   builds:
     branch: main
-${STAGES}`);
+${STAGES}`,
+    );
     await dispatchConsumes((e) => e.name === 'build.finished');
     await push(b);
     await push(a);
@@ -109,7 +112,10 @@ ${STAGES}`);
     await untilAsync(async () => (await count(b)) === 2, 10_000, "B's triggered build");
     await settle();
     const builds = await b.builds();
-    expect(builds.map((x) => [x.buildNumber, x.trigger?.event, x.chainDepth])).to.deep.equal([[2, 'pipeline', 1], [1, 'git', 0]]);
+    expect(builds.map((x) => [x.buildNumber, x.trigger?.event, x.chainDepth])).to.deep.equal([
+      [2, 'pipeline', 1],
+      [1, 'git', 0],
+    ]);
     // The trigger fired on both deliveries with one id; JetStream kept one copy.
     const requested = h.published.filter((e) => e.name === 'build.requested');
     expect(requested).to.have.length(2);
@@ -117,13 +123,16 @@ ${STAGES}`);
   });
 
   it('three ticks of one minute shared by two cron-relay instances fire one build', async () => {
-    const r = h.repo('cron', `
+    const r = h.repo(
+      'cron',
+      `
 triggers:
 - cron:
     schedule: "0 9 * * *"
   builds:
     branch: main
-${STAGES}`);
+${STAGES}`,
+    );
     await dispatchConsumes();
     await push(r);
     await untilAsync(async () => (await count(r)) === 1, 10_000, 'the push to build');

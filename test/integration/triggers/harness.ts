@@ -45,7 +45,12 @@ export class DispatchHarness {
   private repos: TempRepo[] = [];
   private pushes = 0;
 
-  private constructor(readonly db: TestDatabase, readonly api: FakeKubeApi, maxChainDepth: number, forward?: DispatchDeps['publish']) {
+  private constructor(
+    readonly db: TestDatabase,
+    readonly api: FakeKubeApi,
+    maxChainDepth: number,
+    forward?: DispatchDeps['publish'],
+  ) {
     this.deps = {
       pool: db.pool,
       scm: localScm,

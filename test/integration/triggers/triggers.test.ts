@@ -65,7 +65,10 @@ describe('triggers (build-dispatch)', function () {
       // Both deliveries reach dispatch (concurrently): one build.
       await Promise.all(reqs.map((e) => h.handler(e)));
       const builds = await b.builds();
-      expect(builds.map((x) => [x.buildNumber, x.chainDepth])).to.deep.equal([[2, 1], [1, 0]]);
+      expect(builds.map((x) => [x.buildNumber, x.chainDepth])).to.deep.equal([
+        [2, 1],
+        [1, 0],
+      ]);
       expect(builds[0].trigger).to.deep.equal(data.trigger);
       const env = h.builderConfig(builds[0].id).plan.estafetteEnv;
       expect(env).to.include({
@@ -210,14 +213,17 @@ releases:
   describe('release and git triggers', () => {
     it('a finished release of A to production builds B, with the release fields', async () => {
       const a = h.repo('a', STAGES);
-      const b = h.repo('b', `
+      const b = h.repo(
+        'b',
+        `
 triggers:
 - release:
     name: ${a.full}
     target: production
   builds:
     branch: main
-${STAGES}`);
+${STAGES}`,
+      );
       await b.push();
       h.take();
       const release = (status: 'succeeded' | 'failed', target = 'production') => ({
@@ -238,21 +244,27 @@ ${STAGES}`);
     });
 
     it('a push to A builds B through a git trigger; a push to another branch does not; a self git trigger adds nothing to a push', async () => {
-      const a = h.repo('a', `
+      const a = h.repo(
+        'a',
+        `
 triggers:
 - git:
     repository: self
     branch: main
   builds: {}
-${STAGES}`);
-      const b = h.repo('b', `
+${STAGES}`,
+      );
+      const b = h.repo(
+        'b',
+        `
 triggers:
 - git:
     repository: ${a.full}
     branch: main
   builds:
     branch: main
-${STAGES}`);
+${STAGES}`,
+      );
       await b.push();
       h.take();
       await a.push('feature-z');
@@ -269,7 +281,9 @@ ${STAGES}`);
 
     it("a bot's pipeline trigger requests the bot (bot.requested), not a build or release", async () => {
       const a = h.repo('a', STAGES);
-      const b = h.repo('b', `
+      const b = h.repo(
+        'b',
+        `
 ${STAGES}
 bots:
   tidy:
@@ -281,7 +295,8 @@ bots:
       tidy:
         image: alpine:3.20
         commands: ["true"]
-`);
+`,
+      );
       await b.push();
       await a.push();
       await a.push();
@@ -290,7 +305,10 @@ bots:
       const events = h.take();
       expect([...requests(events), ...releaseRequests(events)]).to.deep.equal([]);
       const bots = events.filter((e): e is Extract<Published, { name: 'bot.requested' }> => e.name === 'bot.requested');
-      expect(bots.map((e) => [e.data.repoName, e.data.name, e.data.trigger.event])).to.deep.equal([[b.name, 'tidy', 'pipeline'], [b.name, 'tidy', 'pipeline']]);
+      expect(bots.map((e) => [e.data.repoName, e.data.name, e.data.trigger.event])).to.deep.equal([
+        [b.name, 'tidy', 'pipeline'],
+        [b.name, 'tidy', 'pipeline'],
+      ]);
     });
   });
 });

@@ -162,7 +162,15 @@ describe('estafette plan (CLI)', function () {
 
   it('resolves env with Estafette precedence', () => {
     const env = stage('build').env;
-    expect(env).to.include({ GLOBAL: 'g', STAGE: 's', ESTAFETTE_STAGE_NAME: 'build', ESTAFETTE_GIT_NAME: 'demo', ESTAFETTE_GIT_BRANCH: 'feature/Login', ESTAFETTE_BUILD_VERSION: '2.1.7-feature-login', ESTAFETTE_LABEL_APP: 'demo' });
+    expect(env).to.include({
+      GLOBAL: 'g',
+      STAGE: 's',
+      ESTAFETTE_STAGE_NAME: 'build',
+      ESTAFETTE_GIT_NAME: 'demo',
+      ESTAFETTE_GIT_BRANCH: 'feature/Login',
+      ESTAFETTE_BUILD_VERSION: '2.1.7-feature-login',
+      ESTAFETTE_LABEL_APP: 'demo',
+    });
     expect(stage('notify').env.ESTAFETTE_EXTENSION_WEBHOOK).to.equal('***');
   });
 
@@ -231,7 +239,7 @@ describe('estafette plan (CLI)', function () {
       '1. git-clone [injected]  extensions/git-clone:stable',
       '> echo ${ESTAFETTE_BUILD_VERSION}',
       '3. checks (parallel)',
-      "service db  postgres:16",
+      'service db  postgres:16',
       "ready when 'pg_isready' succeeds (within 30s)",
       "when: status == 'succeeded' || status == 'failed'  (runs after success: yes, after a failure: yes)",
       'release targets: staging, production (deploy, rollback)',

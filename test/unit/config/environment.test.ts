@@ -66,13 +66,16 @@ describe('configuration in one place', () => {
         for (const r of environmentReads(readFileSync(file, 'utf8'))) problems.push(`${rel}:${r.line} reads ${r.what}`);
       }
     }
-    expect(problems, [
-      'Environment variables are read only by shared/config/config.ts. For each line below:',
-      '  1. declare the variable in VARIABLES (shared/config/config.ts) with its default and meaning,',
-      '  2. parse it in parseConfig / parseBuilderSettings / parseCliConfig (typed, default, ConfigError naming it),',
-      '  3. use the parsed value at that line instead, and paste configurationTable() into README.md (see the README test).',
-      ...problems.map((p) => `  - ${p}`),
-    ].join('\n')).to.deep.equal([]);
+    expect(
+      problems,
+      [
+        'Environment variables are read only by shared/config/config.ts. For each line below:',
+        '  1. declare the variable in VARIABLES (shared/config/config.ts) with its default and meaning,',
+        '  2. parse it in parseConfig / parseBuilderSettings / parseCliConfig (typed, default, ConfigError naming it),',
+        '  3. use the parsed value at that line instead, and paste configurationTable() into README.md (see the README test).',
+        ...problems.map((p) => `  - ${p}`),
+      ].join('\n'),
+    ).to.deep.equal([]);
   });
 
   it('every variable the parsers read is declared in VARIABLES, and every declared one is read', () => {
@@ -100,13 +103,16 @@ describe('configuration in one place', () => {
     const expected = configurationTable().split('\n');
     const missing = expected.filter((r) => !actual.includes(r));
     const extra = actual.filter((r) => !expected.includes(r));
-    expect(actual, [
-      "README.md's configuration table differs from VARIABLES in shared/config/config.ts.",
-      ...(missing.length ? ['Rows to add (or correct) in README.md:', ...missing.map((r) => `  ${r}`)] : []),
-      ...(extra.length ? ['Rows in README.md that VARIABLES does not have (remove, or declare them in VARIABLES):', ...extra.map((r) => `  ${r}`)] : []),
-      'The whole table, in order, is:',
-      configurationTable(),
-    ].join('\n')).to.deep.equal(expected);
+    expect(
+      actual,
+      [
+        "README.md's configuration table differs from VARIABLES in shared/config/config.ts.",
+        ...(missing.length ? ['Rows to add (or correct) in README.md:', ...missing.map((r) => `  ${r}`)] : []),
+        ...(extra.length ? ['Rows in README.md that VARIABLES does not have (remove, or declare them in VARIABLES):', ...extra.map((r) => `  ${r}`)] : []),
+        'The whole table, in order, is:',
+        configurationTable(),
+      ].join('\n'),
+    ).to.deep.equal(expected);
   });
 
   const bad: Array<{ name: string; env: Record<string, string>; parse: (env: NodeJS.ProcessEnv) => unknown; variable: string }> = [
@@ -114,11 +120,13 @@ describe('configuration in one place', () => {
     { name: 'a log level of the builder that pino has not', env: { LOG_LEVEL: 'loud' }, parse: parseBuilderSettings, variable: 'LOG_LEVEL' },
     { name: 'an OTLP endpoint that is not a URL', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, parse: parseConfig, variable: 'OTEL_EXPORTER_OTLP_ENDPOINT' },
     { name: 'an executor the CLI does not know', env: { ESTAFETTE_EXECUTOR: 'podman' }, parse: parseCliConfig, variable: 'ESTAFETTE_EXECUTOR' },
-    { name: "a trigger URL that is not http(s)", env: { ESTAFETTE_URL: 'ftp://x' }, parse: parseCliConfig, variable: 'ESTAFETTE_URL' },
+    { name: 'a trigger URL that is not http(s)', env: { ESTAFETTE_URL: 'ftp://x' }, parse: parseCliConfig, variable: 'ESTAFETTE_URL' },
   ];
   bad.forEach((c) =>
     it(`refuses ${c.name} with a ConfigError naming ${c.variable}`, () => {
-      expect(() => c.parse(c.env)).to.throw(ConfigError).with.property('variable', c.variable);
+      expect(() => c.parse(c.env))
+        .to.throw(ConfigError)
+        .with.property('variable', c.variable);
     }),
   );
 

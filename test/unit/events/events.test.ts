@@ -10,7 +10,16 @@ const trigger = { event: 'manual', fields: { USER: 'me' } };
 
 /** A valid payload of every event type. */
 const VALID: { [N in EventName]: EventPayloads[N] } = {
-  'git.push': { ...repo, forge: 'github', cloneUrl: 'https://github.com/estafette/api.git', branch: 'main', revision: 'a'.repeat(40), commits: [{ id: 'a', message: 'm', author: { name: 'n', email: 'e' } }], pusher: { name: 'p' }, deliveryId: 'd1' },
+  'git.push': {
+    ...repo,
+    forge: 'github',
+    cloneUrl: 'https://github.com/estafette/api.git',
+    branch: 'main',
+    revision: 'a'.repeat(40),
+    commits: [{ id: 'a', message: 'm', author: { name: 'n', email: 'e' } }],
+    pusher: { name: 'p' },
+    deliveryId: 'd1',
+  },
   'build.requested': { ...repo, branch: 'main', trigger, chainDepth: 0 },
   'build.started': { ...repo, buildId: '123', branch: 'main', revision: 'r', version: '1.0.0', chainDepth: 0 },
   'build.finished': { ...repo, buildId: '123', branch: 'main', revision: 'r', version: '1.0.0', chainDepth: 1, status: 'succeeded' },
@@ -27,8 +36,21 @@ const VALID: { [N in EventName]: EventPayloads[N] } = {
   'cron.tick': { time: '2026-01-01T10:00:00Z' },
   'queue.advance': { reason: 'tick' },
   'git.pull_request': {
-    ...repo, forge: 'github', number: 7, action: 'opened', baseBranch: 'main', headBranch: 'fix', headRepository: 'fork/api', fork: true,
-    revision: 'b'.repeat(40), cloneUrl: 'https://github.com/estafette/api.git', cloneRef: 'pull/7/head', title: 'Fix', author: { name: 'octocat' }, deliveryId: 'd2', installationId: 42,
+    ...repo,
+    forge: 'github',
+    number: 7,
+    action: 'opened',
+    baseBranch: 'main',
+    headBranch: 'fix',
+    headRepository: 'fork/api',
+    fork: true,
+    revision: 'b'.repeat(40),
+    cloneUrl: 'https://github.com/estafette/api.git',
+    cloneRef: 'pull/7/head',
+    title: 'Fix',
+    author: { name: 'octocat' },
+    deliveryId: 'd2',
+    installationId: 42,
   },
   'forge.status': { ...repo, kind: 'build', id: '123', status: 'running', branch: 'main', revision: 'c'.repeat(40) },
 };
@@ -69,9 +91,17 @@ describe('events: makeEvent / parseEvent', () => {
     { name: 'no data', event: base('pipeline.archived', undefined), fields: ['data'] },
     // Branches, refs and revisions reach git commands: git's ref-name rules, never an option.
     { name: 'a branch git would take for an option', event: base('build.requested', { ...VALID['build.requested'], branch: '--upload-pack=touch /tmp/pwned', revision: '-p' }), fields: ['data.branch', 'data.revision'] },
-    { name: 'refs git refuses in a push', event: base('git.push', { ...VALID['git.push'], branch: 'a..b', revision: 'HEAD~1', tag: 'v1 ', before: '--all' }), fields: ['data.branch', 'data.revision', 'data.tag', 'data.before'] },
-    { name: 'refs git refuses in a pull request', event: base('git.pull_request', { ...VALID['git.pull_request'], baseBranch: '-x', headBranch: 'x@{1}', cloneRef: 'pull/7/head.lock' }), fields: ['data.baseBranch', 'data.headBranch', 'data.cloneRef'] },
-    { name: 'a control character in a finished build\'s branch', event: base('build.finished', { ...VALID['build.finished'], branch: 'main\u0000' }), fields: ['data.branch'] },
+    {
+      name: 'refs git refuses in a push',
+      event: base('git.push', { ...VALID['git.push'], branch: 'a..b', revision: 'HEAD~1', tag: 'v1 ', before: '--all' }),
+      fields: ['data.branch', 'data.revision', 'data.tag', 'data.before'],
+    },
+    {
+      name: 'refs git refuses in a pull request',
+      event: base('git.pull_request', { ...VALID['git.pull_request'], baseBranch: '-x', headBranch: 'x@{1}', cloneRef: 'pull/7/head.lock' }),
+      fields: ['data.baseBranch', 'data.headBranch', 'data.cloneRef'],
+    },
+    { name: "a control character in a finished build's branch", event: base('build.finished', { ...VALID['build.finished'], branch: 'main\u0000' }), fields: ['data.branch'] },
   ];
   invalid.forEach((c) =>
     it(`rejects ${c.name} with every problem named`, () => {

@@ -110,7 +110,10 @@ describe('compilePlan', () => {
 
   it('does not inject git-clone when the manifest has a stage of that name', () => {
     const own = compilePlan(manifestOf('stages:\n  build:\n    image: a:1\n  git-clone:\n    image: extensions/git-clone:stable\n'), run());
-    expect(own.stages.map((s) => [s.name, s.injected])).to.deep.equal([['build', undefined], ['git-clone', undefined]]);
+    expect(own.stages.map((s) => [s.name, s.injected])).to.deep.equal([
+      ['build', undefined],
+      ['git-clone', undefined],
+    ]);
   });
 
   it('applies stage defaults', () => {
@@ -220,10 +223,13 @@ describe('compilePlan', () => {
   });
 
   it('sets trigger variables for the fired event and for named triggers', () => {
-    const p = compilePlan(m, run({
-      trigger: { event: 'pipeline', name: 'upstream', fields: { BUILD_VERSION: '2.0.1', REPO_NAME: 'lib' } },
-      namedTriggers: { 'upstream-lib': { BUILD_VERSION: '2.0.1' }, nightly: { SCHEDULE: '0 1 * * *' } },
-    }));
+    const p = compilePlan(
+      m,
+      run({
+        trigger: { event: 'pipeline', name: 'upstream', fields: { BUILD_VERSION: '2.0.1', REPO_NAME: 'lib' } },
+        namedTriggers: { 'upstream-lib': { BUILD_VERSION: '2.0.1' }, nightly: { SCHEDULE: '0 1 * * *' } },
+      }),
+    );
     expect(p.estafetteEnv).to.include({
       ESTAFETTE_TRIGGER_EVENT: 'pipeline',
       ESTAFETTE_TRIGGER_PIPELINE_BUILD_VERSION: '2.0.1',
@@ -241,7 +247,13 @@ describe('compilePlan', () => {
     expect(p.stages[1]!.env.ESTAFETTE_EXTENSION_PASSWORD).to.equal(secret);
   });
 
-  const snake: Array<[string, string]> = [['app-group', 'APP_GROUP'], ['versionTagSuffix', 'VERSION_TAG_SUFFIX'], ['no-cache', 'NO_CACHE'], ['dontExpand', 'DONT_EXPAND'], ['a.b', 'A_B']];
+  const snake: Array<[string, string]> = [
+    ['app-group', 'APP_GROUP'],
+    ['versionTagSuffix', 'VERSION_TAG_SUFFIX'],
+    ['no-cache', 'NO_CACHE'],
+    ['dontExpand', 'DONT_EXPAND'],
+    ['a.b', 'A_B'],
+  ];
   snake.forEach(([i, o]) => it(`toUpperSnake(${i}) → ${o}`, () => expect(toUpperSnake(i)).to.equal(o)));
 
   it('gives no extension vars to a stage without custom properties', () => expect(extensionEnv({})).to.deep.equal({}));

@@ -6,9 +6,7 @@ const errorsOf = (problems: Problem[]) => problems.filter((p) => p.severity === 
 
 describe('parseManifest', () => {
   it('reads stages in order, with custom properties and the legacy pipelines key', () => {
-    const { manifest, problems } = parseManifest(
-      'pipelines:\n  b:\n    image: alpine:3\n    foo: bar\n  a:\n    image: alpine:3\n    commands: [ls]\n',
-    );
+    const { manifest, problems } = parseManifest('pipelines:\n  b:\n    image: alpine:3\n    foo: bar\n  a:\n    image: alpine:3\n    commands: [ls]\n');
     expect(problems).to.deep.equal([]);
     expect(manifest!.stages.map((s) => s.name)).to.deep.equal(['b', 'a']);
     expect(manifest!.stages[0]!.customProperties).to.deep.equal({ foo: 'bar' });
@@ -42,9 +40,7 @@ describe('parseManifest', () => {
 
   it('reports duplicate stage names with their field and line', () => {
     const r = parseManifest('stages:\n  build:\n    image: a:1\n  test:\n    image: b:1\n  build:\n    image: c:1\n');
-    expect(errorsOf(r.problems)).to.deep.equal([
-      { field: 'stages.build', message: "duplicate key 'build' (line 6, column 3); names must be unique", severity: 'error', line: 6, column: 3 },
-    ]);
+    expect(errorsOf(r.problems)).to.deep.equal([{ field: 'stages.build', message: "duplicate key 'build' (line 6, column 3); names must be unique", severity: 'error', line: 6, column: 3 }]);
   });
 
   it('reports duplicates inside releases and parallel stages with the full path', () => {
@@ -144,7 +140,12 @@ describe('parseManifest ordering and YAML 1.1 compatibility', () => {
 describe('parseManifest limits', () => {
   it('refuses a merge-key bomb as a limit, not a typo', () => {
     const lines = ['a0: &a0 {k0: 1, k1: 1, k2: 1, k3: 1, k4: 1, k5: 1, k6: 1, k7: 1, k8: 1, k9: 1}'];
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i}\n  <<: [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n  z${i}: {x: *a${i - 1}}`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i}\n  <<: [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]\n  z${i}: {x: *a${i - 1}}`,
+      );
     const r = parseManifest(lines.join('\n'));
     expect(r.manifest).to.equal(undefined);
     expect(r.problems[0]!.message).to.match(/^manifest refused at line \d+, column \d+: .*YAML bombs/);

@@ -72,7 +72,9 @@ releases:
   it('warns about an unknown approval key and perBranch without builds, and accepts both', () => {
     const r = read(`concurrency:\n  perBranch: true\n${STAGE}releases:\n  prod:\n    approval:\n      quorum: 2\n`);
     expect(r.errors).to.deep.equal([]);
-    expect(r.warnings.join('\n')).to.match(/releases\.prod\.approval\.quorum: unknown approval key/).and.to.match(/concurrency\.perBranch: has no effect/);
+    expect(r.warnings.join('\n'))
+      .to.match(/releases\.prod\.approval\.quorum: unknown approval key/)
+      .and.to.match(/concurrency\.perBranch: has no effect/);
   });
 
   describe('cancelsSuperseded', () => {
@@ -124,7 +126,7 @@ releases:
     });
   });
 
-  describe("changed(…) in when", () => {
+  describe('changed(…) in when', () => {
     const params = { status: 'succeeded', branch: 'main', action: '', trigger: 'git', server: 'estafette' };
     const cases: Array<[string, string[] | undefined, boolean]> = [
       ["changed('services/api/**')", ['services/api/cmd/main.go'], true],

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import { parseManifest } from '../../../shared/manifest/parse.ts';
-import {
-  allTriggers,
-  cronDue,
-  cronSchedules,
-  gitTriggerMatches,
-  matchPattern,
-  normalizeTrigger,
-  pipelineTriggerMatches,
-  releaseTriggerMatches,
-  type NormalizedTrigger,
-} from '../../../shared/manifest/triggers.ts';
+import { allTriggers, cronDue, cronSchedules, gitTriggerMatches, matchPattern, normalizeTrigger, pipelineTriggerMatches, releaseTriggerMatches, type NormalizedTrigger } from '../../../shared/manifest/triggers.ts';
 
 const self = 'github.com/estafette/api';
 
@@ -29,9 +19,7 @@ describe('triggers', () => {
     ['github.com/Estafette/.*', 'github.com/estafette/api', false],
     ['github.com/Estafette/.*', 'github.com/estafette/api', true, true],
   ];
-  patterns.forEach(([pattern, value, want, ci]) =>
-    it(`matchPattern('${pattern}', '${value}'${ci ? ', ci' : ''}) → ${want}`, () => expect(matchPattern(pattern, value, ci)).to.equal(want)),
-  );
+  patterns.forEach(([pattern, value, want, ci]) => it(`matchPattern('${pattern}', '${value}'${ci ? ', ci' : ''}) → ${want}`, () => expect(matchPattern(pattern, value, ci)).to.equal(want)));
 
   it('applies Estafette defaults', () => {
     expect(normalizeTrigger({ pipeline: { name: 'self' } }, { kind: 'build' })).to.deep.equal({
@@ -47,8 +35,7 @@ describe('triggers', () => {
     expect(normalizeTrigger({ name: 'n', cron: { schedule: '* * * * *' } }, { kind: 'build' })!.name).to.equal('n');
   });
 
-  const pipeline = (f: Partial<{ event: string; status: string; name: string; branch: string }>): NormalizedTrigger =>
-    normalizeTrigger({ pipeline: { name: 'self', ...f } }, { kind: 'build' })!;
+  const pipeline = (f: Partial<{ event: string; status: string; name: string; branch: string }>): NormalizedTrigger => normalizeTrigger({ pipeline: { name: 'self', ...f } }, { kind: 'build' })!;
   const pipelineCases: Array<[string, NormalizedTrigger, Parameters<typeof pipelineTriggerMatches>[1], boolean]> = [
     ['self finished on main', pipeline({}), { event: 'finished', pipeline: self, branch: 'main', status: 'succeeded' }, true],
     ['self is case-insensitive', pipeline({}), { event: 'finished', pipeline: 'github.com/Estafette/API', branch: 'main', status: 'succeeded' }, true],

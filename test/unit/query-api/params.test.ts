@@ -76,7 +76,10 @@ describe('sign-in settings and roles', () => {
   it('roleFor: highest of email (any case) and group matches, else the default', () => {
     const rules = { emails: { 'Ada@x.io': 'administrator' as const }, groups: { ops: 'operator' as const, readers: 'viewer' as const }, defaultRole: 'viewer' as const };
     expect([roleFor(rules, 'ada@X.io', ['readers']), roleFor(rules, 'b@x.io', ['readers', 'ops']), roleFor(rules, 'c@x.io'), roleFor({ defaultRole: 'operator' }, 'd@x.io')]).to.deep.equal([
-      'administrator', 'operator', 'viewer', 'operator',
+      'administrator',
+      'operator',
+      'viewer',
+      'operator',
     ]);
   });
   it('parseAuthSettings: off without ESTAFETTE_AUTH; GitHub endpoints filled in; clients and roles typed', () => {
@@ -87,8 +90,20 @@ describe('sign-in settings and roles', () => {
       'https://ci',
     );
     expect(s).to.deep.equal({
-      enabled: true, jwtKey: 'key', baseUrl: 'https://ci',
-      providers: [{ name: 'github', kind: 'github', clientId: 'a', clientSecret: 'b', authorizeUrl: 'https://github.com/login/oauth/authorize', tokenUrl: 'https://github.com/login/oauth/access_token', userInfoUrl: 'https://api.github.com/user' }],
+      enabled: true,
+      jwtKey: 'key',
+      baseUrl: 'https://ci',
+      providers: [
+        {
+          name: 'github',
+          kind: 'github',
+          clientId: 'a',
+          clientSecret: 'b',
+          authorizeUrl: 'https://github.com/login/oauth/authorize',
+          tokenUrl: 'https://github.com/login/oauth/access_token',
+          userInfoUrl: 'https://api.github.com/user',
+        },
+      ],
       clients: [{ id: 'c', secret: 'd', role: 'operator' }],
       roles: { emails: {}, groups: { o: 'operator' }, defaultRole: 'viewer' },
     });

@@ -23,10 +23,34 @@ describe('commit status requests', () => {
   );
 
   const table: Array<{ forge: Parameters<typeof commitStatusRequest>[0]; api: string; path: string; states: string[]; keys: string[] }> = [
-    { forge: 'gitlab', api: 'https://gitlab.example.com/api/v4', path: `/api/v4/projects/team%2Fapp/statuses/${sha}`, states: ['pending', 'running', 'success', 'failed', 'canceled'], keys: ['state', 'name', 'target_url', 'description'] },
-    { forge: 'gitea', api: 'https://gitea.example.com/api/v1', path: `/api/v1/repos/team/app/statuses/${sha}`, states: ['pending', 'pending', 'success', 'failure', 'error'], keys: ['state', 'target_url', 'description', 'context'] },
-    { forge: 'bitbucket', api: 'https://api.bitbucket.org/2.0', path: `/2.0/repositories/team/app/commit/${sha}/statuses/build`, states: ['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'], keys: ['key', 'state', 'name', 'url', 'description'] },
-    { forge: 'bitbucket-server', api: 'https://bitbucket.example.com', path: `/rest/build-status/1.0/commits/${sha}`, states: ['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL', 'FAILED', 'FAILED'], keys: ['key', 'state', 'name', 'url', 'description'] },
+    {
+      forge: 'gitlab',
+      api: 'https://gitlab.example.com/api/v4',
+      path: `/api/v4/projects/team%2Fapp/statuses/${sha}`,
+      states: ['pending', 'running', 'success', 'failed', 'canceled'],
+      keys: ['state', 'name', 'target_url', 'description'],
+    },
+    {
+      forge: 'gitea',
+      api: 'https://gitea.example.com/api/v1',
+      path: `/api/v1/repos/team/app/statuses/${sha}`,
+      states: ['pending', 'pending', 'success', 'failure', 'error'],
+      keys: ['state', 'target_url', 'description', 'context'],
+    },
+    {
+      forge: 'bitbucket',
+      api: 'https://api.bitbucket.org/2.0',
+      path: `/2.0/repositories/team/app/commit/${sha}/statuses/build`,
+      states: ['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL', 'FAILED', 'STOPPED'],
+      keys: ['key', 'state', 'name', 'url', 'description'],
+    },
+    {
+      forge: 'bitbucket-server',
+      api: 'https://bitbucket.example.com',
+      path: `/rest/build-status/1.0/commits/${sha}`,
+      states: ['INPROGRESS', 'INPROGRESS', 'SUCCESSFUL', 'FAILED', 'FAILED'],
+      keys: ['key', 'state', 'name', 'url', 'description'],
+    },
   ];
   table.forEach((t) =>
     it(`${t.forge}: POST ${t.path.replace(sha, '{sha}')} with states ${t.states.join(', ')}`, () => {

@@ -1,15 +1,6 @@
 import { expect } from 'chai';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import {
-  decryptSecret,
-  encryptSecret,
-  findSecrets,
-  generateSecretKey,
-  isAllowed,
-  replaceSecrets,
-  SecretError,
-  SecretNotAllowedError,
-} from '../../../shared/secrets/secret.ts';
+import { decryptSecret, encryptSecret, findSecrets, generateSecretKey, isAllowed, replaceSecrets, SecretError, SecretNotAllowedError } from '../../../shared/secrets/secret.ts';
 
 const key = generateSecretKey();
 

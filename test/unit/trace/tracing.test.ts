@@ -94,7 +94,10 @@ describe('tracing with no exporter', () => {
     for (const b of functions) {
       const eager = b.lazy.filter((c) => c.phase !== 'on-demand').flatMap((c) => c.packages);
       expect(eager, b.bundle).to.include('@opentelemetry/api');
-      expect(eager.filter((p) => p.startsWith('@opentelemetry/') && p !== '@opentelemetry/api' && p !== '@opentelemetry/context-async-hooks'), b.bundle).to.deep.equal([]);
+      expect(
+        eager.filter((p) => p.startsWith('@opentelemetry/') && p !== '@opentelemetry/api' && p !== '@opentelemetry/context-async-hooks'),
+        b.bundle,
+      ).to.deep.equal([]);
     }
   });
 });

@@ -51,10 +51,20 @@ describe('webhook-ingest handler', () => {
     expect(e.name).to.equal('git.push');
     expect(res.body.eventId).to.equal(e.id);
     expect(e.data).to.deep.include({
-      forge: 'github', repoSource: 'github.com', repoOwner: 'estafette', repoName: 'estafette-ci-api', branch: 'main',
-      revision: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c', cloneUrl: 'https://github.com/estafette/estafette-ci-api.git', deliveryId: 'd-1',
+      forge: 'github',
+      repoSource: 'github.com',
+      repoOwner: 'estafette',
+      repoName: 'estafette-ci-api',
+      branch: 'main',
+      revision: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c',
+      cloneUrl: 'https://github.com/estafette/estafette-ci-api.git',
+      deliveryId: 'd-1',
     });
-    expect(e.data.commits[0]).to.deep.equal({ id: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c', message: 'Update README.md', author: { name: 'Jorrit Salverda', email: 'jsalverda@travix.com', username: 'JorritSalverda' } });
+    expect(e.data.commits[0]).to.deep.equal({
+      id: '0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c',
+      message: 'Update README.md',
+      author: { name: 'Jorrit Salverda', email: 'jsalverda@travix.com', username: 'JorritSalverda' },
+    });
     expect(e.data.pusher.name).to.equal('JorritSalverda');
   });
 
@@ -79,7 +89,12 @@ describe('webhook-ingest handler', () => {
 
   it('does not remember a delivery whose publish failed (the forge retry is not lost)', async () => {
     let fail = true;
-    const h = harness({ publish: async () => { if (fail) throw new Error('bus down'); return { duplicate: false }; } });
+    const h = harness({
+      publish: async () => {
+        if (fail) throw new Error('bus down');
+        return { duplicate: false };
+      },
+    });
     const body = fixture('github-push.json');
     const first: any = await h.call(gh, githubHeaders(secrets.github, body, 'push', 'retry-me'), body);
     expect(first.status).to.equal(500);
@@ -96,23 +111,71 @@ describe('webhook-ingest handler', () => {
     { name: 'signature of another body', headers: githubHeaders(secrets.github, Buffer.from('{}')), body, status: 401, message: /signature/ },
     { name: 'malformed JSON (validly signed)', headers: githubHeaders(secrets.github, Buffer.from('{"ref":')), body: '{"ref":', status: 400, message: /JSON/ },
     { name: 'JSON that is not an object', headers: githubHeaders(secrets.github, Buffer.from('[1]')), body: '[1]', status: 400, message: /object/ },
-    { name: 'push without repository', headers: githubHeaders(secrets.github, Buffer.from('{"ref":"refs/heads/main","after":"abc"}')), body: '{"ref":"refs/heads/main","after":"abc"}', status: 400, message: /repository/ },
+    {
+      name: 'push without repository',
+      headers: githubHeaders(secrets.github, Buffer.from('{"ref":"refs/heads/main","after":"abc"}')),
+      body: '{"ref":"refs/heads/main","after":"abc"}',
+      status: 400,
+      message: /repository/,
+    },
     { name: 'body over the limit', headers: githubHeaders(secrets.github, body), body, status: 413, message: /larger/, deps: { maxBodyBytes: 100 } },
     { name: 'forge not configured', headers: githubHeaders(secrets.github, body), body, status: 503, message: /GITHUB_WEBHOOK_SECRET/, deps: { secrets: { ...secrets, github: undefined } } },
     { name: 'unknown forge', path: '/api/integrations/svn/events', headers: {}, body, status: 404, message: /no route/ },
     { name: 'generic without token', path: '/api/integrations/generic/events', headers: {}, body: '{}', status: 401, message: /token/ },
-    { name: 'generic with bad revision', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"main","revision":"zzz"}', status: 400, message: /revision/ },
-    { name: 'generic with bad branch', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"a..b","revision":"abcdef1"}', status: 400, message: /branch/ },
-    { name: 'generic with bad repository', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"not a url","branch":"main","revision":"abcdef1"}', status: 400, message: /repository/ },
-    { name: 'generic missing fields (every one named)', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"revision":7}', status: 400, message: /^body is invalid: repository is required; branch is required; revision must be string$/ },
-    { name: 'generic sent as text', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token', 'content-type': 'text/plain' }, body: '{}', status: 415, message: /content-type must be application\/json/ },
+    {
+      name: 'generic with bad revision',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token' },
+      body: '{"repository":"file:///tmp/a/b","branch":"main","revision":"zzz"}',
+      status: 400,
+      message: /revision/,
+    },
+    {
+      name: 'generic with bad branch',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token' },
+      body: '{"repository":"file:///tmp/a/b","branch":"a..b","revision":"abcdef1"}',
+      status: 400,
+      message: /branch/,
+    },
+    {
+      name: 'generic with bad repository',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token' },
+      body: '{"repository":"not a url","branch":"main","revision":"abcdef1"}',
+      status: 400,
+      message: /repository/,
+    },
+    {
+      name: 'generic missing fields (every one named)',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token' },
+      body: '{"revision":7}',
+      status: 400,
+      message: /^body is invalid: repository is required; branch is required; revision must be string$/,
+    },
+    {
+      name: 'generic sent as text',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token', 'content-type': 'text/plain' },
+      body: '{}',
+      status: 415,
+      message: /content-type must be application\/json/,
+    },
     { name: 'gitlab wrong token', path: '/api/integrations/gitlab/events', headers: gitlabHeaders('nope'), body: fixture('gitlab-push.json'), status: 401, message: /token/ },
     // A branch git would take for an option (`git fetch origin --upload-pack=…`) never becomes an event.
-    { name: 'generic with an option for a branch', path: '/api/integrations/generic/events', headers: { authorization: 'Bearer generic-token' }, body: '{"repository":"file:///tmp/a/b","branch":"--upload-pack=touch /tmp/pwned","revision":"abcdef1"}', status: 400, message: /branch/ },
-    ...(['--upload-pack=touch${IFS}/tmp/pwned', 'a..b', 'x@{1}', 'we ird', 'a.lock', 'tab\there', 'nul\u0000x'].map((branch) => {
+    {
+      name: 'generic with an option for a branch',
+      path: '/api/integrations/generic/events',
+      headers: { authorization: 'Bearer generic-token' },
+      body: '{"repository":"file:///tmp/a/b","branch":"--upload-pack=touch /tmp/pwned","revision":"abcdef1"}',
+      status: 400,
+      message: /branch/,
+    },
+    ...['--upload-pack=touch${IFS}/tmp/pwned', 'a..b', 'x@{1}', 'we ird', 'a.lock', 'tab\there', 'nul\u0000x'].map((branch) => {
       const b = Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), ref: `refs/heads/${branch}` }));
       return { name: `a GitHub push of branch ${JSON.stringify(branch)}`, headers: githubHeaders(secrets.github, b), body: b, status: 400, message: /branch is not a valid git ref name/ };
-    })),
+    }),
     ...(() => {
       const b = Buffer.from(JSON.stringify({ ...JSON.parse(fixture('gitlab-push.json').toString()), ref: 'refs/heads/-c' }));
       return [{ name: 'a GitLab push of branch "-c"', path: '/api/integrations/gitlab/events', headers: gitlabHeaders(secrets.gitlab), body: b, status: 400, message: /branch is not a valid git ref name/ }];
@@ -132,7 +195,11 @@ describe('webhook-ingest handler', () => {
   const ignored: Array<[string, Record<string, string>, Buffer]> = [
     ['ping', githubHeaders(secrets.github, Buffer.from('{"zen":"hi"}'), 'ping'), Buffer.from('{"zen":"hi"}')],
     ['an unsupported event', githubHeaders(secrets.github, Buffer.from('{"action":"opened"}'), 'issues'), Buffer.from('{"action":"opened"}')],
-    ['a branch deletion', githubHeaders(secrets.github, Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), after: '0'.repeat(40) }))), Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), after: '0'.repeat(40) }))],
+    [
+      'a branch deletion',
+      githubHeaders(secrets.github, Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), after: '0'.repeat(40) }))),
+      Buffer.from(JSON.stringify({ ...JSON.parse(body.toString()), after: '0'.repeat(40) })),
+    ],
   ];
   ignored.forEach(([name, headers, b]) =>
     it(`answers 202 ignored for ${name}`, async () => {
@@ -146,7 +213,9 @@ describe('webhook-ingest handler', () => {
 
   it('turns repository renamed/archived into pipeline events', async () => {
     const h = harness();
-    const renamed = Buffer.from(JSON.stringify({ action: 'renamed', changes: { repository: { name: { from: 'old-name' } } }, repository: { full_name: 'estafette/new-name', html_url: 'https://github.com/estafette/new-name' } }));
+    const renamed = Buffer.from(
+      JSON.stringify({ action: 'renamed', changes: { repository: { name: { from: 'old-name' } } }, repository: { full_name: 'estafette/new-name', html_url: 'https://github.com/estafette/new-name' } }),
+    );
     await h.call(gh, githubHeaders(secrets.github, renamed, 'repository'), renamed);
     const archived = Buffer.from(JSON.stringify({ action: 'archived', repository: { full_name: 'estafette/new-name', html_url: 'https://github.com/estafette/new-name' } }));
     await h.call(gh, githubHeaders(secrets.github, archived, 'repository'), archived);

@@ -41,7 +41,12 @@ const forges: Array<{ name: string; endpoint: string; headers: (b: Buffer) => Re
     },
     payloads: [goScm('stash', 'push')],
   },
-  { name: 'generic', endpoint: 'generic', headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${secrets.generic}` }), payloads: [{ repository: 'https://github.com/o/r.git', branch: 'main', revision: 'a'.repeat(40), message: 'm' }] },
+  {
+    name: 'generic',
+    endpoint: 'generic',
+    headers: () => ({ 'content-type': 'application/json', authorization: `Bearer ${secrets.generic}` }),
+    payloads: [{ repository: 'https://github.com/o/r.git', branch: 'main', revision: 'a'.repeat(40), message: 'm' }],
+  },
 ];
 
 /** Every path (as keys) to a value inside `v`. */
@@ -65,7 +70,14 @@ function mutate(payload: unknown, path: string[], value: unknown, remove: boolea
 }
 
 async function deliver(endpoint: string, headers: (b: Buffer) => Record<string, string>, body: Buffer): Promise<{ status: number; body: any }> {
-  const req: HttpRequest = { method: 'POST', path: `/api/integrations/${endpoint}/events`, query: new URLSearchParams('host=bitbucket.example.com'), headers: headers(body), rawBody: body, signal: new AbortController().signal };
+  const req: HttpRequest = {
+    method: 'POST',
+    path: `/api/integrations/${endpoint}/events`,
+    query: new URLSearchParams('host=bitbucket.example.com'),
+    headers: headers(body),
+    rawBody: body,
+    signal: new AbortController().signal,
+  };
   try {
     return (await handler(req)) as { status: number; body: any };
   } catch (err) {
@@ -79,23 +91,24 @@ describe('webhook normalisers: any valid-shaped payload normalises or is a 400, 
   this.timeout(120_000);
   for (const f of forges) {
     it(f.name, async () => {
-      const mutated = fc
-        .tuple(fc.nat(f.payloads.length - 1), fc.array(fc.tuple(fc.nat(), json, fc.boolean()), { minLength: 1, maxLength: 4 }))
-        .map(([pi, edits]) => {
-          let p: unknown = f.payloads[pi];
-          for (const [at, value, remove] of edits) {
-            const all = paths(p);
-            if (all.length === 0) break;
-            p = mutate(p, all[at % all.length]!, value, remove);
-          }
-          return p;
-        });
+      const mutated = fc.tuple(fc.nat(f.payloads.length - 1), fc.array(fc.tuple(fc.nat(), json, fc.boolean()), { minLength: 1, maxLength: 4 })).map(([pi, edits]) => {
+        let p: unknown = f.payloads[pi];
+        for (const [at, value, remove] of edits) {
+          const all = paths(p);
+          if (all.length === 0) break;
+          p = mutate(p, all[at % all.length]!, value, remove);
+        }
+        return p;
+      });
       const anyObject = fc.dictionary(fc.string({ maxLength: 12 }), json, { maxKeys: 8 });
       await fc.assert(
         fc.asyncProperty(fc.oneof({ weight: 4, arbitrary: mutated }, { weight: 1, arbitrary: anyObject }), async (payload) => {
           const res = await deliver(f.endpoint, f.headers, Buffer.from(JSON.stringify(payload)));
           expect([202, 400], JSON.stringify(res.body)).to.include(res.status);
-          if (res.status === 400) expect(res.body.message).to.be.a('string').and.not.match(/TypeError|undefined is not/);
+          if (res.status === 400)
+            expect(res.body.message)
+              .to.be.a('string')
+              .and.not.match(/TypeError|undefined is not/);
         }),
         { numRuns: 300 },
       );

@@ -55,8 +55,13 @@ describe('webhook normalisation: GitHub (@octokit/webhooks-examples)', () => {
       expect(e.name).to.equal('git.push');
       const ref = String(p.ref);
       expect(e.data).to.deep.include({
-        forge: 'github', repoSource: 'github.com', repoOwner: p.repository.owner.login ?? p.repository.owner.name, repoName: p.repository.name,
-        cloneUrl: p.repository.clone_url, revision: p.after, deliveryId: `push-${i}`,
+        forge: 'github',
+        repoSource: 'github.com',
+        repoOwner: p.repository.owner.login ?? p.repository.owner.name,
+        repoName: p.repository.name,
+        cloneUrl: p.repository.clone_url,
+        revision: p.after,
+        deliveryId: `push-${i}`,
         branch: ref.startsWith('refs/heads/') ? ref.slice(11) : '',
       });
       if (ref.startsWith('refs/tags/')) expect(e.data.tag).to.equal(ref.slice(10));
@@ -83,9 +88,19 @@ describe('webhook normalisation: GitHub (@octokit/webhooks-examples)', () => {
       expect(h.published).to.have.length(1);
       expect(h.published[0]!.name).to.equal('git.pull_request');
       expect(h.published[0]!.data).to.deep.include({
-        forge: 'github', repoSource: 'github.com', repoOwner: 'Codertocat', repoName: 'Hello-World', number: p.number, action: p.action,
-        baseBranch: p.pull_request.base.ref, headBranch: p.pull_request.head.ref, headRepository: 'contributor/Hello-World', fork: true,
-        revision: p.pull_request.head.sha, cloneUrl: p.pull_request.base.repo.clone_url, cloneRef: `pull/${p.number}/head`,
+        forge: 'github',
+        repoSource: 'github.com',
+        repoOwner: 'Codertocat',
+        repoName: 'Hello-World',
+        number: p.number,
+        action: p.action,
+        baseBranch: p.pull_request.base.ref,
+        headBranch: p.pull_request.head.ref,
+        headRepository: 'contributor/Hello-World',
+        fork: true,
+        revision: p.pull_request.head.sha,
+        cloneUrl: p.pull_request.base.repo.clone_url,
+        cloneRef: `pull/${p.number}/head`,
       });
     }),
   );
@@ -115,9 +130,7 @@ describe('webhook normalisation: GitHub (@octokit/webhooks-examples)', () => {
       const body = buf(p);
       const res = await h.call('github', githubHeaders(secrets.github, body, c.event), body);
       expect(res.status).to.equal(202);
-      expect(h.published.map((e) => [e.name, `${e.data.repoOwner}/${e.data.repoName}`, e.data.archived])).to.deep.equal(
-        p[c.list].map((r: any) => ['pipeline.archived', r.full_name, c.archived]),
-      );
+      expect(h.published.map((e) => [e.name, `${e.data.repoOwner}/${e.data.repoName}`, e.data.archived])).to.deep.equal(p[c.list].map((r: any) => ['pipeline.archived', r.full_name, c.archived]));
     }),
   );
 
@@ -187,7 +200,13 @@ describe('webhook normalisation: GitLab (go-scm test data)', () => {
     const resent = await h.call('gitlab', { ...gitlabHeaders(secrets.gitlab, 'Push Hook', 'uuid-2'), 'idempotency-key': 'key-1' }, body);
     expect(first.body.eventId).to.equal(resent.body.eventId);
     const path = String(p.project.path_with_namespace);
-    expect(h.published[0]!.data).to.deep.include({ forge: 'gitlab', repoOwner: path.slice(0, path.lastIndexOf('/')), repoName: path.slice(path.lastIndexOf('/') + 1), revision: p.checkout_sha, cloneUrl: p.project.git_http_url });
+    expect(h.published[0]!.data).to.deep.include({
+      forge: 'gitlab',
+      repoOwner: path.slice(0, path.lastIndexOf('/')),
+      repoName: path.slice(path.lastIndexOf('/') + 1),
+      revision: p.checkout_sha,
+      cloneUrl: p.project.git_http_url,
+    });
     const legacy = await h.call('gitlab', gitlabHeaders(secrets.gitlab, 'Push Hook', 'uuid-3'), body);
     expect(legacy.body.eventId).to.equal(deliveryEventId('gitlab', 'uuid-3', 0));
   });
@@ -215,7 +234,16 @@ describe('webhook normalisation: GitLab (go-scm test data)', () => {
     const res = await h.call('gitlab', gitlabHeaders(secrets.gitlab, 'Merge Request Hook'), buf(fork));
     expect(res.status).to.equal(202);
     const a = p.object_attributes;
-    expect(h.published[0]!.data).to.deep.include({ forge: 'gitlab', number: a.iid, action: 'open', baseBranch: a.target_branch, headBranch: a.source_branch, headRepository: 'contributor/fork', revision: a.last_commit.id, cloneRef: `merge-requests/${a.iid}/head` });
+    expect(h.published[0]!.data).to.deep.include({
+      forge: 'gitlab',
+      number: a.iid,
+      action: 'open',
+      baseBranch: a.target_branch,
+      headBranch: a.source_branch,
+      headRepository: 'contributor/fork',
+      revision: a.last_commit.id,
+      cloneRef: `merge-requests/${a.iid}/head`,
+    });
     const closed = await h.call('gitlab', gitlabHeaders(secrets.gitlab, 'Merge Request Hook'), buf(goScm('gitlab', 'pull_request_close')));
     expect(closed.body.reason).to.match(/brings no new commits/);
     const update = structuredClone(fork);
@@ -244,7 +272,11 @@ describe('webhook normalisation: Gitea / Forgejo (go-scm test data)', () => {
 
   it('pull_request: opened and synchronized from a fork build at the head, closed does not', async () => {
     const h = harness();
-    for (const [name, builds] of [['pull_request_opened', true], ['pull_request_synchronized', true], ['pull_request_closed', false]] as const) {
+    for (const [name, builds] of [
+      ['pull_request_opened', true],
+      ['pull_request_synchronized', true],
+      ['pull_request_closed', false],
+    ] as const) {
       const p = goScm('gitea', name);
       if (p.pull_request.head.repo) p.pull_request.head.repo.full_name = 'contributor/my-repo';
       const body = buf(p);
@@ -286,7 +318,13 @@ describe('webhook normalisation: Bitbucket Cloud and Server (go-scm test data)',
     fork.pullrequest.source.repository.full_name = 'contributor/foo';
     const fb = buf(fork);
     expect((await h.call('bitbucket', bitbucketHeaders(secrets.bitbucket, fb, 'pullrequest:created'), fb)).status).to.equal(202);
-    expect(h.published[0]!.data).to.deep.include({ forge: 'bitbucket', number: p.pullrequest.id, cloneUrl: 'https://bitbucket.org/contributor/foo.git', cloneRef: p.pullrequest.source.branch.name, revision: p.pullrequest.source.commit.hash });
+    expect(h.published[0]!.data).to.deep.include({
+      forge: 'bitbucket',
+      number: p.pullrequest.id,
+      cloneUrl: 'https://bitbucket.org/contributor/foo.git',
+      cloneRef: p.pullrequest.source.branch.name,
+      revision: p.pullrequest.source.commit.hash,
+    });
     const up = structuredClone(goScm('bitbucket', 'pr_updated'));
     up.pullrequest.source.repository.full_name = 'contributor/foo';
     const ub = buf(up);
@@ -304,8 +342,13 @@ describe('webhook normalisation: Bitbucket Cloud and Server (go-scm test data)',
     const res = await h.call('bitbucket', headers, body, 'host=bitbucket.example.com');
     expect(res.status).to.equal(202);
     expect(h.published[0]!.data).to.deep.include({
-      forge: 'bitbucket-server', repoSource: 'bitbucket.example.com', repoOwner: 'PRJ', repoName: 'my-repo', branch: 'master',
-      revision: p.changes[0].toHash, cloneUrl: 'https://bitbucket.example.com/scm/prj/my-repo.git',
+      forge: 'bitbucket-server',
+      repoSource: 'bitbucket.example.com',
+      repoOwner: 'PRJ',
+      repoName: 'my-repo',
+      branch: 'master',
+      revision: p.changes[0].toHash,
+      cloneUrl: 'https://bitbucket.example.com/scm/prj/my-repo.git',
     });
     expect(res.body.eventId).to.equal(deliveryEventId('bitbucket', 'srv-1', 0));
     const noHost = await h.call('bitbucket', headers, body);

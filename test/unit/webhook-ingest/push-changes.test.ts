@@ -54,15 +54,23 @@ const githubWith = (edit: (p: any) => void): Buffer => {
 
 describe('webhook-ingest: what a push changed', () => {
   const cases: Array<{ name: string; body: Buffer; want: { before?: string; changedFiles?: string[] } }> = [
-    { name: 'GitHub: the union of the commits’ added/modified/removed, sorted', body: githubWith((p) => {
-      p.commits = [
-        { ...p.commits[0], added: ['services/api/new.go'], modified: ['README.md'], removed: [] },
-        { ...p.commits[0], added: [], modified: ['README.md'], removed: ['docs/old.md'] },
-      ];
-    }), want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', changedFiles: ['README.md', 'docs/old.md', 'services/api/new.go'] } },
+    {
+      name: 'GitHub: the union of the commits’ added/modified/removed, sorted',
+      body: githubWith((p) => {
+        p.commits = [
+          { ...p.commits[0], added: ['services/api/new.go'], modified: ['README.md'], removed: [] },
+          { ...p.commits[0], added: [], modified: ['README.md'], removed: ['docs/old.md'] },
+        ];
+      }),
+      want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', changedFiles: ['README.md', 'docs/old.md', 'services/api/new.go'] },
+    },
     { name: 'GitHub: a new branch has no before (everything builds)', body: githubWith((p) => ((p.created = true), (p.before = SHA('0')))), want: {} },
     { name: 'GitHub: a forced push gives only the before revision', body: githubWith((p) => (p.forced = true)), want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' } },
-    { name: 'GitHub: commits without file lists give only the before revision', body: githubWith((p) => (p.commits = [{ id: 'a', message: 'm', author: { name: 'n', email: 'e' } }])), want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' } },
+    {
+      name: 'GitHub: commits without file lists give only the before revision',
+      body: githubWith((p) => (p.commits = [{ id: 'a', message: 'm', author: { name: 'n', email: 'e' } }])),
+      want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' },
+    },
     { name: 'GitHub: a list at the cap may be cut short', body: githubWith((p) => (p.commits = Array.from({ length: 2048 }, () => p.commits[0]))), want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' } },
     { name: 'Gitea: total_commits above the listed ones', body: githubWith((p) => (p.total_commits = 30)), want: { before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246' } },
   ];
