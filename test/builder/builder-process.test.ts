@@ -20,27 +20,12 @@ import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
 import { alive } from './executor-suite.ts';
 import { startIngest, type IngestServer } from './ingest-server.ts';
-import { waitFor } from '../support/processes.ts';
+import { childrenOf, waitFor } from '../support/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'builder/main.ts');
 const RUNNER_PARENT = join(ROOT, 'test/fixtures/builder/runner-parent.ts');
 
-/** Pids of the live children of `ppid`, from /proc. */
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      // Fields after the parenthesised command: state, ppid, …
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return out;
-}
 interface Exit {
   code: number | null;
   stderr: string;

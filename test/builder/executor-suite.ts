@@ -5,6 +5,7 @@
  * timeouts, secret masking and cancel. Executor specifics (how to serve HTTP, whether images are
  * real) come from the fixture.
  */
+import { alive } from '../support/processes.ts';
 import { freePort } from '../../cli/start/database.ts';
 import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,20 +40,6 @@ export interface ExecutorFixture {
 
 /** A free TCP port on this machine (one definition, shared with the local mode). */
 export { freePort };
-
-/** True while pid is a live process; a zombie waiting for an init that reaps slowly counts as gone. */
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 interface Ran {
   outcome: BuildOutcome;
@@ -371,3 +358,5 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
     });
   });
 }
+
+export { alive };

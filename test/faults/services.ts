@@ -14,8 +14,10 @@
  * Every process is spawned directly (no shell, no npx) and ended by its own pid only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { freePort } from '../../cli/start/database.ts';
+import { childrenOf } from '../support/processes.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,34 +48,7 @@ export interface OwnService {
   close(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Pids of the live children of `ppid`, from /proc. */
-function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
-    } catch {
-      // gone while we looked
-    }
-  }
-  return out;
-}
 
 /** True when something accepts TCP connections on 127.0.0.1:port. */
 function accepts(port: number): Promise<boolean> {
@@ -176,7 +151,7 @@ export interface NatsAuth {
  */
 export async function startOwnNats(auth: NatsAuth = {}): Promise<OwnService & { bareUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'estafette-faults-nats-'));
-  const port = await freeTcpPort();
+  const port = await freePort();
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')];
   let creds = '';
   if (auth.user) {
@@ -211,7 +186,7 @@ export async function startOwnPostgres(): Promise<OwnService> {
   const data = join(dir, 'data');
   const init = spawnSync(INITDB, ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], { encoding: 'utf8', ...(owner ?? {}) });
   if (init.status !== 0) throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
-  const port = await freeTcpPort();
+  const port = await freePort();
   const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on', '-c', 'max_connections=100'];
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const ready = async () => {

@@ -10,10 +10,9 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { pushRepo, startLocalSystem, type LocalSystem } from '../support/local-system.ts';
 import { tempRepo, type TempRepo } from '../support/git-repo.ts';
-import { descendants, waitFor } from '../support/processes.ts';
+import { alive, descendants, waitFor } from '../support/processes.ts';
 
 const LONG = `
 stages:
@@ -29,20 +28,6 @@ stages:
 
 const EMBEDDED = { DATABASE_URL: undefined, NATS_URL: undefined };
 const FINAL = ['succeeded', 'failed', 'canceled', 'skipped'];
-
-/** True while `pid` runs (a zombie counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
 
 /** Pids of the processes whose command line mentions `needle`. */
 const pgrep = (needle: string): number[] => {

@@ -4,7 +4,7 @@
  * (the mocha root hook builds dist/ before any test).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FunctionName } from '../../shared/http/functions.ts';
 
@@ -83,3 +83,32 @@ export function descendants(pid: number): Array<{ pid: number; argv: string[] }>
   walk(pid);
   return out;
 }
+
+/** Pids of the live children of `ppid`, from /proc (fields after the parenthesised command: state, ppid, …). */
+export function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
+}
+
+/** True while `pid` runs (a zombie counts as gone). */
+export const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
