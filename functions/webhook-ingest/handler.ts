@@ -100,15 +100,31 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     // GitHub and Gitea may send the JSON form-encoded as `payload=`.
     const body = readJsonObject(req, { maxBytes: deps.maxBodyBytes, formField: 'payload' });
     const parsed = adapter.parse(req, body, options);
-    // Bots hear the delivery whatever it builds (even nothing): published first, as its own event.
+    // Bots hear the delivery whatever it builds (even nothing), as its own event. Its publish runs
+    // beside the build events' (one round trip to the bus, not two); the answer waits for both.
     const forgeEvent = deps.botEvents ? forgeEventOf(adapter.endpoint, req, body) : undefined;
-    if (forgeEvent) {
-      const { duplicate } = await deps.publish('forge.event', forgeEvent, deliveryEventId(`${adapter.endpoint}/bots`, forgeEvent.deliveryId, 0));
-      deps.log.info(
-        { forge: adapter.endpoint, deliveryId: forgeEvent.deliveryId, event: forgeEvent.event },
-        `${adapter.endpoint} delivery ${forgeEvent.deliveryId} (${forgeEvent.event}) published for bots${duplicate ? ' (duplicate dropped)' : ''}`,
-      );
-    }
+    const forBots = forgeEvent
+      ? deps
+          .publish('forge.event', forgeEvent, deliveryEventId(`${adapter.endpoint}/bots`, forgeEvent.deliveryId, 0))
+          .then(({ duplicate }) =>
+            deps.log.info(
+              { forge: adapter.endpoint, deliveryId: forgeEvent.deliveryId, event: forgeEvent.event },
+              `${adapter.endpoint} delivery ${forgeEvent.deliveryId} (${forgeEvent.event}) published for bots${duplicate ? ' (duplicate dropped)' : ''}`,
+            ),
+          )
+      : undefined;
+    // Settled before any answer or throw below, so a failed publish for bots is never unobserved.
+    const botsPublished = forBots?.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const answer = await answerDelivery(adapter, req, parsed);
+    const botsError = await botsPublished;
+    if (botsError) throw botsError;
+    return answer;
+  }
+
+  async function answerDelivery(adapter: ForgeAdapter, req: HttpRequest, parsed: ReturnType<ForgeAdapter['parse']>): Promise<HttpResponse> {
     if (parsed.kind === 'ignored') {
       deps.log.info({ forge: adapter.endpoint, deliveryId: parsed.deliveryId, reason: parsed.reason }, `${adapter.endpoint} delivery ignored: ${parsed.reason}`);
       return json(202, { ignored: true, reason: parsed.reason });
@@ -119,8 +135,8 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
     // Listen before publishing: dispatch may answer before publish returns.
     const pushIds = ids.filter((_, i) => parsed.events[i]!.name === 'git.push');
     const listening = waitMs > 0 && pushIds.length > 0 && deps.outcomes ? (await deps.outcomes()).listen(pushIds, waitMs) : undefined;
-    let duplicates = 0;
-    for (const [i, e] of parsed.events.entries()) if ((await deps.publish(...eventArgs(e), ids[i]!)).duplicate) duplicates++;
+    const results = await Promise.all(parsed.events.map((e, i) => deps.publish(...eventArgs(e), ids[i]!)));
+    const duplicates = results.filter((r) => r.duplicate).length;
     deps.log.info(
       { forge: adapter.endpoint, deliveryId: parsed.deliveryId, eventId: ids[0], events: ids.length, duplicates },
       `${adapter.endpoint} delivery ${parsed.deliveryId}: ${ids.length - duplicates} event(s) published${duplicates ? `, ${duplicates} duplicate(s) dropped` : ''}`,
