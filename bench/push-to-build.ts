@@ -212,7 +212,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
     console.log(tbl);
     let body = `Pushes one at a time (each waits for its result; the first ones, which build the functions' lazy connections, are left out), webhook-ingest → JetStream → build-dispatch as serve.ts processes on PostgreSQL. The builder's first stage is \`${[...firstStages].join(', ')}\`.\n\n${tbl}\n\n`;
     body += `- p50 to the Job create call: ${ms(job.p50)} ms (goal < 50 ms): **${job.p50 < 50 ? 'met' : 'missed'}**\n`;
-    body += `- The local runner starts the builder as \`node --import tsx builder/main.ts\`, so its figure includes one process start with the TypeScript loader (bare node alone: ${ms(median(spawns))} ms).\n`;
+    body += `- The local runner starts the builder from its bundle (\`node dist/builder.mjs\`), so the stage figures include one process start (a bare \`node\` alone: ${ms(median(spawns))} ms).\n`;
     writeSection('push-to-build', section('Push to running build', body));
   });
 }
