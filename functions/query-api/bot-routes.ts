@@ -126,6 +126,9 @@ export function botRoutes(PL: string, deps: BotRouteDeps): Route<Principal>[] {
         return json(200, { items: plannedStages(plan, runs) });
       },
     },
+    // Our flat lines under `loglines`, as for builds and releases (the UI reads them); `logs` answers the
+    // same for bot runs (Estafette's step tree is served for builds and releases only, docs/estafette-compatibility.md).
+    { method: 'GET', path: `${PL}/bots/:id/loglines`, query: LOG_QUERY.lines, role: 'viewer', handle: logs },
     { method: 'GET', path: `${PL}/bots/:id/logs`, query: LOG_QUERY.lines, role: 'viewer', handle: logs },
     {
       method: 'GET',

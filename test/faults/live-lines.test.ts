@@ -81,7 +81,8 @@ async function follow(url: string, timeoutMs: number): Promise<Seen> {
         const event = block.startsWith('event: ') ? block.slice(7, block.indexOf('\n') < 0 ? undefined : block.indexOf('\n')) : undefined;
         if (!event) continue;
         seen.last = event;
-        if (event === 'log') {
+        // A line's event carries its seq as the event id; Estafette's step events (a stage's status, no id) are not lines.
+        if (event === 'log' && block.includes('\nid: ')) {
           const from = block.indexOf('\nid: ') + 5;
           const seq = Number(block.slice(from, block.indexOf('\n', from)));
           if (seq !== seen.lines && seen.firstWrong < 0) seen.firstWrong = seen.lines;

@@ -142,7 +142,7 @@ describe('faults: NATS credentials and a 60 s NATS outage (estafette start on it
     // A new build: dispatched from JetStream, its log batches and statuses ingested and published.
     const b2 = await buildDone(sys, 2);
     expect(b2.buildStatus, sys.output().slice(-3000)).to.equal('succeeded');
-    const logs = (await sys.api(`/api/pipelines/local/owner/${repo.dir.split('/').pop()}/builds/${b2.id}/logs?limit=1000`)).body.items as Array<{ text: string }>;
+    const logs = (await sys.api(`/api/pipelines/local/owner/${repo.dir.split('/').pop()}/builds/${b2.id}/loglines?limit=1000`)).body.items as Array<{ text: string }>;
     expect(logs.filter((l) => /^line \d+$/.test(l.text))).to.have.length(500);
     expect(sys.child.exitCode, 'the server kept running').to.equal(null);
     expect(sys.output()).not.to.include(PASSWORD);

@@ -48,7 +48,7 @@ async function runningBuild(sys: LocalSystem, repo: TempRepo, owner: string): Pr
       const builds = (await sys.api(path)).body.items ?? [];
       const running = builds.find((x: any) => x.buildStatus === 'running');
       if (!running) return undefined;
-      const logs = (await sys.api(`${path}/${running.id}/logs`)).body.items as any[];
+      const logs = (await sys.api(`${path}/${running.id}/loglines`)).body.items as any[];
       const line = logs.find((l) => l.text.startsWith('started '));
       return line ? { id: running.id as string, stagePid: Number(line.text.split(' ')[1]) } : undefined;
     },

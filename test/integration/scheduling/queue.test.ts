@@ -175,7 +175,8 @@ describe('scheduling: supersede, build queue, release queue', function () {
     h.runner.mode = { kind: 'hold' };
     const path = `/api/pipelines/local/team/${r.name}/releases`;
     const answers = await Promise.all([1, 2].map(() => h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion })));
-    expect(answers.map((a) => a.status)).to.deep.equal([202, 202]);
+    // 201 with the release when dispatch made it within the API's wait, else 202 (docs/API.md).
+    for (const a of answers) expect(a.status).to.be.oneOf([201, 202]);
     await h.until(
       'one running, one queued',
       async () =>
@@ -198,7 +199,7 @@ describe('scheduling: supersede, build queue, release queue', function () {
     expect(neverOverlap(done), JSON.stringify(done.map((x) => [x.startedAt, x.finishedAt]))).to.equal(true);
     // A request published straight to the bus (a trigger, another client) is refused by dispatch itself.
     h.runner.mode = { kind: 'hold' };
-    expect((await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion })).status).to.equal(202);
+    expect((await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion })).status).to.be.oneOf([201, 202]);
     await h.until('a release running', async () => (await r.releases()).some((x) => x.releaseStatus === 'running'));
     await h.publish('release.requested', { ...r.ref, name: 'production', version: build!.buildVersion, trigger: { event: 'manual', fields: {} }, chainDepth: 0, ifBusy: 'refuse' }, { id: 'busy-refuse' });
     const refusedByDispatch = await h.until('the refused release', async () => (await r.releases()).find((x) => x.eventId === 'busy-refuse' && x.releaseStatus === 'canceled'));
@@ -209,7 +210,7 @@ describe('scheduling: supersede, build queue, release queue', function () {
     await h.until('the third release succeeded', async () => (await r.releases()).filter((x) => x.releaseStatus === 'succeeded').length === 3);
     // With the target free again, refuse lets it through.
     const free = await h.api('POST', path, { name: 'production', releaseVersion: build!.buildVersion, ifBusy: 'refuse' });
-    expect(free.status).to.equal(202);
+    expect(free.status).to.be.oneOf([201, 202]);
     await h.until('the fourth release succeeded', async () => (await r.releases()).filter((x) => x.releaseStatus === 'succeeded').length === 4);
   });
 
@@ -224,7 +225,7 @@ describe('scheduling: supersede, build queue, release queue', function () {
       return bs[0]?.buildStatus === 'succeeded' && bs;
     });
     h.runner.mode = { kind: 'hold' };
-    for (let i = 0; i < 3; i++) expect((await h.api('POST', `/api/pipelines/local/team/${r.name}/releases`, { name: 'production', releaseVersion: build!.buildVersion })).status).to.equal(202);
+    for (let i = 0; i < 3; i++) expect((await h.api('POST', `/api/pipelines/local/team/${r.name}/releases`, { name: 'production', releaseVersion: build!.buildVersion })).status).to.be.oneOf([201, 202]);
     await h.until(
       'two running, one queued',
       async () =>
