@@ -29,6 +29,8 @@ export interface ProfileRow {
   percent: number;
 }
 
+const PROJECT_URL = new URL('../', import.meta.url).href;
+
 /** Where a script URL lives: `node:internal`, `pkg <name>`, or the project-relative path. */
 export function ownerOf(url: string): string {
   if (!url) return '(native/V8)';
@@ -38,6 +40,8 @@ export function ownerOf(url: string): string {
     const rest = url.slice(nm + '/node_modules/'.length).split('/');
     return `pkg ${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]}`;
   }
+  // Relative to this checkout (a checkout may itself sit under a folder named like one of ours).
+  if (url.startsWith(PROJECT_URL)) return decodeURIComponent(url.slice(PROJECT_URL.length));
   const m = /\/(shared|functions|builder|cli|bench|test)\/.*$/.exec(url);
   return m ? m[0].slice(1) : url.replace(/^file:\/\//, '');
 }
