@@ -190,14 +190,14 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       let bytes = 0;
       let total = 0;
       for (let after = -1; after < UI_LINES - 1; after += 5000) {
-        const r = await rawGet(`${thisUrl}${uiPath}/logs?limit=5000&after=${after}`, headers);
+        const r = await rawGet(`${thisUrl}${uiPath}/loglines?limit=5000&after=${after}`, headers);
         bytes += r.bytes;
         total += r.ms;
       }
       sizes.push([label, `${(bytes / 1e6).toFixed(2)} MB`, ms(total)]);
     }
     const searches: number[] = [];
-    for (let i = 0; i < 5; i++) searches.push((await rawGet(`${thisUrl}${bigPath}/logs?q=needle`)).ms);
+    for (let i = 0; i < 5; i++) searches.push((await rawGet(`${thisUrl}${bigPath}/loglines?q=needle`)).ms);
     const text = await rawGet(`${thisUrl}${bigPath}/logs.txt`);
     const textGz = await rawGet(`${thisUrl}${bigPath}/logs.txt`, { 'accept-encoding': 'gzip' });
 
@@ -210,7 +210,7 @@ export async function run({ full }: { full: boolean }): Promise<void> {
       '',
       table(['encoding', 'bytes on the wire', 'time for all pages ms'], sizes),
       '',
-      `The ${bigLines.toLocaleString('en')}-line log (every line coloured) on the server: search (\`…/logs?q=needle\`, the match near the end) p50 ${ms(median(searches))} ms; plain text (\`…/logs.txt\`) ${(text.bytes / 1e6).toFixed(1)} MB in ${ms(text.ms)} ms, ${(textGz.bytes / 1e6).toFixed(1)} MB gzip in ${ms(textGz.ms)} ms.`,
+      `The ${bigLines.toLocaleString('en')}-line log (every line coloured) on the server: search (\`…/loglines?q=needle\`, the match near the end) p50 ${ms(median(searches))} ms; plain text (\`…/logs.txt\`) ${(text.bytes / 1e6).toFixed(1)} MB in ${ms(text.ms)} ms, ${(textGz.bytes / 1e6).toFixed(1)} MB gzip in ${ms(textGz.ms)} ms.`,
     ].join('\n');
     console.log(body);
     writeSection('ui-log', section('Web UI on a 100,000-line log', body));
