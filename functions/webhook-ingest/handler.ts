@@ -113,14 +113,8 @@ export function makeHandler(deps: WebhookDeps): HttpHandler {
             ),
           )
       : undefined;
-    // Settled before any answer or throw below, so a failed publish for bots is never unobserved.
-    const botsPublished = forBots?.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    const answer = await answerDelivery(adapter, req, parsed);
-    const botsError = await botsPublished;
-    if (botsError) throw botsError;
+    // Promise.all observes both, so a failed publish for bots is never an unhandled rejection.
+    const [, answer] = await Promise.all([forBots, answerDelivery(adapter, req, parsed)]);
     return answer;
   }
 

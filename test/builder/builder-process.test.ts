@@ -18,9 +18,8 @@ import { openPlanSecrets } from '../../shared/secrets/plan-secrets.ts';
 import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
 import { configOf, planOf, stage } from '../fixtures/builder/plans.ts';
 import { dockerUnavailable, skipWithoutDocker, TEST_IMAGE } from './docker-engine.ts';
-import { alive } from './executor-suite.ts';
 import { startIngest, type IngestServer } from './ingest-server.ts';
-import { childrenOf, waitFor } from '../support/processes.ts';
+import { alive, childrenOf, waitFor } from '../support/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = join(ROOT, 'builder/main.ts');

@@ -358,5 +358,3 @@ export function describeExecutor(name: string, factory: (ctx: Mocha.Context) => 
     });
   });
 }
-
-export { alive };

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encryptSecret, generateSecretKey } from '../../shared/secrets/secret.ts';
-import { alive, freePort } from './executor-suite.ts';
+import { freePort } from './executor-suite.ts';
+import { alive } from '../support/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/builder/run');
